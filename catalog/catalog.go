@@ -1,0 +1,284 @@
+package catalog
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+)
+
+// Dialect says how the uploading platform spells types, units and values.
+// The same spelling can mean different things per platform: "%" is a fraction
+// in HealthKit, sleep value "5" is REM in HealthKit and deep sleep in Health
+// Connect, workout type 37 is running in HealthKit and hiking in Health Connect.
+type Dialect string
+
+// Dialects. Canonical is healthsync's own spelling (metric, value and
+// activity names from this package, UCUM-like units with "%" as 0–100).
+const (
+	HealthKit     Dialect = "healthkit"
+	HealthConnect Dialect = "healthconnect"
+	Canonical     Dialect = "canonical"
+)
+
+// Aggregation says how samples of a metric combine over time.
+type Aggregation string
+
+const (
+	// Cumulative samples are summed over an interval (steps, energy, distance).
+	Cumulative Aggregation = "CUMULATIVE"
+	// Discrete samples are averaged or min/max-ed, never summed (heart rate, weight).
+	Discrete Aggregation = "DISCRETE"
+)
+
+// Metric is one canonical quantity metric.
+type Metric struct {
+	Name          string // canonical snake_case name
+	Unit          string // canonical unit, one of the canonical units in units.go
+	Aggregation   Aggregation
+	Min, Max      float64 // plausible range of one sample in Unit, inclusive
+	HealthKit     []string
+	HealthConnect []string
+	LOINC         string
+	Description   string
+}
+
+// InRange reports whether v is a plausible value for one sample of m in m.Unit.
+func (m Metric) InRange(v float64) bool {
+	return !math.IsNaN(v) && v >= m.Min && v <= m.Max
+}
+
+// Category is one canonical category type: samples with an interval and an
+// enumerated value (or no value at all) instead of a quantity.
+type Category struct {
+	Name          string
+	HealthKit     []string
+	HealthConnect []string
+	Values        []string // canonical values; empty when the value carries no meaning
+
+	// values maps a folded raw value to its canonical value, per dialect.
+	values map[Dialect]map[string]string
+}
+
+// Catalog is the read-only index over the metric, category and activity
+// tables. It is safe for concurrent use. Metrics and categories are returned
+// by value, but their name slices are shared with the catalog: do not modify
+// them.
+type Catalog struct {
+	metrics       []Metric
+	categories    []Category
+	metricKey     map[string]int // folded type name -> index in metrics
+	catKey        map[string]int // folded type name -> index in categories
+	unitFamily    map[string]*unitFamily
+	activities    map[Dialect]map[string]string // folded raw activity -> canonical
+	activityNames []string
+}
+
+// New returns the built-in catalog.
+func New() *Catalog {
+	c, err := build(metricTable(), categoryTable(), unitFamilies(), activityTable())
+	if err != nil {
+		// The tables are static; the package tests build them, so this only
+		// fires when someone edits a table without running the tests.
+		panic("catalog: inconsistent built-in tables: " + err.Error())
+	}
+	return c
+}
+
+func build(metrics []Metric, cats []categoryDef, fams []*unitFamily, acts []activityRow) (*Catalog, error) {
+	c := &Catalog{
+		metricKey:  map[string]int{},
+		catKey:     map[string]int{},
+		unitFamily: map[string]*unitFamily{},
+	}
+	var problems []string
+
+	for _, f := range fams {
+		if err := f.index(); err != nil {
+			problems = append(problems, err.Error())
+		}
+		for _, u := range f.canonical {
+			if prev, dup := c.unitFamily[u]; dup {
+				problems = append(problems, fmt.Sprintf("canonical unit %q in families %s and %s", u, prev.name, f.name))
+			}
+			c.unitFamily[u] = f
+		}
+	}
+
+	c.metrics = slices.Clone(metrics)
+	slices.SortFunc(c.metrics, func(a, b Metric) int { return strings.Compare(a.Name, b.Name) })
+	for i, m := range c.metrics {
+		if _, ok := c.unitFamily[m.Unit]; !ok {
+			problems = append(problems, fmt.Sprintf("metric %s: unit %q is no canonical unit of any family", m.Name, m.Unit))
+		}
+		if !(m.Min < m.Max) {
+			problems = append(problems, fmt.Sprintf("metric %s: Min %v not below Max %v", m.Name, m.Min, m.Max))
+		}
+		if m.Aggregation != Cumulative && m.Aggregation != Discrete {
+			problems = append(problems, fmt.Sprintf("metric %s: aggregation %q", m.Name, m.Aggregation))
+		}
+		for _, name := range typeNames(m.Name, m.HealthKit, m.HealthConnect) {
+			problems = addKey(c.metricKey, name, i, problems, func(j int) string { return c.metrics[j].Name })
+		}
+	}
+
+	for _, d := range cats {
+		cat, err := d.category()
+		if err != nil {
+			problems = append(problems, err.Error())
+		}
+		c.categories = append(c.categories, cat)
+	}
+	slices.SortFunc(c.categories, func(a, b Category) int { return strings.Compare(a.Name, b.Name) })
+	for i, cat := range c.categories {
+		for _, name := range typeNames(cat.Name, cat.HealthKit, cat.HealthConnect) {
+			problems = addKey(c.catKey, name, i, problems, func(j int) string { return c.categories[j].Name })
+		}
+	}
+
+	for _, a := range acts {
+		c.activityNames = append(c.activityNames, a.name)
+	}
+	slices.Sort(c.activityNames)
+	var err error
+	c.activities, err = indexActivities(acts)
+	if err != nil {
+		problems = append(problems, err.Error())
+	}
+
+	if len(problems) > 0 {
+		return nil, errors.New(strings.Join(problems, "; "))
+	}
+	return c, nil
+}
+
+func typeNames(canonical string, hk, hc []string) []string {
+	return append(append([]string{canonical}, hk...), hc...)
+}
+
+// addKey records that the folded form of name resolves to entry i. A spelling
+// claimed by two different entries is a table bug, reported in problems.
+func addKey(keys map[string]int, name string, i int, problems []string, nameOf func(int) string) []string {
+	k := foldType(name)
+	if k == "" {
+		return append(problems, fmt.Sprintf("%s: empty type name", nameOf(i)))
+	}
+	if j, dup := keys[k]; dup && j != i {
+		return append(problems, fmt.Sprintf("type %q claimed by %s and %s", name, nameOf(j), nameOf(i)))
+	}
+	keys[k] = i
+	return problems
+}
+
+// typePrefixes are the platform prefixes that carry no information once the
+// caller has said whether it wants a quantity or a category.
+var typePrefixes = []string{
+	"hkquantitytypeidentifier",
+	"hkcategorytypeidentifier",
+}
+
+// foldType reduces a type spelling to a key: HealthKit identifiers lose their
+// prefix, Health Connect names their "Record" suffix, and case and separators
+// are dropped, so "StepsRecord", "STEPS", "Steps" and "steps" meet.
+func foldType(s string) string {
+	k := foldWord(s)
+	for _, p := range typePrefixes {
+		k = strings.TrimPrefix(k, p)
+	}
+	return strings.TrimSuffix(k, "record")
+}
+
+// foldWord lower-cases s and drops '_' and ' '.
+func foldWord(s string) string {
+	var b strings.Builder
+	for _, r := range strings.TrimSpace(s) {
+		switch r {
+		case '_', ' ':
+			continue
+		}
+		b.WriteRune(toLowerASCII(r))
+	}
+	return b.String()
+}
+
+func toLowerASCII(r rune) rune {
+	if 'A' <= r && r <= 'Z' {
+		return r + ('a' - 'A')
+	}
+	return r
+}
+
+// Lookup finds the metric for a HealthKit quantity type identifier, a Health
+// Connect record type ("Steps", "StepsRecord", "STEPS") or a canonical name.
+func (c *Catalog) Lookup(typ string) (Metric, bool) {
+	i, ok := c.metricKey[foldType(typ)]
+	if !ok {
+		return Metric{}, false
+	}
+	return c.metrics[i], true
+}
+
+// LookupCategory finds the category for a HealthKit category type identifier,
+// a Health Connect record type or a canonical category name.
+func (c *Catalog) LookupCategory(typ string) (Category, bool) {
+	i, ok := c.catKey[foldType(typ)]
+	if !ok {
+		return Category{}, false
+	}
+	return c.categories[i], true
+}
+
+// Metrics returns every metric, ordered by name. The slice is a copy.
+func (c *Catalog) Metrics() []Metric {
+	return slices.Clone(c.metrics)
+}
+
+// Categories returns every category, ordered by name. The slice is a copy.
+func (c *Catalog) Categories() []Category {
+	return slices.Clone(c.categories)
+}
+
+// NormalizeValue maps a raw category value as the platform spells it to the
+// canonical value. Categories without meaningful values (events, mindful
+// sessions) accept anything and return "". Canonical values are accepted in
+// every dialect; an unknown dialect accepts canonical values only.
+func (c Category) NormalizeValue(d Dialect, raw string) (string, bool) {
+	if len(c.Values) == 0 {
+		return "", true
+	}
+	k := foldWord(raw)
+	if k == "" {
+		return "", false
+	}
+	if v, ok := c.values[d][k]; ok {
+		return v, true
+	}
+	v, ok := c.values[Canonical][k]
+	return v, ok
+}
+
+// ActivityType maps a workout activity type as the platform spells it to the
+// canonical snake_case activity: HealthKit enum names with or without the
+// HKWorkoutActivityType prefix and their raw integers, Health Connect
+// EXERCISE_TYPE_* names and their integers. Canonical names work in every
+// dialect. Raw integers are read in the given dialect only, since the two
+// platforms number their enums differently.
+func (c *Catalog) ActivityType(d Dialect, raw string) (string, bool) {
+	k := foldActivity(raw)
+	if k == "" {
+		return "", false
+	}
+	if d != Canonical {
+		if v, ok := c.activities[d][k]; ok {
+			return v, true
+		}
+	}
+	v, ok := c.activities[Canonical][k]
+	return v, ok
+}
+
+// Activities returns every canonical activity name, sorted.
+func (c *Catalog) Activities() []string {
+	return slices.Clone(c.activityNames)
+}
