@@ -1,0 +1,130 @@
+// Package db is healthsync's storage: PostgreSQL through sqlx and lib/pq, plain SQL, set-based statements
+// (unnest arrays) so that a batch costs one statement per table whatever its size. It knows nothing of GraphQL
+// and nothing of the domain's rules; every statement on a user's data runs in a transaction that names the user.
+package db
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+)
+
+// Store is the storage handle shared by the whole process.
+type Store struct {
+	db               *sqlx.DB
+	statementTimeout time.Duration
+	users            sync.Map // subject → User: the mapping never changes once made, so caching it is safe across processes
+}
+
+// Options tune a Store.
+type Options struct {
+	// StatementTimeout bounds every statement of a user transaction; 0 means 30 s.
+	StatementTimeout time.Duration
+}
+
+// Open connects to PostgreSQL and checks the connection.
+func Open(ctx context.Context, dsn string) (*sqlx.DB, error) {
+	d, err := sqlx.Open("postgres", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	d.SetMaxOpenConns(16)
+	d.SetMaxIdleConns(16)
+	d.SetConnMaxIdleTime(5 * time.Minute)
+	if err := d.PingContext(ctx); err != nil {
+		d.Close()
+		return nil, fmt.Errorf("connect to database: %w", err)
+	}
+	return d, nil
+}
+
+// New wraps an open database.
+func New(d *sqlx.DB, opts Options) *Store {
+	if opts.StatementTimeout <= 0 {
+		opts.StatementTimeout = 30 * time.Second
+	}
+	return &Store{db: d, statementTimeout: opts.StatementTimeout}
+}
+
+// DB exposes the handle for wiring (readiness checks, migrations).
+func (s *Store) DB() *sqlx.DB { return s.db }
+
+// Ping reports whether the database answers.
+func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
+
+// Tx is a transaction bound to one user. Its methods only ever touch that user's rows.
+type Tx struct {
+	tx     *sqlx.Tx
+	userID int64
+}
+
+// UserID is the user the transaction belongs to.
+func (t *Tx) UserID() int64 { return t.userID }
+
+// InUserTx runs fn in one transaction that first names the user (healthsync.user_id, for row-level security)
+// and bounds statement time. A deadlock or serialization failure retries the whole function, so fn must not
+// have effects outside the transaction.
+func (s *Store) InUserTx(ctx context.Context, userID int64, fn func(tx *Tx) error) error {
+	const attempts = 4
+	var err error
+	for i := 0; i < attempts; i++ {
+		err = s.inUserTxOnce(ctx, userID, fn)
+		if err == nil || !retryable(err) || ctx.Err() != nil {
+			return err
+		}
+		time.Sleep(time.Duration(i+1) * 20 * time.Millisecond)
+	}
+	return err
+}
+
+func (s *Store) inUserTxOnce(ctx context.Context, userID int64, fn func(tx *Tx) error) (err error) {
+	sqlTx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			_ = sqlTx.Rollback()
+		}
+	}()
+	if _, err = sqlTx.ExecContext(ctx,
+		`SELECT set_config('healthsync.user_id', $1, true), set_config('statement_timeout', $2, true)`,
+		fmt.Sprint(userID), fmt.Sprint(s.statementTimeout.Milliseconds())); err != nil {
+		return fmt.Errorf("set user: %w", err)
+	}
+	if err = fn(&Tx{tx: sqlTx, userID: userID}); err != nil {
+		return err
+	}
+	if err = sqlTx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+func retryable(err error) bool {
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) {
+		switch pqErr.Code {
+		case "40001", "40P01": // serialization_failure, deadlock_detected
+			return true
+		}
+	}
+	return false
+}
+
+// IsTimeout reports whether err is a statement timeout or a cancelled query.
+func IsTimeout(err error) bool {
+	var pqErr *pq.Error
+	return errors.As(err, &pqErr) && pqErr.Code == "57014"
+}
+
+// micros turns times into Unix microseconds: integer arrays travel and parse faster than timestamp text.
+func micros(t time.Time) int64 { return t.UnixMicro() }
+
+// tsFromMicros is the SQL that turns a bigint of Unix microseconds back into timestamptz, exactly.
+const tsFromMicros = `(timestamptz 'epoch' + %s * interval '1 microsecond')`

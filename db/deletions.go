@@ -1,0 +1,54 @@
+package db
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	"github.com/lib/pq"
+)
+
+// Tombstoned returns which of ids the user has deleted before.
+func (t *Tx) Tombstoned(ctx context.Context, ids []string) (map[string]struct{}, error) {
+	set := map[string]struct{}{}
+	if len(ids) == 0 {
+		return set, nil
+	}
+	// Most users never delete anything: one cheap probe spares thousands of index lookups per batch.
+	var any bool
+	if err := t.tx.GetContext(ctx, &any, `SELECT EXISTS (SELECT 1 FROM deletions WHERE user_id = $1)`, t.userID); err != nil {
+		return nil, fmt.Errorf("probe deletions: %w", err)
+	}
+	if !any {
+		return set, nil
+	}
+	if err := t.collectIDs(ctx, set, `
+		SELECT item_id FROM deletions WHERE user_id = $1 AND item_id = ANY($2::text[])`,
+		t.userID, pq.Array(ids)); err != nil {
+		return nil, fmt.Errorf("read deletions: %w", err)
+	}
+	return set, nil
+}
+
+// DeleteItems removes the ids from samples, series, category samples and workouts, and tombstones them so a
+// later upload of the same id is not stored again. It returns the ids that removed stored data.
+func (t *Tx) DeleteItems(ctx context.Context, ids []string) (map[string]struct{}, error) {
+	removed := map[string]struct{}{}
+	if len(ids) == 0 {
+		return removed, nil
+	}
+	sorted := append([]string(nil), ids...)
+	sort.Strings(sorted)
+	err := t.collectIDs(ctx, removed, `
+		WITH s AS (DELETE FROM samples WHERE user_id = $1 AND sample_id = ANY($2::text[]) RETURNING sample_id AS id),
+		     c AS (DELETE FROM category_samples WHERE user_id = $1 AND sample_id = ANY($2::text[]) RETURNING sample_id AS id),
+		     w AS (DELETE FROM workouts WHERE user_id = $1 AND workout_id = ANY($2::text[]) RETURNING workout_id AS id),
+		     t AS (INSERT INTO deletions (user_id, item_id)
+		           SELECT $1, id FROM unnest($2::text[]) AS id ON CONFLICT (user_id, item_id) DO NOTHING)
+		SELECT id FROM s UNION SELECT id FROM c UNION SELECT id FROM w`,
+		t.userID, pq.Array(sorted))
+	if err != nil {
+		return nil, fmt.Errorf("delete items: %w", err)
+	}
+	return removed, nil
+}

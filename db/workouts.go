@@ -1,0 +1,74 @@
+package db
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/lib/pq"
+)
+
+// WorkoutRow is one normalized workout.
+type WorkoutRow struct {
+	ID               string
+	ActivityType     string // canonical
+	OrigActivityType string
+	SourceID         int64
+	Start, End       time.Time
+	DurationSeconds  float64
+	EnergyKcal       *float64
+	DistanceM        *float64
+	TimeZone         string
+	Version          int64
+	Metadata         string
+}
+
+// WriteWorkouts stores rows like WriteSamples.
+func (t *Tx) WriteWorkouts(ctx context.Context, deviceID string, rows []WorkoutRow) (WriteOutcome, error) {
+	out := newOutcome()
+	if len(rows) == 0 {
+		return out, nil
+	}
+	sort.Slice(rows, func(i, j int) bool { return rows[i].ID < rows[j].ID })
+	if err := t.replaceOlder(ctx, "workouts", "workout_id", versionedRecords(len(rows), func(i int) (string, int64) {
+		return rows[i].ID, rows[i].Version
+	}), out.Replaced); err != nil {
+		return out, err
+	}
+	n := len(rows)
+	var (
+		id, act, orig, tz, meta = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		src, start, end, ver    = make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
+		dur                     = make([]float64, n)
+		// NULL-able floats travel as text ('' = NULL): lib/pq has no fast path for arrays with NULLs.
+		energyArr, distArr = make([]string, n), make([]string, n)
+	)
+	for i, r := range rows {
+		id[i], act[i], orig[i], tz[i], meta[i] = r.ID, r.ActivityType, r.OrigActivityType, r.TimeZone, r.Metadata
+		src[i], start[i], end[i], ver[i], dur[i] = r.SourceID, micros(r.Start), micros(r.End), r.Version, r.DurationSeconds
+		if r.EnergyKcal != nil {
+			energyArr[i] = strconv.FormatFloat(*r.EnergyKcal, 'g', -1, 64)
+		}
+		if r.DistanceM != nil {
+			distArr[i] = strconv.FormatFloat(*r.DistanceM, 'g', -1, 64)
+		}
+	}
+	q := fmt.Sprintf(`
+		INSERT INTO workouts (user_id, workout_id, activity_type, orig_activity_type, source_id, device_id,
+			start_time, end_time, duration_s, energy_kcal, distance_m, time_zone, version, metadata)
+		SELECT $1, id, a, oa, src, $2, %s, %s, dur, nullif(en, '')::float8, nullif(di, '')::float8,
+			nullif(tz, ''), ver, nullif(meta, '')::jsonb
+		FROM unnest($3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[], $8::bigint[], $9::float8[],
+			$10::text[], $11::text[], $12::text[], $13::bigint[], $14::text[])
+			AS r(id, a, oa, src, s, e, dur, en, di, tz, ver, meta)
+		ON CONFLICT (user_id, workout_id) DO NOTHING
+		RETURNING workout_id`, fmt.Sprintf(tsFromMicros, "s"), fmt.Sprintf(tsFromMicros, "e"))
+	if err := t.collectIDs(ctx, out.Inserted, q, t.userID, deviceID, pq.Array(id), pq.Array(act), pq.Array(orig),
+		pq.Array(src), pq.Array(start), pq.Array(end), pq.Array(dur), pq.Array(energyArr), pq.Array(distArr),
+		pq.Array(tz), pq.Array(ver), pq.Array(meta)); err != nil {
+		return out, fmt.Errorf("insert workouts: %w", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,238 @@
+package ingest
+
+import (
+	"math"
+	"strings"
+	"time"
+
+	"healthsync/db"
+)
+
+// record is one valid item of the batch, with the rows it becomes.
+type record struct {
+	kind     ItemKind
+	index    int
+	id       string
+	dataType string
+	end      time.Time
+	version  int64
+	source   db.Source
+	samples  []db.SampleRow // a quantity sample (one row) or a series record (one row per point)
+	category *db.CategoryRow
+	workout  *db.WorkoutRow
+}
+
+// table tells which stored table (and so which id space) a record belongs to.
+func (r *record) table() string {
+	switch {
+	case r.category != nil:
+		return "category"
+	case r.workout != nil:
+		return "workout"
+	}
+	return "sample"
+}
+
+func (n *normalizer) quantitySample(i int, s QuantitySample) *record {
+	id, p := n.normalizeID(s.ID)
+	if p != nil {
+		n.reject(KindSample, i, s.ID, p.code, "%s", p.msg)
+		return nil
+	}
+	m, ok := n.cat.Lookup(s.Type)
+	if !ok {
+		hint := ""
+		if _, isCat := n.cat.LookupCategory(s.Type); isCat {
+			hint = " (it is a category type: send it in categorySamples)"
+		}
+		n.reject(KindSample, i, id, CodeUnknownType, "unknown quantity type %q%s; the metrics query lists the known types", clip(s.Type), hint)
+		return nil
+	}
+	rec := &record{kind: KindSample, index: i, id: id, dataType: m.Name, end: s.End}
+	row := db.SampleRow{ID: id, Metric: m.Name, Start: s.Start, End: s.End, OrigValue: float64(s.Value), OrigUnit: s.Unit,
+		UserEntered: userEntered(s.UserEntered, s.Metadata)}
+	for _, step := range []func() *problem{
+		func() (p *problem) { row.Value, p = n.quantity(m, s.Value, s.Unit); return },
+		func() *problem { return n.checkTimes(s.Start, s.End) },
+		func() (p *problem) { row.TimeZone, p = n.timeZone(s.TimeZone, s.Metadata); return },
+		func() (p *problem) { rec.source, p = n.source(s.Source); return },
+		func() (p *problem) { row.Version, p = version(s.Version); return },
+		func() (p *problem) { row.Metadata, p = encodeMeta(s.Metadata); return },
+	} {
+		if p := step(); p != nil {
+			n.reject(KindSample, i, id, p.code, "%s", p.msg)
+			return nil
+		}
+	}
+	if len(s.Unit) > maxFieldLen {
+		n.reject(KindSample, i, id, CodeBadUnit, "unit is too long")
+		return nil
+	}
+	rec.version = row.Version
+	rec.samples = []db.SampleRow{row}
+	return rec
+}
+
+func (n *normalizer) seriesSample(i int, s SeriesSample) *record {
+	id, p := n.normalizeID(s.ID)
+	if p != nil {
+		n.reject(KindSeriesSample, i, s.ID, p.code, "%s", p.msg)
+		return nil
+	}
+	m, ok := n.cat.Lookup(s.Type)
+	if !ok {
+		n.reject(KindSeriesSample, i, id, CodeUnknownType, "unknown series type %q; the metrics query lists the known types", clip(s.Type))
+		return nil
+	}
+	rec := &record{kind: KindSeriesSample, index: i, id: id, dataType: m.Name, end: s.End}
+	var tz, meta string
+	var ver int64
+	for _, step := range []func() *problem{
+		func() *problem { return n.checkTimes(s.Start, s.End) },
+		func() (p *problem) { tz, p = n.timeZone(s.TimeZone, s.Metadata); return },
+		func() (p *problem) { rec.source, p = n.source(s.Source); return },
+		func() (p *problem) { ver, p = version(s.Version); return },
+		func() (p *problem) { meta, p = encodeMeta(s.Metadata); return },
+		func() *problem {
+			if len(s.Points) == 0 {
+				return fail(CodeBadField, "a series record needs at least one point")
+			}
+			return nil
+		},
+	} {
+		if p := step(); p != nil {
+			n.reject(KindSeriesSample, i, id, p.code, "%s", p.msg)
+			return nil
+		}
+	}
+	seen := make(map[int64]bool, len(s.Points))
+	rows := make([]db.SampleRow, 0, len(s.Points))
+	for j, pt := range s.Points {
+		if pt.Time.Before(s.Start) || pt.Time.After(s.End) {
+			n.reject(KindSeriesSample, i, id, CodeBadTime, "point %d at %s is outside the record's start–end", j, pt.Time.Format(time.RFC3339))
+			return nil
+		}
+		v, p := n.quantity(m, pt.Value, s.Unit)
+		if p != nil {
+			n.reject(KindSeriesSample, i, id, p.code, "point %d: %s", j, p.msg)
+			return nil
+		}
+		ms := pt.Time.UnixMilli()
+		if seen[ms] { // the same instant twice in one record: keep the first
+			continue
+		}
+		seen[ms] = true
+		rows = append(rows, db.SampleRow{ID: id, PointMS: ms, Metric: m.Name, Start: pt.Time, End: pt.Time,
+			Value: v, OrigValue: float64(pt.Value), OrigUnit: s.Unit, TimeZone: tz, Version: ver, Metadata: meta})
+	}
+	// Metadata belongs to the record: keep it once, on its first point.
+	for j := 1; j < len(rows); j++ {
+		rows[j].Metadata = ""
+	}
+	rec.version = ver
+	rec.samples = rows
+	return rec
+}
+
+func (n *normalizer) categorySample(i int, s CategorySample) *record {
+	id, p := n.normalizeID(s.ID)
+	if p != nil {
+		n.reject(KindCategorySample, i, s.ID, p.code, "%s", p.msg)
+		return nil
+	}
+	c, ok := n.cat.LookupCategory(s.Type)
+	if !ok {
+		n.reject(KindCategorySample, i, id, CodeUnknownType, "unknown category type %q; the categories query lists the known types", clip(s.Type))
+		return nil
+	}
+	value, ok := c.NormalizeValue(n.dialect, s.Value)
+	if !ok {
+		n.reject(KindCategorySample, i, id, CodeBadValue, "%q is not a %s value (known: %s)", clip(s.Value), c.Name, strings.Join(c.Values, ", "))
+		return nil
+	}
+	rec := &record{kind: KindCategorySample, index: i, id: id, dataType: c.Name, end: s.End}
+	row := db.CategoryRow{ID: id, Category: c.Name, Value: value, OrigValue: s.Value, Start: s.Start, End: s.End,
+		UserEntered: userEntered(s.UserEntered, s.Metadata)}
+	for _, step := range []func() *problem{
+		func() *problem { return n.checkTimes(s.Start, s.End) },
+		func() (p *problem) { row.TimeZone, p = n.timeZone(s.TimeZone, s.Metadata); return },
+		func() (p *problem) { rec.source, p = n.source(s.Source); return },
+		func() (p *problem) { row.Version, p = version(s.Version); return },
+		func() (p *problem) { row.Metadata, p = encodeMeta(s.Metadata); return },
+	} {
+		if p := step(); p != nil {
+			n.reject(KindCategorySample, i, id, p.code, "%s", p.msg)
+			return nil
+		}
+	}
+	rec.version = row.Version
+	rec.category = &row
+	return rec
+}
+
+func (n *normalizer) workout(i int, w Workout) *record {
+	id, p := n.normalizeID(w.ID)
+	if p != nil {
+		n.reject(KindWorkout, i, w.ID, p.code, "%s", p.msg)
+		return nil
+	}
+	act, ok := n.cat.ActivityType(n.dialect, w.ActivityType)
+	if !ok {
+		n.reject(KindWorkout, i, id, CodeUnknownType, "unknown workout activity type %q", clip(w.ActivityType))
+		return nil
+	}
+	rec := &record{kind: KindWorkout, index: i, id: id, dataType: workoutType, end: w.End}
+	row := db.WorkoutRow{ID: id, ActivityType: act, OrigActivityType: w.ActivityType, Start: w.Start, End: w.End,
+		DurationSeconds: w.End.Sub(w.Start).Seconds()}
+	for _, step := range []func() *problem{
+		func() *problem { return n.checkTimes(w.Start, w.End) },
+		func() *problem {
+			if w.DurationSeconds == nil {
+				return nil
+			}
+			d := *w.DurationSeconds
+			if math.IsNaN(d) || d < 0 || d > row.DurationSeconds+1 {
+				return fail(CodeBadValue, "durationSeconds %g must be between 0 and the workout's span (%g s)", d, row.DurationSeconds)
+			}
+			row.DurationSeconds = d
+			return nil
+		},
+		func() (p *problem) { row.EnergyKcal, p = n.workoutQuantity("active_energy_burned", w.Energy); return },
+		func() (p *problem) {
+			row.DistanceM, p = n.workoutQuantity("distance_walking_running", w.Distance)
+			return
+		},
+		func() (p *problem) { row.TimeZone, p = n.timeZone(w.TimeZone, w.Metadata); return },
+		func() (p *problem) { rec.source, p = n.source(w.Source); return },
+		func() (p *problem) { row.Version, p = version(w.Version); return },
+		func() (p *problem) { row.Metadata, p = encodeMeta(w.Metadata); return },
+	} {
+		if p := step(); p != nil {
+			n.reject(KindWorkout, i, id, p.code, "%s", p.msg)
+			return nil
+		}
+	}
+	rec.version = row.Version
+	rec.workout = &row
+	return rec
+}
+
+// workoutQuantity converts a workout total with the unit rules of a reference metric, without its per-sample range.
+func (n *normalizer) workoutQuantity(metric string, q *Quantity) (*float64, *problem) {
+	if q == nil {
+		return nil, nil
+	}
+	m, ok := n.cat.Lookup(metric)
+	if !ok {
+		return nil, fail(CodeBadField, "catalog has no %s metric", metric)
+	}
+	f := float64(q.Value)
+	if math.IsNaN(f) || math.IsInf(f, 0) || f < 0 {
+		return nil, fail(CodeBadValue, "workout total %v must be a finite, non-negative number", f)
+	}
+	v, err := n.cat.Convert(m, f, q.Unit, n.dialect)
+	if err != nil {
+		return nil, fail(CodeBadUnit, "%v", err)
+	}
+	return &v, nil
+}

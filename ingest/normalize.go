@@ -1,0 +1,252 @@
+package ingest
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"healthsync/catalog"
+	"healthsync/db"
+)
+
+const (
+	maxIDLen       = 200
+	maxCursorBytes = 8 << 10
+	maxMetaBytes   = 16 << 10
+	maxFieldLen    = 255
+	maxSpan        = 31 * 24 * time.Hour
+	futureSlack    = 24 * time.Hour
+	workoutType    = "workout" // the data type under which workouts are tracked in sync state
+)
+
+var earliest = time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// normalizer turns one batch's items into rows, collecting a rejection for each bad item.
+type normalizer struct {
+	cat      *catalog.Catalog
+	dialect  catalog.Dialect
+	provider Provider
+	now      time.Time
+	deviceTZ string
+	zones    map[string]bool // IANA names checked in this batch
+	sources  map[string]db.Source
+	rejected []Rejection
+}
+
+func dialectOf(p Provider) catalog.Dialect {
+	switch p {
+	case AppleHealth:
+		return catalog.HealthKit
+	case HealthConnect:
+		return catalog.HealthConnect
+	}
+	return catalog.Canonical
+}
+
+func (n *normalizer) reject(kind ItemKind, index int, id string, code Code, format string, args ...any) {
+	if len(id) > maxIDLen {
+		id = id[:maxIDLen]
+	}
+	n.rejected = append(n.rejected, Rejection{Kind: kind, Index: index, ID: id, Code: code, Message: fmt.Sprintf(format, args...)})
+}
+
+// problem is a rejection before it is tied to an item.
+type problem struct {
+	code Code
+	msg  string
+}
+
+func fail(code Code, format string, args ...any) *problem {
+	return &problem{code, fmt.Sprintf(format, args...)}
+}
+
+// normalizeID canonicalizes an item id: HealthKit ids must be UUIDs (compared lowercase, since HealthKit prints
+// them uppercase and other tools lowercase); other platforms' ids are opaque printable strings.
+func (n *normalizer) normalizeID(id string) (string, *problem) {
+	if id == "" {
+		return "", fail(CodeBadID, "id is empty")
+	}
+	if n.provider == AppleHealth {
+		if !isUUID(id) {
+			return "", fail(CodeBadID, "id %q is not a UUID (HealthKit sample ids are UUIDs like 3F2504E0-4F89-41D3-9A0C-0305E82C3301)", clip(id))
+		}
+		return strings.ToLower(id), nil
+	}
+	if len(id) > maxIDLen {
+		return "", fail(CodeBadID, "id is %d bytes long; at most %d are allowed", len(id), maxIDLen)
+	}
+	for _, r := range id {
+		if r == utf8.RuneError || !unicode.IsPrint(r) {
+			return "", fail(CodeBadID, "id contains a non-printable character")
+		}
+	}
+	return id, nil
+}
+
+func isUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < 36; i++ {
+		c := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func clip(s string) string {
+	if len(s) > 64 {
+		return s[:64] + "…"
+	}
+	return s
+}
+
+func (n *normalizer) checkTimes(start, end time.Time) *problem {
+	switch {
+	case start.IsZero() || end.IsZero():
+		return fail(CodeBadTime, "start and end are required")
+	case end.Before(start):
+		return fail(CodeBadTime, "end %s is before start %s", end.Format(time.RFC3339), start.Format(time.RFC3339))
+	case start.Before(earliest):
+		return fail(CodeBadTime, "start %s is before 1900", start.Format(time.RFC3339))
+	case end.After(n.now.Add(futureSlack)):
+		return fail(CodeBadTime, "end %s is in the future (server time %s)", end.Format(time.RFC3339), n.now.Format(time.RFC3339))
+	case end.Sub(start) > maxSpan:
+		return fail(CodeBadTime, "the sample spans %s; at most 31 days are allowed", end.Sub(start).Round(time.Hour))
+	}
+	return nil
+}
+
+// timeZone picks the item's IANA zone: its own, else HKTimeZone metadata, else the device's.
+func (n *normalizer) timeZone(explicit *string, meta map[string]any) (string, *problem) {
+	if explicit != nil && *explicit != "" {
+		if !n.validZone(*explicit) {
+			return "", fail(CodeBadTimeZone, "time zone %q is not an IANA zone name such as Europe/Zurich", clip(*explicit))
+		}
+		return *explicit, nil
+	}
+	// A bad HKTimeZone in metadata is the platform's problem, not the user's: fall back instead of refusing.
+	if s, ok := meta["HKTimeZone"].(string); ok && s != "" && n.validZone(s) {
+		return s, nil
+	}
+	return n.deviceTZ, nil
+}
+
+func (n *normalizer) validZone(name string) bool {
+	if ok, seen := n.zones[name]; seen {
+		return ok
+	}
+	_, err := time.LoadLocation(name)
+	ok := err == nil && name != "Local" && len(name) <= 64
+	n.zones[name] = ok
+	return ok
+}
+
+// userEntered reads the explicit flag, else HealthKit's HKWasUserEntered metadata key.
+func userEntered(explicit *bool, meta map[string]any) bool {
+	if explicit != nil {
+		return *explicit
+	}
+	switch v := meta["HKWasUserEntered"].(type) {
+	case bool:
+		return v
+	case json.Number:
+		return v.String() == "1"
+	case string:
+		return v == "1" || strings.EqualFold(v, "true")
+	case float64:
+		return v == 1
+	case int:
+		return v == 1
+	case int64:
+		return v == 1
+	}
+	return false
+}
+
+func encodeMeta(meta map[string]any) (string, *problem) {
+	if len(meta) == 0 {
+		return "", nil
+	}
+	b, err := json.Marshal(meta)
+	if err != nil {
+		return "", fail(CodeBadField, "metadata is not valid JSON: %v", err)
+	}
+	if len(b) > maxMetaBytes {
+		return "", fail(CodeBadField, "metadata is %d bytes; at most %d are allowed", len(b), maxMetaBytes)
+	}
+	return string(b), nil
+}
+
+// source validates an item's source and returns it with the key UpsertSources will answer under. The source is
+// registered for writing only once its item is valid (see plan), so a rejected item leaves no trace.
+func (n *normalizer) source(s Source) (db.Source, *problem) {
+	if strings.TrimSpace(s.Name) == "" {
+		return db.Source{}, fail(CodeBadField, "source.name is required")
+	}
+	for _, f := range []*string{&s.Name, s.BundleID, s.Version, s.ProductType, s.DeviceName, s.DeviceModel,
+		s.DeviceManufacturer, s.HardwareVersion, s.SoftwareVersion} {
+		if f != nil && len(*f) > maxFieldLen {
+			return db.Source{}, fail(CodeBadField, "a source field is %d bytes long; at most %d are allowed", len(*f), maxFieldLen)
+		}
+	}
+	// What tells two sources apart: the app (bundle id, or its name when there is none) and the hardware.
+	app := deref(s.BundleID)
+	if app == "" {
+		app = s.Name
+	}
+	key := app + "|" + deref(s.DeviceModel) + "|" + deref(s.HardwareVersion)
+	return db.Source{Provider: string(n.provider), Key: key, Name: s.Name, BundleID: s.BundleID,
+		Version: s.Version, ProductType: s.ProductType, DeviceName: s.DeviceName, DeviceModel: s.DeviceModel,
+		DeviceManufacturer: s.DeviceManufacturer, HardwareVersion: s.HardwareVersion, SoftwareVersion: s.SoftwareVersion}, nil
+}
+
+func deref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+// quantity converts a value to the metric's canonical unit and checks it.
+func (n *normalizer) quantity(m catalog.Metric, v Float, unit string) (float64, *problem) {
+	f := float64(v)
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return 0, fail(CodeBadValue, "value %v is not a finite number", f)
+	}
+	c, err := n.cat.Convert(m, f, unit, n.dialect)
+	if errors.Is(err, catalog.ErrBadUnit) {
+		return 0, fail(CodeBadUnit, "%v", err)
+	}
+	if err != nil {
+		return 0, fail(CodeBadValue, "%v", err)
+	}
+	if c < m.Min || c > m.Max {
+		return 0, fail(CodeOutOfRange, "%s %g %s is outside the plausible range %g–%g %s", m.Name, c, m.Unit, m.Min, m.Max, m.Unit)
+	}
+	return c, nil
+}
+
+func version(v *int64) (int64, *problem) {
+	if v == nil {
+		return 0, nil
+	}
+	if *v < 0 {
+		return 0, fail(CodeBadField, "version must not be negative")
+	}
+	return *v, nil
+}

@@ -1,0 +1,360 @@
+package ingest
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"healthsync/catalog"
+	"healthsync/db"
+)
+
+var (
+	// ErrInvalidBatch is a whole-request problem; nothing was written.
+	ErrInvalidBatch = errors.New("invalid batch")
+	// ErrBatchTooLarge means the batch holds more items than the server takes in one request.
+	ErrBatchTooLarge = errors.New("batch too large")
+	// ErrKeyReused means the idempotency key was used before for a different payload.
+	ErrKeyReused = errors.New("idempotency key reused with a different payload")
+)
+
+// Limits bound one batch.
+type Limits struct {
+	// MaxItems bounds samples + series points + category samples + workouts + deletions + cursors.
+	MaxItems int
+}
+
+// Service runs the write path.
+type Service struct {
+	store  *db.Store
+	cat    *catalog.Catalog
+	limits Limits
+	now    func() time.Time
+}
+
+// NewService wires the write path. now may be nil (time.Now).
+func NewService(store *db.Store, cat *catalog.Catalog, limits Limits, now func() time.Time) *Service {
+	if limits.MaxItems <= 0 {
+		limits.MaxItems = 20000
+	}
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{store: store, cat: cat, limits: limits, now: now}
+}
+
+// Limits reports the limits in force.
+func (s *Service) Limits() Limits { return s.limits }
+
+// Ingest validates, normalizes and stores one batch for the user in one transaction, and returns the answer
+// that is also stored under the batch's idempotency key.
+func (s *Service) Ingest(ctx context.Context, userID int64, b Batch) (Result, error) {
+	if err := s.checkBatch(&b); err != nil {
+		return Result{}, err
+	}
+	raw, err := b.hash()
+	if err != nil {
+		return Result{}, fmt.Errorf("hash batch: %w", err)
+	}
+	sum := sha256.Sum256(raw)
+	hash := sum[:]
+	now := s.now().UTC()
+
+	n := &normalizer{cat: s.cat, dialect: dialectOf(b.Provider), provider: b.Provider, now: now,
+		zones: map[string]bool{}, sources: map[string]db.Source{}}
+	if b.Device.TimeZone != nil && *b.Device.TimeZone != "" {
+		if !n.validZone(*b.Device.TimeZone) {
+			return Result{}, fmt.Errorf("%w: device.timeZone %q is not an IANA zone name such as Europe/Zurich", ErrInvalidBatch, clip(*b.Device.TimeZone))
+		}
+		n.deviceTZ = *b.Device.TimeZone
+	}
+	plan := n.plan(&b)
+
+	var res Result
+	err = s.store.InUserTx(ctx, userID, func(tx *db.Tx) error {
+		var err error
+		res, err = s.write(ctx, tx, &b, hash, plan, n, now)
+		return err
+	})
+	if err != nil {
+		return Result{}, err
+	}
+	return res, nil
+}
+
+func (s *Service) checkBatch(b *Batch) error {
+	switch {
+	case b.IdempotencyKey == "" || len(b.IdempotencyKey) > 255:
+		return fmt.Errorf("%w: idempotencyKey must be 1 to 255 characters", ErrInvalidBatch)
+	case b.Device.ID == "" || len(b.Device.ID) > maxIDLen:
+		return fmt.Errorf("%w: device.id must be 1 to %d characters", ErrInvalidBatch, maxIDLen)
+	}
+	switch b.Provider {
+	case AppleHealth, HealthConnect, Garmin, Oura, Whoop, OtherProvider:
+	default:
+		return fmt.Errorf("%w: unknown provider %q", ErrInvalidBatch, clip(string(b.Provider)))
+	}
+	for _, f := range []*string{b.Device.Model, b.Device.OSVersion, b.Device.AppVersion} {
+		if f != nil && len(*f) > maxFieldLen {
+			return fmt.Errorf("%w: a device field is longer than %d bytes", ErrInvalidBatch, maxFieldLen)
+		}
+	}
+	items := len(b.Samples) + len(b.Categories) + len(b.Workouts) + len(b.Deletions) + len(b.Cursors)
+	for _, r := range b.Series {
+		items += max(1, len(r.Points))
+	}
+	if items > s.limits.MaxItems {
+		return fmt.Errorf("%w: %d items (samples, series points, category samples, workouts, deletions and cursors together); at most %d per batch: split it", ErrBatchTooLarge, items, s.limits.MaxItems)
+	}
+	return nil
+}
+
+// plan is the validated content of a batch, ready to write.
+type plan struct {
+	records    []*record // winners: one per (table, id)
+	duplicates int       // repeats inside the batch
+	deletions  []string
+	cursors    map[string]Cursor // by data type
+}
+
+// plan normalizes every item, collecting rejections, and keeps one record per id (the highest version, else the first).
+func (n *normalizer) plan(b *Batch) *plan {
+	p := &plan{cursors: map[string]Cursor{}}
+	winners := map[string]int{} // table+id → position in p.records
+	add := func(r *record) {
+		if r == nil {
+			return
+		}
+		if ref := db.SourceRef(r.source.Provider, r.source.Key); n.sources[ref].Name == "" {
+			n.sources[ref] = r.source
+		}
+		key := r.table() + "\x00" + r.id
+		if at, ok := winners[key]; ok {
+			p.duplicates++
+			if r.version > p.records[at].version {
+				p.records[at] = r
+			}
+			return
+		}
+		winners[key] = len(p.records)
+		p.records = append(p.records, r)
+	}
+	for i, s := range b.Samples {
+		add(n.quantitySample(i, s))
+	}
+	for i, s := range b.Series {
+		add(n.seriesSample(i, s))
+	}
+	for i, s := range b.Categories {
+		add(n.categorySample(i, s))
+	}
+	for i, w := range b.Workouts {
+		add(n.workout(i, w))
+	}
+	seenDel := map[string]bool{}
+	for i, d := range b.Deletions {
+		id, pr := n.normalizeID(d)
+		if pr != nil {
+			n.reject(KindDeletion, i, d, pr.code, "%s", pr.msg)
+			continue
+		}
+		if !seenDel[id] {
+			seenDel[id] = true
+			p.deletions = append(p.deletions, id)
+		}
+	}
+	for i, c := range b.Cursors {
+		dt, ok := n.dataType(c.Type)
+		switch {
+		case !ok:
+			n.reject(KindCursor, i, c.Type, CodeUnknownType, "unknown data type %q for a cursor", clip(c.Type))
+		case len(c.Cursor) > maxCursorBytes:
+			n.reject(KindCursor, i, c.Type, CodeBadField, "cursor is %d bytes; at most %d are allowed", len(c.Cursor), maxCursorBytes)
+		case c.NewestSampleEnd != nil && c.NewestSampleEnd.After(n.now.Add(futureSlack)):
+			n.reject(KindCursor, i, c.Type, CodeBadTime, "newestSampleEnd is in the future")
+		default:
+			p.cursors[dt] = c // a later cursor for the same type wins: it is the newer position
+		}
+	}
+	return p
+}
+
+// dataType maps a cursor's type to the name sync state uses.
+func (n *normalizer) dataType(typ string) (string, bool) {
+	if m, ok := n.cat.Lookup(typ); ok {
+		return m.Name, true
+	}
+	if c, ok := n.cat.LookupCategory(typ); ok {
+		return c.Name, true
+	}
+	switch typ {
+	case workoutType, "workouts", "HKWorkoutTypeIdentifier", "ExerciseSession", "ExerciseSessionRecord":
+		return workoutType, true
+	}
+	return "", false
+}
+
+// write is the transaction body. It may run more than once (deadlock retry), so it derives everything afresh.
+func (s *Service) write(ctx context.Context, tx *db.Tx, b *Batch, hash []byte, p *plan, n *normalizer, now time.Time) (Result, error) {
+	prior, err := tx.ClaimIdempotencyKey(ctx, b.IdempotencyKey, hash)
+	if err != nil {
+		return Result{}, err
+	}
+	if prior != nil {
+		if !prior.SameRequest(hash) {
+			return Result{}, ErrKeyReused
+		}
+		var res Result
+		if err := json.Unmarshal(prior.Response, &res); err != nil {
+			return Result{}, fmt.Errorf("decode stored answer: %w", err)
+		}
+		res.Replayed = true
+		return res, nil
+	}
+
+	if err := tx.UpsertDevice(ctx, db.Device{ID: b.Device.ID, Provider: string(b.Provider), Model: b.Device.Model,
+		OSVersion: b.Device.OSVersion, AppVersion: b.Device.AppVersion, TimeZone: nonEmpty(n.deviceTZ)}, now); err != nil {
+		return Result{}, err
+	}
+	srcs := make([]db.Source, 0, len(n.sources))
+	for _, src := range n.sources {
+		srcs = append(srcs, src)
+	}
+	srcIDs, err := tx.UpsertSources(ctx, srcs, now)
+	if err != nil {
+		return Result{}, err
+	}
+
+	res := Result{Duplicates: p.duplicates, Rejected: append([]Rejection{}, n.rejected...)}
+	ids := make([]string, 0, len(p.records))
+	for _, r := range p.records {
+		ids = append(ids, r.id)
+	}
+	gone, err := tx.Tombstoned(ctx, ids)
+	if err != nil {
+		return Result{}, err
+	}
+	deleting := make(map[string]struct{}, len(p.deletions))
+	for _, id := range p.deletions {
+		deleting[id] = struct{}{}
+	}
+
+	var samples []db.SampleRow
+	var cats []db.CategoryRow
+	var works []db.WorkoutRow
+	var live []*record
+	for _, r := range p.records {
+		_, wasDeleted := gone[r.id]
+		_, beingDeleted := deleting[r.id]
+		if wasDeleted || beingDeleted { // a deleted id is never stored again
+			res.Duplicates++
+			continue
+		}
+		live = append(live, r)
+		src := srcIDs[db.SourceRef(r.source.Provider, r.source.Key)]
+		switch {
+		case r.category != nil:
+			row := *r.category
+			row.SourceID = src
+			cats = append(cats, row)
+		case r.workout != nil:
+			row := *r.workout
+			row.SourceID = src
+			works = append(works, row)
+		default:
+			for _, row := range r.samples {
+				row.SourceID = src
+				samples = append(samples, row)
+			}
+		}
+	}
+	sOut, err := tx.WriteSamples(ctx, b.Device.ID, samples)
+	if err != nil {
+		return Result{}, err
+	}
+	cOut, err := tx.WriteCategorySamples(ctx, b.Device.ID, cats)
+	if err != nil {
+		return Result{}, err
+	}
+	wOut, err := tx.WriteWorkouts(ctx, b.Device.ID, works)
+	if err != nil {
+		return Result{}, err
+	}
+
+	sync := map[string]*db.SyncUpdate{}
+	touch := func(dt string) *db.SyncUpdate {
+		u, ok := sync[dt]
+		if !ok {
+			u = &db.SyncUpdate{DataType: dt}
+			sync[dt] = u
+		}
+		return u
+	}
+	for _, r := range live {
+		out := sOut
+		switch {
+		case r.category != nil:
+			out = cOut
+		case r.workout != nil:
+			out = wOut
+		}
+		u := touch(r.dataType)
+		_, inserted := out.Inserted[r.id]
+		_, replaced := out.Replaced[r.id]
+		switch {
+		case inserted && replaced:
+			res.Updated++
+		case inserted:
+			res.Accepted++
+		default:
+			res.Duplicates++
+			continue
+		}
+		u.NewItems++
+		if u.NewestEnd == nil || r.end.After(*u.NewestEnd) {
+			end := r.end.UTC()
+			u.NewestEnd = &end
+		}
+	}
+	removed, err := tx.DeleteItems(ctx, p.deletions)
+	if err != nil {
+		return Result{}, err
+	}
+	res.Deleted = len(removed)
+
+	for dt, c := range p.cursors {
+		u := touch(dt)
+		cur := c.Cursor
+		u.Cursor = &cur
+		if c.NewestSampleEnd != nil && (u.NewestEnd == nil || c.NewestSampleEnd.After(*u.NewestEnd)) {
+			end := c.NewestSampleEnd.UTC()
+			u.NewestEnd = &end
+		}
+	}
+	updates := make([]db.SyncUpdate, 0, len(sync))
+	for _, u := range sync {
+		updates = append(updates, *u)
+	}
+	if err := tx.UpdateSyncState(ctx, b.Device.ID, updates, now); err != nil {
+		return Result{}, err
+	}
+
+	answer, err := json.Marshal(res)
+	if err != nil {
+		return Result{}, fmt.Errorf("encode answer: %w", err)
+	}
+	if err := tx.SaveIdempotencyResponse(ctx, b.IdempotencyKey, answer); err != nil {
+		return Result{}, err
+	}
+	return res, nil
+}
+
+func nonEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}

@@ -1,0 +1,102 @@
+package resolvers
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/lib/pq"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"healthsync/auth"
+	"healthsync/db"
+	"healthsync/ingest"
+)
+
+// Error codes in `extensions.code`. Clients branch on these, never on messages.
+const (
+	CodeUnauthenticated      = "UNAUTHENTICATED"
+	CodeForbidden            = "FORBIDDEN"
+	CodeBadUserInput         = "BAD_USER_INPUT"
+	CodeBadRequest           = "BAD_REQUEST"
+	CodeBatchTooLarge        = "BATCH_TOO_LARGE"
+	CodeIdempotencyKeyReused = "IDEMPOTENCY_KEY_REUSED"
+	CodeTimeout              = "TIMEOUT"
+	CodeInternal             = "INTERNAL"
+)
+
+var (
+	// ErrUnauthenticated is returned when an operation needs a token and has none.
+	ErrUnauthenticated = errors.New("a valid bearer token is required: send `Authorization: Bearer <JWT>`")
+	// ErrForbidden is returned when the token lacks a scope.
+	ErrForbidden = errors.New("the token lacks the scope this operation needs")
+)
+
+// codedError carries a code chosen by a resolver.
+type codedError struct {
+	code string
+	msg  string
+}
+
+func (e *codedError) Error() string { return e.msg }
+
+func badInput(msg string) error { return &codedError{CodeBadUserInput, msg} }
+
+// PresentError maps domain and storage errors to GraphQL errors with a code and a message a person can act
+// on. Anything unexpected is logged and answered as INTERNAL without its text: SQL and stack traces stay here.
+func PresentError(log *slog.Logger) graphql.ErrorPresenterFunc {
+	return func(ctx context.Context, err error) *gqlerror.Error {
+		gqlErr := graphql.DefaultErrorPresenter(ctx, err)
+		var ce *codedError
+		switch {
+		case errors.As(err, &ce):
+			return withCode(gqlErr, ce.code, ce.msg)
+		case errors.Is(err, ErrUnauthenticated):
+			return withCode(gqlErr, CodeUnauthenticated, err.Error())
+		case errors.Is(err, auth.ErrUnauthenticated):
+			return withCode(gqlErr, CodeUnauthenticated, "the bearer token was refused: "+err.Error())
+		case errors.Is(err, ErrForbidden):
+			return withCode(gqlErr, CodeForbidden, err.Error())
+		case errors.Is(err, ingest.ErrBatchTooLarge):
+			return withCode(gqlErr, CodeBatchTooLarge, err.Error())
+		case errors.Is(err, ingest.ErrInvalidBatch):
+			return withCode(gqlErr, CodeBadUserInput, err.Error())
+		case errors.Is(err, ingest.ErrKeyReused):
+			return withCode(gqlErr, CodeIdempotencyKeyReused,
+				"this idempotencyKey was already used for a different batch; use a new key for new data")
+		case db.IsTimeout(err) || errors.Is(err, context.DeadlineExceeded):
+			return withCode(gqlErr, CodeTimeout, "the request took too long and was stopped; retry, or ask for less")
+		case errors.Is(err, context.Canceled):
+			return withCode(gqlErr, CodeTimeout, "the request was cancelled")
+		}
+		if ge, ok := err.(*gqlerror.Error); ok && !isStorageError(ge.Err) {
+			// Made by gqlgen itself (parser, validator, a variable that does not fit its type): the client's to fix.
+			if strings.HasPrefix(ge.Message, "json request body could not be decoded") {
+				return withCode(gqlErr, CodeBadRequest, "the request body is not valid JSON")
+			}
+			if _, ok := gqlErr.Extensions["code"]; !ok {
+				return withCode(gqlErr, CodeBadUserInput, gqlErr.Message)
+			}
+			return gqlErr
+		}
+		log.ErrorContext(ctx, "request failed", "err", err, "path", gqlErr.Path.String())
+		return withCode(gqlErr, CodeInternal, "internal error; it has been logged")
+	}
+}
+
+// isStorageError reports errors from the database driver, whose text must not reach clients.
+func isStorageError(err error) bool {
+	var pqErr *pq.Error
+	return err != nil && errors.As(err, &pqErr)
+}
+
+func withCode(e *gqlerror.Error, code, msg string) *gqlerror.Error {
+	e.Message = msg
+	if e.Extensions == nil {
+		e.Extensions = map[string]any{}
+	}
+	e.Extensions["code"] = code
+	return e
+}

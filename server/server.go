@@ -1,0 +1,179 @@
+// Package server wires the HTTP surface: the GraphQL endpoint with its transports, limits and error
+// presentation, GraphiQL in development, and the health probes.
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/99designs/gqlgen/graphql/playground"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"healthsync/auth"
+	"healthsync/catalog"
+	"healthsync/db"
+	"healthsync/graph"
+	"healthsync/ingest"
+	"healthsync/resolvers"
+)
+
+// Options are the server's dependencies and knobs.
+type Options struct {
+	Store    *db.Store
+	Ingest   *ingest.Service
+	Catalog  *catalog.Catalog
+	Verifier *auth.Verifier
+	Log      *slog.Logger
+	// MaxRequestBytes caps a request body; a larger one is refused with 413 before it is parsed.
+	MaxRequestBytes int64
+	// Development turns on GraphiQL at / and field suggestions in errors.
+	Development bool
+	// DevToken, when set in development, is pre-filled as the Authorization header in GraphiQL.
+	DevToken string
+}
+
+// New builds the HTTP handler.
+func New(o Options) http.Handler {
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
+	if o.MaxRequestBytes <= 0 {
+		o.MaxRequestBytes = 32 << 20
+	}
+	gql := handler.New(graph.NewExecutableSchema(graph.Config{
+		Resolvers:  &resolvers.Resolver{Store: o.Store, Ingest: o.Ingest, Catalog: o.Catalog},
+		Directives: graph.DirectiveRoot{Scope: resolvers.Scope},
+	}))
+	gql.AddTransport(transport.Options{})
+	gql.AddTransport(transport.GET{})
+	gql.AddTransport(transport.POST{})
+	gql.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	gql.Use(extension.Introspection{})
+	gql.Use(extension.FixedComplexityLimit(2000))
+	gql.SetDisableSuggestion(!o.Development)
+	gql.SetErrorPresenter(resolvers.PresentError(o.Log))
+	gql.SetRecoverFunc(func(ctx context.Context, p any) error {
+		o.Log.ErrorContext(ctx, "panic in resolver", "panic", fmt.Sprint(p))
+		return errors.New("internal panic")
+	})
+	gql.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+		start := time.Now()
+		resp := next(ctx)
+		if graphql.HasOperationContext(ctx) {
+			op := graphql.GetOperationContext(ctx)
+			o.Log.InfoContext(ctx, "graphql", "operation", op.OperationName, "duration_ms",
+				time.Since(start).Milliseconds(), "errors", len(resp.Errors))
+		}
+		return resp
+	})
+
+	mux := http.NewServeMux()
+	api := limitBody(o.MaxRequestBytes, o.Verifier.Middleware(unauthorizedStatus(gql)))
+	mux.Handle("/graphql", api)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := o.Store.Ping(ctx); err != nil {
+			o.Log.WarnContext(ctx, "not ready", "err", err)
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "database unreachable"})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	})
+	if o.Development {
+		opts := []playground.GraphiqlConfigOption{}
+		if o.DevToken != "" {
+			opts = append(opts, playground.WithGraphiqlUiHeaders(map[string]string{"Authorization": "Bearer " + o.DevToken}))
+		}
+		mux.Handle("GET /{$}", playground.Handler("healthsync", "/graphql", opts...))
+	}
+	return mux
+}
+
+// limitBody refuses bodies over max with 413 and a GraphQL-shaped error, before anything parses them.
+func limitBody(max int64, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > max {
+			tooLarge(w, max)
+			return
+		}
+		if r.Body != nil && r.Method == http.MethodPost {
+			body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, max))
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				tooLarge(w, max)
+				return
+			}
+			if err != nil {
+				writeGraphQLError(w, http.StatusBadRequest, "BAD_REQUEST", "the request body could not be read")
+				return
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func tooLarge(w http.ResponseWriter, max int64) {
+	writeGraphQLError(w, http.StatusRequestEntityTooLarge, "REQUEST_TOO_LARGE",
+		fmt.Sprintf("the request body is larger than %d bytes: send fewer items per batch", max))
+}
+
+// unauthorizedStatus answers 401 when an operation was refused for having no valid token at all.
+func unauthorizedStatus(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, refused := resolvers.TrackAuthRefusal(r.Context())
+		next.ServeHTTP(&statusWriter{ResponseWriter: w, refused: refused}, r.WithContext(ctx))
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	refused     func() bool
+	wroteHeader bool
+}
+
+func (s *statusWriter) WriteHeader(code int) {
+	if s.wroteHeader {
+		return
+	}
+	s.wroteHeader = true
+	if code == http.StatusOK && s.refused() {
+		s.Header().Set("WWW-Authenticate", `Bearer realm="healthsync"`)
+		code = http.StatusUnauthorized
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusWriter) Write(b []byte) (int, error) {
+	if !s.wroteHeader {
+		s.WriteHeader(http.StatusOK)
+	}
+	return s.ResponseWriter.Write(b)
+}
+
+func writeGraphQLError(w http.ResponseWriter, status int, code, msg string) {
+	writeJSON(w, status, map[string]any{"errors": []any{map[string]any{
+		"message": msg, "extensions": map[string]string{"code": code}}}})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
