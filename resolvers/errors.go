@@ -49,20 +49,21 @@ func badInput(msg string) error { return &codedError{CodeBadUserInput, msg} }
 func PresentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
 		gqlErr := graphql.DefaultErrorPresenter(ctx, err)
+		cause := unwrapGQL(err)
 		var ce *codedError
 		switch {
 		case errors.As(err, &ce):
 			return withCode(gqlErr, ce.code, ce.msg)
 		case errors.Is(err, ErrUnauthenticated):
-			return withCode(gqlErr, CodeUnauthenticated, err.Error())
+			return withCode(gqlErr, CodeUnauthenticated, cause.Error())
 		case errors.Is(err, auth.ErrUnauthenticated):
-			return withCode(gqlErr, CodeUnauthenticated, "the bearer token was refused: "+err.Error())
+			return withCode(gqlErr, CodeUnauthenticated, "the bearer token was refused: "+cause.Error())
 		case errors.Is(err, ErrForbidden):
-			return withCode(gqlErr, CodeForbidden, err.Error())
+			return withCode(gqlErr, CodeForbidden, cause.Error())
 		case errors.Is(err, ingest.ErrBatchTooLarge):
-			return withCode(gqlErr, CodeBatchTooLarge, err.Error())
+			return withCode(gqlErr, CodeBatchTooLarge, cause.Error())
 		case errors.Is(err, ingest.ErrInvalidBatch):
-			return withCode(gqlErr, CodeBadUserInput, err.Error())
+			return withCode(gqlErr, CodeBadUserInput, cause.Error())
 		case errors.Is(err, ingest.ErrKeyReused):
 			return withCode(gqlErr, CodeIdempotencyKeyReused,
 				"this idempotencyKey was already used for a different batch; use a new key for new data")
@@ -83,6 +84,18 @@ func PresentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 		}
 		log.ErrorContext(ctx, "request failed", "err", err, "path", gqlErr.Path.String())
 		return withCode(gqlErr, CodeInternal, "internal error; it has been logged")
+	}
+}
+
+// unwrapGQL peels gqlgen's path wrappers off a resolver's error, whose own text then reads without
+// "input:1:3: field" prefixes.
+func unwrapGQL(err error) error {
+	for {
+		ge, ok := err.(*gqlerror.Error)
+		if !ok || ge.Err == nil {
+			return err
+		}
+		err = ge.Err
 	}
 }
 

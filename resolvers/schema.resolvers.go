@@ -10,8 +10,8 @@ import (
 	"fmt"
 	"healthsync/db"
 	"healthsync/graph"
-	"healthsync/ingest"
 	"healthsync/graph/model"
+	"healthsync/ingest"
 	"time"
 )
 

@@ -1,0 +1,28 @@
+# The two commands a new machine needs: `make run` and `make test`.
+export PATH := /usr/local/go/bin:$(PATH)
+GO ?= go
+
+.PHONY: run test build generate vet bench clean
+
+## run: the server on :8080; with no DATABASE_URL it starts its own PostgreSQL in ./.healthsync
+run:
+	$(GO) run ./cmd/healthsync serve
+
+## test: the whole test suite against a real PostgreSQL that the tests start themselves
+test:
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 20m ./...
+
+build:
+	$(GO) build -o bin/healthsync ./cmd/healthsync
+
+## generate: regenerate graph/ from schema.graphqls after a schema change
+generate:
+	$(GO) tool gqlgen generate
+
+## bench: ingest throughput against raw COPY into the same table, in one run
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 3x -count 5 ./bench/
+
+clean:
+	rm -rf bin

@@ -1,0 +1,141 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"healthsync/auth"
+	"healthsync/catalog"
+	"healthsync/config"
+	"healthsync/db"
+	"healthsync/ingest"
+	"healthsync/pgembed"
+	"healthsync/server"
+)
+
+// openDatabase connects to DATABASE_URL, or starts the private PostgreSQL when none is configured.
+// The returned stop function shuts the private server down (a no-op otherwise).
+func openDatabase(ctx context.Context, cfg config.Config, log *slog.Logger) (*sqlx.DB, func(), error) {
+	dsn := cfg.DatabaseURL
+	stop := func() {}
+	if dsn == "" {
+		log.Info("no DATABASE_URL: starting a private PostgreSQL", "dir", cfg.PostgresDir())
+		pg, err := pgembed.Start(ctx, pgembed.Options{DataDir: cfg.PostgresDir(), Logger: log})
+		if err != nil {
+			return nil, nil, err
+		}
+		stop = func() {
+			sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			if err := pg.Stop(sctx); err != nil {
+				log.Error("stopping the private PostgreSQL", "err", err)
+			}
+		}
+		if err := pg.EnsureDatabase(ctx, "healthsync"); err != nil {
+			stop()
+			return nil, nil, err
+		}
+		dsn = pg.DSN("healthsync")
+	}
+	d, err := db.Open(ctx, dsn)
+	if err != nil {
+		stop()
+		return nil, nil, err
+	}
+	return d, func() { d.Close(); stop() }, nil
+}
+
+func migrate(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+	d, closeDB, err := openDatabase(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+	n, err := db.Migrate(ctx, d, log)
+	if err != nil {
+		return err
+	}
+	log.Info("database is up to date", "applied", n)
+	return nil
+}
+
+func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.Writer) error {
+	secret, err := signingSecret(cfg, log)
+	if err != nil {
+		return err
+	}
+	verifier, err := auth.NewVerifier(auth.Config{HMACSecret: secret, PublicKeyFiles: cfg.JWTPublicKeys,
+		Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience})
+	if err != nil {
+		return fmt.Errorf("configure token verification: %w", err)
+	}
+	d, closeDB, err := openDatabase(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+	if _, err := db.Migrate(ctx, d, log); err != nil {
+		return err
+	}
+	store := db.New(d, db.Options{StatementTimeout: cfg.StatementTimeout})
+	cat := catalog.New()
+	svc := ingest.NewService(store, cat, ingest.Limits{MaxItems: cfg.MaxBatchItems}, nil)
+
+	var devToken string
+	if !cfg.Production() && secret != nil {
+		signer, err := auth.NewHMACSigner(secret, cfg.JWTIssuer, cfg.JWTAudience)
+		if err != nil {
+			return err
+		}
+		if devToken, err = signer.Sign("dev", []auth.Scope{auth.ScopeIngest, auth.ScopeRead}, 7*24*time.Hour); err != nil {
+			return err
+		}
+	}
+	h := server.New(server.Options{Store: store, Ingest: svc, Catalog: cat, Verifier: verifier, Log: log,
+		MaxRequestBytes: cfg.MaxRequestBytes, Development: !cfg.Production(), DevToken: devToken})
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute,
+		WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+
+	log.Info("healthsync is serving", "addr", ln.Addr().String(), "algorithms", verifier.Algorithms())
+	if devToken != "" {
+		base := "http://localhost" + portOf(ln.Addr())
+		fmt.Fprintf(stdout, "\nhealthsync is ready.\n  GraphiQL:  %s/\n  GraphQL:   %s/graphql\n"+
+			"  Development token (user \"dev\", scopes ingest+read, valid 7 days); paste into GraphiQL's Headers tab:\n"+
+			"  {\"Authorization\": \"Bearer %s\"}\n\n", base, base, devToken)
+	}
+
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: finishing requests in flight", "timeout", cfg.ShutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+func portOf(a net.Addr) string {
+	if t, ok := a.(*net.TCPAddr); ok {
+		return fmt.Sprintf(":%d", t.Port)
+	}
+	return ""
+}
