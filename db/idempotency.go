@@ -30,10 +30,10 @@ func (t *Tx) ClaimIdempotencyKey(ctx context.Context, key string, requestHash []
 	}
 	var prior struct {
 		RequestHash []byte `db:"request_hash"`
-		Response    []byte `db:"response"`
+		Response    string `db:"response"`
 	}
 	err = t.tx.GetContext(ctx, &prior, `
-		SELECT request_hash, coalesce(response::text, '')::bytea AS response
+		SELECT request_hash, coalesce(response::text, '') AS response
 		FROM idempotency_keys WHERE user_id = $1 AND key = $2`, t.userID, key)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("idempotency key vanished while claiming it")
@@ -41,7 +41,7 @@ func (t *Tx) ClaimIdempotencyKey(ctx context.Context, key string, requestHash []
 	if err != nil {
 		return nil, fmt.Errorf("read idempotency key: %w", err)
 	}
-	return &PriorRequest{RequestHash: prior.RequestHash, Response: prior.Response}, nil
+	return &PriorRequest{RequestHash: prior.RequestHash, Response: []byte(prior.Response)}, nil
 }
 
 // SameRequest reports whether the prior request carried the same payload.
