@@ -315,3 +315,23 @@ func TestDSNQuote(t *testing.T) {
 		}
 	}
 }
+
+// When the server cannot start, the error must carry the server's own explanation.
+func TestStartFailureShowsServerLog(t *testing.T) {
+	t.Parallel()
+	dataDir := fastDir(t)
+	_, err := Start(t.Context(), Options{
+		DataDir: dataDir, Ephemeral: true, Logger: testLogger(t),
+		Settings: map[string]string{"shared_buffers": "lots"},
+	})
+	if err == nil {
+		t.Fatal("Start with an invalid setting succeeded")
+	}
+	t.Logf("error as the caller sees it:\n%v", err)
+	if !strings.Contains(err.Error(), "shared_buffers") || !strings.Contains(err.Error(), "exited during startup") {
+		t.Errorf("error does not quote the server log about shared_buffers: %v", err)
+	}
+	if left := serverProcessesIn(dataDir); len(left) > 0 {
+		t.Errorf("server processes %v left after a failed start", left)
+	}
+}
