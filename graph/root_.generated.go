@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"healthsync/graph/model"
+	"healthsync/scalar"
 	"sync/atomic"
 	"time"
 
@@ -39,6 +40,18 @@ type ComplexityRoot struct {
 		Values             func(childComplexity int) int
 	}
 
+	DailySummary struct {
+		ActiveEnergyKcal func(childComplexity int) int
+		Date             func(childComplexity int) int
+		DistanceMeters   func(childComplexity int) int
+		ExerciseMinutes  func(childComplexity int) int
+		HrvSdnnMs        func(childComplexity int) int
+		RestingHeartRate func(childComplexity int) int
+		SleepMinutes     func(childComplexity int) int
+		Steps            func(childComplexity int) int
+		Workouts         func(childComplexity int) int
+	}
+
 	Device struct {
 		AppVersion func(childComplexity int) int
 		FirstSeen  func(childComplexity int) int
@@ -62,27 +75,41 @@ type ComplexityRoot struct {
 	Metric struct {
 		Aggregation        func(childComplexity int) int
 		Description        func(childComplexity int) int
+		FirstSample        func(childComplexity int) int
 		HealthConnectTypes func(childComplexity int) int
 		HealthKitTypes     func(childComplexity int) int
+		LastSample         func(childComplexity int) int
 		Loinc              func(childComplexity int) int
 		MaxValue           func(childComplexity int) int
 		MinValue           func(childComplexity int) int
 		Name               func(childComplexity int) int
+		SampleCount        func(childComplexity int) int
 		Unit               func(childComplexity int) int
 	}
 
 	Mutation struct {
-		IngestBatch func(childComplexity int, input model.IngestBatchInput) int
+		IngestBatch       func(childComplexity int, input model.IngestBatchInput) int
+		SetSourcePriority func(childComplexity int, metric *string, sourceIds []string) int
+	}
+
+	PageInfo struct {
+		EndCursor   func(childComplexity int) int
+		HasNextPage func(childComplexity int) int
 	}
 
 	Query struct {
-		Categories func(childComplexity int) int
-		Devices    func(childComplexity int) int
-		Me         func(childComplexity int) int
-		Metrics    func(childComplexity int) int
-		Samples    func(childComplexity int, metric string, from time.Time, to time.Time, limit *int) int
-		Sources    func(childComplexity int) int
-		SyncState  func(childComplexity int, deviceID *string) int
+		Categories      func(childComplexity int) int
+		DailySummary    func(childComplexity int, from scalar.Date, to scalar.Date, timeZone *string) int
+		Devices         func(childComplexity int) int
+		Me              func(childComplexity int) int
+		Metrics         func(childComplexity int) int
+		Samples         func(childComplexity int, metric string, from time.Time, to time.Time, limit *int) int
+		Series          func(childComplexity int, metric string, from time.Time, to time.Time, bucket model.Bucket, timeZone *string, sources []string, merge *model.MergeMode) int
+		Sleep           func(childComplexity int, from time.Time, to time.Time, timeZone *string) int
+		SourceBreakdown func(childComplexity int, metric string, from time.Time, to time.Time) int
+		Sources         func(childComplexity int) int
+		SyncState       func(childComplexity int, deviceID *string) int
+		Workouts        func(childComplexity int, from time.Time, to time.Time, first *int, after *string) int
 	}
 
 	Rejection struct {
@@ -108,6 +135,51 @@ type ComplexityRoot struct {
 		Value         func(childComplexity int) int
 	}
 
+	Series struct {
+		Aggregation func(childComplexity int) int
+		Bucket      func(childComplexity int) int
+		Merge       func(childComplexity int) int
+		Metric      func(childComplexity int) int
+		Points      func(childComplexity int) int
+		TimeZone    func(childComplexity int) int
+		Unit        func(childComplexity int) int
+	}
+
+	SeriesPoint struct {
+		Avg   func(childComplexity int) int
+		Count func(childComplexity int) int
+		End   func(childComplexity int) int
+		Max   func(childComplexity int) int
+		Min   func(childComplexity int) int
+		Start func(childComplexity int) int
+		Sum   func(childComplexity int) int
+		Value func(childComplexity int) int
+	}
+
+	SleepSession struct {
+		AsleepMinutes      func(childComplexity int) int
+		AwakeMinutes       func(childComplexity int) int
+		CoreMinutes        func(childComplexity int) int
+		Date               func(childComplexity int) int
+		DeepMinutes        func(childComplexity int) int
+		Efficiency         func(childComplexity int) int
+		End                func(childComplexity int) int
+		InBedMinutes       func(childComplexity int) int
+		IsNap              func(childComplexity int) int
+		RemMinutes         func(childComplexity int) int
+		Source             func(childComplexity int) int
+		Stages             func(childComplexity int) int
+		Start              func(childComplexity int) int
+		TimeZone           func(childComplexity int) int
+		UnspecifiedMinutes func(childComplexity int) int
+	}
+
+	SleepStageSegment struct {
+		End   func(childComplexity int) int
+		Stage func(childComplexity int) int
+		Start func(childComplexity int) int
+	}
+
 	Source struct {
 		BundleID           func(childComplexity int) int
 		DeviceManufacturer func(childComplexity int) int
@@ -124,6 +196,17 @@ type ComplexityRoot struct {
 		Version            func(childComplexity int) int
 	}
 
+	SourceShare struct {
+		Average            func(childComplexity int) int
+		FirstSample        func(childComplexity int) int
+		LastSample         func(childComplexity int) int
+		MergedContribution func(childComplexity int) int
+		Priority           func(childComplexity int) int
+		SampleCount        func(childComplexity int) int
+		Source             func(childComplexity int) int
+		Total              func(childComplexity int) int
+	}
+
 	SyncState struct {
 		Count           func(childComplexity int) int
 		Cursor          func(childComplexity int) int
@@ -138,6 +221,31 @@ type ComplexityRoot struct {
 	User struct {
 		CreatedAt func(childComplexity int) int
 		ID        func(childComplexity int) int
+	}
+
+	Workout struct {
+		ActivityType     func(childComplexity int) int
+		AlsoRecordedBy   func(childComplexity int) int
+		AverageHeartRate func(childComplexity int) int
+		DistanceMeters   func(childComplexity int) int
+		DurationSeconds  func(childComplexity int) int
+		End              func(childComplexity int) int
+		EnergyKcal       func(childComplexity int) int
+		ID               func(childComplexity int) int
+		MaxHeartRate     func(childComplexity int) int
+		Source           func(childComplexity int) int
+		Start            func(childComplexity int) int
+		TimeZone         func(childComplexity int) int
+	}
+
+	WorkoutConnection struct {
+		Edges    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	WorkoutEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 }
 
@@ -179,6 +287,61 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Category.Values(childComplexity), true
+
+	case "DailySummary.activeEnergyKcal":
+		if e.ComplexityRoot.DailySummary.ActiveEnergyKcal == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DailySummary.ActiveEnergyKcal(childComplexity), true
+	case "DailySummary.date":
+		if e.ComplexityRoot.DailySummary.Date == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DailySummary.Date(childComplexity), true
+	case "DailySummary.distanceMeters":
+		if e.ComplexityRoot.DailySummary.DistanceMeters == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DailySummary.DistanceMeters(childComplexity), true
+	case "DailySummary.exerciseMinutes":
+		if e.ComplexityRoot.DailySummary.ExerciseMinutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DailySummary.ExerciseMinutes(childComplexity), true
+	case "DailySummary.hrvSdnnMs":
+		if e.ComplexityRoot.DailySummary.HrvSdnnMs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DailySummary.HrvSdnnMs(childComplexity), true
+	case "DailySummary.restingHeartRate":
+		if e.ComplexityRoot.DailySummary.RestingHeartRate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DailySummary.RestingHeartRate(childComplexity), true
+	case "DailySummary.sleepMinutes":
+		if e.ComplexityRoot.DailySummary.SleepMinutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DailySummary.SleepMinutes(childComplexity), true
+	case "DailySummary.steps":
+		if e.ComplexityRoot.DailySummary.Steps == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DailySummary.Steps(childComplexity), true
+	case "DailySummary.workouts":
+		if e.ComplexityRoot.DailySummary.Workouts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DailySummary.Workouts(childComplexity), true
 
 	case "Device.appVersion":
 		if e.ComplexityRoot.Device.AppVersion == nil {
@@ -278,6 +441,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Metric.Description(childComplexity), true
+	case "Metric.firstSample":
+		if e.ComplexityRoot.Metric.FirstSample == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Metric.FirstSample(childComplexity), true
 	case "Metric.healthConnectTypes":
 		if e.ComplexityRoot.Metric.HealthConnectTypes == nil {
 			break
@@ -290,6 +459,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Metric.HealthKitTypes(childComplexity), true
+	case "Metric.lastSample":
+		if e.ComplexityRoot.Metric.LastSample == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Metric.LastSample(childComplexity), true
 	case "Metric.loinc":
 		if e.ComplexityRoot.Metric.Loinc == nil {
 			break
@@ -314,6 +489,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Metric.Name(childComplexity), true
+	case "Metric.sampleCount":
+		if e.ComplexityRoot.Metric.SampleCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Metric.SampleCount(childComplexity), true
 	case "Metric.unit":
 		if e.ComplexityRoot.Metric.Unit == nil {
 			break
@@ -332,6 +513,30 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.IngestBatch(childComplexity, args["input"].(model.IngestBatchInput)), true
+	case "Mutation.setSourcePriority":
+		if e.ComplexityRoot.Mutation.SetSourcePriority == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setSourcePriority_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetSourcePriority(childComplexity, args["metric"].(*string), args["sourceIds"].([]string)), true
+
+	case "PageInfo.endCursor":
+		if e.ComplexityRoot.PageInfo.EndCursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PageInfo.EndCursor(childComplexity), true
+	case "PageInfo.hasNextPage":
+		if e.ComplexityRoot.PageInfo.HasNextPage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PageInfo.HasNextPage(childComplexity), true
 
 	case "Query.categories":
 		if e.ComplexityRoot.Query.Categories == nil {
@@ -339,6 +544,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Categories(childComplexity), true
+	case "Query.dailySummary":
+		if e.ComplexityRoot.Query.DailySummary == nil {
+			break
+		}
+
+		args, err := ec.field_Query_dailySummary_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.DailySummary(childComplexity, args["from"].(scalar.Date), args["to"].(scalar.Date), args["timeZone"].(*string)), true
 	case "Query.devices":
 		if e.ComplexityRoot.Query.Devices == nil {
 			break
@@ -369,6 +585,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Samples(childComplexity, args["metric"].(string), args["from"].(time.Time), args["to"].(time.Time), args["limit"].(*int)), true
+	case "Query.series":
+		if e.ComplexityRoot.Query.Series == nil {
+			break
+		}
+
+		args, err := ec.field_Query_series_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Series(childComplexity, args["metric"].(string), args["from"].(time.Time), args["to"].(time.Time), args["bucket"].(model.Bucket), args["timeZone"].(*string), args["sources"].([]string), args["merge"].(*model.MergeMode)), true
+	case "Query.sleep":
+		if e.ComplexityRoot.Query.Sleep == nil {
+			break
+		}
+
+		args, err := ec.field_Query_sleep_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Sleep(childComplexity, args["from"].(time.Time), args["to"].(time.Time), args["timeZone"].(*string)), true
+	case "Query.sourceBreakdown":
+		if e.ComplexityRoot.Query.SourceBreakdown == nil {
+			break
+		}
+
+		args, err := ec.field_Query_sourceBreakdown_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.SourceBreakdown(childComplexity, args["metric"].(string), args["from"].(time.Time), args["to"].(time.Time)), true
 	case "Query.sources":
 		if e.ComplexityRoot.Query.Sources == nil {
 			break
@@ -386,6 +635,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.SyncState(childComplexity, args["deviceId"].(*string)), true
+	case "Query.workouts":
+		if e.ComplexityRoot.Query.Workouts == nil {
+			break
+		}
+
+		args, err := ec.field_Query_workouts_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Workouts(childComplexity, args["from"].(time.Time), args["to"].(time.Time), args["first"].(*int), args["after"].(*string)), true
 
 	case "Rejection.code":
 		if e.ComplexityRoot.Rejection.Code == nil {
@@ -491,6 +751,208 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Sample.Value(childComplexity), true
 
+	case "Series.aggregation":
+		if e.ComplexityRoot.Series.Aggregation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Series.Aggregation(childComplexity), true
+	case "Series.bucket":
+		if e.ComplexityRoot.Series.Bucket == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Series.Bucket(childComplexity), true
+	case "Series.merge":
+		if e.ComplexityRoot.Series.Merge == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Series.Merge(childComplexity), true
+	case "Series.metric":
+		if e.ComplexityRoot.Series.Metric == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Series.Metric(childComplexity), true
+	case "Series.points":
+		if e.ComplexityRoot.Series.Points == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Series.Points(childComplexity), true
+	case "Series.timeZone":
+		if e.ComplexityRoot.Series.TimeZone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Series.TimeZone(childComplexity), true
+	case "Series.unit":
+		if e.ComplexityRoot.Series.Unit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Series.Unit(childComplexity), true
+
+	case "SeriesPoint.avg":
+		if e.ComplexityRoot.SeriesPoint.Avg == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SeriesPoint.Avg(childComplexity), true
+	case "SeriesPoint.count":
+		if e.ComplexityRoot.SeriesPoint.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SeriesPoint.Count(childComplexity), true
+	case "SeriesPoint.end":
+		if e.ComplexityRoot.SeriesPoint.End == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SeriesPoint.End(childComplexity), true
+	case "SeriesPoint.max":
+		if e.ComplexityRoot.SeriesPoint.Max == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SeriesPoint.Max(childComplexity), true
+	case "SeriesPoint.min":
+		if e.ComplexityRoot.SeriesPoint.Min == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SeriesPoint.Min(childComplexity), true
+	case "SeriesPoint.start":
+		if e.ComplexityRoot.SeriesPoint.Start == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SeriesPoint.Start(childComplexity), true
+	case "SeriesPoint.sum":
+		if e.ComplexityRoot.SeriesPoint.Sum == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SeriesPoint.Sum(childComplexity), true
+	case "SeriesPoint.value":
+		if e.ComplexityRoot.SeriesPoint.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SeriesPoint.Value(childComplexity), true
+
+	case "SleepSession.asleepMinutes":
+		if e.ComplexityRoot.SleepSession.AsleepMinutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SleepSession.AsleepMinutes(childComplexity), true
+	case "SleepSession.awakeMinutes":
+		if e.ComplexityRoot.SleepSession.AwakeMinutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SleepSession.AwakeMinutes(childComplexity), true
+	case "SleepSession.coreMinutes":
+		if e.ComplexityRoot.SleepSession.CoreMinutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SleepSession.CoreMinutes(childComplexity), true
+	case "SleepSession.date":
+		if e.ComplexityRoot.SleepSession.Date == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SleepSession.Date(childComplexity), true
+	case "SleepSession.deepMinutes":
+		if e.ComplexityRoot.SleepSession.DeepMinutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SleepSession.DeepMinutes(childComplexity), true
+	case "SleepSession.efficiency":
+		if e.ComplexityRoot.SleepSession.Efficiency == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SleepSession.Efficiency(childComplexity), true
+	case "SleepSession.end":
+		if e.ComplexityRoot.SleepSession.End == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SleepSession.End(childComplexity), true
+	case "SleepSession.inBedMinutes":
+		if e.ComplexityRoot.SleepSession.InBedMinutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SleepSession.InBedMinutes(childComplexity), true
+	case "SleepSession.isNap":
+		if e.ComplexityRoot.SleepSession.IsNap == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SleepSession.IsNap(childComplexity), true
+	case "SleepSession.remMinutes":
+		if e.ComplexityRoot.SleepSession.RemMinutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SleepSession.RemMinutes(childComplexity), true
+	case "SleepSession.source":
+		if e.ComplexityRoot.SleepSession.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SleepSession.Source(childComplexity), true
+	case "SleepSession.stages":
+		if e.ComplexityRoot.SleepSession.Stages == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SleepSession.Stages(childComplexity), true
+	case "SleepSession.start":
+		if e.ComplexityRoot.SleepSession.Start == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SleepSession.Start(childComplexity), true
+	case "SleepSession.timeZone":
+		if e.ComplexityRoot.SleepSession.TimeZone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SleepSession.TimeZone(childComplexity), true
+	case "SleepSession.unspecifiedMinutes":
+		if e.ComplexityRoot.SleepSession.UnspecifiedMinutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SleepSession.UnspecifiedMinutes(childComplexity), true
+
+	case "SleepStageSegment.end":
+		if e.ComplexityRoot.SleepStageSegment.End == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SleepStageSegment.End(childComplexity), true
+	case "SleepStageSegment.stage":
+		if e.ComplexityRoot.SleepStageSegment.Stage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SleepStageSegment.Stage(childComplexity), true
+	case "SleepStageSegment.start":
+		if e.ComplexityRoot.SleepStageSegment.Start == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SleepStageSegment.Start(childComplexity), true
+
 	case "Source.bundleId":
 		if e.ComplexityRoot.Source.BundleID == nil {
 			break
@@ -570,6 +1032,55 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Source.Version(childComplexity), true
 
+	case "SourceShare.average":
+		if e.ComplexityRoot.SourceShare.Average == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SourceShare.Average(childComplexity), true
+	case "SourceShare.firstSample":
+		if e.ComplexityRoot.SourceShare.FirstSample == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SourceShare.FirstSample(childComplexity), true
+	case "SourceShare.lastSample":
+		if e.ComplexityRoot.SourceShare.LastSample == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SourceShare.LastSample(childComplexity), true
+	case "SourceShare.mergedContribution":
+		if e.ComplexityRoot.SourceShare.MergedContribution == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SourceShare.MergedContribution(childComplexity), true
+	case "SourceShare.priority":
+		if e.ComplexityRoot.SourceShare.Priority == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SourceShare.Priority(childComplexity), true
+	case "SourceShare.sampleCount":
+		if e.ComplexityRoot.SourceShare.SampleCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SourceShare.SampleCount(childComplexity), true
+	case "SourceShare.source":
+		if e.ComplexityRoot.SourceShare.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SourceShare.Source(childComplexity), true
+	case "SourceShare.total":
+		if e.ComplexityRoot.SourceShare.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SourceShare.Total(childComplexity), true
+
 	case "SyncState.count":
 		if e.ComplexityRoot.SyncState.Count == nil {
 			break
@@ -631,6 +1142,105 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.ID(childComplexity), true
+
+	case "Workout.activityType":
+		if e.ComplexityRoot.Workout.ActivityType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Workout.ActivityType(childComplexity), true
+	case "Workout.alsoRecordedBy":
+		if e.ComplexityRoot.Workout.AlsoRecordedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Workout.AlsoRecordedBy(childComplexity), true
+	case "Workout.averageHeartRate":
+		if e.ComplexityRoot.Workout.AverageHeartRate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Workout.AverageHeartRate(childComplexity), true
+	case "Workout.distanceMeters":
+		if e.ComplexityRoot.Workout.DistanceMeters == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Workout.DistanceMeters(childComplexity), true
+	case "Workout.durationSeconds":
+		if e.ComplexityRoot.Workout.DurationSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Workout.DurationSeconds(childComplexity), true
+	case "Workout.end":
+		if e.ComplexityRoot.Workout.End == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Workout.End(childComplexity), true
+	case "Workout.energyKcal":
+		if e.ComplexityRoot.Workout.EnergyKcal == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Workout.EnergyKcal(childComplexity), true
+	case "Workout.id":
+		if e.ComplexityRoot.Workout.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Workout.ID(childComplexity), true
+	case "Workout.maxHeartRate":
+		if e.ComplexityRoot.Workout.MaxHeartRate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Workout.MaxHeartRate(childComplexity), true
+	case "Workout.source":
+		if e.ComplexityRoot.Workout.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Workout.Source(childComplexity), true
+	case "Workout.start":
+		if e.ComplexityRoot.Workout.Start == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Workout.Start(childComplexity), true
+	case "Workout.timeZone":
+		if e.ComplexityRoot.Workout.TimeZone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Workout.TimeZone(childComplexity), true
+
+	case "WorkoutConnection.edges":
+		if e.ComplexityRoot.WorkoutConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkoutConnection.Edges(childComplexity), true
+	case "WorkoutConnection.pageInfo":
+		if e.ComplexityRoot.WorkoutConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkoutConnection.PageInfo(childComplexity), true
+
+	case "WorkoutEdge.cursor":
+		if e.ComplexityRoot.WorkoutEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkoutEdge.Cursor(childComplexity), true
+	case "WorkoutEdge.node":
+		if e.ComplexityRoot.WorkoutEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkoutEdge.Node(childComplexity), true
 
 	}
 	return 0, false
@@ -743,6 +1353,11 @@ Free-form JSON object (sample metadata, e.g. HealthKit metadata keys and their v
 scalar Map
 
 """
+A calendar date, ` + "`" + `YYYY-MM-DD` + "`" + `.
+"""
+scalar Date
+
+"""
 A sample's value: a JSON number. The strings ` + "`" + `"NaN"` + "`" + `, ` + "`" + `"Infinity"` + "`" + ` and ` + "`" + `"-Infinity"` + "`" + ` are also taken (some mobile
 JSON encoders write non-finite floats that way) so that such a sample is rejected on its own with ` + "`" + `BAD_VALUE` + "`" + `
 instead of failing the whole batch.
@@ -781,6 +1396,39 @@ type Query {
   Raw rows only: merged series and aggregates are a separate API.
   """
   samples(metric: String!, from: Time!, to: Time!, limit: Int = 100): [Sample!]! @scope(needs: READ)
+  """
+  A metric over ` + "`" + `[from, to)` + "`" + ` in buckets cut in ` + "`" + `timeZone` + "`" + ` (IANA; default: the time zone of the user's most
+  recently seen device, else UTC), so a DAY is a local day, 23 or 25 hours long across DST changes. Empty buckets
+  are omitted. Cumulative metrics with ` + "`" + `merge: PRIORITY` + "`" + ` count overlapping sources once, like Apple Health: in
+  each stretch of time only the highest-priority source that has data there counts. At most 10,000 buckets.
+  """
+  series(
+    metric: String!
+    from: Time!
+    to: Time!
+    bucket: Bucket!
+    timeZone: String
+    "Only these sources (the merge then applies among them)."
+    sources: [ID!]
+    merge: MergeMode = PRIORITY
+  ): Series! @scope(needs: READ)
+  """
+  Per source of the metric in ` + "`" + `[from, to)` + "`" + `: its samples, raw total or average, and for cumulative metrics the part
+  it contributed to the merged (PRIORITY) total. Highest priority first.
+  """
+  sourceBreakdown(metric: String!, from: Time!, to: Time!): [SourceShare!]! @scope(needs: READ)
+  """
+  Sleep sessions that end in ` + "`" + `[from, to)` + "`" + `, assembled from sleep stage samples; per night the highest-priority
+  source that recorded it. Naps are separate sessions marked ` + "`" + `isNap` + "`" + `.
+  """
+  sleep(from: Time!, to: Time!, timeZone: String): [SleepSession!]! @scope(needs: READ)
+  """
+  Workouts that start in ` + "`" + `[from, to)` + "`" + `, newest first. A workout recorded by several sources is returned once,
+  from the highest-priority source, with the others in ` + "`" + `alsoRecordedBy` + "`" + `.
+  """
+  workouts(from: Time!, to: Time!, first: Int = 20, after: String): WorkoutConnection! @scope(needs: READ)
+  "Per local day in ` + "`" + `[from, to]` + "`" + ` (inclusive dates): the numbers a dashboard home page shows."
+  dailySummary(from: Date!, to: Date!, timeZone: String): [DailySummary!]! @scope(needs: READ)
 }
 
 type Mutation {
@@ -791,6 +1439,142 @@ type Mutation {
   ` + "`" + `rejected` + "`" + `; the good items of the batch still land.
   """
   ingestBatch(input: IngestBatchInput!): IngestResult! @scope(needs: INGEST)
+  """
+  Set which sources win where they overlap, for one metric or (without ` + "`" + `metric` + "`" + `) for all. Listed sources come
+  first, in the given order; unlisted ones follow in the default order (user-entered samples, watches, phones,
+  other apps and devices; ties by first seen). An empty list restores the default. Returns the sources in the
+  resulting order.
+  """
+  setSourcePriority(metric: String, sourceIds: [ID!]!): [Source!]! @scope(needs: READ)
+}
+
+enum Bucket {
+  MINUTE
+  HOUR
+  DAY
+  "ISO week, starting on Monday."
+  WEEK
+  MONTH
+  YEAR
+}
+
+enum MergeMode {
+  "Overlapping sources count once: the highest-priority source with data in a stretch of time wins it."
+  PRIORITY
+  "Every sample of every (chosen) source is summed."
+  NONE
+}
+
+type Series {
+  metric: String!
+  unit: String!
+  aggregation: Aggregation!
+  bucket: Bucket!
+  timeZone: String!
+  merge: MergeMode!
+  points: [SeriesPoint!]!
+}
+
+type SeriesPoint {
+  start: Time!
+  end: Time!
+  "Cumulative metrics: the bucket total. Discrete metrics: the average."
+  value: Float!
+  "Samples that start in the bucket (for series records: points)."
+  count: Int!
+  sum: Float!
+  min: Float
+  max: Float
+  avg: Float
+}
+
+type SourceShare {
+  source: Source!
+  "1 = highest priority."
+  priority: Int!
+  sampleCount: Int!
+  "Cumulative metrics: the source's own total in the range."
+  total: Float
+  "Discrete metrics: the source's average."
+  average: Float
+  firstSample: Time
+  lastSample: Time
+  "Cumulative metrics: what this source contributed to the merged total."
+  mergedContribution: Float
+}
+
+type SleepStageSegment {
+  "in_bed, asleep_unspecified, awake, asleep_core, asleep_deep, asleep_rem, …"
+  stage: String!
+  start: Time!
+  end: Time!
+}
+
+type SleepSession {
+  start: Time!
+  end: Time!
+  "The local date the session belongs to: the date of waking."
+  date: Date!
+  timeZone: String!
+  "Under 3 hours and ending between 10:00 and 20:00 local time."
+  isNap: Boolean!
+  source: Source!
+  inBedMinutes: Float!
+  asleepMinutes: Float!
+  awakeMinutes: Float!
+  coreMinutes: Float!
+  deepMinutes: Float!
+  remMinutes: Float!
+  unspecifiedMinutes: Float!
+  "asleep / in bed, 0–1."
+  efficiency: Float
+  stages: [SleepStageSegment!]!
+}
+
+type Workout {
+  id: ID!
+  activityType: String!
+  start: Time!
+  end: Time!
+  durationSeconds: Float!
+  energyKcal: Float
+  distanceMeters: Float
+  "From the workout's own statistics, else from the heart-rate samples inside it."
+  averageHeartRate: Float
+  maxHeartRate: Float
+  timeZone: String
+  source: Source!
+  "Other sources that recorded the same workout (same activity, overlapping by 80% of the shorter one)."
+  alsoRecordedBy: [Source!]!
+}
+
+type WorkoutEdge {
+  cursor: String!
+  node: Workout!
+}
+
+type PageInfo {
+  hasNextPage: Boolean!
+  endCursor: String
+}
+
+type WorkoutConnection {
+  edges: [WorkoutEdge!]!
+  pageInfo: PageInfo!
+}
+
+type DailySummary {
+  date: Date!
+  "Merged across sources."
+  steps: Float
+  distanceMeters: Float
+  activeEnergyKcal: Float
+  exerciseMinutes: Float
+  restingHeartRate: Float
+  hrvSdnnMs: Float
+  "Asleep minutes of the night that ended that day (naps excluded)."
+  sleepMinutes: Float
+  workouts: Int!
 }
 
 type User {
@@ -816,6 +1600,10 @@ type Metric {
   healthConnectTypes: [String!]!
   loinc: String
   description: String!
+  "This user's first sample of the metric (null when none)."
+  firstSample: Time
+  lastSample: Time
+  sampleCount: Int!
 }
 
 type Category {
@@ -865,8 +1653,8 @@ enum SyncStatus {
   "Data of this type arrived in the device's recent uploads."
   ACTIVE
   """
-  The device keeps uploading but this type has not arrived for more than 48 hours although it used to: the usual
-  sign that the user revoked the Health permission for it.
+  The device keeps uploading but this type has brought nothing new for more than 72 hours although it used to:
+  the usual sign that the user revoked the Health permission for it ("check Health permissions").
   """
   STALE
 }
@@ -1106,6 +1894,30 @@ func (ec *executionContext) childFields_Category(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type Category", field.Name)
 }
 
+func (ec *executionContext) childFields_DailySummary(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "date":
+		return ec.fieldContext_DailySummary_date(ctx, field)
+	case "steps":
+		return ec.fieldContext_DailySummary_steps(ctx, field)
+	case "distanceMeters":
+		return ec.fieldContext_DailySummary_distanceMeters(ctx, field)
+	case "activeEnergyKcal":
+		return ec.fieldContext_DailySummary_activeEnergyKcal(ctx, field)
+	case "exerciseMinutes":
+		return ec.fieldContext_DailySummary_exerciseMinutes(ctx, field)
+	case "restingHeartRate":
+		return ec.fieldContext_DailySummary_restingHeartRate(ctx, field)
+	case "hrvSdnnMs":
+		return ec.fieldContext_DailySummary_hrvSdnnMs(ctx, field)
+	case "sleepMinutes":
+		return ec.fieldContext_DailySummary_sleepMinutes(ctx, field)
+	case "workouts":
+		return ec.fieldContext_DailySummary_workouts(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DailySummary", field.Name)
+}
+
 func (ec *executionContext) childFields_Device(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -1166,8 +1978,24 @@ func (ec *executionContext) childFields_Metric(ctx context.Context, field graphq
 		return ec.fieldContext_Metric_loinc(ctx, field)
 	case "description":
 		return ec.fieldContext_Metric_description(ctx, field)
+	case "firstSample":
+		return ec.fieldContext_Metric_firstSample(ctx, field)
+	case "lastSample":
+		return ec.fieldContext_Metric_lastSample(ctx, field)
+	case "sampleCount":
+		return ec.fieldContext_Metric_sampleCount(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Metric", field.Name)
+}
+
+func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "hasNextPage":
+		return ec.fieldContext_PageInfo_hasNextPage(ctx, field)
+	case "endCursor":
+		return ec.fieldContext_PageInfo_endCursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
 }
 
 func (ec *executionContext) childFields_Rejection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1216,6 +2044,96 @@ func (ec *executionContext) childFields_Sample(ctx context.Context, field graphq
 	return nil, fmt.Errorf("no field named %q was found under type Sample", field.Name)
 }
 
+func (ec *executionContext) childFields_Series(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "metric":
+		return ec.fieldContext_Series_metric(ctx, field)
+	case "unit":
+		return ec.fieldContext_Series_unit(ctx, field)
+	case "aggregation":
+		return ec.fieldContext_Series_aggregation(ctx, field)
+	case "bucket":
+		return ec.fieldContext_Series_bucket(ctx, field)
+	case "timeZone":
+		return ec.fieldContext_Series_timeZone(ctx, field)
+	case "merge":
+		return ec.fieldContext_Series_merge(ctx, field)
+	case "points":
+		return ec.fieldContext_Series_points(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Series", field.Name)
+}
+
+func (ec *executionContext) childFields_SeriesPoint(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "start":
+		return ec.fieldContext_SeriesPoint_start(ctx, field)
+	case "end":
+		return ec.fieldContext_SeriesPoint_end(ctx, field)
+	case "value":
+		return ec.fieldContext_SeriesPoint_value(ctx, field)
+	case "count":
+		return ec.fieldContext_SeriesPoint_count(ctx, field)
+	case "sum":
+		return ec.fieldContext_SeriesPoint_sum(ctx, field)
+	case "min":
+		return ec.fieldContext_SeriesPoint_min(ctx, field)
+	case "max":
+		return ec.fieldContext_SeriesPoint_max(ctx, field)
+	case "avg":
+		return ec.fieldContext_SeriesPoint_avg(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SeriesPoint", field.Name)
+}
+
+func (ec *executionContext) childFields_SleepSession(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "start":
+		return ec.fieldContext_SleepSession_start(ctx, field)
+	case "end":
+		return ec.fieldContext_SleepSession_end(ctx, field)
+	case "date":
+		return ec.fieldContext_SleepSession_date(ctx, field)
+	case "timeZone":
+		return ec.fieldContext_SleepSession_timeZone(ctx, field)
+	case "isNap":
+		return ec.fieldContext_SleepSession_isNap(ctx, field)
+	case "source":
+		return ec.fieldContext_SleepSession_source(ctx, field)
+	case "inBedMinutes":
+		return ec.fieldContext_SleepSession_inBedMinutes(ctx, field)
+	case "asleepMinutes":
+		return ec.fieldContext_SleepSession_asleepMinutes(ctx, field)
+	case "awakeMinutes":
+		return ec.fieldContext_SleepSession_awakeMinutes(ctx, field)
+	case "coreMinutes":
+		return ec.fieldContext_SleepSession_coreMinutes(ctx, field)
+	case "deepMinutes":
+		return ec.fieldContext_SleepSession_deepMinutes(ctx, field)
+	case "remMinutes":
+		return ec.fieldContext_SleepSession_remMinutes(ctx, field)
+	case "unspecifiedMinutes":
+		return ec.fieldContext_SleepSession_unspecifiedMinutes(ctx, field)
+	case "efficiency":
+		return ec.fieldContext_SleepSession_efficiency(ctx, field)
+	case "stages":
+		return ec.fieldContext_SleepSession_stages(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SleepSession", field.Name)
+}
+
+func (ec *executionContext) childFields_SleepStageSegment(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "stage":
+		return ec.fieldContext_SleepStageSegment_stage(ctx, field)
+	case "start":
+		return ec.fieldContext_SleepStageSegment_start(ctx, field)
+	case "end":
+		return ec.fieldContext_SleepStageSegment_end(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SleepStageSegment", field.Name)
+}
+
 func (ec *executionContext) childFields_Source(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -1248,6 +2166,28 @@ func (ec *executionContext) childFields_Source(ctx context.Context, field graphq
 	return nil, fmt.Errorf("no field named %q was found under type Source", field.Name)
 }
 
+func (ec *executionContext) childFields_SourceShare(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "source":
+		return ec.fieldContext_SourceShare_source(ctx, field)
+	case "priority":
+		return ec.fieldContext_SourceShare_priority(ctx, field)
+	case "sampleCount":
+		return ec.fieldContext_SourceShare_sampleCount(ctx, field)
+	case "total":
+		return ec.fieldContext_SourceShare_total(ctx, field)
+	case "average":
+		return ec.fieldContext_SourceShare_average(ctx, field)
+	case "firstSample":
+		return ec.fieldContext_SourceShare_firstSample(ctx, field)
+	case "lastSample":
+		return ec.fieldContext_SourceShare_lastSample(ctx, field)
+	case "mergedContribution":
+		return ec.fieldContext_SourceShare_mergedContribution(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SourceShare", field.Name)
+}
+
 func (ec *executionContext) childFields_SyncState(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "deviceId":
@@ -1278,6 +2218,56 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_createdAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type User", field.Name)
+}
+
+func (ec *executionContext) childFields_Workout(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Workout_id(ctx, field)
+	case "activityType":
+		return ec.fieldContext_Workout_activityType(ctx, field)
+	case "start":
+		return ec.fieldContext_Workout_start(ctx, field)
+	case "end":
+		return ec.fieldContext_Workout_end(ctx, field)
+	case "durationSeconds":
+		return ec.fieldContext_Workout_durationSeconds(ctx, field)
+	case "energyKcal":
+		return ec.fieldContext_Workout_energyKcal(ctx, field)
+	case "distanceMeters":
+		return ec.fieldContext_Workout_distanceMeters(ctx, field)
+	case "averageHeartRate":
+		return ec.fieldContext_Workout_averageHeartRate(ctx, field)
+	case "maxHeartRate":
+		return ec.fieldContext_Workout_maxHeartRate(ctx, field)
+	case "timeZone":
+		return ec.fieldContext_Workout_timeZone(ctx, field)
+	case "source":
+		return ec.fieldContext_Workout_source(ctx, field)
+	case "alsoRecordedBy":
+		return ec.fieldContext_Workout_alsoRecordedBy(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Workout", field.Name)
+}
+
+func (ec *executionContext) childFields_WorkoutConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_WorkoutConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_WorkoutConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WorkoutConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_WorkoutEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_WorkoutEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_WorkoutEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WorkoutEdge", field.Name)
 }
 
 func (ec *executionContext) childFields___Directive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

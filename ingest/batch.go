@@ -195,8 +195,8 @@ func (b *Batch) hash() ([]byte, error) {
 
 // StaleAfter is how long a data type may stay silent while its device keeps uploading before it counts as
 // stale: long enough for types that arrive once a day (resting heart rate, sleep), short enough to notice a
-// revoked permission within two days.
-const StaleAfter = 48 * time.Hour
+// revoked permission within three days.
+const StaleAfter = 72 * time.Hour
 
 // SyncStatus tells whether a type still flows: STALE when the device uploaded more than StaleAfter after the
 // type last brought new data.

@@ -12,6 +12,7 @@ import (
 	"healthsync/graph"
 	"healthsync/graph/model"
 	"healthsync/ingest"
+	"healthsync/scalar"
 	"time"
 )
 
@@ -26,6 +27,11 @@ func (r *mutationResolver) IngestBatch(ctx context.Context, input model.IngestBa
 		return nil, err
 	}
 	return toResult(res), nil
+}
+
+// SetSourcePriority is the resolver for the setSourcePriority field.
+func (r *mutationResolver) SetSourcePriority(ctx context.Context, metric *string, sourceIds []string) ([]model.Source, error) {
+	return r.setSourcePriority(ctx, metric, sourceIds)
 }
 
 // Me is the resolver for the me field.
@@ -141,6 +147,31 @@ func (r *queryResolver) Samples(ctx context.Context, metric string, from time.Ti
 		out[i] = toSampleModel(s, m.Unit)
 	}
 	return out, nil
+}
+
+// Series is the resolver for the series field.
+func (r *queryResolver) Series(ctx context.Context, metric string, from time.Time, to time.Time, bucket model.Bucket, timeZone *string, sources []string, merge *model.MergeMode) (*model.Series, error) {
+	return r.series(ctx, metric, from, to, bucket, timeZone, sources, merge)
+}
+
+// SourceBreakdown is the resolver for the sourceBreakdown field.
+func (r *queryResolver) SourceBreakdown(ctx context.Context, metric string, from time.Time, to time.Time) ([]model.SourceShare, error) {
+	return r.sourceBreakdown(ctx, metric, from, to)
+}
+
+// Sleep is the resolver for the sleep field.
+func (r *queryResolver) Sleep(ctx context.Context, from time.Time, to time.Time, timeZone *string) ([]model.SleepSession, error) {
+	return r.sleepSessions(ctx, from, to, timeZone)
+}
+
+// Workouts is the resolver for the workouts field.
+func (r *queryResolver) Workouts(ctx context.Context, from time.Time, to time.Time, first *int, after *string) (*model.WorkoutConnection, error) {
+	return r.workoutPage(ctx, from, to, first, after)
+}
+
+// DailySummary is the resolver for the dailySummary field.
+func (r *queryResolver) DailySummary(ctx context.Context, from scalar.Date, to scalar.Date, timeZone *string) ([]model.DailySummary, error) {
+	return r.dailySummary(ctx, from, to, timeZone)
 }
 
 // Mutation returns graph.MutationResolver implementation.

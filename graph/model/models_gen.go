@@ -35,6 +35,20 @@ type CategorySampleInput struct {
 	Metadata    map[string]any `json:"metadata,omitempty"`
 }
 
+type DailySummary struct {
+	Date scalar.Date `json:"date"`
+	// Merged across sources.
+	Steps            *float64 `json:"steps,omitempty"`
+	DistanceMeters   *float64 `json:"distanceMeters,omitempty"`
+	ActiveEnergyKcal *float64 `json:"activeEnergyKcal,omitempty"`
+	ExerciseMinutes  *float64 `json:"exerciseMinutes,omitempty"`
+	RestingHeartRate *float64 `json:"restingHeartRate,omitempty"`
+	HrvSdnnMs        *float64 `json:"hrvSdnnMs,omitempty"`
+	// Asleep minutes of the night that ended that day (naps excluded).
+	SleepMinutes *float64 `json:"sleepMinutes,omitempty"`
+	Workouts     int      `json:"workouts"`
+}
+
 type Device struct {
 	ID         string    `json:"id"`
 	Provider   Provider  `json:"provider"`
@@ -98,9 +112,18 @@ type Metric struct {
 	HealthConnectTypes []string    `json:"healthConnectTypes"`
 	Loinc              *string     `json:"loinc,omitempty"`
 	Description        string      `json:"description"`
+	// This user's first sample of the metric (null when none).
+	FirstSample *time.Time `json:"firstSample,omitempty"`
+	LastSample  *time.Time `json:"lastSample,omitempty"`
+	SampleCount int        `json:"sampleCount"`
 }
 
 type Mutation struct {
+}
+
+type PageInfo struct {
+	HasNextPage bool    `json:"hasNextPage"`
+	EndCursor   *string `json:"endCursor,omitempty"`
 }
 
 type QuantityInput struct {
@@ -156,6 +179,29 @@ type Sample struct {
 	Metadata      map[string]any `json:"metadata,omitempty"`
 }
 
+type Series struct {
+	Metric      string        `json:"metric"`
+	Unit        string        `json:"unit"`
+	Aggregation Aggregation   `json:"aggregation"`
+	Bucket      Bucket        `json:"bucket"`
+	TimeZone    string        `json:"timeZone"`
+	Merge       MergeMode     `json:"merge"`
+	Points      []SeriesPoint `json:"points"`
+}
+
+type SeriesPoint struct {
+	Start time.Time `json:"start"`
+	End   time.Time `json:"end"`
+	// Cumulative metrics: the bucket total. Discrete metrics: the average.
+	Value float64 `json:"value"`
+	// Samples that start in the bucket (for series records: points).
+	Count int      `json:"count"`
+	Sum   float64  `json:"sum"`
+	Min   *float64 `json:"min,omitempty"`
+	Max   *float64 `json:"max,omitempty"`
+	Avg   *float64 `json:"avg,omitempty"`
+}
+
 type SeriesPointInput struct {
 	Time  time.Time     `json:"time"`
 	Value scalar.Number `json:"value"`
@@ -173,6 +219,34 @@ type SeriesSampleInput struct {
 	Version  *int64             `json:"version,omitempty"`
 	Metadata map[string]any     `json:"metadata,omitempty"`
 	Points   []SeriesPointInput `json:"points"`
+}
+
+type SleepSession struct {
+	Start time.Time `json:"start"`
+	End   time.Time `json:"end"`
+	// The local date the session belongs to: the date of waking.
+	Date     scalar.Date `json:"date"`
+	TimeZone string      `json:"timeZone"`
+	// Under 3 hours and ending between 10:00 and 20:00 local time.
+	IsNap              bool    `json:"isNap"`
+	Source             *Source `json:"source"`
+	InBedMinutes       float64 `json:"inBedMinutes"`
+	AsleepMinutes      float64 `json:"asleepMinutes"`
+	AwakeMinutes       float64 `json:"awakeMinutes"`
+	CoreMinutes        float64 `json:"coreMinutes"`
+	DeepMinutes        float64 `json:"deepMinutes"`
+	RemMinutes         float64 `json:"remMinutes"`
+	UnspecifiedMinutes float64 `json:"unspecifiedMinutes"`
+	// asleep / in bed, 0–1.
+	Efficiency *float64            `json:"efficiency,omitempty"`
+	Stages     []SleepStageSegment `json:"stages"`
+}
+
+type SleepStageSegment struct {
+	// in_bed, asleep_unspecified, awake, asleep_core, asleep_deep, asleep_rem, …
+	Stage string    `json:"stage"`
+	Start time.Time `json:"start"`
+	End   time.Time `json:"end"`
 }
 
 type Source struct {
@@ -206,6 +280,21 @@ type SourceInput struct {
 	SoftwareVersion    *string `json:"softwareVersion,omitempty"`
 }
 
+type SourceShare struct {
+	Source *Source `json:"source"`
+	// 1 = highest priority.
+	Priority    int `json:"priority"`
+	SampleCount int `json:"sampleCount"`
+	// Cumulative metrics: the source's own total in the range.
+	Total *float64 `json:"total,omitempty"`
+	// Discrete metrics: the source's average.
+	Average     *float64   `json:"average,omitempty"`
+	FirstSample *time.Time `json:"firstSample,omitempty"`
+	LastSample  *time.Time `json:"lastSample,omitempty"`
+	// Cumulative metrics: what this source contributed to the merged total.
+	MergedContribution *float64 `json:"mergedContribution,omitempty"`
+}
+
 type SyncCursorInput struct {
 	// The data type the cursor belongs to (HealthKit identifier, Health Connect record type or canonical name).
 	Type string `json:"type"`
@@ -235,6 +324,33 @@ type User struct {
 	// The token's subject.
 	ID        string    `json:"id"`
 	CreatedAt time.Time `json:"createdAt"`
+}
+
+type Workout struct {
+	ID              string    `json:"id"`
+	ActivityType    string    `json:"activityType"`
+	Start           time.Time `json:"start"`
+	End             time.Time `json:"end"`
+	DurationSeconds float64   `json:"durationSeconds"`
+	EnergyKcal      *float64  `json:"energyKcal,omitempty"`
+	DistanceMeters  *float64  `json:"distanceMeters,omitempty"`
+	// From the workout's own statistics, else from the heart-rate samples inside it.
+	AverageHeartRate *float64 `json:"averageHeartRate,omitempty"`
+	MaxHeartRate     *float64 `json:"maxHeartRate,omitempty"`
+	TimeZone         *string  `json:"timeZone,omitempty"`
+	Source           *Source  `json:"source"`
+	// Other sources that recorded the same workout (same activity, overlapping by 80% of the shorter one).
+	AlsoRecordedBy []Source `json:"alsoRecordedBy"`
+}
+
+type WorkoutConnection struct {
+	Edges    []WorkoutEdge `json:"edges"`
+	PageInfo *PageInfo     `json:"pageInfo"`
+}
+
+type WorkoutEdge struct {
+	Cursor string   `json:"cursor"`
+	Node   *Workout `json:"node"`
 }
 
 type WorkoutInput struct {
@@ -310,6 +426,70 @@ func (e Aggregation) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+type Bucket string
+
+const (
+	BucketMinute Bucket = "MINUTE"
+	BucketHour   Bucket = "HOUR"
+	BucketDay    Bucket = "DAY"
+	// ISO week, starting on Monday.
+	BucketWeek  Bucket = "WEEK"
+	BucketMonth Bucket = "MONTH"
+	BucketYear  Bucket = "YEAR"
+)
+
+var AllBucket = []Bucket{
+	BucketMinute,
+	BucketHour,
+	BucketDay,
+	BucketWeek,
+	BucketMonth,
+	BucketYear,
+}
+
+func (e Bucket) IsValid() bool {
+	switch e {
+	case BucketMinute, BucketHour, BucketDay, BucketWeek, BucketMonth, BucketYear:
+		return true
+	}
+	return false
+}
+
+func (e Bucket) String() string {
+	return string(e)
+}
+
+func (e *Bucket) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = Bucket(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid Bucket", str)
+	}
+	return nil
+}
+
+func (e Bucket) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *Bucket) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e Bucket) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
 type ItemKind string
 
 const (
@@ -368,6 +548,63 @@ func (e *ItemKind) UnmarshalJSON(b []byte) error {
 }
 
 func (e ItemKind) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type MergeMode string
+
+const (
+	// Overlapping sources count once: the highest-priority source with data in a stretch of time wins it.
+	MergeModePriority MergeMode = "PRIORITY"
+	// Every sample of every (chosen) source is summed.
+	MergeModeNone MergeMode = "NONE"
+)
+
+var AllMergeMode = []MergeMode{
+	MergeModePriority,
+	MergeModeNone,
+}
+
+func (e MergeMode) IsValid() bool {
+	switch e {
+	case MergeModePriority, MergeModeNone:
+		return true
+	}
+	return false
+}
+
+func (e MergeMode) String() string {
+	return string(e)
+}
+
+func (e *MergeMode) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = MergeMode(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid MergeMode", str)
+	}
+	return nil
+}
+
+func (e MergeMode) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *MergeMode) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e MergeMode) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil
@@ -571,8 +808,8 @@ type SyncStatus string
 const (
 	// Data of this type arrived in the device's recent uploads.
 	SyncStatusActive SyncStatus = "ACTIVE"
-	// The device keeps uploading but this type has not arrived for more than 48 hours although it used to: the usual
-	// sign that the user revoked the Health permission for it.
+	// The device keeps uploading but this type has brought nothing new for more than 72 hours although it used to:
+	// the usual sign that the user revoked the Health permission for it ("check Health permissions").
 	SyncStatusStale SyncStatus = "STALE"
 )
 

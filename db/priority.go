@@ -1,0 +1,57 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/lib/pq"
+)
+
+// SourcePriority returns the user's source order for metric: its own, else the all-metrics one, else nil.
+func (t *Tx) SourcePriority(ctx context.Context, metric string) ([]int64, error) {
+	var ids pq.Int64Array
+	err := t.tx.GetContext(ctx, &ids, `
+		SELECT source_ids FROM source_priority WHERE user_id = $1 AND metric IN ($2, '')
+		ORDER BY metric DESC LIMIT 1`, t.userID, metric)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read source priority: %w", err)
+	}
+	return ids, nil
+}
+
+// SetSourcePriority stores the order for metric (” = all metrics); an empty list removes it.
+func (t *Tx) SetSourcePriority(ctx context.Context, metric string, ids []int64) error {
+	var err error
+	if len(ids) == 0 {
+		_, err = t.tx.ExecContext(ctx, `DELETE FROM source_priority WHERE user_id = $1 AND metric = $2`, t.userID, metric)
+	} else {
+		_, err = t.tx.ExecContext(ctx, `
+			INSERT INTO source_priority (user_id, metric, source_ids) VALUES ($1, $2, $3)
+			ON CONFLICT (user_id, metric) DO UPDATE SET source_ids = EXCLUDED.source_ids, updated_at = now()`,
+			t.userID, metric, pq.Array(ids))
+	}
+	if err != nil {
+		return fmt.Errorf("set source priority: %w", err)
+	}
+	return nil
+}
+
+// LatestDeviceTimeZone is the time zone of the user's most recently seen device that has one ("" when none).
+func (t *Tx) LatestDeviceTimeZone(ctx context.Context) (string, error) {
+	var tz string
+	err := t.tx.GetContext(ctx, &tz, `
+		SELECT time_zone FROM devices WHERE user_id = $1 AND time_zone IS NOT NULL
+		ORDER BY last_seen DESC LIMIT 1`, t.userID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("read device time zone: %w", err)
+	}
+	return tz, nil
+}
