@@ -39,13 +39,21 @@ func (t *Tx) DeleteItems(ctx context.Context, ids []string) (map[string]struct{}
 	}
 	sorted := append([]string(nil), ids...)
 	sort.Strings(sorted)
-	err := t.collectIDs(ctx, removed, `
-		WITH s AS (DELETE FROM samples WHERE user_id = $1 AND sample_id = ANY($2::text[]) RETURNING sample_id AS id),
-		     c AS (DELETE FROM category_samples WHERE user_id = $1 AND sample_id = ANY($2::text[]) RETURNING sample_id AS id),
+	spans, err := t.removeSamples(ctx, removed, `
+		DELETE FROM samples WHERE user_id = $1 AND sample_id = ANY($2::text[])
+		RETURNING sample_id, metric, source_id, start_time, end_time`, t.userID, pq.Array(sorted))
+	if err != nil {
+		return nil, fmt.Errorf("delete samples: %w", err)
+	}
+	if err := t.recomputeHourly(ctx, spans); err != nil {
+		return nil, err
+	}
+	err = t.collectIDs(ctx, removed, `
+		WITH c AS (DELETE FROM category_samples WHERE user_id = $1 AND sample_id = ANY($2::text[]) RETURNING sample_id AS id),
 		     w AS (DELETE FROM workouts WHERE user_id = $1 AND workout_id = ANY($2::text[]) RETURNING workout_id AS id),
 		     t AS (INSERT INTO deletions (user_id, item_id)
 		           SELECT $1, id FROM unnest($2::text[]) AS id ON CONFLICT (user_id, item_id) DO NOTHING)
-		SELECT id FROM s UNION SELECT id FROM c UNION SELECT id FROM w`,
+		SELECT id FROM c UNION SELECT id FROM w`,
 		t.userID, pq.Array(sorted))
 	if err != nil {
 		return nil, fmt.Errorf("delete items: %w", err)

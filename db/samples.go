@@ -51,7 +51,7 @@ func (t *Tx) WriteSamples(ctx context.Context, deviceID string, rows []SampleRow
 		}
 		return rows[i].PointMS < rows[j].PointMS
 	})
-	if err := t.replaceOlder(ctx, "samples", "sample_id", versionedRecords(len(rows), func(i int) (string, int64) {
+	if err := t.replaceOlderSamples(ctx, versionedRecords(len(rows), func(i int) (string, int64) {
 		return rows[i].ID, rows[i].Version
 	}), out.Replaced); err != nil {
 		return out, err
@@ -69,15 +69,31 @@ func (t *Tx) WriteSamples(ctx context.Context, deviceID string, rows []SampleRow
 		start[i], end[i], val[i], orig[i] = micros(r.Start), micros(r.End), r.Value, r.OrigValue
 		unit[i], tz[i], manual[i], ver[i], meta[i] = r.OrigUnit, r.TimeZone, r.UserEntered, r.Version, r.Metadata
 	}
+	// The rows that were really inserted feed the hourly aggregate in the same statement.
 	q := fmt.Sprintf(`
-		INSERT INTO samples (user_id, sample_id, point_ms, metric, source_id, device_id, start_time, end_time,
-			value, orig_value, orig_unit, time_zone, user_entered, version, metadata)
-		SELECT $1, id, pt, m, src, $2, %s, %s, v, ov, ou, nullif(tz, ''), manual, ver, nullif(meta, '')::jsonb
-		FROM unnest($3::text[], $4::bigint[], $5::text[], $6::bigint[], $7::bigint[], $8::bigint[],
-			$9::float8[], $10::float8[], $11::text[], $12::text[], $13::bool[], $14::bigint[], $15::text[])
-			AS r(id, pt, m, src, s, e, v, ov, ou, tz, manual, ver, meta)
-		ON CONFLICT (user_id, sample_id, point_ms) DO NOTHING
-		RETURNING sample_id`, fmt.Sprintf(tsFromMicros, "s"), fmt.Sprintf(tsFromMicros, "e"))
+		WITH ins AS (
+			INSERT INTO samples (user_id, sample_id, point_ms, metric, source_id, device_id, start_time, end_time,
+				value, orig_value, orig_unit, time_zone, user_entered, version, metadata)
+			SELECT $1, id, pt, m, src, $2, %s, %s, v, ov, ou, nullif(tz, ''), manual, ver, nullif(meta, '')::jsonb
+			FROM unnest($3::text[], $4::bigint[], $5::text[], $6::bigint[], $7::bigint[], $8::bigint[],
+				$9::float8[], $10::float8[], $11::text[], $12::text[], $13::bool[], $14::bigint[], $15::text[])
+				AS r(id, pt, m, src, s, e, v, ov, ou, tz, manual, ver, meta)
+			ON CONFLICT (user_id, sample_id, point_ms) DO NOTHING
+			RETURNING sample_id, metric, source_id, start_time, end_time, value),
+		agg AS (
+			INSERT INTO sample_hourly AS a (user_id, metric, source_id, hour, n, sum_start, min_value, max_value, prorated)
+			SELECT $1, r.metric, r.source_id, h.hour, %s
+			FROM ins r CROSS JOIN LATERAL %s AS h(hour)
+			GROUP BY r.metric, r.source_id, h.hour
+			ORDER BY r.metric, h.hour, r.source_id
+			ON CONFLICT (user_id, metric, hour, source_id) DO UPDATE SET
+				n         = a.n + EXCLUDED.n,
+				sum_start = a.sum_start + EXCLUDED.sum_start,
+				min_value = least(a.min_value, EXCLUDED.min_value),
+				max_value = greatest(a.max_value, EXCLUDED.max_value),
+				prorated  = a.prorated + EXCLUDED.prorated)
+		SELECT DISTINCT sample_id FROM ins`, fmt.Sprintf(tsFromMicros, "s"), fmt.Sprintf(tsFromMicros, "e"),
+		hourlyAggregates, hoursOf("r.start_time", "r.end_time"))
 	err := t.collectIDs(ctx, out.Inserted, q, t.userID, deviceID, pq.Array(id), pq.Array(point), pq.Array(metric),
 		pq.Array(src), pq.Array(start), pq.Array(end), pq.Array(val), pq.Array(orig), pq.Array(unit),
 		pq.Array(tz), pq.Array(manual), pq.Array(ver), pq.Array(meta))
@@ -104,6 +120,46 @@ func versionedRecords(n int, at func(i int) (string, int64)) []versioned {
 		last = id
 	}
 	return out
+}
+
+// replaceOlderSamples is replaceOlder for the samples table, which also has to mend the hourly aggregate.
+func (t *Tx) replaceOlderSamples(ctx context.Context, recs []versioned, replaced map[string]struct{}) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	ids, vers := make([]string, len(recs)), make([]int64, len(recs))
+	for i, r := range recs {
+		ids[i], vers[i] = r.id, r.ver
+	}
+	removed, err := t.removeSamples(ctx, replaced, `
+		DELETE FROM samples t USING unnest($2::text[], $3::bigint[]) AS v(id, ver)
+		WHERE t.user_id = $1 AND t.sample_id = v.id AND t.version < v.ver
+		RETURNING t.sample_id, t.metric, t.source_id, t.start_time, t.end_time`, t.userID, pq.Array(ids), pq.Array(vers))
+	if err != nil {
+		return fmt.Errorf("replace older samples: %w", err)
+	}
+	return t.recomputeHourly(ctx, removed)
+}
+
+// removeSamples runs a DELETE … RETURNING sample_id, metric, source_id, start_time, end_time and collects
+// the ids and the spans the aggregate must recompute.
+func (t *Tx) removeSamples(ctx context.Context, ids map[string]struct{}, q string, args ...any) ([]span, error) {
+	rows, err := t.tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var spans []span
+	for rows.Next() {
+		var id string
+		var sp span
+		if err := rows.Scan(&id, &sp.metric, &sp.sourceID, &sp.start, &sp.end); err != nil {
+			return nil, err
+		}
+		ids[id] = struct{}{}
+		spans = append(spans, sp)
+	}
+	return spans, rows.Err()
 }
 
 // replaceOlder removes stored records whose version is lower than the incoming one and notes their ids.
