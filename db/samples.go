@@ -232,3 +232,40 @@ func (t *Tx) Samples(ctx context.Context, metric string, from, to time.Time, lim
 	}
 	return out, nil
 }
+
+// SpanRow is a sample reduced to what series need.
+type SpanRow struct {
+	SourceID    int64
+	Start, End  time.Time
+	Value       float64
+	UserEntered bool
+}
+
+// SamplesOverlapping returns the metric's samples that overlap [from, to) (an instant sample: lies in it),
+// optionally of some sources only, ordered by start.
+func (t *Tx) SamplesOverlapping(ctx context.Context, metric string, from, to time.Time, sources []int64) ([]SpanRow, error) {
+	// Samples are at most 31 days long (ingest refuses longer ones): that bounds the index range from below.
+	rows, err := t.tx.QueryContext(ctx, `
+		SELECT source_id, start_time, end_time, value, user_entered
+		FROM samples
+		WHERE user_id = $1 AND metric = $2 AND start_time < $4 AND start_time > $3::timestamptz - interval '32 days'
+			AND (end_time > $3 OR (end_time = start_time AND start_time >= $3))
+			AND ($5::bigint[] IS NULL OR source_id = ANY($5))
+		ORDER BY start_time`, t.userID, metric, from, to, nullableIDs(sources))
+	if err != nil {
+		return nil, fmt.Errorf("read samples: %w", err)
+	}
+	defer rows.Close()
+	var out []SpanRow
+	for rows.Next() {
+		var r SpanRow
+		if err := rows.Scan(&r.SourceID, &r.Start, &r.End, &r.Value, &r.UserEntered); err != nil {
+			return nil, fmt.Errorf("read samples: %w", err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read samples: %w", err)
+	}
+	return out, nil
+}

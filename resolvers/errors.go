@@ -13,6 +13,7 @@ import (
 	"healthsync/auth"
 	"healthsync/db"
 	"healthsync/ingest"
+	"healthsync/series"
 )
 
 // Error codes in `extensions.code`. Clients branch on these, never on messages.
@@ -64,6 +65,8 @@ func PresentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 			return withCode(gqlErr, CodeBatchTooLarge, cause.Error())
 		case errors.Is(err, ingest.ErrInvalidBatch):
 			return withCode(gqlErr, CodeBadUserInput, cause.Error())
+		case errors.Is(err, series.ErrInvalid):
+			return withCode(gqlErr, CodeBadUserInput, strings.TrimPrefix(cause.Error(), series.ErrInvalid.Error()+": "))
 		case errors.Is(err, ingest.ErrKeyReused):
 			return withCode(gqlErr, CodeIdempotencyKeyReused,
 				"this idempotencyKey was already used for a different batch; use a new key for new data")

@@ -7,41 +7,21 @@ import (
 	"time"
 
 	"healthsync/db"
-	"healthsync/priority"
+	"healthsync/series"
 )
 
 // location resolves a read's time zone: the one asked for, else the user's most recent device's, else UTC.
 func location(ctx context.Context, tx *db.Tx, asked *string) (*time.Location, error) {
 	name := ""
-	if asked != nil && *asked != "" {
+	if asked != nil {
 		name = *asked
-	} else {
-		var err error
-		if name, err = tx.LatestDeviceTimeZone(ctx); err != nil {
-			return nil, err
-		}
 	}
-	if name == "" {
-		return time.UTC, nil
-	}
-	loc, err := time.LoadLocation(name)
-	if err != nil || name == "Local" {
-		return nil, badInput(fmt.Sprintf("time zone %q is not an IANA zone name such as Europe/Zurich", name))
-	}
-	return loc, nil
+	return series.Location(ctx, tx, name)
 }
 
 // orderedSources loads the user's sources in priority order for metric (” = the all-metrics order).
 func orderedSources(ctx context.Context, tx *db.Tx, metric string) ([]db.Source, error) {
-	all, err := tx.Sources(ctx)
-	if err != nil {
-		return nil, err
-	}
-	custom, err := tx.SourcePriority(ctx, metric)
-	if err != nil {
-		return nil, err
-	}
-	return priority.Order(all, custom), nil
+	return series.OrderedSources(ctx, tx, metric)
 }
 
 // parseSourceIDs turns GraphQL ids into source ids; a malformed id is the client's error.

@@ -9,6 +9,7 @@ import (
 	"healthsync/catalog"
 	"healthsync/db"
 	"healthsync/ingest"
+	"healthsync/series"
 )
 
 // Resolver is the root resolver; it holds the process-wide dependencies.
@@ -16,6 +17,7 @@ type Resolver struct {
 	Store   *db.Store
 	Ingest  *ingest.Service
 	Catalog *catalog.Catalog
+	Series  *series.Service
 }
 
 // user resolves the token's subject to the stored user, creating it on first use. The @scope directive has

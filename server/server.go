@@ -27,6 +27,7 @@ import (
 	"healthsync/graph"
 	"healthsync/ingest"
 	"healthsync/resolvers"
+	"healthsync/series"
 )
 
 // Options are the server's dependencies and knobs.
@@ -53,7 +54,8 @@ func New(o Options) http.Handler {
 		o.MaxRequestBytes = 32 << 20
 	}
 	gql := handler.New(graph.NewExecutableSchema(graph.Config{
-		Resolvers:  &resolvers.Resolver{Store: o.Store, Ingest: o.Ingest, Catalog: o.Catalog},
+		Resolvers: &resolvers.Resolver{Store: o.Store, Ingest: o.Ingest, Catalog: o.Catalog,
+			Series: series.NewService(o.Store, o.Catalog)},
 		Directives: graph.DirectiveRoot{Scope: resolvers.Scope},
 	}))
 	gql.AddTransport(transport.Options{})

@@ -1,0 +1,110 @@
+package series
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"healthsync/catalog"
+	"healthsync/db"
+	"healthsync/dbtest"
+	"healthsync/ingest"
+)
+
+func TestMain(m *testing.M) {
+	dbtest.Main(m, func(ctx context.Context, d *sqlx.DB) error {
+		_, err := db.Migrate(ctx, d, nil)
+		return err
+	})
+}
+
+// The hourly aggregate and the raw samples must give the same series wherever the aggregate is used.
+func TestAggregatePathEqualsRawPath(t *testing.T) {
+	store := db.New(dbtest.New(t), db.Options{})
+	cat := catalog.New()
+	now := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
+	ing := ingest.NewService(store, cat, ingest.Limits{}, func() time.Time { return now })
+	u, err := store.EnsureUser(context.Background(), "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(8, 9))
+	start := time.Date(2026, 10, 20, 0, 0, 0, 0, time.UTC)
+	sources := []ingest.Source{
+		{Name: "Watch", BundleID: ptr("com.apple.health.W"), ProductType: ptr("Watch6,7")},
+		{Name: "iPhone", BundleID: ptr("com.apple.health.P"), ProductType: ptr("iPhone15,2")},
+		{Name: "Oura", BundleID: ptr("com.ouraring.oura")},
+	}
+	for b := 0; b < 4; b++ {
+		batch := ingest.Batch{IdempotencyKey: fmt.Sprint("b", b), Provider: ingest.AppleHealth, Device: ingest.Device{ID: "d"}}
+		for i := 0; i < 800; i++ {
+			s := start.Add(time.Duration(r.IntN(30*24*60)) * time.Minute).Add(time.Duration(r.IntN(60)) * time.Second)
+			id := fmt.Sprintf("%08X-0000-4000-8000-%012d", b, i)
+			src := sources[r.IntN(3)]
+			if i%2 == 0 {
+				batch.Samples = append(batch.Samples, ingest.QuantitySample{ID: id, Type: "HKQuantityTypeIdentifierStepCount",
+					Value: ingest.Float(r.IntN(2000)), Unit: "count", Start: s, End: s.Add(time.Duration(r.IntN(200)) * time.Minute), Source: src})
+			} else {
+				batch.Samples = append(batch.Samples, ingest.QuantitySample{ID: id, Type: "HKQuantityTypeIdentifierHeartRate",
+					Value: ingest.Float(45 + r.IntN(120)), Unit: "count/min", Start: s, End: s, Source: src})
+			}
+		}
+		if _, err := ing.Ingest(context.Background(), u.ID, batch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	svc := NewService(store, cat)
+	for _, tc := range []struct {
+		metric string
+		bucket Bucket
+		zone   string
+	}{
+		{"steps", Hour, "UTC"}, {"steps", Day, "Europe/Berlin"}, {"steps", Week, "America/Los_Angeles"},
+		{"heart_rate", Hour, "Europe/Berlin"}, {"heart_rate", Day, "Australia/Sydney"}, {"heart_rate", Month, "UTC"},
+	} {
+		t.Run(tc.metric+"/"+string(tc.bucket)+"/"+tc.zone, func(t *testing.T) {
+			loc, _ := time.LoadLocation(tc.zone)
+			from := time.Date(2026, 10, 18, 0, 0, 0, 0, loc)
+			to := time.Date(2026, 11, 22, 0, 0, 0, 0, loc)
+			req := Request{Metric: tc.metric, From: from, To: to, Bucket: tc.bucket, TimeZone: tc.zone, Merge: MergeNone}
+			agg, err := svc.Series(context.Background(), u.ID, req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.forceRaw = true
+			raw, err := svc.Series(context.Background(), u.ID, req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if agg.Path != PathHourly || raw.Path != PathRaw {
+				t.Fatalf("paths %s and %s", agg.Path, raw.Path)
+			}
+			if len(agg.Points) != len(raw.Points) || len(agg.Points) == 0 {
+				t.Fatalf("%d points from the aggregate, %d from raw samples", len(agg.Points), len(raw.Points))
+			}
+			for i := range raw.Points {
+				a, w := agg.Points[i], raw.Points[i]
+				if !a.Start.Equal(w.Start) || a.Count != w.Count || !close(a.Value, w.Value) || !close(a.Sum, w.Sum) ||
+					!samePtr(a.Min, w.Min) || !samePtr(a.Max, w.Max) || !samePtr(a.Avg, w.Avg) {
+					t.Fatalf("point %d: aggregate %+v, raw %+v", i, a, w)
+				}
+			}
+		})
+	}
+}
+
+func close(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Max(1, math.Abs(b)) }
+
+func samePtr(a, b *float64) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return close(*a, *b)
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -1,0 +1,338 @@
+package series
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"healthsync/catalog"
+	"healthsync/db"
+	"healthsync/priority"
+)
+
+// MaxBuckets bounds one series request.
+const MaxBuckets = 10000
+
+// ErrInvalid is a request the caller must fix; the message says how.
+var ErrInvalid = errors.New("invalid series request")
+
+// Merge says how overlapping sources combine.
+type MergeMode string
+
+const (
+	MergePriority MergeMode = "PRIORITY"
+	MergeNone     MergeMode = "NONE"
+)
+
+// Path names how a series was computed, for tests and logs.
+type Path string
+
+const (
+	PathHourly Path = "hourly_aggregate"
+	PathRaw    Path = "raw_samples"
+)
+
+// Request is one series query.
+type Request struct {
+	Metric   string
+	From, To time.Time
+	Bucket   Bucket
+	TimeZone string  // "" = the user's latest device zone, else UTC
+	Sources  []int64 // nil = all
+	Merge    MergeMode
+
+	forceRaw bool // tests: compute from raw samples even where the aggregate would do
+}
+
+// Point is one non-empty bucket.
+type Point struct {
+	Start, End    time.Time
+	Value         float64
+	Count         int64
+	Sum           float64
+	Min, Max, Avg *float64
+}
+
+// Result is a computed series.
+type Result struct {
+	Metric   catalog.Metric
+	Bucket   Bucket
+	TimeZone string
+	Merge    MergeMode
+	Path     Path
+	Points   []Point
+}
+
+// Service answers series and source-breakdown queries.
+type Service struct {
+	store *db.Store
+	cat   *catalog.Catalog
+}
+
+// NewService wires the read side.
+func NewService(store *db.Store, cat *catalog.Catalog) *Service {
+	return &Service{store: store, cat: cat}
+}
+
+// Location resolves a read's time zone: the one asked for, else the user's latest device's, else UTC.
+func Location(ctx context.Context, tx *db.Tx, asked string) (*time.Location, error) {
+	name := asked
+	if name == "" {
+		var err error
+		if name, err = tx.LatestDeviceTimeZone(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if name == "" {
+		return time.UTC, nil
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil || name == "Local" {
+		return nil, fmt.Errorf("%w: time zone %q is not an IANA zone name such as Europe/Zurich", ErrInvalid, name)
+	}
+	return loc, nil
+}
+
+func (s *Service) metric(name string) (catalog.Metric, error) {
+	m, ok := s.cat.Lookup(name)
+	if !ok {
+		return m, fmt.Errorf("%w: unknown metric %q; the metrics query lists them", ErrInvalid, name)
+	}
+	return m, nil
+}
+
+// Series computes one series in the user's transaction.
+func (s *Service) Series(ctx context.Context, userID int64, req Request) (Result, error) {
+	m, err := s.metric(req.Metric)
+	if err != nil {
+		return Result{}, err
+	}
+	if !req.To.After(req.From) {
+		return Result{}, fmt.Errorf("%w: `to` must be after `from`", ErrInvalid)
+	}
+	if req.Merge == "" {
+		req.Merge = MergePriority
+	}
+	res := Result{Metric: m, Bucket: req.Bucket, Merge: req.Merge}
+	err = s.store.InUserTx(ctx, userID, func(tx *db.Tx) error {
+		loc, err := Location(ctx, tx, req.TimeZone)
+		if err != nil {
+			return err
+		}
+		res.TimeZone = loc.String()
+		edges, err := Edges(req.From, req.To, req.Bucket, loc, MaxBuckets)
+		if errors.Is(err, ErrTooManyBuckets) {
+			return fmt.Errorf("%w: %v", ErrInvalid, err)
+		}
+		if err != nil {
+			return err
+		}
+		var acc []Acc
+		res.Path, acc, err = s.compute(ctx, tx, m, req, edges)
+		if err != nil {
+			return err
+		}
+		res.Points = points(acc, edges, req.From, req.To, m.Aggregation)
+		return nil
+	})
+	return res, err
+}
+
+// compute picks the cheapest path that gives exactly the raw answer: the hourly aggregate serves discrete
+// metrics and unmerged sums whenever buckets are whole UTC hours; minutes, zones with half-hour offsets and the
+// priority merge of overlapping sources read raw samples.
+func (s *Service) compute(ctx context.Context, tx *db.Tx, m catalog.Metric, req Request, edges []time.Time) (Path, []Acc, error) {
+	useHourly := !req.forceRaw && req.Bucket != Minute && HourAligned(edges, req.From, req.To) &&
+		(m.Aggregation == catalog.Discrete || req.Merge == MergeNone)
+	if useHourly {
+		rows, err := tx.Hourly(ctx, m.Name, req.From, req.To, req.Sources)
+		if err != nil {
+			return "", nil, err
+		}
+		return PathHourly, fromHourly(rows, edges), nil
+	}
+	rows, err := tx.SamplesOverlapping(ctx, m.Name, req.From, req.To, req.Sources)
+	if err != nil {
+		return "", nil, err
+	}
+	samples := toSamples(rows)
+	switch {
+	case m.Aggregation == catalog.Discrete:
+		return PathRaw, Discrete(samples, edges, req.From, req.To), nil
+	case req.Merge == MergeNone:
+		return PathRaw, Sum(samples, edges, req.From, req.To), nil
+	}
+	rank, err := ranker(ctx, tx, m.Name)
+	if err != nil {
+		return "", nil, err
+	}
+	acc, _ := Merge(samples, rank, edges, req.From, req.To)
+	return PathRaw, acc, nil
+}
+
+// ranker ranks samples for the merge: user-entered first, then the user's source order.
+func ranker(ctx context.Context, tx *db.Tx, metric string) (func(Sample) int, error) {
+	ordered, err := OrderedSources(ctx, tx, metric)
+	if err != nil {
+		return nil, err
+	}
+	ranks := priority.Ranks(ordered)
+	return func(s Sample) int {
+		if s.UserEntered {
+			return 0
+		}
+		r, ok := ranks[s.SourceID]
+		if !ok { // a source created after the order was read: last
+			return len(ranks) + 1
+		}
+		return r + 1
+	}, nil
+}
+
+// OrderedSources is the user's sources in priority order for metric.
+func OrderedSources(ctx context.Context, tx *db.Tx, metric string) ([]db.Source, error) {
+	all, err := tx.Sources(ctx)
+	if err != nil {
+		return nil, err
+	}
+	custom, err := tx.SourcePriority(ctx, metric)
+	if err != nil {
+		return nil, err
+	}
+	return priority.Order(all, custom), nil
+}
+
+func toSamples(rows []db.SpanRow) []Sample {
+	out := make([]Sample, len(rows))
+	for i, r := range rows {
+		out[i] = Sample{SourceID: r.SourceID, Start: r.Start, End: r.End, Value: r.Value, UserEntered: r.UserEntered}
+	}
+	return out
+}
+
+func fromHourly(rows []db.HourlyRow, edges []time.Time) []Acc {
+	acc := make([]Acc, len(edges)-1)
+	for _, r := range rows {
+		i := bucketOf(edges, r.Hour)
+		if i < 0 {
+			continue
+		}
+		a := &acc[i]
+		a.Total += r.Prorated
+		if r.N > 0 {
+			if a.N == 0 || *r.Min < a.Min {
+				a.Min = *r.Min
+			}
+			if a.N == 0 || *r.Max > a.Max {
+				a.Max = *r.Max
+			}
+			a.N += r.N
+			a.Sum += r.SumStart
+		}
+	}
+	return acc
+}
+
+func points(acc []Acc, edges []time.Time, from, to time.Time, agg catalog.Aggregation) []Point {
+	var out []Point
+	for i, a := range acc {
+		if a.N == 0 && a.Total == 0 {
+			continue
+		}
+		start, end, _ := clip(from, to, edges[i], edges[i+1])
+		p := Point{Start: start, End: end, Count: a.N}
+		if a.N > 0 {
+			mn, mx, avg := a.Min, a.Max, a.Sum/float64(a.N)
+			p.Min, p.Max, p.Avg = &mn, &mx, &avg
+		}
+		if agg == catalog.Discrete {
+			if a.N == 0 {
+				continue
+			}
+			p.Value, p.Sum = *p.Avg, a.Sum
+		} else {
+			p.Value, p.Sum = a.Total, a.Total
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// Share is one source's part of a metric in a range.
+type Share struct {
+	Source       db.Source
+	Priority     int // 1 = highest
+	Count        int64
+	Total        *float64
+	Average      *float64
+	First, Last  time.Time
+	Contribution *float64
+}
+
+// Breakdown lists, per source with data in [from, to), its samples, its own total or average, and for
+// cumulative metrics what it contributed to the merged total. Highest priority first.
+func (s *Service) Breakdown(ctx context.Context, userID int64, metric string, from, to time.Time) ([]Share, error) {
+	m, err := s.metric(metric)
+	if err != nil {
+		return nil, err
+	}
+	if !to.After(from) {
+		return nil, fmt.Errorf("%w: `to` must be after `from`", ErrInvalid)
+	}
+	var out []Share
+	err = s.store.InUserTx(ctx, userID, func(tx *db.Tx) error {
+		out = nil
+		rows, err := tx.SamplesOverlapping(ctx, m.Name, from, to, nil)
+		if err != nil {
+			return err
+		}
+		ordered, err := OrderedSources(ctx, tx, m.Name)
+		if err != nil {
+			return err
+		}
+		samples := toSamples(rows)
+		edges := []time.Time{from, to}
+		var contrib map[int64]float64
+		if m.Aggregation == catalog.Cumulative {
+			rank, err := ranker(ctx, tx, m.Name)
+			if err != nil {
+				return err
+			}
+			_, contrib = Merge(samples, rank, edges, from, to)
+		}
+		bySource := map[int64][]Sample{}
+		for _, smp := range samples {
+			bySource[smp.SourceID] = append(bySource[smp.SourceID], smp)
+		}
+		for i, src := range ordered {
+			mine := bySource[src.ID]
+			if len(mine) == 0 {
+				continue
+			}
+			sh := Share{Source: src, Priority: i + 1, First: mine[0].Start}
+			for _, smp := range mine {
+				if smp.End.After(sh.Last) {
+					sh.Last = smp.End
+				}
+			}
+			if m.Aggregation == catalog.Cumulative {
+				acc := Sum(mine, edges, from, to)
+				total, c := acc[0].Total, contrib[src.ID]
+				sh.Count, sh.Total, sh.Contribution = acc[0].N, &total, &c
+			} else {
+				acc := Discrete(mine, edges, from, to)
+				sh.Count = acc[0].N
+				if acc[0].N > 0 {
+					avg := acc[0].Sum / float64(acc[0].N)
+					sh.Average = &avg
+				}
+			}
+			out = append(out, sh)
+		}
+		sort.SliceStable(out, func(i, j int) bool { return out[i].Priority < out[j].Priority })
+		return nil
+	})
+	return out, err
+}
