@@ -1378,7 +1378,10 @@ enum Scope {
 type Query {
   "The user the token belongs to (any valid token)."
   me: User! @scope
-  "The metric catalog: canonical names, units, aggregation, plausible ranges and the platform types that map to each."
+  """
+  The metric catalog: canonical names, units, aggregation, plausible ranges and the platform types that map to
+  each; with the read scope also what this user has of each (a dashboard hides metrics with sampleCount 0).
+  """
   metrics: [Metric!]! @scope
   "The categories (sleep stages, mindful sessions, stand hours, heart events) and their canonical values."
   categories: [Category!]! @scope
@@ -1600,10 +1603,11 @@ type Metric {
   healthConnectTypes: [String!]!
   loinc: String
   description: String!
-  "This user's first sample of the metric (null when none)."
-  firstSample: Time
-  lastSample: Time
-  sampleCount: Int!
+  "This user's first sample of the metric (null when none). Needs the read scope."
+  firstSample: Time @scope(needs: READ)
+  lastSample: Time @scope(needs: READ)
+  "How many samples (series points count one each) this user has. Needs the read scope."
+  sampleCount: Int! @scope(needs: READ)
 }
 
 type Category {

@@ -45,12 +45,7 @@ func (r *queryResolver) Me(ctx context.Context) (*model.User, error) {
 
 // Metrics is the resolver for the metrics field.
 func (r *queryResolver) Metrics(ctx context.Context) ([]model.Metric, error) {
-	ms := r.Catalog.Metrics()
-	out := make([]model.Metric, len(ms))
-	for i, m := range ms {
-		out[i] = toMetric(m)
-	}
-	return out, nil
+	return r.metrics(ctx)
 }
 
 // Categories is the resolver for the categories field.

@@ -64,6 +64,7 @@ func New(o Options) http.Handler {
 	gql.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	gql.Use(extension.Introspection{})
 	gql.Use(extension.FixedComplexityLimit(2000))
+	gql.Use(depthLimit{max: 8})
 	gql.SetDisableSuggestion(!o.Development)
 	gql.SetErrorPresenter(resolvers.PresentError(o.Log))
 	gql.SetRecoverFunc(func(ctx context.Context, p any) error {

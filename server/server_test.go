@@ -256,3 +256,20 @@ func TestHealthProbes(t *testing.T) {
 		}
 	}
 }
+
+func TestDeepQueriesAreRefused(t *testing.T) {
+	a := newApp(t)
+	tok := a.token("alice")
+	ok := `{ workouts(from: "2026-01-01T00:00:00Z", to: "2026-02-01T00:00:00Z") { edges { node { source { name } } } } }`
+	if res := a.do(tok, ok, nil); res.code() == "QUERY_TOO_DEEP" {
+		t.Fatalf("a normal query was refused: %s", res.Raw)
+	}
+	deep := `fragment S on Source { name }
+	query { workouts(from: "2026-01-01T00:00:00Z", to: "2026-02-01T00:00:00Z") { edges { node { alsoRecordedBy { ...S } source { ...S } } } } }`
+	if res := a.do(tok, deep, nil); res.code() == "QUERY_TOO_DEEP" {
+		t.Fatalf("depth 5 refused: %s", res.Raw)
+	}
+	if res := a.do("", `{ __schema { types { fields { type { ofType { ofType { ofType { ofType { name } } } } } } } } }`, nil); len(res.Errors) != 0 {
+		t.Fatalf("introspection is exempt: %s", res.Raw)
+	}
+}

@@ -112,10 +112,11 @@ type Metric struct {
 	HealthConnectTypes []string    `json:"healthConnectTypes"`
 	Loinc              *string     `json:"loinc,omitempty"`
 	Description        string      `json:"description"`
-	// This user's first sample of the metric (null when none).
+	// This user's first sample of the metric (null when none). Needs the read scope.
 	FirstSample *time.Time `json:"firstSample,omitempty"`
 	LastSample  *time.Time `json:"lastSample,omitempty"`
-	SampleCount int        `json:"sampleCount"`
+	// How many samples (series points count one each) this user has. Needs the read scope.
+	SampleCount int `json:"sampleCount"`
 }
 
 type Mutation struct {
