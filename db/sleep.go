@@ -1,0 +1,36 @@
+package db
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// SleepStageRow is one stored sleep sample, as the sleep assembly needs it.
+type SleepStageRow struct {
+	SourceID int64     `db:"source_id"`
+	Value    string    `db:"value"` // canonical stage
+	Start    time.Time `db:"start_time"`
+	End      time.Time `db:"end_time"`
+	TimeZone string    `db:"time_zone"` // "" = unknown
+}
+
+// maxCategorySpan mirrors ingest's limit on a sample's length: with it, a lower bound on start_time lets the
+// (user_id, category, start_time) index bound the scan from both sides.
+const maxCategorySpan = 31 * 24 * time.Hour
+
+// SleepStages lists the user's sleep samples that overlap [from, to), by source and start.
+func (t *Tx) SleepStages(ctx context.Context, from, to time.Time) ([]SleepStageRow, error) {
+	var out []SleepStageRow
+	err := t.tx.SelectContext(ctx, &out, `
+		SELECT source_id, value, start_time, end_time, coalesce(time_zone, '') AS time_zone
+		FROM category_samples
+		WHERE user_id = $1 AND category = 'sleep'
+			AND start_time > $2 AND start_time < $4 AND end_time > $3
+		ORDER BY source_id, start_time, end_time, sample_id`,
+		t.userID, from.Add(-maxCategorySpan), from, to)
+	if err != nil {
+		return nil, fmt.Errorf("list sleep stages: %w", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,277 @@
+// Package sleep assembles sleep sessions from sleep stage samples (category "sleep", canonical values).
+//
+// The rules, chosen so that one night stays one session and a nap stays its own:
+//
+//   - Sessions are built per source. A source's samples, in start order, belong to one session until the next
+//     sample starts more than MaxGap after the latest end so far. A watch that records nothing during a
+//     40-minute wake-up keeps the night whole; a 14:00 nap after waking at 07:00 is a session of its own.
+//   - In-bed samples overlap stage samples by design, so they are never added to stage time. Every duration is
+//     the length of a union of intervals, so overlapping samples never count twice.
+//   - Per night the highest-priority source wins: a session is dropped when it overlaps a kept session of a
+//     higher-priority source. A session nothing higher overlaps is kept (a nap only a sleep app recorded).
+//   - A session is a nap when it is shorter than NapMaxLength and its local end time lies in [10:00, 20:00).
+//   - A session's date is the local date of its end (the day of waking), in the zone its samples recorded.
+package sleep
+
+import (
+	"sort"
+	"time"
+)
+
+// Canonical stage values of the sleep category (catalog).
+const (
+	InBed             = "in_bed"
+	AsleepUnspecified = "asleep_unspecified"
+	Awake             = "awake"
+	AsleepCore        = "asleep_core"
+	AsleepDeep        = "asleep_deep"
+	AsleepREM         = "asleep_rem"
+	AwakeOutOfBed     = "awake_out_of_bed"
+	AwakeInBed        = "awake_in_bed"
+)
+
+const (
+	// MaxGap is the longest stretch without any sample of a source inside one session. Watches leave holes
+	// while the wearer is up at night (tens of minutes); a nap follows waking by hours. 90 minutes keeps the
+	// first together and the second apart, and does not split a night into fragments scored one by one.
+	MaxGap = 90 * time.Minute
+	// NapMaxLength: sessions at least this long are nights whatever the hour.
+	NapMaxLength = 3 * time.Hour
+	// Lookback is how far before a range's start samples are read so that a session ending in the range is
+	// whole. A session that began more than this before the range's start is cut at that point.
+	Lookback = 24 * time.Hour
+
+	napFirstEnd = 10 * time.Hour // a nap ends at or after 10:00 local …
+	napLastEnd  = 20 * time.Hour // … and before 20:00
+)
+
+// Sample is one stored sleep stage sample.
+type Sample struct {
+	SourceID   int64
+	Stage      string // canonical value
+	Start, End time.Time
+	TimeZone   string // IANA name, "" = unknown
+}
+
+// Segment is a stretch of one stage; consecutive samples of the same stage that touch are one segment.
+type Segment struct {
+	Stage      string
+	Start, End time.Time
+}
+
+// Session is one sleep session of one source.
+type Session struct {
+	SourceID   int64
+	Start, End time.Time
+	Zone       *time.Location // the samples' zone, else the reader's
+	IsNap      bool
+
+	InBed       time.Duration // union of in-bed samples, or the session's span when it has none
+	Asleep      time.Duration // union of core, deep, REM and unspecified sleep
+	Awake       time.Duration // union of awake, awake in bed and out of bed
+	Core        time.Duration
+	Deep        time.Duration
+	REM         time.Duration
+	Unspecified time.Duration
+
+	Stages []Segment // stage samples without in-bed, in start order
+}
+
+// Date is the local calendar date of waking.
+func (s Session) Date() (year int, month time.Month, day int) { return s.End.In(s.Zone).Date() }
+
+// Efficiency is asleep over in bed, capped at 1 (a source's in-bed record can be shorter than its stages).
+// ok is false when nothing was in bed.
+func (s Session) Efficiency() (e float64, ok bool) {
+	if s.InBed <= 0 {
+		return 0, false
+	}
+	return min(1, float64(s.Asleep)/float64(s.InBed)), true
+}
+
+// ReadWindow is the interval whose overlapping samples Sessions needs to answer [from, to): Lookback before,
+// and MaxGap after, since a sample starting up to MaxGap after a session's end still extends it.
+func ReadWindow(from, to time.Time) (start, end time.Time) {
+	return from.Add(-Lookback), to.Add(MaxGap)
+}
+
+// Sessions returns the sessions ending in [from, to), oldest first, one source per night. priority lists source
+// ids highest first; sources missing from it rank last. zone (nil = UTC) is used for sessions whose samples
+// carry no time zone.
+// Samples with unknown stage values or no duration are ignored.
+func Sessions(samples []Sample, priority []int64, zone *time.Location, from, to time.Time) []Session {
+	bySource := map[int64][]Sample{}
+	for _, s := range samples {
+		if _, known := stageKind[s.Stage]; known && s.End.After(s.Start) {
+			bySource[s.SourceID] = append(bySource[s.SourceID], s)
+		}
+	}
+	if zone == nil {
+		zone = time.UTC
+	}
+	zones := zoneCache{fallback: zone, loaded: map[string]*time.Location{}}
+	var kept []Session
+	for _, src := range rankSources(bySource, priority) {
+		for _, group := range split(bySource[src]) {
+			s := assemble(src, group, zones.zoneOf(group))
+			if !overlapsAny(s, kept) {
+				kept = append(kept, s)
+			}
+		}
+	}
+	out := kept[:0]
+	for _, s := range kept {
+		if !s.End.Before(from) && s.End.Before(to) {
+			out = append(out, s)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].End.Equal(out[j].End) {
+			return out[i].End.Before(out[j].End)
+		}
+		return out[i].Start.Before(out[j].Start)
+	})
+	return out
+}
+
+type kind int
+
+const (
+	kindInBed kind = iota
+	kindAsleep
+	kindAwake
+)
+
+var stageKind = map[string]kind{
+	InBed: kindInBed, AsleepUnspecified: kindAsleep, AsleepCore: kindAsleep, AsleepDeep: kindAsleep,
+	AsleepREM: kindAsleep, Awake: kindAwake, AwakeInBed: kindAwake, AwakeOutOfBed: kindAwake,
+}
+
+// rankSources orders the sources present: those in priority first, in its order, then the rest by id.
+func rankSources(bySource map[int64][]Sample, priority []int64) []int64 {
+	out := make([]int64, 0, len(bySource))
+	seen := map[int64]bool{}
+	for _, id := range priority {
+		if _, ok := bySource[id]; ok && !seen[id] {
+			out = append(out, id)
+			seen[id] = true
+		}
+	}
+	var rest []int64
+	for id := range bySource {
+		if !seen[id] {
+			rest = append(rest, id)
+		}
+	}
+	sort.Slice(rest, func(i, j int) bool { return rest[i] < rest[j] })
+	return append(out, rest...)
+}
+
+// split cuts one source's samples into sessions by the gap rule.
+func split(samples []Sample) [][]Sample {
+	sort.Slice(samples, func(i, j int) bool {
+		if !samples[i].Start.Equal(samples[j].Start) {
+			return samples[i].Start.Before(samples[j].Start)
+		}
+		return samples[i].End.Before(samples[j].End)
+	})
+	var groups [][]Sample
+	var maxEnd time.Time
+	for i, s := range samples {
+		if i == 0 || s.Start.Sub(maxEnd) > MaxGap {
+			groups = append(groups, nil)
+			maxEnd = s.End
+		}
+		groups[len(groups)-1] = append(groups[len(groups)-1], s)
+		if s.End.After(maxEnd) {
+			maxEnd = s.End
+		}
+	}
+	return groups
+}
+
+// assemble measures one session; group is in start order.
+func assemble(source int64, group []Sample, zone *time.Location) Session {
+	s := Session{SourceID: source, Start: group[0].Start, End: group[0].End, Zone: zone, Stages: []Segment{}}
+	var inBed, asleep, awake []span
+	perStage := map[string][]span{}
+	for _, x := range group {
+		if x.End.After(s.End) {
+			s.End = x.End
+		}
+		sp := span{x.Start, x.End}
+		switch stageKind[x.Stage] {
+		case kindInBed:
+			inBed = append(inBed, sp)
+			continue
+		case kindAsleep:
+			asleep = append(asleep, sp)
+			perStage[x.Stage] = append(perStage[x.Stage], sp)
+		case kindAwake:
+			awake = append(awake, sp)
+		}
+		if n := len(s.Stages); n > 0 && s.Stages[n-1].Stage == x.Stage && !x.Start.After(s.Stages[n-1].End) {
+			if x.End.After(s.Stages[n-1].End) {
+				s.Stages[n-1].End = x.End
+			}
+		} else {
+			s.Stages = append(s.Stages, Segment{Stage: x.Stage, Start: x.Start, End: x.End})
+		}
+	}
+	if len(inBed) > 0 {
+		s.InBed = unionLength(inBed)
+	} else {
+		s.InBed = s.End.Sub(s.Start)
+	}
+	s.Asleep, s.Awake = unionLength(asleep), unionLength(awake)
+	s.Core, s.Deep = unionLength(perStage[AsleepCore]), unionLength(perStage[AsleepDeep])
+	s.REM, s.Unspecified = unionLength(perStage[AsleepREM]), unionLength(perStage[AsleepUnspecified])
+	s.IsNap = isNap(s.End.Sub(s.Start), s.End.In(zone))
+	return s
+}
+
+// isNap applies the nap rule to a session's length and local end.
+func isNap(length time.Duration, localEnd time.Time) bool {
+	h, m, sec := localEnd.Clock()
+	clock := time.Duration(h)*time.Hour + time.Duration(m)*time.Minute + time.Duration(sec)*time.Second +
+		time.Duration(localEnd.Nanosecond())
+	return length < NapMaxLength && clock >= napFirstEnd && clock < napLastEnd
+}
+
+func overlapsAny(s Session, kept []Session) bool {
+	for _, k := range kept {
+		if s.Start.Before(k.End) && k.Start.Before(s.End) {
+			return true
+		}
+	}
+	return false
+}
+
+// zoneCache loads each zone name once per call; names that do not load fall back to the reader's zone.
+type zoneCache struct {
+	fallback *time.Location
+	loaded   map[string]*time.Location
+}
+
+// zoneOf is the zone of the session's latest-ending sample that has one: where the sleeper woke up.
+func (c zoneCache) zoneOf(group []Sample) *time.Location {
+	var name string
+	var at time.Time
+	for _, x := range group {
+		if x.TimeZone != "" && (name == "" || x.End.After(at)) {
+			name, at = x.TimeZone, x.End
+		}
+	}
+	if name == "" {
+		return c.fallback
+	}
+	if loc, ok := c.loaded[name]; ok {
+		return loc
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil || name == "Local" {
+		loc = c.fallback
+	}
+	c.loaded[name] = loc
+	return loc
+}
