@@ -130,7 +130,7 @@ func (s *Service) Series(ctx context.Context, userID int64, req Request) (Result
 			return err
 		}
 		var acc []Acc
-		res.Path, acc, err = s.compute(ctx, tx, m, req, edges)
+		res.Path, acc, err = s.compute(ctx, tx, m, req, edges, loc)
 		if err != nil {
 			return err
 		}
@@ -143,15 +143,15 @@ func (s *Service) Series(ctx context.Context, userID int64, req Request) (Result
 // compute picks the cheapest path that gives exactly the raw answer: the hourly aggregate serves discrete
 // metrics and unmerged sums whenever buckets are whole UTC hours; minutes, zones with half-hour offsets and the
 // priority merge of overlapping sources read raw samples.
-func (s *Service) compute(ctx context.Context, tx *db.Tx, m catalog.Metric, req Request, edges []time.Time) (Path, []Acc, error) {
+func (s *Service) compute(ctx context.Context, tx *db.Tx, m catalog.Metric, req Request, edges []time.Time, loc *time.Location) (Path, []Acc, error) {
 	useHourly := !req.forceRaw && req.Bucket != Minute && HourAligned(edges, req.From, req.To) &&
 		(m.Aggregation == catalog.Discrete || req.Merge == MergeNone)
 	if useHourly {
-		rows, err := tx.Hourly(ctx, m.Name, req.From, req.To, req.Sources)
+		rows, err := tx.HourlyBuckets(ctx, m.Name, req.From, req.To, req.Sources, truncUnit[req.Bucket], loc.String())
 		if err != nil {
 			return "", nil, err
 		}
-		return PathHourly, fromHourly(rows, edges), nil
+		return PathHourly, fromBuckets(rows, edges), nil
 	}
 	rows, err := tx.SamplesOverlapping(ctx, m.Name, req.From, req.To, req.Sources)
 	if err != nil {
@@ -212,10 +212,13 @@ func toSamples(rows []db.SpanRow) []Sample {
 	return out
 }
 
-func fromHourly(rows []db.HourlyRow, edges []time.Time) []Acc {
+// truncUnit names each bucket for PostgreSQL's date_trunc (whose weeks start on Monday, like ours).
+var truncUnit = map[Bucket]string{Hour: "hour", Day: "day", Week: "week", Month: "month", Year: "year"}
+
+func fromBuckets(rows []db.BucketRow, edges []time.Time) []Acc {
 	acc := make([]Acc, len(edges)-1)
 	for _, r := range rows {
-		i := bucketOf(edges, r.Hour)
+		i := bucketOf(edges, r.Start)
 		if i < 0 {
 			continue
 		}
