@@ -92,8 +92,12 @@ func (s *Store) inUserTxOnce(ctx context.Context, userID int64, fn func(tx *Tx) 
 			_ = sqlTx.Rollback()
 		}
 	}()
+	// JIT off: the ingest statement's generate_series has no row estimate, so the planner guesses a huge cost
+	// and JIT-compiles it on every batch (about 0.5 s of a 0.7 s statement, measured); our statements are
+	// short and index-driven, JIT never pays off for them.
 	if _, err = sqlTx.ExecContext(ctx,
-		`SELECT set_config('healthsync.user_id', $1, true), set_config('statement_timeout', $2, true)`,
+		`SELECT set_config('healthsync.user_id', $1, true), set_config('statement_timeout', $2, true),
+			set_config('jit', 'off', true)`,
 		fmt.Sprint(userID), fmt.Sprint(s.statementTimeout.Milliseconds())); err != nil {
 		return fmt.Errorf("set user: %w", err)
 	}
