@@ -31,27 +31,8 @@ func (r *Resolver) sleepSessions(ctx context.Context, from, to time.Time, timeZo
 		if err != nil {
 			return err
 		}
-		ordered, err := orderedSources(ctx, tx, "sleep")
-		if err != nil {
-			return err
-		}
-		lo, hi := sleep.ReadWindow(from, to)
-		rows, err := tx.SleepStages(ctx, lo, hi)
-		if err != nil {
-			return err
-		}
-		order := make([]int64, len(ordered))
-		sources = make(map[int64]db.Source, len(ordered))
-		for i, s := range ordered {
-			order[i], sources[s.ID] = s.ID, s
-		}
-		samples := make([]sleep.Sample, len(rows))
-		for i, row := range rows {
-			samples[i] = sleep.Sample{SourceID: row.SourceID, Stage: row.Value, Start: row.Start, End: row.End,
-				TimeZone: row.TimeZone}
-		}
-		sessions = sleep.Sessions(samples, order, loc, from, to)
-		return nil
+		sessions, sources, err = loadSleep(ctx, tx, from, to, loc)
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -65,6 +46,31 @@ func (r *Resolver) sleepSessions(ctx context.Context, from, to time.Time, timeZo
 		out[i] = toSleepModel(s, toSourceModel(src))
 	}
 	return out, nil
+}
+
+// loadSleep reads the stage samples around [from, to) and assembles the sessions that end in it, choosing per
+// night the highest-priority source. It returns the sources by id for the caller's mapping.
+func loadSleep(ctx context.Context, tx *db.Tx, from, to time.Time, loc *time.Location) ([]sleep.Session, map[int64]db.Source, error) {
+	ordered, err := orderedSources(ctx, tx, "sleep")
+	if err != nil {
+		return nil, nil, err
+	}
+	lo, hi := sleep.ReadWindow(from, to)
+	rows, err := tx.SleepStages(ctx, lo, hi)
+	if err != nil {
+		return nil, nil, err
+	}
+	order := make([]int64, len(ordered))
+	sources := make(map[int64]db.Source, len(ordered))
+	for i, s := range ordered {
+		order[i], sources[s.ID] = s.ID, s
+	}
+	samples := make([]sleep.Sample, len(rows))
+	for i, row := range rows {
+		samples[i] = sleep.Sample{SourceID: row.SourceID, Stage: row.Value, Start: row.Start, End: row.End,
+			TimeZone: row.TimeZone}
+	}
+	return sleep.Sessions(samples, order, loc, from, to), sources, nil
 }
 
 func toSleepModel(s sleep.Session, src model.Source) model.SleepSession {
