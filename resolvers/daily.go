@@ -2,12 +2,100 @@ package resolvers
 
 import (
 	"context"
-	"errors"
+	"time"
 
+	"healthsync/db"
 	"healthsync/graph/model"
 	"healthsync/scalar"
+	"healthsync/series"
 )
 
+// maxSummaryDays bounds one dailySummary request.
+const maxSummaryDays = 366
+
+// dailyMetrics are the series a home page shows per day; cumulative ones are merged across sources.
+var dailyMetrics = []struct {
+	metric string
+	set    func(d *model.DailySummary, v float64)
+}{
+	{"steps", func(d *model.DailySummary, v float64) { d.Steps = &v }},
+	{"distance_walking_running", func(d *model.DailySummary, v float64) { d.DistanceMeters = &v }},
+	{"active_energy_burned", func(d *model.DailySummary, v float64) { d.ActiveEnergyKcal = &v }},
+	{"exercise_time", func(d *model.DailySummary, v float64) { d.ExerciseMinutes = &v }},
+	{"resting_heart_rate", func(d *model.DailySummary, v float64) { d.RestingHeartRate = &v }},
+	{"hrv_sdnn", func(d *model.DailySummary, v float64) { d.HrvSdnnMs = &v }},
+}
+
 func (r *Resolver) dailySummary(ctx context.Context, from, to scalar.Date, timeZone *string) ([]model.DailySummary, error) {
-	return nil, errors.New("dailySummary: not built yet")
+	if to.Before(from) {
+		return nil, badInput("`to` must not be before `from`")
+	}
+	if from.AddDays(maxSummaryDays - 1).Before(to) {
+		return nil, badInput("a daily summary may span at most 366 days; split the range")
+	}
+	u, err := r.user(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var (
+		loc      *time.Location
+		sleeping = map[scalar.Date]float64{}
+		workouts = map[scalar.Date]int{}
+	)
+	err = r.Store.InUserTx(ctx, u.ID, func(tx *db.Tx) error {
+		if loc, err = location(ctx, tx, timeZone); err != nil {
+			return err
+		}
+		start, end := from.In(loc), to.AddDays(1).In(loc)
+		sessions, _, err := loadSleep(ctx, tx, start, end, loc)
+		if err != nil {
+			return err
+		}
+		clear(sleeping)
+		for _, s := range sessions {
+			if !s.IsNap {
+				y, m, d := s.Date()
+				sleeping[scalar.Date{Year: y, Month: m, Day: d}] += s.Asleep.Minutes()
+			}
+		}
+		clear(workouts)
+		starts, err := workoutStarts(ctx, tx, start, end)
+		if err != nil {
+			return err
+		}
+		for _, t := range starts {
+			workouts[scalar.DateOf(t.In(loc))]++
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	days := map[scalar.Date]*model.DailySummary{}
+	var out []model.DailySummary
+	for d := from; !to.Before(d); d = d.AddDays(1) {
+		out = append(out, model.DailySummary{Date: d, Workouts: workouts[d]})
+	}
+	for i := range out {
+		days[out[i].Date] = &out[i]
+		if m, ok := sleeping[out[i].Date]; ok {
+			v := m
+			out[i].SleepMinutes = &v
+		}
+	}
+	start, end := from.In(loc), to.AddDays(1).In(loc)
+	for _, dm := range dailyMetrics {
+		res, err := r.Series.Series(ctx, u.ID, series.Request{Metric: dm.metric, From: start, To: end, Bucket: series.Day,
+			TimeZone: loc.String(), Merge: series.MergePriority})
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range res.Points {
+			if d, ok := days[scalar.DateOf(p.Start.In(loc))]; ok {
+				dm.set(d, p.Value)
+			}
+		}
+	}
+	return out, nil
 }
