@@ -108,7 +108,7 @@ type ComplexityRoot struct {
 		Sleep           func(childComplexity int, from time.Time, to time.Time, timeZone *string) int
 		SourceBreakdown func(childComplexity int, metric string, from time.Time, to time.Time) int
 		Sources         func(childComplexity int) int
-		SyncState       func(childComplexity int, deviceID *string) int
+		SyncState       func(childComplexity int, deviceID *string, staleAfterHours *int) int
 		Workouts        func(childComplexity int, from time.Time, to time.Time, first *int, after *string) int
 	}
 
@@ -634,7 +634,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.SyncState(childComplexity, args["deviceId"].(*string)), true
+		return e.ComplexityRoot.Query.SyncState(childComplexity, args["deviceId"].(*string), args["staleAfterHours"].(*int)), true
 	case "Query.workouts":
 		if e.ComplexityRoot.Query.Workouts == nil {
 			break
@@ -1393,7 +1393,11 @@ type Query {
   Sync state per device and data type. Without ` + "`" + `deviceId` + "`" + `, every device of the user. An unknown device id
   gives an empty list.
   """
-  syncState(deviceId: ID): [SyncState!]! @scope(needs: READ)
+  syncState(
+    deviceId: ID
+    "How long a type may bring nothing new, while its device keeps uploading, before it is STALE (1 to 2160)."
+    staleAfterHours: Int = 72
+  ): [SyncState!]! @scope(needs: READ)
   """
   Stored quantity samples of one metric in ` + "`" + `[from, to)` + "`" + `, newest first, normalized to the canonical unit.
   Raw rows only: merged series and aggregates are a separate API.
@@ -1657,8 +1661,9 @@ enum SyncStatus {
   "Data of this type arrived in the device's recent uploads."
   ACTIVE
   """
-  The device keeps uploading but this type has brought nothing new for more than 72 hours although it used to:
-  the usual sign that the user revoked the Health permission for it ("check Health permissions").
+  The device keeps uploading but this type has brought nothing new for more than ` + "`" + `staleAfterHours` + "`" + ` (default 72)
+  although it used to: the usual sign that the user revoked the Health permission for it ("check Health
+  permissions").
   """
   STALE
 }

@@ -29,7 +29,7 @@ type QueryResolver interface {
 	Categories(ctx context.Context) ([]model.Category, error)
 	Sources(ctx context.Context) ([]model.Source, error)
 	Devices(ctx context.Context) ([]model.Device, error)
-	SyncState(ctx context.Context, deviceID *string) ([]model.SyncState, error)
+	SyncState(ctx context.Context, deviceID *string, staleAfterHours *int) ([]model.SyncState, error)
 	Samples(ctx context.Context, metric string, from time.Time, to time.Time, limit *int) ([]model.Sample, error)
 	Series(ctx context.Context, metric string, from time.Time, to time.Time, bucket model.Bucket, timeZone *string, sources []string, merge *model.MergeMode) (*model.Series, error)
 	SourceBreakdown(ctx context.Context, metric string, from time.Time, to time.Time) ([]model.SourceShare, error)
@@ -307,6 +307,14 @@ func (ec *executionContext) field_Query_syncState_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["deviceId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "staleAfterHours",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["staleAfterHours"] = arg1
 	return args, nil
 }
 
@@ -1727,7 +1735,7 @@ func (ec *executionContext) _Query_syncState(ctx context.Context, field graphql.
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().SyncState(ctx, fc.Args["deviceId"].(*string))
+			return ec.Resolvers.Query().SyncState(ctx, fc.Args["deviceId"].(*string), fc.Args["staleAfterHours"].(*int))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next

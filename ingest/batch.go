@@ -193,15 +193,15 @@ func (b *Batch) hash() ([]byte, error) {
 	return json.Marshal(b)
 }
 
-// StaleAfter is how long a data type may stay silent while its device keeps uploading before it counts as
+// StaleAfter is the default for how long a data type may stay silent while its device keeps uploading before it counts as
 // stale: long enough for types that arrive once a day (resting heart rate, sleep), short enough to notice a
 // revoked permission within three days.
 const StaleAfter = 72 * time.Hour
 
-// SyncStatus tells whether a type still flows: STALE when the device uploaded more than StaleAfter after the
+// SyncStatus tells whether a type still flows: STALE when the device uploaded more than staleAfter after the
 // type last brought new data.
-func SyncStatus(lastDataAt *time.Time, deviceLastSeen time.Time) string {
-	if lastDataAt != nil && deviceLastSeen.Sub(*lastDataAt) > StaleAfter {
+func SyncStatus(lastDataAt *time.Time, deviceLastSeen time.Time, staleAfter time.Duration) string {
+	if lastDataAt != nil && deviceLastSeen.Sub(*lastDataAt) > staleAfter {
 		return "STALE"
 	}
 	return "ACTIVE"

@@ -95,7 +95,14 @@ func (r *queryResolver) Devices(ctx context.Context) ([]model.Device, error) {
 }
 
 // SyncState is the resolver for the syncState field.
-func (r *queryResolver) SyncState(ctx context.Context, deviceID *string) ([]model.SyncState, error) {
+func (r *queryResolver) SyncState(ctx context.Context, deviceID *string, staleAfterHours *int) ([]model.SyncState, error) {
+	staleAfter := ingest.StaleAfter
+	if staleAfterHours != nil {
+		if *staleAfterHours < 1 || *staleAfterHours > 2160 {
+			return nil, badInput("staleAfterHours must be between 1 and 2160 (90 days)")
+		}
+		staleAfter = time.Duration(*staleAfterHours) * time.Hour
+	}
 	var rows []db.SyncState
 	err := r.inUserTx(ctx, func(tx *db.Tx) (err error) {
 		rows, err = tx.SyncStates(ctx, deviceID)
@@ -108,7 +115,7 @@ func (r *queryResolver) SyncState(ctx context.Context, deviceID *string) ([]mode
 	for i, s := range rows {
 		out[i] = model.SyncState{DeviceID: s.DeviceID, DataType: s.DataType, Cursor: s.Cursor,
 			NewestSampleEnd: s.NewestSampleEnd, LastUploadAt: s.LastUploadAt, LastDataAt: s.LastDataAt,
-			Count: s.Count, Status: model.SyncStatus(ingest.SyncStatus(s.LastDataAt, s.DeviceLastSeen))}
+			Count: s.Count, Status: model.SyncStatus(ingest.SyncStatus(s.LastDataAt, s.DeviceLastSeen, staleAfter))}
 	}
 	return out, nil
 }

@@ -238,4 +238,11 @@ func TestARevokedTypeTurnsStale(t *testing.T) {
 			t.Fatalf("%s is %s, want %s", s.DataType, s.Status, want[s.DataType])
 		}
 	}
+	// With a longer tolerance the 96-hour silence is not stale yet.
+	a.do(tok, `{ syncState(staleAfterHours: 120) { dataType status } }`, nil).decode(t, &st)
+	for _, s := range st.SyncState {
+		if s.Status != "ACTIVE" {
+			t.Fatalf("with 120 h, %s is %s", s.DataType, s.Status)
+		}
+	}
 }

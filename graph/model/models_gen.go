@@ -809,8 +809,9 @@ type SyncStatus string
 const (
 	// Data of this type arrived in the device's recent uploads.
 	SyncStatusActive SyncStatus = "ACTIVE"
-	// The device keeps uploading but this type has brought nothing new for more than 72 hours although it used to:
-	// the usual sign that the user revoked the Health permission for it ("check Health permissions").
+	// The device keeps uploading but this type has brought nothing new for more than `staleAfterHours` (default 72)
+	// although it used to: the usual sign that the user revoked the Health permission for it ("check Health
+	// permissions").
 	SyncStatusStale SyncStatus = "STALE"
 )
 
