@@ -57,6 +57,10 @@ func (s *Store) DB() *sqlx.DB { return s.db }
 // Ping reports whether the database answers.
 func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
 
+// AppRole is the role user transactions run as (created by migration 0003): it owns no table and has no
+// BYPASSRLS, so the row-level security policies bind every statement of a user transaction.
+const AppRole = "healthsync_app"
+
 // Tx is a transaction bound to one user. Its methods only ever touch that user's rows.
 type Tx struct {
 	tx     *sqlx.Tx
@@ -95,10 +99,12 @@ func (s *Store) inUserTxOnce(ctx context.Context, userID int64, fn func(tx *Tx) 
 	// JIT off: the ingest statement's generate_series has no row estimate, so the planner guesses a huge cost
 	// and JIT-compiles it on every batch (about 0.5 s of a 0.7 s statement, measured); our statements are
 	// short and index-driven, JIT never pays off for them.
+	// The role comes last and is transaction-local like the rest (SET LOCAL ROLE): from here on row-level
+	// security applies even when the connection belongs to a superuser or the tables' owner.
 	if _, err = sqlTx.ExecContext(ctx,
 		`SELECT set_config('healthsync.user_id', $1, true), set_config('statement_timeout', $2, true),
-			set_config('jit', 'off', true)`,
-		fmt.Sprint(userID), fmt.Sprint(s.statementTimeout.Milliseconds())); err != nil {
+			set_config('jit', 'off', true), set_config('role', $3, true)`,
+		fmt.Sprint(userID), fmt.Sprint(s.statementTimeout.Milliseconds()), AppRole); err != nil {
 		return fmt.Errorf("set user: %w", err)
 	}
 	if err = fn(&Tx{tx: sqlTx, userID: userID}); err != nil {
