@@ -54,6 +54,14 @@ func (t *Tx) recomputeHourly(ctx context.Context, removed []span) error {
 		CROSS JOIN LATERAL %s AS h(hour)`,
 		fmt.Sprintf(tsFromMicros, "u.s"), fmt.Sprintf(tsFromMicros, "u.e"), hoursOf("x.s", "x.e"))
 	args := []any{t.userID, pq.Array(metric), pq.Array(src), pq.Array(start), pq.Array(end)}
+	if err := t.lockMergedShared(ctx); err != nil {
+		return err
+	}
+	if _, err := t.tx.ExecContext(ctx, `
+		DELETE FROM merged_hourly a USING (SELECT DISTINCT metric, hour FROM (`+touched+`) x) k
+		WHERE a.user_id = $1 AND a.metric = k.metric AND a.hour = k.hour`, args...); err != nil {
+		return fmt.Errorf("forget merged totals: %w", err)
+	}
 	if _, err := t.tx.ExecContext(ctx, `
 		DELETE FROM sample_hourly a USING (`+touched+`) k
 		WHERE a.user_id = $1 AND a.metric = k.metric AND a.source_id = k.source_id AND a.hour = k.hour`, args...); err != nil {

@@ -38,7 +38,8 @@ func (t *Tx) SetSourcePriority(ctx context.Context, metric string, ids []int64) 
 	if err != nil {
 		return fmt.Errorf("set source priority: %w", err)
 	}
-	return nil
+	// Merged totals depend on the order: drop them ('' changes every metric without an order of its own).
+	return t.forgetMerged(ctx, metric)
 }
 
 // LatestDeviceTimeZone is the time zone of the user's most recently seen device that has one ("" when none).

@@ -69,7 +69,11 @@ func (t *Tx) WriteSamples(ctx context.Context, deviceID string, rows []SampleRow
 		start[i], end[i], val[i], orig[i] = micros(r.Start), micros(r.End), r.Value, r.OrigValue
 		unit[i], tz[i], manual[i], ver[i], meta[i] = r.OrigUnit, r.TimeZone, r.UserEntered, r.Version, r.Metadata
 	}
-	// The rows that were really inserted feed the hourly aggregate in the same statement.
+	if err := t.lockMergedShared(ctx); err != nil {
+		return out, err
+	}
+	// The rows that were really inserted feed the hourly aggregate, and empty the merged totals of their hours,
+	// in the same statement.
 	q := fmt.Sprintf(`
 		WITH ins AS (
 			INSERT INTO samples (user_id, sample_id, point_ms, metric, source_id, device_id, start_time, end_time,
@@ -91,9 +95,13 @@ func (t *Tx) WriteSamples(ctx context.Context, deviceID string, rows []SampleRow
 				sum_start = a.sum_start + EXCLUDED.sum_start,
 				min_value = least(a.min_value, EXCLUDED.min_value),
 				max_value = greatest(a.max_value, EXCLUDED.max_value),
-				prorated  = a.prorated + EXCLUDED.prorated)
+				prorated  = a.prorated + EXCLUDED.prorated),
+		forget AS (
+			DELETE FROM merged_hourly m
+			USING (SELECT DISTINCT r.metric, h.hour FROM ins r CROSS JOIN LATERAL %s AS h(hour)) k
+			WHERE m.user_id = $1 AND m.metric = k.metric AND m.hour = k.hour)
 		SELECT DISTINCT sample_id FROM ins`, fmt.Sprintf(tsFromMicros, "s"), fmt.Sprintf(tsFromMicros, "e"),
-		hourlyAggregates, hoursOf("r.start_time", "r.end_time"))
+		hourlyAggregates, hoursOf("r.start_time", "r.end_time"), hoursOf("r.start_time", "r.end_time"))
 	err := t.collectIDs(ctx, out.Inserted, q, t.userID, deviceID, pq.Array(id), pq.Array(point), pq.Array(metric),
 		pq.Array(src), pq.Array(start), pq.Array(end), pq.Array(val), pq.Array(orig), pq.Array(unit),
 		pq.Array(tz), pq.Array(manual), pq.Array(ver), pq.Array(meta))

@@ -59,43 +59,67 @@ func TestAggregatePathEqualsRawPath(t *testing.T) {
 		}
 	}
 	svc := NewService(store, cat)
-	for _, tc := range []struct {
-		metric string
-		bucket Bucket
-		zone   string
-	}{
-		{"steps", Hour, "UTC"}, {"steps", Day, "Europe/Berlin"}, {"steps", Week, "America/Los_Angeles"},
-		{"heart_rate", Hour, "Europe/Berlin"}, {"heart_rate", Day, "Australia/Sydney"}, {"heart_rate", Month, "UTC"},
-	} {
-		t.Run(tc.metric+"/"+string(tc.bucket)+"/"+tc.zone, func(t *testing.T) {
-			loc, _ := time.LoadLocation(tc.zone)
-			from := time.Date(2026, 10, 18, 0, 0, 0, 0, loc)
-			to := time.Date(2026, 11, 22, 0, 0, 0, 0, loc)
-			req := Request{Metric: tc.metric, From: from, To: to, Bucket: tc.bucket, TimeZone: tc.zone, Merge: MergeNone}
-			agg, err := svc.Series(context.Background(), u.ID, req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			req.forceRaw = true
-			raw, err := svc.Series(context.Background(), u.ID, req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if agg.Path != PathHourly || raw.Path != PathRaw {
-				t.Fatalf("paths %s and %s", agg.Path, raw.Path)
-			}
-			if len(agg.Points) != len(raw.Points) || len(agg.Points) == 0 {
-				t.Fatalf("%d points from the aggregate, %d from raw samples", len(agg.Points), len(raw.Points))
-			}
-			for i := range raw.Points {
-				a, w := agg.Points[i], raw.Points[i]
-				if !a.Start.Equal(w.Start) || a.Count != w.Count || !close(a.Value, w.Value) || !close(a.Sum, w.Sum) ||
-					!samePtr(a.Min, w.Min) || !samePtr(a.Max, w.Max) || !samePtr(a.Avg, w.Avg) {
-					t.Fatalf("point %d: aggregate %+v, raw %+v", i, a, w)
+	compare := func(t *testing.T) {
+		for _, tc := range []struct {
+			metric string
+			bucket Bucket
+			zone   string
+			merge  MergeMode
+		}{
+			{"steps", Hour, "UTC", ""}, {"steps", Day, "Europe/Berlin", ""}, {"steps", Week, "America/Los_Angeles", ""},
+			{"steps", Day, "Europe/Berlin", MergePriority}, {"steps", Hour, "UTC", MergePriority}, {"steps", Month, "Asia/Tokyo", MergePriority},
+			{"heart_rate", Hour, "Europe/Berlin", ""}, {"heart_rate", Day, "Australia/Sydney", ""}, {"heart_rate", Month, "UTC", ""},
+		} {
+			t.Run(tc.metric+"/"+string(tc.bucket)+"/"+tc.zone+"/"+string(tc.merge), func(t *testing.T) {
+				loc, _ := time.LoadLocation(tc.zone)
+				from := time.Date(2026, 10, 18, 0, 0, 0, 0, loc)
+				to := time.Date(2026, 11, 22, 0, 0, 0, 0, loc)
+				merge := MergeNone
+				if tc.merge != "" {
+					merge = tc.merge
 				}
-			}
-		})
+				req := Request{Metric: tc.metric, From: from, To: to, Bucket: tc.bucket, TimeZone: tc.zone, Merge: merge}
+				agg, err := svc.Series(context.Background(), u.ID, req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				req.forceRaw = true
+				raw, err := svc.Series(context.Background(), u.ID, req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if (agg.Path != PathHourly && agg.Path != PathMergedCache) || raw.Path != PathRaw {
+					t.Fatalf("paths %s and %s", agg.Path, raw.Path)
+				}
+				if len(agg.Points) != len(raw.Points) || len(agg.Points) == 0 {
+					t.Fatalf("%d points from the aggregate, %d from raw samples", len(agg.Points), len(raw.Points))
+				}
+				for i := range raw.Points {
+					a, w := agg.Points[i], raw.Points[i]
+					if !a.Start.Equal(w.Start) || a.Count != w.Count || !close(a.Value, w.Value) || !close(a.Sum, w.Sum) ||
+						!samePtr(a.Min, w.Min) || !samePtr(a.Max, w.Max) || !samePtr(a.Avg, w.Avg) {
+						t.Fatalf("point %d: aggregate %+v, raw %+v", i, a, w)
+					}
+				}
+			})
+		}
 	}
+	compare(t)
+	// Writes after the cache was filled: new overlapping samples, deletions, a new source. The cache must follow.
+	more := ingest.Batch{IdempotencyKey: "later", Provider: ingest.AppleHealth, Device: ingest.Device{ID: "d"}}
+	for i := 0; i < 300; i++ {
+		s := start.Add(time.Duration(r.IntN(30*24*60)) * time.Minute)
+		more.Samples = append(more.Samples, ingest.QuantitySample{ID: fmt.Sprintf("FFFFFFFF-0000-4000-8000-%012d", i),
+			Type: "HKQuantityTypeIdentifierStepCount", Value: ingest.Float(r.IntN(2000)), Unit: "count", Start: s,
+			End: s.Add(time.Duration(r.IntN(200)) * time.Minute), Source: sources[r.IntN(3)]})
+	}
+	for i := 0; i < 800; i += 3 {
+		more.Deletions = append(more.Deletions, fmt.Sprintf("%08X-0000-4000-8000-%012d", 1, i))
+	}
+	if _, err := ing.Ingest(context.Background(), u.ID, more); err != nil {
+		t.Fatal(err)
+	}
+	t.Run("after more writes", compare)
 }
 
 func close(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Max(1, math.Abs(b)) }

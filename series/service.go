@@ -32,6 +32,8 @@ type Path string
 const (
 	PathHourly Path = "hourly_aggregate"
 	PathRaw    Path = "raw_samples"
+	// PathMergedCache reads merged hourly totals, computing the hours it lacks from raw samples first.
+	PathMergedCache Path = "merged_cache"
 )
 
 // Request is one series query.
@@ -153,6 +155,11 @@ func (s *Service) compute(ctx context.Context, tx *db.Tx, m catalog.Metric, req 
 		}
 		return PathHourly, fromBuckets(rows, edges), nil
 	}
+	if !req.forceRaw && req.Bucket != Minute && HourAligned(edges, req.From, req.To) && req.Sources == nil &&
+		m.Aggregation == catalog.Cumulative && req.Merge == MergePriority {
+		acc, err := s.fromMergedCache(ctx, tx, m, req, edges, loc)
+		return PathMergedCache, acc, err
+	}
 	rows, err := tx.SamplesOverlapping(ctx, m.Name, req.From, req.To, req.Sources)
 	if err != nil {
 		return "", nil, err
@@ -170,6 +177,72 @@ func (s *Service) compute(ctx context.Context, tx *db.Tx, m catalog.Metric, req 
 	}
 	acc, _ := Merge(samples, rank, edges, req.From, req.To)
 	return PathRaw, acc, nil
+}
+
+// fromMergedCache answers a merged series from the merged_hourly cache, first computing (from raw samples,
+// under the user's fill lock) the hours that hold samples but no cached total. Counts and min/max come from the
+// hourly aggregate, as on the other paths.
+func (s *Service) fromMergedCache(ctx context.Context, tx *db.Tx, m catalog.Metric, req Request, edges []time.Time, loc *time.Location) ([]Acc, error) {
+	missing, err := tx.MissingMergedHours(ctx, m.Name, req.From, req.To)
+	if err != nil {
+		return nil, err
+	}
+	if len(missing) > 0 {
+		if err := tx.LockMergedFill(ctx); err != nil {
+			return nil, err
+		}
+		// Again under the lock: a concurrent fill may have done it, a write may have emptied more.
+		if missing, err = tx.MissingMergedHours(ctx, m.Name, req.From, req.To); err != nil {
+			return nil, err
+		}
+		if err := fillMerged(ctx, tx, m.Name, missing); err != nil {
+			return nil, err
+		}
+	}
+	stats, err := tx.HourlyBuckets(ctx, m.Name, req.From, req.To, nil, truncUnit[req.Bucket], loc.String())
+	if err != nil {
+		return nil, err
+	}
+	acc := fromBuckets(stats, edges)
+	for i := range acc {
+		acc[i].Total = 0
+	}
+	merged, err := tx.MergedBuckets(ctx, m.Name, req.From, req.To, truncUnit[req.Bucket], loc.String())
+	if err != nil {
+		return nil, err
+	}
+	for _, b := range merged {
+		if i := bucketOf(edges, b.Start); i >= 0 {
+			acc[i].Total += b.Total
+		}
+	}
+	return acc, nil
+}
+
+// fillMerged computes and stores the merged totals of the given (sorted) UTC hours.
+func fillMerged(ctx context.Context, tx *db.Tx, metric string, hours []time.Time) error {
+	if len(hours) == 0 {
+		return nil
+	}
+	lo, hi := hours[0], hours[len(hours)-1].Add(time.Hour)
+	rows, err := tx.SamplesOverlapping(ctx, metric, lo, hi, nil)
+	if err != nil {
+		return err
+	}
+	rank, err := ranker(ctx, tx, metric)
+	if err != nil {
+		return err
+	}
+	edges := make([]time.Time, 0, int(hi.Sub(lo)/time.Hour)+1)
+	for h := lo; !h.After(hi); h = h.Add(time.Hour) {
+		edges = append(edges, h)
+	}
+	acc, _ := Merge(toSamples(rows), rank, edges, lo, hi)
+	values := make([]float64, len(hours))
+	for i, h := range hours {
+		values[i] = acc[int(h.Sub(lo)/time.Hour)].Total
+	}
+	return tx.PutMergedHours(ctx, metric, hours, values)
 }
 
 // ranker ranks samples for the merge: user-entered first, then the user's source order.
