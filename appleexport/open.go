@@ -1,0 +1,90 @@
+package appleexport
+
+import (
+	"archive/zip"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"strings"
+)
+
+// Export is an opened export.xml, read from disk or from inside export.zip.
+type Export struct {
+	io.ReadCloser
+	Size int64 // uncompressed length of export.xml in bytes
+	// Name is the file read: the path on disk, or the zip's path and the entry's name.
+	Name string
+}
+
+// Open opens an export on disk: the export.zip the Health app writes (found by its signature, whatever the file
+// is called) or a bare export.xml.
+func Open(name string) (*Export, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, fmt.Errorf("open export: %w", err)
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("open export: %w", err)
+	}
+	var magic [4]byte
+	n, _ := io.ReadFull(f, magic[:])
+	if n == 4 && bytes.Equal(magic[:], []byte("PK\x03\x04")) {
+		e, err := OpenZip(f, st.Size())
+		if err != nil {
+			f.Close()
+			return nil, err
+		}
+		e.Name = name + ":" + e.Name
+		e.ReadCloser = closeBoth{e.ReadCloser, f}
+		return e, nil
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("open export: %w", err)
+	}
+	return &Export{ReadCloser: f, Size: st.Size(), Name: name}, nil
+}
+
+// OpenZip finds export.xml in an export.zip (apple_health_export/export.xml; localized exports name the folder
+// differently, so any top-level folder's export.xml will do). The caller keeps ra open while reading.
+func OpenZip(ra io.ReaderAt, size int64) (*Export, error) {
+	zr, err := zip.NewReader(ra, size)
+	if err != nil {
+		return nil, fmt.Errorf("open export.zip: %w", err)
+	}
+	var found *zip.File
+	for _, f := range zr.File {
+		if path.Base(f.Name) != "export.xml" || strings.Count(strings.Trim(f.Name, "/"), "/") > 1 {
+			continue
+		}
+		if found == nil || f.Name == "apple_health_export/export.xml" {
+			found = f
+		}
+	}
+	if found == nil {
+		return nil, errors.New("open export.zip: it holds no export.xml")
+	}
+	rc, err := found.Open()
+	if err != nil {
+		return nil, fmt.Errorf("open export.zip: %w", err)
+	}
+	return &Export{ReadCloser: rc, Size: int64(found.UncompressedSize64), Name: found.Name}, nil
+}
+
+type closeBoth struct {
+	io.ReadCloser
+	outer io.Closer
+}
+
+func (c closeBoth) Close() error {
+	err := c.ReadCloser.Close()
+	if err2 := c.outer.Close(); err == nil {
+		err = err2
+	}
+	return err
+}
