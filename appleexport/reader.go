@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
 )
 
 // DateLayout is how export.xml prints every instant, e.g. "2024-01-01 01:01:36 +0200".
