@@ -64,25 +64,6 @@ func (t *Tx) PutMergedHours(ctx context.Context, metric string, hours []time.Tim
 	return nil
 }
 
-// MergedBucket is a bucket's merged total.
-type MergedBucket struct {
-	Start time.Time `db:"bucket"`
-	Total float64   `db:"total"`
-}
-
-// MergedBuckets sums cached merged totals into calendar buckets of the zone (unit as date_trunc takes it).
-func (t *Tx) MergedBuckets(ctx context.Context, metric string, from, to time.Time, unit, zone string) ([]MergedBucket, error) {
-	var out []MergedBucket
-	err := t.tx.SelectContext(ctx, &out, `
-		SELECT date_trunc($5, hour, $6) AS bucket, sum(value) AS total
-		FROM merged_hourly WHERE user_id = $1 AND metric = $2 AND hour >= $3 AND hour < $4
-		GROUP BY 1 ORDER BY 1`, t.userID, metric, from, to, unit, zone)
-	if err != nil {
-		return nil, fmt.Errorf("read merged buckets: %w", err)
-	}
-	return out, nil
-}
-
 // forgetMerged empties the cache for metric, or for every metric when metric is "".
 func (t *Tx) forgetMerged(ctx context.Context, metric string) error {
 	if err := t.lockMergedShared(ctx); err != nil {
@@ -93,4 +74,35 @@ func (t *Tx) forgetMerged(ctx context.Context, metric string) error {
 		return fmt.Errorf("forget merged totals: %w", err)
 	}
 	return nil
+}
+
+// MergedStatsBucket is one calendar bucket of a merged series: the merged total from the cache, the sample
+// statistics from the hourly aggregate (all sources), and how many of its hours lack a cached total.
+type MergedStatsBucket struct {
+	Start    time.Time `db:"bucket"`
+	N        int64     `db:"n"`
+	SumStart float64   `db:"sum_start"`
+	Min      *float64  `db:"min_value"`
+	Max      *float64  `db:"max_value"`
+	Total    float64   `db:"total"`
+	Missing  int64     `db:"missing"`
+}
+
+// MergedStatsBuckets reads a merged series in one statement (the usual, warm case).
+func (t *Tx) MergedStatsBuckets(ctx context.Context, metric string, from, to time.Time, unit, zone string) ([]MergedStatsBucket, error) {
+	var out []MergedStatsBucket
+	err := t.tx.SelectContext(ctx, &out, `
+		WITH h AS (
+			SELECT hour, sum(n) AS n, sum(sum_start) AS sum_start, min(min_value) AS min_value, max(max_value) AS max_value
+			FROM sample_hourly WHERE user_id = $1 AND metric = $2 AND hour >= $3 AND hour < $4
+			GROUP BY hour)
+		SELECT date_trunc($5, h.hour, $6) AS bucket, sum(h.n) AS n, sum(h.sum_start) AS sum_start,
+			min(h.min_value) AS min_value, max(h.max_value) AS max_value,
+			coalesce(sum(m.value), 0) AS total, count(*) - count(m.value) AS missing
+		FROM h LEFT JOIN merged_hourly m ON m.user_id = $1 AND m.metric = $2 AND m.hour = h.hour
+		GROUP BY 1 ORDER BY 1`, t.userID, metric, from, to, unit, zone)
+	if err != nil {
+		return nil, fmt.Errorf("read merged series: %w", err)
+	}
+	return out, nil
 }

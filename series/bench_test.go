@@ -86,6 +86,11 @@ func benchSeries(b *testing.B, f yearFixture, req Request, want Path) {
 	if req.From.IsZero() {
 		req.From, req.To = f.from, f.from.AddDate(1, 0, 0)
 	}
+	// One untimed call first: the merged path fills its cache on first use (timed apart in MergedCacheFill).
+	if _, err := f.svc.Series(context.Background(), f.user, req); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		res, err := f.svc.Series(context.Background(), f.user, req)
 		if err != nil {
@@ -127,10 +132,26 @@ func BenchmarkReads(b *testing.B) {
 		benchSeries(b, f, Request{Metric: "heart_rate", Bucket: Minute, From: mid, To: mid.AddDate(0, 0, 1)}, PathRaw)
 	})
 	b.Run("StepsMergedDailyYear", func(b *testing.B) {
-		benchSeries(b, f, Request{Metric: "steps", Bucket: Day, Merge: MergePriority}, PathRaw)
+		benchSeries(b, f, Request{Metric: "steps", Bucket: Day, Merge: MergePriority}, PathMergedCache)
 	})
 	b.Run("StepsUnmergedDailyYear", func(b *testing.B) {
 		benchSeries(b, f, Request{Metric: "steps", Bucket: Day, Merge: MergeNone}, PathHourly)
 	})
 	b.Run("NaiveSQLStepsDailyYear", func(b *testing.B) { naive(b, f, "steps") })
+	// The first merged read after a year-long backfill computes every hour once.
+	b.Run("MergedCacheFillYear", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			b.StopTimer()
+			if err := f.store.InUserTx(context.Background(), f.user, func(tx *db.Tx) error {
+				return tx.SetSourcePriority(context.Background(), "steps", nil) // empties the cache
+			}); err != nil {
+				b.Fatal(err)
+			}
+			b.StartTimer()
+			if _, err := f.svc.Series(context.Background(), f.user, Request{Metric: "steps", Bucket: Day, Merge: MergePriority,
+				From: f.from, To: f.from.AddDate(1, 0, 0), TimeZone: "Europe/Zurich"}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

@@ -183,40 +183,56 @@ func (s *Service) compute(ctx context.Context, tx *db.Tx, m catalog.Metric, req 
 // under the user's fill lock) the hours that hold samples but no cached total. Counts and min/max come from the
 // hourly aggregate, as on the other paths.
 func (s *Service) fromMergedCache(ctx context.Context, tx *db.Tx, m catalog.Metric, req Request, edges []time.Time, loc *time.Location) ([]Acc, error) {
-	missing, err := tx.MissingMergedHours(ctx, m.Name, req.From, req.To)
+	unit, zone := truncUnit[req.Bucket], loc.String()
+	rows, err := tx.MergedStatsBuckets(ctx, m.Name, req.From, req.To, unit, zone)
 	if err != nil {
 		return nil, err
 	}
-	if len(missing) > 0 {
+	if anyMissing(rows) {
 		if err := tx.LockMergedFill(ctx); err != nil {
 			return nil, err
 		}
-		// Again under the lock: a concurrent fill may have done it, a write may have emptied more.
-		if missing, err = tx.MissingMergedHours(ctx, m.Name, req.From, req.To); err != nil {
+		// Under the lock: a concurrent fill may have done it, a write may have emptied more.
+		missing, err := tx.MissingMergedHours(ctx, m.Name, req.From, req.To)
+		if err != nil {
 			return nil, err
 		}
 		if err := fillMerged(ctx, tx, m.Name, missing); err != nil {
 			return nil, err
 		}
+		if rows, err = tx.MergedStatsBuckets(ctx, m.Name, req.From, req.To, unit, zone); err != nil {
+			return nil, err
+		}
 	}
-	stats, err := tx.HourlyBuckets(ctx, m.Name, req.From, req.To, nil, truncUnit[req.Bucket], loc.String())
-	if err != nil {
-		return nil, err
-	}
-	acc := fromBuckets(stats, edges)
-	for i := range acc {
-		acc[i].Total = 0
-	}
-	merged, err := tx.MergedBuckets(ctx, m.Name, req.From, req.To, truncUnit[req.Bucket], loc.String())
-	if err != nil {
-		return nil, err
-	}
-	for _, b := range merged {
-		if i := bucketOf(edges, b.Start); i >= 0 {
-			acc[i].Total += b.Total
+	acc := make([]Acc, len(edges)-1)
+	for _, r := range rows {
+		i := bucketOf(edges, r.Start)
+		if i < 0 {
+			continue
+		}
+		a := &acc[i]
+		a.Total += r.Total
+		if r.N > 0 {
+			if a.N == 0 || *r.Min < a.Min {
+				a.Min = *r.Min
+			}
+			if a.N == 0 || *r.Max > a.Max {
+				a.Max = *r.Max
+			}
+			a.N += r.N
+			a.Sum += r.SumStart
 		}
 	}
 	return acc, nil
+}
+
+func anyMissing(rows []db.MergedStatsBucket) bool {
+	for _, r := range rows {
+		if r.Missing > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // fillMerged computes and stores the merged totals of the given (sorted) UTC hours.
