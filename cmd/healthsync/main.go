@@ -50,6 +50,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return migrate(ctx, cfg, log)
 	case "token":
 		return token(cfg, args, log, stdout)
+	case "import":
+		return importCommand(ctx, cfg, args, log, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, "usage: healthsync [serve|migrate|token] …   (configuration: see README.md)")
 		return nil
