@@ -4,9 +4,6 @@
 package ingest
 
 import (
-	"encoding/json"
-	"math"
-	"strconv"
 	"time"
 )
 
@@ -22,18 +19,8 @@ const (
 	OtherProvider Provider = "OTHER"
 )
 
-// Float is a sample value. It hashes NaN and infinities (which encoding/json refuses) so that a batch
-// carrying them still has a stable idempotency hash.
+// Float is a sample value as uploaded; it may be NaN or infinite (rejected per item with BAD_VALUE).
 type Float float64
-
-// MarshalJSON writes non-finite values as strings.
-func (f Float) MarshalJSON() ([]byte, error) {
-	v := float64(f)
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return []byte(strconv.Quote(strconv.FormatFloat(v, 'g', -1, 64))), nil
-	}
-	return []byte(strconv.FormatFloat(v, 'g', -1, 64)), nil
-}
 
 // Batch is one upload from one device.
 type Batch struct {
@@ -186,11 +173,6 @@ type Result struct {
 	Updated    int         `json:"updated"`
 	Deleted    int         `json:"deleted"`
 	Rejected   []Rejection `json:"rejected"`
-}
-
-// hash is the batch's fingerprint for idempotency: the same key must come with the same payload.
-func (b *Batch) hash() ([]byte, error) {
-	return json.Marshal(b)
 }
 
 // StaleAfter is the default for how long a data type may stay silent while its device keeps uploading before it counts as

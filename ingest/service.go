@@ -2,7 +2,6 @@ package ingest
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -55,12 +54,10 @@ func (s *Service) Ingest(ctx context.Context, userID int64, b Batch) (Result, er
 	if err := s.checkBatch(&b); err != nil {
 		return Result{}, err
 	}
-	raw, err := b.hash()
+	hash, err := b.fingerprint()
 	if err != nil {
-		return Result{}, fmt.Errorf("hash batch: %w", err)
+		return Result{}, fmt.Errorf("%w: metadata cannot be encoded: %v", ErrInvalidBatch, err)
 	}
-	sum := sha256.Sum256(raw)
-	hash := sum[:]
 	now := s.now().UTC()
 
 	n := &normalizer{cat: s.cat, dialect: dialectOf(b.Provider), provider: b.Provider, now: now,

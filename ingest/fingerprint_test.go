@@ -1,0 +1,54 @@
+package ingest
+
+import (
+	"bytes"
+	"math"
+	"testing"
+	"time"
+)
+
+func TestFingerprintSeesEveryChangeButNotTheOffsetSpelling(t *testing.T) {
+	at := time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)
+	tz := "Europe/Zurich"
+	base := func() Batch {
+		return Batch{IdempotencyKey: "k", Provider: AppleHealth, Device: Device{ID: "d", TimeZone: &tz},
+			Samples: []QuantitySample{{ID: "a", Type: "HeartRate", Value: 60, Unit: "count/min", Start: at, End: at,
+				Source: Source{Name: "W"}, Metadata: map[string]any{"x": 1, "y": "z"}}},
+			Deletions: []string{"q"}}
+	}
+	b0 := base()
+	h0, err := b0.fingerprint()
+	if err != nil {
+		t.Fatal(err)
+	}
+	same := base()
+	same.Samples[0].Start = at.In(time.FixedZone("+02", 7200)) // the same instant
+	same.Samples[0].Metadata = map[string]any{"y": "z", "x": 1}  // the same map
+	if h, _ := same.fingerprint(); !bytes.Equal(h, h0) {
+		t.Fatal("the same payload hashed differently")
+	}
+	changes := map[string]func(b *Batch){
+		"value":      func(b *Batch) { b.Samples[0].Value = 61 },
+		"NaN":        func(b *Batch) { b.Samples[0].Value = Float(math.NaN()) },
+		"unit":       func(b *Batch) { b.Samples[0].Unit = "bpm" },
+		"end":        func(b *Batch) { b.Samples[0].End = at.Add(time.Second) },
+		"source":     func(b *Batch) { b.Samples[0].Source.BundleID = &tz },
+		"metadata":   func(b *Batch) { b.Samples[0].Metadata["x"] = 2 },
+		"deletion":   func(b *Batch) { b.Deletions = []string{"r"} },
+		"moved item": func(b *Batch) { b.Deletions, b.Samples[0].ID = []string{"a"}, "q" },
+		"device tz":  func(b *Batch) { b.Device.TimeZone = nil },
+		"workout":    func(b *Batch) { b.Workouts = []Workout{{ID: "w"}} },
+		"cursor":     func(b *Batch) { b.Cursors = []Cursor{{Type: "steps", Cursor: "c"}} },
+	}
+	for name, change := range changes {
+		b := base()
+		change(&b)
+		h, err := b.fingerprint()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Equal(h, h0) {
+			t.Errorf("%s: fingerprint did not change", name)
+		}
+	}
+}
