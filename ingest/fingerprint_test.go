@@ -22,8 +22,8 @@ func TestFingerprintSeesEveryChangeButNotTheOffsetSpelling(t *testing.T) {
 		t.Fatal(err)
 	}
 	same := base()
-	same.Samples[0].Start = at.In(time.FixedZone("+02", 7200)) // the same instant
-	same.Samples[0].Metadata = map[string]any{"y": "z", "x": 1}  // the same map
+	same.Samples[0].Start = at.In(time.FixedZone("+02", 7200))  // the same instant
+	same.Samples[0].Metadata = map[string]any{"y": "z", "x": 1} // the same map
 	if h, _ := same.fingerprint(); !bytes.Equal(h, h0) {
 		t.Fatal("the same payload hashed differently")
 	}
