@@ -52,6 +52,10 @@ type Config struct {
 	// the n-th key (from 1) when the file holds several; its RFC 7638
 	// SHA-256 JWK thumbprint.
 	PublicKeyFiles []string
+	// JWKSFiles are JWK Set files (RFC 7517) with RSA, EC P-256 or Ed25519
+	// signature keys. Each key answers to its `kid` and its RFC 7638
+	// thumbprint; rotating keys is publishing the new key beside the old one.
+	JWKSFiles []string
 	// Issuer, when non-empty, must equal the token's `iss`.
 	Issuer string
 	// Audience, when non-empty, must appear in the token's `aud`.
@@ -90,23 +94,32 @@ func NewVerifier(cfg Config) (*Verifier, error) {
 		v.hmacSecret = slices.Clone(cfg.HMACSecret)
 		v.kinds = append(v.kinds, kindHMAC)
 	}
+	var loaded []publicKey
 	for _, path := range cfg.PublicKeyFiles {
 		keys, err := loadPublicKeyFile(path)
 		if err != nil {
 			return nil, fmt.Errorf("auth: %w", err)
 		}
-		for _, k := range keys {
-			v.keys = append(v.keys, k)
-			for _, kid := range k.kids {
-				v.byKID[kid] = append(v.byKID[kid], k)
-			}
-			if !slices.Contains(v.kinds, k.kind) {
-				v.kinds = append(v.kinds, k.kind)
-			}
+		loaded = append(loaded, keys...)
+	}
+	for _, path := range cfg.JWKSFiles {
+		keys, err := loadJWKSFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("auth: %w", err)
+		}
+		loaded = append(loaded, keys...)
+	}
+	for _, k := range loaded {
+		v.keys = append(v.keys, k)
+		for _, kid := range k.kids {
+			v.byKID[kid] = append(v.byKID[kid], k)
+		}
+		if !slices.Contains(v.kinds, k.kind) {
+			v.kinds = append(v.kinds, k.kind)
 		}
 	}
 	if len(v.kinds) == 0 {
-		return nil, errors.New("auth: no verification key configured (need an HMAC secret or a public key file)")
+		return nil, errors.New("auth: no verification key configured (need an HMAC secret, a public key file or a JWKS file)")
 	}
 
 	leeway := cfg.Leeway

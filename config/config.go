@@ -24,6 +24,7 @@ type Config struct {
 	StatementTimeout time.Duration // HEALTHSYNC_STATEMENT_TIMEOUT
 	ShutdownTimeout  time.Duration // HEALTHSYNC_SHUTDOWN_TIMEOUT
 	LogFormat        string        // HEALTHSYNC_LOG_FORMAT: text or json
+	JWTJWKS          []string      // HEALTHSYNC_JWT_JWKS: JWK Set files, comma-separated
 }
 
 // Production reports whether the server runs in production mode (no GraphiQL, no development token).
@@ -47,6 +48,11 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	for _, f := range strings.Split(getenv("HEALTHSYNC_JWT_PUBLIC_KEYS"), ",") {
 		if f = strings.TrimSpace(f); f != "" {
 			c.JWTPublicKeys = append(c.JWTPublicKeys, f)
+		}
+	}
+	for _, f := range strings.Split(getenv("HEALTHSYNC_JWT_JWKS"), ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			c.JWTJWKS = append(c.JWTJWKS, f)
 		}
 	}
 	var err error
@@ -74,8 +80,8 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	default:
 		return c, fmt.Errorf("HEALTHSYNC_LOG_FORMAT must be text or json, not %q", c.LogFormat)
 	}
-	if c.Production() && c.JWTSecret == "" && len(c.JWTPublicKeys) == 0 {
-		return c, fmt.Errorf("production mode needs HEALTHSYNC_JWT_SECRET or HEALTHSYNC_JWT_PUBLIC_KEYS")
+	if c.Production() && c.JWTSecret == "" && len(c.JWTPublicKeys) == 0 && len(c.JWTJWKS) == 0 {
+		return c, fmt.Errorf("production mode needs HEALTHSYNC_JWT_SECRET, HEALTHSYNC_JWT_PUBLIC_KEYS or HEALTHSYNC_JWT_JWKS")
 	}
 	return c, nil
 }

@@ -71,7 +71,7 @@ func signingSecret(cfg config.Config, log *slog.Logger) ([]byte, error) {
 	if cfg.JWTSecret != "" {
 		return []byte(cfg.JWTSecret), nil
 	}
-	if cfg.Production() || len(cfg.JWTPublicKeys) > 0 {
+	if cfg.Production() || len(cfg.JWTPublicKeys) > 0 || len(cfg.JWTJWKS) > 0 {
 		return nil, nil
 	}
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {

@@ -72,7 +72,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 	if err != nil {
 		return err
 	}
-	verifier, err := auth.NewVerifier(auth.Config{HMACSecret: secret, PublicKeyFiles: cfg.JWTPublicKeys,
+	verifier, err := auth.NewVerifier(auth.Config{HMACSecret: secret, PublicKeyFiles: cfg.JWTPublicKeys, JWKSFiles: cfg.JWTJWKS,
 		Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience})
 	if err != nil {
 		return fmt.Errorf("configure token verification: %w", err)
