@@ -1706,8 +1706,11 @@ input IngestBatchInput {
   idempotencyKey: String!
   provider: Provider!
   device: DeviceInput!
-  "Quantity samples (HKQuantitySample, or one-value Health Connect records)."
-  samples: [QuantitySampleInput!]
+  """
+  Quantity samples (HKQuantitySample, or one-value Health Connect records): a list of ` + "`" + `QuantitySampleInput` + "`" + `
+  objects, see ` + "`" + `QuantitySampleList` + "`" + `.
+  """
+  samples: QuantitySampleList
   "Health Connect series records (heart rate, speed, power, cadence): one record id, many points."
   seriesSamples: [SeriesSampleInput!]
   "Category samples: sleep stages, mindful sessions, stand hours, heart-rate events."
@@ -1744,6 +1747,17 @@ input SourceInput {
   softwareVersion: String
 }
 
+"""
+A JSON array of quantity samples, each exactly a ` + "`" + `QuantitySampleInput` + "`" + ` object: ` + "`" + `{id, type, value, unit, start,
+end, source: {name, bundleId, …}, timeZone, userEntered, version, metadata}` + "`" + `. Clients send it as they would send
+` + "`" + `[QuantitySampleInput!]` + "`" + `. It is a scalar for speed only: GraphQL servers check typed input lists element by
+element by reflection, which took half of an upload's CPU for 10,000 samples. Each element is still checked
+strictly: a missing required field, an unknown field or a wrong type fails the request with the element's index
+in the message.
+"""
+scalar QuantitySampleList
+
+"One element of a ` + "`" + `QuantitySampleList` + "`" + `."
 input QuantitySampleInput {
   "HealthKit UUID, or Health Connect metadata.id."
   id: ID!

@@ -4767,7 +4767,7 @@ func (ec *executionContext) unmarshalInputIngestBatchInput(ctx context.Context, 
 			it.Device = data
 		case "samples":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("samples"))
-			data, err := ec.unmarshalOQuantitySampleInput2ᚕhealthsyncᚋgraphᚋmodelᚐQuantitySampleInputᚄ(ctx, v)
+			data, err := ec.unmarshalOQuantitySampleList2healthsyncᚋscalarᚐQuantitySampleList(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -7006,11 +7006,6 @@ func (ec *executionContext) marshalNProvider2healthsyncᚋgraphᚋmodelᚐProvid
 	return v
 }
 
-func (ec *executionContext) unmarshalNQuantitySampleInput2healthsyncᚋgraphᚋmodelᚐQuantitySampleInput(ctx context.Context, v any) (model.QuantitySampleInput, error) {
-	res, err := ec.unmarshalInputQuantitySampleInput(ctx, v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
 func (ec *executionContext) marshalNRejection2healthsyncᚋgraphᚋmodelᚐRejection(ctx context.Context, sel ast.SelectionSet, v model.Rejection) graphql.Marshaler {
 	return ec._Rejection(ctx, sel, &v)
 }
@@ -7381,21 +7376,20 @@ func (ec *executionContext) unmarshalOQuantityInput2ᚖhealthsyncᚋgraphᚋmode
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalOQuantitySampleInput2ᚕhealthsyncᚋgraphᚋmodelᚐQuantitySampleInputᚄ(ctx context.Context, v any) ([]model.QuantitySampleInput, error) {
+func (ec *executionContext) unmarshalOQuantitySampleList2healthsyncᚋscalarᚐQuantitySampleList(ctx context.Context, v any) (scalar.QuantitySampleList, error) {
 	if v == nil {
 		return nil, nil
 	}
-	vSlice := graphql.CoerceList(v)
-	var err error
-	res := make([]model.QuantitySampleInput, len(vSlice))
-	for i := range vSlice {
-		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNQuantitySampleInput2healthsyncᚋgraphᚋmodelᚐQuantitySampleInput(ctx, vSlice[i])
-		if err != nil {
-			return nil, err
-		}
+	var res scalar.QuantitySampleList
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOQuantitySampleList2healthsyncᚋscalarᚐQuantitySampleList(ctx context.Context, sel ast.SelectionSet, v scalar.QuantitySampleList) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
 	}
-	return res, nil
+	return v
 }
 
 func (ec *executionContext) unmarshalOScope2ᚖhealthsyncᚋgraphᚋmodelᚐScope(ctx context.Context, v any) (*model.Scope, error) {

@@ -19,12 +19,8 @@ func toBatch(in model.IngestBatchInput) ingest.Batch {
 		b.Device = ingest.Device{ID: in.Device.ID, Model: in.Device.Model, OSVersion: in.Device.OsVersion,
 			AppVersion: in.Device.AppVersion, TimeZone: in.Device.TimeZone}
 	}
-	b.Samples = make([]ingest.QuantitySample, len(in.Samples))
-	for i, s := range in.Samples {
-		b.Samples[i] = ingest.QuantitySample{ID: s.ID, Type: s.Type, Value: ingest.Float(s.Value), Unit: s.Unit,
-			Start: s.Start.UTC(), End: s.End.UTC(), Source: toSource(s.Source), TimeZone: s.TimeZone,
-			UserEntered: s.UserEntered, Version: s.Version, Metadata: s.Metadata}
-	}
+	// Decoded straight into the domain's type by the QuantitySampleList scalar (times already UTC).
+	b.Samples = []ingest.QuantitySample(in.Samples)
 	b.Series = make([]ingest.SeriesSample, len(in.SeriesSamples))
 	for i, s := range in.SeriesSamples {
 		pts := make([]ingest.SeriesPoint, len(s.Points))

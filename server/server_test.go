@@ -273,3 +273,22 @@ func TestDeepQueriesAreRefused(t *testing.T) {
 		t.Fatalf("introspection is exempt: %s", res.Raw)
 	}
 }
+
+func TestAMalformedSampleFailsTheRequestWithItsIndex(t *testing.T) {
+	a := newApp(t)
+	tok := a.token("alice")
+	bad := hrSample(uuid(2), at, 60)
+	delete(bad, "unit")
+	bad["colour"] = "red"
+	res := a.do(tok, ingestMutation, ingestInput("bad-shape", hrSample(uuid(1), at, 60), bad))
+	if res.code() != "BAD_USER_INPUT" || !strings.Contains(res.Errors[0].Message, "samples[1]") {
+		t.Fatalf("%s", res.Raw)
+	}
+	// Nothing of the request was written, not even its good first sample.
+	var seen struct{ Samples []struct{ ID string } }
+	a.do(tok, `query($f: Time!, $t: Time!) { samples(metric: "heart_rate", from: $f, to: $t) { id } }`,
+		map[string]any{"f": at.Add(-time.Hour), "t": at.Add(time.Hour)}).decode(t, &seen)
+	if len(seen.Samples) != 0 {
+		t.Fatalf("stored %+v", seen.Samples)
+	}
+}

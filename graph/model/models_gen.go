@@ -75,8 +75,9 @@ type IngestBatchInput struct {
 	IdempotencyKey string       `json:"idempotencyKey"`
 	Provider       Provider     `json:"provider"`
 	Device         *DeviceInput `json:"device"`
-	// Quantity samples (HKQuantitySample, or one-value Health Connect records).
-	Samples []QuantitySampleInput `json:"samples,omitempty"`
+	// Quantity samples (HKQuantitySample, or one-value Health Connect records): a list of `QuantitySampleInput`
+	// objects, see `QuantitySampleList`.
+	Samples scalar.QuantitySampleList `json:"samples,omitempty"`
 	// Health Connect series records (heart rate, speed, power, cadence): one record id, many points.
 	SeriesSamples []SeriesSampleInput `json:"seriesSamples,omitempty"`
 	// Category samples: sleep stages, mindful sessions, stand hours, heart-rate events.
@@ -132,6 +133,7 @@ type QuantityInput struct {
 	Unit  string        `json:"unit"`
 }
 
+// One element of a `QuantitySampleList`.
 type QuantitySampleInput struct {
 	// HealthKit UUID, or Health Connect metadata.id.
 	ID string `json:"id"`
