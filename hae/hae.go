@@ -1,0 +1,471 @@
+// Package hae maps the JSON that the Health Auto Export iOS app posts from its REST automations onto ingest
+// batches, so its data lands through the same write path as uploads from our own app. The payload carries no
+// sample ids, and the app resends whole periods, so every item's id is a hash of its content: a repeat stores
+// nothing new.
+package hae
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"healthsync/catalog"
+	"healthsync/ingest"
+)
+
+// DeviceID is the device Health Auto Export's uploads are recorded under in sync state.
+const DeviceID = "health-auto-export"
+
+// defaultSource names the source of points that do not say where they come from.
+const defaultSource = "Health Auto Export"
+
+// Payload is the request body: {"data": {"metrics": […], "workouts": […]}}. Older app versions put workouts
+// beside data instead of inside it.
+type Payload struct {
+	Data struct {
+		Metrics  []Metric  `json:"metrics"`
+		Workouts []Workout `json:"workouts"`
+	} `json:"data"`
+	Workouts []Workout `json:"workouts"`
+}
+
+// Metric is one metric with its points. A point's fields depend on the metric.
+type Metric struct {
+	Name  string  `json:"name"`
+	Units string  `json:"units"`
+	Data  []Point `json:"data"`
+}
+
+// Point is the union of the point shapes: {date, qty}, heart rate {date, Min, Avg, Max}, blood pressure
+// {date, systolic, diastolic}, blood glucose {date, qty, mealTime}, sleep aggregated (hours) and unaggregated.
+type Point struct {
+	Date     *string  `json:"date"`
+	Qty      *float64 `json:"qty"`
+	Min      *float64 `json:"Min"`
+	Avg      *float64 `json:"Avg"`
+	Max      *float64 `json:"Max"`
+	Systolic *float64 `json:"systolic"`
+	Diastol  *float64 `json:"diastolic"`
+	Source   string   `json:"source"`
+	MealTime string   `json:"mealTime"`
+
+	StartDate string `json:"startDate"`
+	EndDate   string `json:"endDate"`
+	Value     string `json:"value"`
+
+	TotalSleep  *float64 `json:"totalSleep"`
+	Asleep      *float64 `json:"asleep"`
+	Core        *float64 `json:"core"`
+	Deep        *float64 `json:"deep"`
+	REM         *float64 `json:"rem"`
+	Awake       *float64 `json:"awake"`
+	InBed       *float64 `json:"inBed"`
+	SleepStart  string   `json:"sleepStart"`
+	SleepEnd    string   `json:"sleepEnd"`
+	InBedStart  string   `json:"inBedStart"`
+	InBedEnd    string   `json:"inBedEnd"`
+	SleepSource string   `json:"sleepSource"`
+	InBedSource string   `json:"inBedSource"`
+}
+
+// QtyUnits is a {qty, units} pair.
+type QtyUnits struct {
+	Qty   *float64 `json:"qty"`
+	Units string   `json:"units"`
+}
+
+// Workout covers the app's version 1 and 2 workout shapes.
+type Workout struct {
+	ID                 string          `json:"id"`
+	Name               string          `json:"name"`
+	Start              string          `json:"start"`
+	End                string          `json:"end"`
+	Duration           *float64        `json:"duration"` // seconds (version 2)
+	ActiveEnergyBurned *QtyUnits       `json:"activeEnergyBurned"`
+	ActiveEnergy       json.RawMessage `json:"activeEnergy"` // {qty, units} in version 1, a series in version 2
+	Distance           *QtyUnits       `json:"distance"`
+	StepCount          json.RawMessage `json:"stepCount"`
+	Elevation          json.RawMessage `json:"elevation"`
+	ElevationUp        *QtyUnits       `json:"elevationUp"`
+	IsIndoor           *bool           `json:"isIndoor"`
+	Location           string          `json:"location"`
+	HeartRate          *struct {
+		Min, Avg, Max *QtyUnits
+	} `json:"heartRate"`
+	HeartRateData []struct {
+		Qty  *float64 `json:"qty"`
+		Avg  *float64 `json:"Avg"`
+		Max  *float64 `json:"Max"`
+		Date string   `json:"date"`
+	} `json:"heartRateData"`
+}
+
+// Mapped is a payload turned into ingest items, not yet split into batches.
+type Mapped struct {
+	Samples    []ingest.QuantitySample
+	Categories []ingest.CategorySample
+	Workouts   []ingest.Workout
+	// Unknown counts metrics (by name) and points the catalog has no place for; Invalid counts points that
+	// could not be read (a missing or unreadable date or value), by metric name.
+	Unknown map[string]int
+	Invalid map[string]int
+}
+
+// Items is how many items were mapped.
+func (m *Mapped) Items() int { return len(m.Samples) + len(m.Categories) + len(m.Workouts) }
+
+// metricNames maps the app's metric names to the catalog's where they differ; others are looked up as they are.
+var metricNames = map[string]string{
+	"step_count":                       "steps",
+	"active_energy":                    "active_energy_burned",
+	"basal_energy_burned":              "basal_energy_burned",
+	"heart_rate_variability":           "hrv_sdnn",
+	"blood_oxygen_saturation":          "oxygen_saturation",
+	"weight_body_mass":                 "body_mass",
+	"walking_running_distance":         "distance_walking_running",
+	"cycling_distance":                 "distance_cycling",
+	"swimming_distance":                "distance_swimming",
+	"apple_exercise_time":              "exercise_time",
+	"apple_stand_time":                 "stand_time",
+	"apple_sleeping_wrist_temperature": "sleeping_wrist_temperature",
+	"dietary_energy":                   "dietary_energy_consumed",
+	"water":                            "dietary_water",
+	"dietary_water":                    "dietary_water",
+	"protein":                          "dietary_protein",
+	"carbohydrates":                    "dietary_carbohydrates",
+	"total_fat":                        "dietary_fat_total",
+	"environmental_audio_exposure":     "environmental_audio_exposure",
+	"headphone_audio_exposure":         "",
+}
+
+// unit translates the app's unit spellings. The app prints percentages as 0–100, which in HealthKit's
+// dialect "%" would read as a fraction.
+func unit(u string) string {
+	switch u {
+	case "%":
+		return "percent"
+	case "steps":
+		return "count"
+	}
+	return u
+}
+
+// Map turns a payload into ingest items. cat decides which metrics are known.
+func Map(p *Payload, cat *catalog.Catalog) *Mapped {
+	m := &Mapped{Unknown: map[string]int{}, Invalid: map[string]int{}}
+	for _, met := range p.Data.Metrics {
+		m.metric(cat, met)
+	}
+	for _, w := range append(p.Data.Workouts, p.Workouts...) {
+		m.workout(cat, w)
+	}
+	return m
+}
+
+func (m *Mapped) metric(cat *catalog.Catalog, met Metric) {
+	switch met.Name {
+	case "sleep_analysis":
+		for _, pt := range met.Data {
+			m.sleep(met, pt)
+		}
+		return
+	case "blood_pressure":
+		for _, pt := range met.Data {
+			at, ok := pointTime(pt.Date)
+			if !ok || pt.Systolic == nil || pt.Diastol == nil {
+				m.Invalid[met.Name]++
+				continue
+			}
+			u := unit(orDefault(met.Units, "mmHg"))
+			m.sample("blood_pressure_systolic", *pt.Systolic, u, at, at, pt.Source, nil)
+			m.sample("blood_pressure_diastolic", *pt.Diastol, u, at, at, pt.Source, nil)
+		}
+		return
+	}
+	name := met.Name
+	if n, ok := metricNames[name]; ok {
+		name = n
+	}
+	if _, ok := cat.Lookup(name); !ok || name == "" {
+		if len(met.Data) > 0 {
+			m.Unknown[met.Name] += len(met.Data)
+		}
+		return
+	}
+	u := unit(met.Units)
+	for _, pt := range met.Data {
+		at, ok := pointTime(pt.Date)
+		if !ok {
+			m.Invalid[met.Name]++
+			continue
+		}
+		var meta map[string]any
+		v := pt.Qty
+		if v == nil && pt.Avg != nil { // heart rate {Min, Avg, Max}: the average is the sample, the range rides along
+			v = pt.Avg
+			meta = map[string]any{}
+			if pt.Min != nil {
+				meta["min"] = *pt.Min
+			}
+			if pt.Max != nil {
+				meta["max"] = *pt.Max
+			}
+		}
+		if v == nil {
+			m.Invalid[met.Name]++
+			continue
+		}
+		if pt.MealTime != "" {
+			meta = map[string]any{"mealTime": pt.MealTime}
+		}
+		m.sample(name, *v, u, at, at, pt.Source, meta)
+	}
+}
+
+func (m *Mapped) sample(metric string, v float64, u string, start, end time.Time, src string, meta map[string]any) {
+	src = orDefault(src, defaultSource)
+	m.Samples = append(m.Samples, ingest.QuantitySample{
+		ID:   ItemID(metric, src, start, end, strconv.FormatFloat(v, 'g', -1, 64), u),
+		Type: metric, Value: ingest.Float(v), Unit: u, Start: start, End: end,
+		Source: ingest.Source{Name: src}, Metadata: meta,
+	})
+}
+
+func (m *Mapped) category(value string, start, end time.Time, src string, meta map[string]any) {
+	src = orDefault(src, defaultSource)
+	m.Categories = append(m.Categories, ingest.CategorySample{
+		ID:   ItemID("sleep", src, start, end, value, ""),
+		Type: "sleep", Value: value, Start: start, End: end, Source: ingest.Source{Name: src}, Metadata: meta,
+	})
+}
+
+// sleep maps both shapes. Unaggregated points are stage intervals. Aggregated points are a night's totals in
+// hours with no timing for the stages: they become an in-bed interval and an asleep interval (stage
+// unspecified) with the totals in metadata, so the night is there without inventing where each stage lies.
+func (m *Mapped) sleep(met Metric, pt Point) {
+	if pt.StartDate != "" || pt.Value != "" {
+		start, ok1 := ParseTime(pt.StartDate)
+		end, ok2 := ParseTime(pt.EndDate)
+		if ok1 != nil || ok2 != nil || pt.Value == "" {
+			m.Invalid[met.Name]++
+			return
+		}
+		m.category(pt.Value, start, end, pt.Source, nil)
+		return
+	}
+	totals := map[string]any{}
+	for k, v := range map[string]*float64{"totalSleepHours": pt.TotalSleep, "asleepHours": pt.Asleep, "coreHours": pt.Core,
+		"deepHours": pt.Deep, "remHours": pt.REM, "awakeHours": pt.Awake, "inBedHours": pt.InBed} {
+		if v != nil {
+			totals[k] = *v
+		}
+	}
+	found := false
+	if s, err1 := ParseTime(pt.InBedStart); err1 == nil {
+		if e, err2 := ParseTime(pt.InBedEnd); err2 == nil {
+			m.category("in_bed", s, e, orDefault(pt.InBedSource, firstSource(pt.Source)), totals)
+			found = true
+		}
+	}
+	if s, err1 := ParseTime(pt.SleepStart); err1 == nil {
+		if e, err2 := ParseTime(pt.SleepEnd); err2 == nil {
+			m.category("asleep_unspecified", s, e, orDefault(pt.SleepSource, lastSource(pt.Source)), totals)
+			found = true
+		}
+	}
+	if !found {
+		m.Invalid[met.Name]++
+	}
+}
+
+// The aggregated sleep point names its sources "iPhone|Apple Watch": in-bed time comes from the first, sleep
+// from the last (the app lists the phone's in-bed source before the watch's sleep source).
+func firstSource(s string) string {
+	first, _, _ := strings.Cut(s, "|")
+	return strings.TrimSpace(first)
+}
+
+func lastSource(s string) string {
+	if i := strings.LastIndex(s, "|"); i >= 0 {
+		return strings.TrimSpace(s[i+1:])
+	}
+	return strings.TrimSpace(s)
+}
+
+// activityNames maps the app's workout names (the Workout app's labels) to catalog activities.
+var activityNames = map[string]string{
+	"walk": "walking", "run": "running", "cycle": "cycling", "cycling": "cycling", "swim": "swimming",
+	"pool swim": "swimming", "open water swim": "swimming", "hike": "hiking", "yoga": "yoga",
+	"traditional strength training": "strength_training", "functional strength training": "functional_strength_training",
+}
+
+func activity(cat *catalog.Catalog, name string) string {
+	n := strings.ToLower(strings.TrimSpace(name))
+	n = strings.TrimPrefix(strings.TrimPrefix(n, "outdoor "), "indoor ")
+	if a, ok := activityNames[n]; ok {
+		return a
+	}
+	if a, ok := cat.ActivityType(catalog.HealthKit, n); ok {
+		return a
+	}
+	return "other"
+}
+
+func (m *Mapped) workout(cat *catalog.Catalog, w Workout) {
+	start, err1 := ParseTime(w.Start)
+	end, err2 := ParseTime(w.End)
+	if err1 != nil || err2 != nil {
+		m.Invalid["workouts"]++
+		return
+	}
+	act := activity(cat, w.Name)
+	out := ingest.Workout{ActivityType: act, Start: start, End: end, DurationSeconds: w.Duration,
+		Source: ingest.Source{Name: defaultSource}, Metadata: map[string]any{"name": w.Name}}
+	// Version 2 carries the HealthKit workout UUID: the same id our iOS app would send.
+	if isUUID(w.ID) {
+		out.ID = w.ID
+	} else {
+		out.ID = ItemID("workout", defaultSource, start, end, act, "")
+	}
+	if q := w.ActiveEnergyBurned; q != nil && q.Qty != nil {
+		out.Energy = &ingest.Quantity{Value: ingest.Float(*q.Qty), Unit: q.Units}
+	} else if q := qtyUnits(w.ActiveEnergy); q != nil {
+		out.Energy = q
+	}
+	if q := w.Distance; q != nil && q.Qty != nil {
+		out.Distance = &ingest.Quantity{Value: ingest.Float(*q.Qty), Unit: q.Units}
+	}
+	if q := qtyUnits(w.StepCount); q != nil {
+		out.Metadata["stepCount"] = float64(q.Value)
+	}
+	if w.IsIndoor != nil {
+		out.Metadata["isIndoor"] = *w.IsIndoor
+	}
+	if w.Location != "" {
+		out.Metadata["location"] = w.Location
+	}
+	var elevation map[string]any
+	if len(w.Elevation) > 0 && json.Unmarshal(w.Elevation, &elevation) == nil && len(elevation) > 0 {
+		out.Metadata["elevation"] = elevation
+	}
+	if q := w.ElevationUp; q != nil && q.Qty != nil {
+		out.Metadata["elevationUp"] = map[string]any{"qty": *q.Qty, "units": q.Units}
+	}
+	// Heart rate where the workouts read side looks for it: the summary, else the recorded points.
+	if hr := w.HeartRate; hr != nil {
+		if hr.Avg != nil && hr.Avg.Qty != nil {
+			out.Metadata["averageHeartRate"] = *hr.Avg.Qty
+		}
+		if hr.Max != nil && hr.Max.Qty != nil {
+			out.Metadata["maxHeartRate"] = *hr.Max.Qty
+		}
+	} else if len(w.HeartRateData) > 0 {
+		var sum, peak float64
+		n := 0
+		for _, p := range w.HeartRateData {
+			v, hi := p.Qty, p.Qty
+			if v == nil {
+				v, hi = p.Avg, p.Max
+			}
+			if v == nil {
+				continue
+			}
+			if hi == nil {
+				hi = v
+			}
+			sum += *v
+			peak = math.Max(peak, *hi)
+			n++
+		}
+		if n > 0 {
+			out.Metadata["averageHeartRate"] = sum / float64(n)
+			out.Metadata["maxHeartRate"] = peak
+		}
+	}
+	m.Workouts = append(m.Workouts, out)
+}
+
+func qtyUnits(raw json.RawMessage) *ingest.Quantity {
+	var q QtyUnits
+	if len(raw) == 0 || json.Unmarshal(raw, &q) != nil || q.Qty == nil {
+		return nil
+	}
+	return &ingest.Quantity{Value: ingest.Float(*q.Qty), Unit: q.Units}
+}
+
+func orDefault(s, def string) string {
+	if strings.TrimSpace(s) == "" {
+		return def
+	}
+	return s
+}
+
+func pointTime(s *string) (time.Time, bool) {
+	if s == nil {
+		return time.Time{}, false
+	}
+	t, err := ParseTime(*s)
+	return t, err == nil
+}
+
+// layouts are the app's date spellings: 24-hour, and 12-hour as iOS prints it under a 12-hour locale
+// (the narrow no-break space before AM/PM is turned into a plain space first).
+var layouts = []string{
+	"2006-01-02 15:04:05 -0700",
+	"2006-01-02 3:04:05 PM -0700",
+	"2006-01-02 15:04:05 Z0700",
+	time.RFC3339,
+}
+
+// ParseTime reads one of the app's date strings.
+func ParseTime(s string) (time.Time, error) {
+	s = strings.NewReplacer("\u202f", " ", "\u00a0", " ", " am ", " AM ", " pm ", " PM ").Replace(strings.TrimSpace(s))
+	for _, l := range layouts {
+		if t, err := time.Parse(l, s); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("date %q is not in a Health Auto Export format", s)
+}
+
+// ItemID is an item's stable id: a SHA-256 of its content printed as a version-8 UUID (the write path takes
+// HealthKit ids only in UUID shape). Instants are hashed as Unix seconds, so a repeat printed with another
+// offset or clock still matches.
+func ItemID(typ, source string, start, end time.Time, value, unit string) string {
+	h := sha256.New()
+	for _, part := range []string{"healthsync/health-auto-export/v1", typ, source,
+		strconv.FormatInt(start.Unix(), 10), strconv.FormatInt(end.Unix(), 10), value, unit} {
+		h.Write([]byte(part))
+		h.Write([]byte{0})
+	}
+	b := h.Sum(nil)[:16]
+	b[6] = b[6]&0x0f | 0x80
+	b[8] = b[8]&0x3f | 0x80
+	x := hex.EncodeToString(b)
+	return x[0:8] + "-" + x[8:12] + "-" + x[12:16] + "-" + x[16:20] + "-" + x[20:32]
+}
+
+func isUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < 36; i++ {
+		c := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+				return false
+			}
+		}
+	}
+	return true
+}

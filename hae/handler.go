@@ -1,0 +1,164 @@
+package hae
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"healthsync/auth"
+	"healthsync/catalog"
+	"healthsync/db"
+	"healthsync/ingest"
+)
+
+// Handler serves POST /ingest/health-auto-export. It expects the bearer-token middleware in front of it (the
+// same tokens as the GraphQL API, scope ingest) and a body-size limit.
+type Handler struct {
+	svc   *ingest.Service
+	store *db.Store
+	cat   *catalog.Catalog
+	log   *slog.Logger
+}
+
+// NewHandler wires the receiver to the write path.
+func NewHandler(svc *ingest.Service, store *db.Store, cat *catalog.Catalog, log *slog.Logger) *Handler {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Handler{svc: svc, store: store, cat: cat, log: log}
+}
+
+// Response is the answer: the write path's counts over all batches of the request, and what was not mapped.
+type Response struct {
+	Accepted   int                `json:"accepted"`
+	Duplicates int                `json:"duplicates"`
+	Updated    int                `json:"updated"`
+	Rejected   int                `json:"rejected"`
+	Rejections []ingest.Rejection `json:"rejections"`
+	Unknown    map[string]int     `json:"unknown"`
+	Invalid    map[string]int     `json:"invalid"`
+	Batches    int                `json:"batches"`
+}
+
+const keepRejections = 20
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	p, ok := auth.FromContext(ctx)
+	if !ok {
+		msg := "a valid bearer token is required"
+		if err := auth.ErrorFromContext(ctx); err != nil {
+			msg = err.Error()
+		}
+		writeError(w, http.StatusUnauthorized, "UNAUTHENTICATED", msg)
+		return
+	}
+	if !p.Has(auth.ScopeIngest) {
+		writeError(w, http.StatusForbidden, "FORBIDDEN", "the token lacks the ingest scope")
+		return
+	}
+	var payload Payload
+	dec := json.NewDecoder(r.Body)
+	if err := dec.Decode(&payload); err != nil {
+		writeError(w, http.StatusBadRequest, "BAD_REQUEST", "the body is not Health Auto Export JSON: "+err.Error())
+		return
+	}
+	u, err := h.store.EnsureUser(ctx, p.Subject)
+	if err != nil {
+		h.internal(w, r, err)
+		return
+	}
+	mapped := Map(&payload, h.cat)
+	res := Response{Rejections: []ingest.Rejection{}, Unknown: mapped.Unknown, Invalid: mapped.Invalid}
+	for _, b := range Batches(mapped, h.svc.Limits().MaxItems) {
+		out, err := h.svc.Ingest(ctx, u.ID, b)
+		if err != nil {
+			if errors.Is(err, ingest.ErrInvalidBatch) || errors.Is(err, ingest.ErrBatchTooLarge) {
+				writeError(w, http.StatusBadRequest, "BAD_USER_INPUT", err.Error())
+				return
+			}
+			h.internal(w, r, err)
+			return
+		}
+		res.Batches++
+		if out.Replayed {
+			// Answered before: for this request everything in it was already stored.
+			res.Duplicates += out.Accepted + out.Duplicates + out.Updated
+		} else {
+			res.Accepted += out.Accepted
+			res.Duplicates += out.Duplicates
+			res.Updated += out.Updated
+		}
+		res.Rejected += len(out.Rejected)
+		for _, rej := range out.Rejected {
+			if len(res.Rejections) < keepRejections {
+				res.Rejections = append(res.Rejections, rej)
+			}
+		}
+	}
+	h.log.InfoContext(ctx, "health auto export", "user", p.Subject, "automation", r.Header.Get("automation-name"),
+		"accepted", res.Accepted, "duplicates", res.Duplicates, "rejected", res.Rejected, "batches", res.Batches)
+	writeJSON(w, http.StatusOK, res)
+}
+
+func (h *Handler) internal(w http.ResponseWriter, r *http.Request, err error) {
+	h.log.ErrorContext(r.Context(), "health auto export", "err", err)
+	writeError(w, http.StatusInternalServerError, "INTERNAL", "internal error")
+}
+
+// Batches splits the mapped items into ingest batches of at most max items. A batch's idempotency key is a hash
+// of its content: the app resends whole periods, and an identical batch is then answered from the stored result.
+func Batches(m *Mapped, max int) []ingest.Batch {
+	if max <= 0 {
+		max = 5000
+	}
+	var out []ingest.Batch
+	cur := ingest.Batch{}
+	n := 0
+	flush := func() {
+		if n == 0 {
+			return
+		}
+		cur.Provider = ingest.AppleHealth
+		cur.Device = ingest.Device{ID: DeviceID}
+		raw, _ := json.Marshal(cur) // every field marshals: Float handles non-finite values
+		sum := sha256.Sum256(raw)
+		cur.IdempotencyKey = "health-auto-export:" + hex.EncodeToString(sum[:16])
+		out = append(out, cur)
+		cur, n = ingest.Batch{}, 0
+	}
+	for _, s := range m.Samples {
+		cur.Samples = append(cur.Samples, s)
+		if n++; n == max {
+			flush()
+		}
+	}
+	for _, c := range m.Categories {
+		cur.Categories = append(cur.Categories, c)
+		if n++; n == max {
+			flush()
+		}
+	}
+	for _, wo := range m.Workouts {
+		cur.Workouts = append(cur.Workouts, wo)
+		if n++; n == max {
+			flush()
+		}
+	}
+	flush()
+	return out
+}
+
+func writeError(w http.ResponseWriter, status int, code, msg string) {
+	writeJSON(w, status, map[string]any{"errors": []any{map[string]any{
+		"message": msg, "extensions": map[string]string{"code": code}}}})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
