@@ -2,7 +2,6 @@ package resolvers
 
 import (
 	"context"
-	"time"
 
 	"healthsync/db"
 	"healthsync/graph/model"
@@ -37,65 +36,62 @@ func (r *Resolver) dailySummary(ctx context.Context, from, to scalar.Date, timeZ
 	if err != nil {
 		return nil, err
 	}
-	var (
-		loc      *time.Location
-		sleeping = map[scalar.Date]float64{}
-		workouts = map[scalar.Date]int{}
-	)
+	days := map[scalar.Date]*model.DailySummary{}
+	var out []model.DailySummary
+	// One transaction for the whole page: one snapshot, one round of set-up.
 	err = r.Store.InUserTx(ctx, u.ID, func(tx *db.Tx) error {
-		if loc, err = location(ctx, tx, timeZone); err != nil {
+		loc, err := location(ctx, tx, timeZone)
+		if err != nil {
 			return err
 		}
 		start, end := from.In(loc), to.AddDays(1).In(loc)
+		out = out[:0]
+		for d := from; !to.Before(d); d = d.AddDays(1) {
+			out = append(out, model.DailySummary{Date: d})
+		}
+		clear(days)
+		for i := range out {
+			days[out[i].Date] = &out[i]
+		}
 		sessions, _, err := loadSleep(ctx, tx, start, end, loc)
 		if err != nil {
 			return err
 		}
-		clear(sleeping)
 		for _, s := range sessions {
-			if !s.IsNap {
-				y, m, d := s.Date()
-				sleeping[scalar.Date{Year: y, Month: m, Day: d}] += s.Asleep.Minutes()
+			y, m, d := s.Date()
+			if day, ok := days[scalar.Date{Year: y, Month: m, Day: d}]; ok && !s.IsNap {
+				v := s.Asleep.Minutes()
+				if day.SleepMinutes != nil {
+					v += *day.SleepMinutes
+				}
+				day.SleepMinutes = &v
 			}
 		}
-		clear(workouts)
 		starts, err := workoutStarts(ctx, tx, start, end)
 		if err != nil {
 			return err
 		}
 		for _, t := range starts {
-			workouts[scalar.DateOf(t.In(loc))]++
+			if day, ok := days[scalar.DateOf(t.In(loc))]; ok {
+				day.Workouts++
+			}
+		}
+		for _, dm := range dailyMetrics {
+			res, err := r.Series.SeriesTx(ctx, tx, series.Request{Metric: dm.metric, From: start, To: end,
+				Bucket: series.Day, TimeZone: loc.String(), Merge: series.MergePriority})
+			if err != nil {
+				return err
+			}
+			for _, p := range res.Points {
+				if d, ok := days[scalar.DateOf(p.Start.In(loc))]; ok {
+					dm.set(d, p.Value)
+				}
+			}
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
-	}
-
-	days := map[scalar.Date]*model.DailySummary{}
-	var out []model.DailySummary
-	for d := from; !to.Before(d); d = d.AddDays(1) {
-		out = append(out, model.DailySummary{Date: d, Workouts: workouts[d]})
-	}
-	for i := range out {
-		days[out[i].Date] = &out[i]
-		if m, ok := sleeping[out[i].Date]; ok {
-			v := m
-			out[i].SleepMinutes = &v
-		}
-	}
-	start, end := from.In(loc), to.AddDays(1).In(loc)
-	for _, dm := range dailyMetrics {
-		res, err := r.Series.Series(ctx, u.ID, series.Request{Metric: dm.metric, From: start, To: end, Bucket: series.Day,
-			TimeZone: loc.String(), Merge: series.MergePriority})
-		if err != nil {
-			return nil, err
-		}
-		for _, p := range res.Points {
-			if d, ok := days[scalar.DateOf(p.Start.In(loc))]; ok {
-				dm.set(d, p.Value)
-			}
-		}
 	}
 	return out, nil
 }

@@ -105,8 +105,18 @@ func (s *Service) metric(name string) (catalog.Metric, error) {
 	return m, nil
 }
 
-// Series computes one series in the user's transaction.
+// Series computes one series in its own transaction of the user.
 func (s *Service) Series(ctx context.Context, userID int64, req Request) (Result, error) {
+	var res Result
+	err := s.store.InUserTx(ctx, userID, func(tx *db.Tx) (err error) {
+		res, err = s.SeriesTx(ctx, tx, req)
+		return err
+	})
+	return res, err
+}
+
+// SeriesTx computes one series inside the caller's user transaction (a dashboard's several series share one).
+func (s *Service) SeriesTx(ctx context.Context, tx *db.Tx, req Request) (Result, error) {
 	m, err := s.metric(req.Metric)
 	if err != nil {
 		return Result{}, err
@@ -118,28 +128,24 @@ func (s *Service) Series(ctx context.Context, userID int64, req Request) (Result
 		req.Merge = MergePriority
 	}
 	res := Result{Metric: m, Bucket: req.Bucket, Merge: req.Merge}
-	err = s.store.InUserTx(ctx, userID, func(tx *db.Tx) error {
-		loc, err := Location(ctx, tx, req.TimeZone)
-		if err != nil {
-			return err
-		}
-		res.TimeZone = loc.String()
-		edges, err := Edges(req.From, req.To, req.Bucket, loc, MaxBuckets)
-		if errors.Is(err, ErrTooManyBuckets) {
-			return fmt.Errorf("%w: %v", ErrInvalid, err)
-		}
-		if err != nil {
-			return err
-		}
-		var acc []Acc
-		res.Path, acc, err = s.compute(ctx, tx, m, req, edges, loc)
-		if err != nil {
-			return err
-		}
-		res.Points = points(acc, edges, req.From, req.To, m.Aggregation)
-		return nil
-	})
-	return res, err
+	loc, err := Location(ctx, tx, req.TimeZone)
+	if err != nil {
+		return Result{}, err
+	}
+	res.TimeZone = loc.String()
+	edges, err := Edges(req.From, req.To, req.Bucket, loc, MaxBuckets)
+	if errors.Is(err, ErrTooManyBuckets) {
+		return Result{}, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	if err != nil {
+		return Result{}, err
+	}
+	var acc []Acc
+	if res.Path, acc, err = s.compute(ctx, tx, m, req, edges, loc); err != nil {
+		return Result{}, err
+	}
+	res.Points = points(acc, edges, req.From, req.To, m.Aggregation)
+	return res, nil
 }
 
 // compute picks the cheapest path that gives exactly the raw answer: the hourly aggregate serves discrete
