@@ -2,7 +2,7 @@
 export PATH := /usr/local/go/bin:$(PATH)
 GO ?= go
 
-.PHONY: run test build generate vet bench clean
+.PHONY: run test build generate vet bench bench-go clean
 
 ## run: the server on :8080; with no DATABASE_URL it starts its own PostgreSQL in ./.healthsync
 run:
@@ -20,8 +20,13 @@ build:
 generate:
 	$(GO) tool gqlgen generate
 
-## bench: ingest throughput against raw COPY into the same table, in one run
+## bench: `healthsync bench` with its defaults: ingest, retries, reads, memory and growth against raw COPY and
+## naive SQL in one run (flags: make bench BENCH_FLAGS="--users 2 --growth 1M"); table on stdout, JSON in bench/results/
 bench:
+	$(GO) run ./cmd/healthsync bench $(BENCH_FLAGS)
+
+## bench-go: the go-test microbenchmarks of the write path (10,000-sample batches against COPY)
+bench-go:
 	$(GO) test -run '^$$' -bench . -benchtime 3x -count 5 ./bench/
 
 clean:

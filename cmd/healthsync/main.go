@@ -3,6 +3,7 @@
 //	healthsync [serve]   run the server (default)
 //	healthsync migrate   apply pending database migrations and exit
 //	healthsync token     mint a JWT with the configured HS256 secret
+//	healthsync bench     the benchmark: ingest, retries, reads, memory and growth against raw COPY and naive SQL
 //
 // Configuration comes from environment variables (see README.md).
 package main
@@ -21,6 +22,7 @@ import (
 	"time"
 
 	"healthsync/auth"
+	"healthsync/bench"
 	"healthsync/config"
 )
 
@@ -50,13 +52,21 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return migrate(ctx, cfg, log)
 	case "token":
 		return token(cfg, args, log, stdout)
+	case "bench":
+		opts, err := bench.ParseFlags(args, stderr)
+		if err != nil {
+			return err
+		}
+		opts.DatabaseURL, opts.Log = cfg.DatabaseURL, log
+		_, err = bench.Run(ctx, opts, stdout)
+		return err
 	case "import":
 		return importCommand(ctx, cfg, args, log, stdout, stderr)
 	case "help", "-h", "--help":
-		fmt.Fprintln(stdout, "usage: healthsync [serve|migrate|token] …   (configuration: see README.md)")
+		fmt.Fprintln(stdout, "usage: healthsync [serve|migrate|token|bench] …   (configuration: see README.md)")
 		return nil
 	}
-	return fmt.Errorf("unknown command %q: use serve, migrate or token", cmd)
+	return fmt.Errorf("unknown command %q: use serve, migrate, token or bench", cmd)
 }
 
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {

@@ -1,0 +1,242 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"healthsync/auth"
+	"healthsync/catalog"
+	"healthsync/db"
+	"healthsync/ingest"
+	"healthsync/pgembed"
+	"healthsync/server"
+)
+
+// database is the PostgreSQL the run uses: the private one in a temp folder, or DATABASE_URL's.
+type database struct {
+	pg      *pgembed.Server // nil with DATABASE_URL
+	dataDir string
+	dsn     string
+	log     *slog.Logger
+}
+
+func openDatabase(ctx context.Context, url, dir string, log *slog.Logger) (*database, error) {
+	if url != "" {
+		return &database{dsn: url, log: log}, nil
+	}
+	dataDir := filepath.Join(dir, "pg")
+	pg, err := pgembed.Start(ctx, pgembed.Options{DataDir: dataDir, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	if err := pg.EnsureDatabase(ctx, "healthsync"); err != nil {
+		_ = pg.Stop(context.Background())
+		return nil, err
+	}
+	return &database{pg: pg, dataDir: dataDir, dsn: pg.DSN("healthsync"), log: log}, nil
+}
+
+// another returns the DSN of a second, empty database on the same server (growth runs there), when we may
+// create one.
+func (d *database) another(ctx context.Context, name string) (string, error) {
+	if d.pg == nil {
+		return "", errors.New("growth needs the private PostgreSQL (DATABASE_URL is set)")
+	}
+	if err := d.pg.EnsureDatabase(ctx, name); err != nil {
+		return "", err
+	}
+	return d.pg.DSN(name), nil
+}
+
+// postmasterPID is the private server's process id, for its memory; 0 when unknown.
+func (d *database) postmasterPID() int {
+	if d.pg == nil {
+		return 0
+	}
+	b, err := os.ReadFile(filepath.Join(d.dataDir, "postmaster.pid"))
+	if err != nil {
+		return 0
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(strings.SplitN(string(b), "\n", 2)[0]))
+	return pid
+}
+
+func (d *database) stop() {
+	if d.pg == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := d.pg.Stop(ctx); err != nil {
+		d.log.Error("stopping the private PostgreSQL", "err", err)
+	}
+}
+
+// app is the server as `healthsync serve` wires it (store, catalog, ingest service, verifier, server.New, an
+// http.Server with serve's timeouts) on a loopback listener, and what a client needs to call it.
+type app struct {
+	sql    *sqlx.DB
+	store  *db.Store
+	svc    *ingest.Service
+	cat    *catalog.Catalog
+	srv    *http.Server
+	url    string
+	client *http.Client
+	signer *auth.Signer
+	tokens map[string]string
+}
+
+const statementTimeout = 5 * time.Minute // reads and writes here are large on purpose; config default is 30s
+
+func startApp(ctx context.Context, dsn string, maxItems, conns int, log *slog.Logger) (*app, error) {
+	d, err := db.Open(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	fail := func(err error) (*app, error) { d.Close(); return nil, err }
+	if _, err := db.Migrate(ctx, d, log); err != nil {
+		return fail(err)
+	}
+	if err := CreateBaselineTables(ctx, d); err != nil {
+		return fail(err)
+	}
+	secret := make([]byte, 32)
+	if _, err := rand.Read(secret); err != nil {
+		return fail(err)
+	}
+	verifier, err := auth.NewVerifier(auth.Config{HMACSecret: secret})
+	if err != nil {
+		return fail(err)
+	}
+	signer, err := auth.NewHMACSigner(secret, "", "")
+	if err != nil {
+		return fail(err)
+	}
+	store := db.New(d, db.Options{StatementTimeout: statementTimeout})
+	cat := catalog.New()
+	svc := ingest.NewService(store, cat, ingest.Limits{MaxItems: max(20000, maxItems)}, nil)
+	// The server logs only warnings and errors: per-request info lines would cost the server time we measure.
+	quiet := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	h := server.New(server.Options{Store: store, Ingest: svc, Catalog: cat, Verifier: verifier, Log: quiet})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return fail(fmt.Errorf("listen on loopback: %w", err))
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute,
+		WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute}
+	go func() { _ = srv.Serve(ln) }()
+	tr := &http.Transport{MaxIdleConns: conns * 2, MaxIdleConnsPerHost: conns * 2, DisableCompression: true}
+	return &app{sql: d, store: store, svc: svc, cat: cat, srv: srv, url: "http://" + ln.Addr().String() + "/graphql",
+		client: &http.Client{Transport: tr, Timeout: 5 * time.Minute}, signer: signer, tokens: map[string]string{}}, nil
+}
+
+func (a *app) close() {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_ = a.srv.Shutdown(ctx)
+	a.client.CloseIdleConnections()
+	a.sql.Close()
+}
+
+// token is a bearer token for subject with both scopes; call it before workers start (the map is not locked).
+func (a *app) token(subject string) (string, error) {
+	if t, ok := a.tokens[subject]; ok {
+		return t, nil
+	}
+	t, err := a.signer.Sign(subject, []auth.Scope{auth.ScopeIngest, auth.ScopeRead}, 24*time.Hour)
+	if err != nil {
+		return "", err
+	}
+	a.tokens[subject] = t
+	return t, nil
+}
+
+// gqlError is a GraphQL answer with errors, or a transport failure.
+type gqlError struct {
+	status int
+	body   string
+}
+
+func (e *gqlError) Error() string { return fmt.Sprintf("HTTP %d: %.500s", e.status, e.body) }
+
+// post sends one GraphQL body and decodes data into out.
+func (a *app) post(ctx context.Context, token string, body []byte, out any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, a.url, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := a.client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	var env struct {
+		Data   json.RawMessage   `json:"data"`
+		Errors []json.RawMessage `json:"errors"`
+	}
+	if err := json.Unmarshal(raw, &env); err != nil || resp.StatusCode != http.StatusOK || len(env.Errors) > 0 || len(env.Data) == 0 {
+		return &gqlError{resp.StatusCode, string(raw)}
+	}
+	return json.Unmarshal(env.Data, out)
+}
+
+// Answer is ingestBatch's result.
+type Answer struct {
+	Replayed   bool `json:"replayed"`
+	Accepted   int  `json:"accepted"`
+	Duplicates int  `json:"duplicates"`
+	Updated    int  `json:"updated"`
+	Deleted    int  `json:"deleted"`
+	Rejected   []struct {
+		Kind    string `json:"kind"`
+		Index   int    `json:"index"`
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"rejected"`
+}
+
+func (a *app) ingest(ctx context.Context, token string, body []byte) (Answer, error) {
+	var out struct {
+		IngestBatch *Answer `json:"ingestBatch"`
+	}
+	if err := a.post(ctx, token, body, &out); err != nil {
+		return Answer{}, err
+	}
+	if out.IngestBatch == nil {
+		return Answer{}, errors.New("ingestBatch answered null")
+	}
+	return *out.IngestBatch, nil
+}
+
+// expect says what is wrong with an answer, or nil when it is the expected one.
+func expect(got Answer, replayed bool, accepted, duplicates int) error {
+	if got.Replayed != replayed || got.Accepted != accepted || got.Duplicates != duplicates || got.Updated != 0 ||
+		got.Deleted != 0 || len(got.Rejected) != 0 {
+		return fmt.Errorf("answer %+v, want replayed=%v accepted=%d duplicates=%d and nothing else", got, replayed, accepted, duplicates)
+	}
+	return nil
+}
+
+func quote(s string) string { return pq.QuoteIdentifier(s) }

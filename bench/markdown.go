@@ -1,0 +1,137 @@
+package bench
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+)
+
+func num(v float64) string {
+	s := fmt.Sprintf("%.0f", v)
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 && c != '-' && s[i-1] != '-' {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+func ms(v float64) string {
+	switch {
+	case v >= 100:
+		return fmt.Sprintf("%.0f", v)
+	case v >= 10:
+		return fmt.Sprintf("%.1f", v)
+	}
+	return fmt.Sprintf("%.2f", v)
+}
+
+// WriteMarkdown prints the report as the tables the README shows.
+func WriteMarkdown(w io.Writer, rep *Report) {
+	m := rep.Machine
+	fmt.Fprintf(w, "## healthsync bench\n\n%d CPUs (%s), %s MB RAM, %s, PostgreSQL %s; %s; run took %.0f s\n\n",
+		m.CPUs, m.CPUModel, num(float64(m.MemoryMB)), m.Go, m.PostgreSQL, rep.Settings["database"], rep.Seconds)
+	d := rep.Data
+	fmt.Fprintf(w, "Data: %d users × %d days = %s items (%s quantity samples, %s sleep stages, %s workouts) in %d batches of ≤ %v, %s MB of JSON; concurrency %v.\n\n",
+		d.Users, d.Days, num(float64(d.Items)), num(float64(d.Samples)), num(float64(d.Categories)), num(float64(d.Workouts)),
+		d.Batches, rep.Settings["batch_size"], num(float64(d.BodyBytes)/1e6), rep.Settings["concurrency"])
+
+	fmt.Fprintln(w, "### Ingest (items/s over the whole pass; batch latency in ms)")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "| path | items | items/s | ratio | latency p50 | p95 | p99 | min–max |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|")
+	first := rep.Ingest["first_upload"].PerSecond
+	copyRate := rep.Ingest["copy"].PerSecond
+	rows := []struct{ key, label, ratioOf string }{
+		{"copy", "raw COPY of the normalized rows (baseline)", "1 (COPY)"},
+		{"insert_unnest", "INSERT … unnest … ON CONFLICT per batch (baseline)", "copy"},
+		{"first_upload", "**ingestBatch over HTTP, new samples**", "copy"},
+		{"replay", "replay: same batches, same keys", "first"},
+		{"duplicates", "duplicates: same samples, new keys", "first"},
+	}
+	for _, r := range rows {
+		p, ok := rep.Ingest[r.key]
+		if !ok {
+			continue
+		}
+		var rt string
+		switch r.ratioOf {
+		case "copy":
+			rt = fmt.Sprintf("%.2f × COPY", ratio(p.PerSecond, copyRate))
+		case "first":
+			rt = fmt.Sprintf("%.2f × first", ratio(p.PerSecond, first))
+		default:
+			rt = r.ratioOf
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s–%s |\n", r.label, num(float64(p.Items)), num(p.PerSecond), rt,
+			ms(p.Latency.P50), ms(p.Latency.P95), ms(p.Latency.P99), ms(p.Latency.Min), ms(p.Latency.Max))
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Items are quantity samples + sleep stages + workouts for ingestBatch, samples rows for the baselines (quantity samples are",
+		fmt.Sprintf("%.0f%% of the items).", 100*float64(d.Samples)/float64(max(d.Items, 1))))
+	fmt.Fprintln(w)
+
+	mem := rep.Memory
+	fmt.Fprintln(w, "### Memory (peak during each pass)")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "| pass | Go process (server + client, in-process) peak RSS MB | PostgreSQL (all its processes) peak PSS MB |")
+	fmt.Fprintln(w, "|---|---:|---:|")
+	keys := make([]string, 0, len(mem.GoPeakMB))
+	for k := range mem.GoPeakMB {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return order(keys[i]) < order(keys[j]) })
+	for _, k := range keys {
+		pg := "–"
+		if v, ok := mem.PostgresPeakMB[k]; ok {
+			pg = fmt.Sprintf("%.0f", v)
+		}
+		fmt.Fprintf(w, "| %s | %.0f | %s |\n", k, mem.GoPeakMB[k], pg)
+	}
+	note := "VmHWM reset before each pass (clear_refs)"
+	if !mem.GoPeakExact {
+		note = "VmHWM could not be reset: each value is the peak since the process started"
+	}
+	fmt.Fprintf(w, "\nThe server runs inside the benchmark process, so the Go figure includes the HTTP client (bodies are read from files, one per worker); %s. Whole run: %.0f MB.\n\n", note, mem.GoRunPeakMB)
+
+	fmt.Fprintf(w, "### Reads (ms over %v runs each, beside the naive SQL over raw samples in the same run)\n\n", rep.Settings["read_reps"])
+	fmt.Fprintln(w, "| read | API p50 | API p95 | naive p50 | naive p95 | naive ÷ API (p50) | answer size |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|")
+	for _, r := range rep.Reads {
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %.1f× | %d |\n", r.Name, ms(r.API.P50), ms(r.API.P95), ms(r.Naive.P50), ms(r.Naive.P95), r.Speedup, r.Result)
+	}
+	fmt.Fprintf(w, "\nRead user: %v days of data. API times are end to end over HTTP (GraphQL, JSON); naive SQL times only the query.\n\n", rep.Settings["read_user_days"])
+
+	if len(rep.Growth) > 0 {
+		fmt.Fprintln(w, "### Growth (the same-sized fresh upload with the samples table already holding N rows)")
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, "| rows before | items | items/s | vs empty | latency p50 | p95 | prefill s |")
+		fmt.Fprintln(w, "|---:|---:|---:|---:|---:|---:|---:|")
+		for _, l := range rep.Growth {
+			fmt.Fprintf(w, "| %s | %s | %s | %.2f | %s | %s | %.0f |\n", num(float64(l.Rows)), num(float64(l.Phase.Items)), num(l.Phase.PerSecond),
+				l.VsEmpty, ms(l.Phase.Latency.P50), ms(l.Phase.Latency.P95), l.PrefillSecs)
+		}
+		fmt.Fprintln(w)
+	}
+	for _, n := range rep.Notes {
+		fmt.Fprintf(w, "- %s\n", n)
+	}
+	if len(rep.Notes) > 0 {
+		fmt.Fprintln(w)
+	}
+}
+
+func order(k string) string {
+	switch k {
+	case "first_upload":
+		return "0"
+	case "replay":
+		return "1"
+	case "duplicates":
+		return "2"
+	}
+	return "3" + k
+}
