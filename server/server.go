@@ -25,6 +25,7 @@ import (
 	"healthsync/catalog"
 	"healthsync/db"
 	"healthsync/graph"
+	"healthsync/hae"
 	"healthsync/ingest"
 	"healthsync/resolvers"
 	"healthsync/series"
@@ -85,6 +86,7 @@ func New(o Options) http.Handler {
 	mux := http.NewServeMux()
 	api := limitBody(o.MaxRequestBytes, o.Verifier.Middleware(unauthorizedStatus(gql)))
 	mux.Handle("/graphql", api)
+	mux.Handle("POST /ingest/health-auto-export", limitBody(o.MaxRequestBytes, o.Verifier.Middleware(hae.NewHandler(o.Ingest, o.Store, o.Catalog, o.Log))))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
