@@ -241,17 +241,30 @@ func anyMissing(rows []db.MergedStatsBucket) bool {
 	return false
 }
 
-// fillMerged computes and stores the merged totals of the given (sorted) UTC hours.
+// fillMerged computes and stores the merged totals of the given (sorted) UTC hours. Hours far apart (a
+// deletion a year back and today's upload) are filled as separate runs, so nothing between them is read.
 func fillMerged(ctx context.Context, tx *db.Tx, metric string, hours []time.Time) error {
-	if len(hours) == 0 {
-		return nil
+	const gap = 24 * time.Hour
+	for start := 0; start < len(hours); {
+		end := start + 1
+		for end < len(hours) && hours[end].Sub(hours[end-1]) <= gap {
+			end++
+		}
+		if err := fillMergedRun(ctx, tx, metric, hours[start:end]); err != nil {
+			return err
+		}
+		start = end
 	}
+	return nil
+}
+
+func fillMergedRun(ctx context.Context, tx *db.Tx, metric string, hours []time.Time) error {
 	lo, hi := hours[0], hours[len(hours)-1].Add(time.Hour)
 	rows, err := tx.SamplesOverlapping(ctx, metric, lo, hi, nil)
 	if err != nil {
 		return err
 	}
-	rank, err := ranker(ctx, tx, metric)
+	rank, err := ranker(ctx, tx, metric) // per run: a few statements, only on the rare cold path
 	if err != nil {
 		return err
 	}
