@@ -44,6 +44,16 @@ type Options struct {
 	Development bool
 	// DevToken, when set in development, is pre-filled as the Authorization header in GraphiQL.
 	DevToken string
+	// Production refuses introspection (INTROSPECTION_DISABLED) and turns GraphiQL and suggestions off,
+	// whatever Development says.
+	Production bool
+	// MaxParserTokens bounds the tokens of a query's text; 0 means DefaultMaxParserTokens.
+	MaxParserTokens int
+	// MutationsPerSecond and MutationBurst shape each user's token bucket for mutations (every root field,
+	// aliases included, costs one; refusals are HTTP 429 RATE_LIMITED). Zero turns the limit off (in-process
+	// benchmarks and tests); serve uses DefaultMutationsPerSecond and DefaultMutationBurst.
+	MutationsPerSecond float64
+	MutationBurst      int
 }
 
 // New builds the HTTP handler.
@@ -54,6 +64,10 @@ func New(o Options) http.Handler {
 	if o.MaxRequestBytes <= 0 {
 		o.MaxRequestBytes = 32 << 20
 	}
+	if o.Production {
+		o.Development = false
+	}
+	parserTokens, limiter := limitsFrom(o)
 	gql := handler.New(graph.NewExecutableSchema(graph.Config{
 		Resolvers: &resolvers.Resolver{Store: o.Store, Ingest: o.Ingest, Catalog: o.Catalog,
 			Series: series.NewService(o.Store, o.Catalog)},
@@ -63,9 +77,18 @@ func New(o Options) http.Handler {
 	gql.AddTransport(transport.GET{})
 	gql.AddTransport(transport.POST{})
 	gql.SetQueryCache(lru.New[*ast.QueryDocument](1000))
-	gql.Use(extension.Introspection{})
+	gql.SetParserTokenLimit(parserTokens)
+	if o.Production {
+		gql.Use(hideSchema{})
+	} else {
+		gql.Use(extension.Introspection{})
+	}
 	gql.Use(extension.FixedComplexityLimit(2000))
 	gql.Use(depthLimit{max: 8})
+	gql.Use(batchLimit{max: maxIngestBatchesPerRequest})
+	if limiter != nil {
+		gql.Use(mutationRate{limiter: limiter})
+	}
 	gql.SetDisableSuggestion(!o.Development)
 	gql.SetErrorPresenter(resolvers.PresentError(o.Log))
 	gql.SetRecoverFunc(func(ctx context.Context, p any) error {
@@ -84,7 +107,7 @@ func New(o Options) http.Handler {
 	})
 
 	mux := http.NewServeMux()
-	api := limitBody(o.MaxRequestBytes, o.Verifier.Middleware(unauthorizedStatus(gql)))
+	api := limitBody(o.MaxRequestBytes, o.Verifier.Middleware(unauthorizedStatus(rateLimitStatus(gql))))
 	mux.Handle("/graphql", api)
 	mux.Handle("POST /ingest/health-auto-export", limitBody(o.MaxRequestBytes, o.Verifier.Middleware(hae.NewHandler(o.Ingest, o.Store, o.Catalog, o.Log))))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {

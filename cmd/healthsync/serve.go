@@ -100,7 +100,8 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 		}
 	}
 	h := server.New(server.Options{Store: store, Ingest: svc, Catalog: cat, Verifier: verifier, Log: log,
-		MaxRequestBytes: cfg.MaxRequestBytes, Development: !cfg.Production(), DevToken: devToken})
+		MaxRequestBytes: cfg.MaxRequestBytes, Development: !cfg.Production(), DevToken: devToken,
+		Production: cfg.Production(), MutationsPerSecond: server.DefaultMutationsPerSecond, MutationBurst: server.DefaultMutationBurst})
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

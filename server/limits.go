@@ -1,0 +1,277 @@
+package server
+
+import (
+	"context"
+	"math"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"healthsync/auth"
+)
+
+// Defaults of the limits below; Options override them.
+const (
+	// DefaultMaxParserTokens bounds the query text's tokens, so 10,000 aliases are refused by the lexer before
+	// any parse tree or validation work. Batch data travels in variables, which do not count.
+	DefaultMaxParserTokens = 10_000
+	// DefaultMutationsPerSecond and DefaultMutationBurst are the per-user token bucket `healthsync serve` uses
+	// for mutations: a phone backfilling years of data uploads a batch every second or so; a loop is far faster.
+	DefaultMutationsPerSecond = 20
+	DefaultMutationBurst      = 200
+	// maxIngestBatchesPerRequest: aliases must not turn one request into many batches, each with its own
+	// transaction and item limit.
+	maxIngestBatchesPerRequest = 1
+)
+
+// Error codes of the limits in this file.
+const (
+	CodeRateLimited           = "RATE_LIMITED"
+	CodeTooManyBatches        = "TOO_MANY_BATCHES"
+	CodeIntrospectionDisabled = "INTROSPECTION_DISABLED"
+)
+
+// rootFields lists an operation's root fields as executed: aliases count once each, fragments are expanded.
+func rootFields(op *graphql.OperationContext) []*ast.Field {
+	var out []*ast.Field
+	var walk func(set ast.SelectionSet, visiting map[string]bool)
+	walk = func(set ast.SelectionSet, visiting map[string]bool) {
+		for _, sel := range set {
+			switch s := sel.(type) {
+			case *ast.Field:
+				out = append(out, s)
+			case *ast.InlineFragment:
+				walk(s.SelectionSet, visiting)
+			case *ast.FragmentSpread:
+				f := op.Doc.Fragments.ForName(s.Name)
+				if f == nil || visiting[s.Name] {
+					continue
+				}
+				visiting[s.Name] = true
+				walk(f.SelectionSet, visiting)
+				delete(visiting, s.Name)
+			}
+		}
+	}
+	if op.Operation != nil {
+		walk(op.Operation.SelectionSet, map[string]bool{})
+	}
+	return out
+}
+
+func codedError(code, format string, args ...any) *gqlerror.Error {
+	err := gqlerror.Errorf(format, args...)
+	err.Extensions = map[string]any{"code": code}
+	return err
+}
+
+// batchLimit refuses a mutation that carries more than one ingestBatch (aliases or fragments).
+type batchLimit struct{ max int }
+
+func (batchLimit) ExtensionName() string                   { return "BatchLimit" }
+func (batchLimit) Validate(graphql.ExecutableSchema) error { return nil }
+
+func (b batchLimit) MutateOperationContext(_ context.Context, op *graphql.OperationContext) *gqlerror.Error {
+	if op.Operation == nil || op.Operation.Operation != ast.Mutation {
+		return nil
+	}
+	n := 0
+	for _, f := range rootFields(op) {
+		if f.Name == "ingestBatch" {
+			n++
+		}
+	}
+	if n > b.max {
+		return codedError(CodeTooManyBatches,
+			"the request carries %d ingestBatch calls; send at most %d per request (one batch, one request)", n, b.max)
+	}
+	return nil
+}
+
+// hideSchema refuses introspection (__schema, __type) in production, with a code rather than gqlgen's generic
+// "introspection disabled" at execution time. __typename stays: clients use it for unions and caching.
+type hideSchema struct{}
+
+func (hideSchema) ExtensionName() string                   { return "HideSchema" }
+func (hideSchema) Validate(graphql.ExecutableSchema) error { return nil }
+
+func (hideSchema) MutateOperationContext(_ context.Context, op *graphql.OperationContext) *gqlerror.Error {
+	for _, f := range rootFields(op) {
+		if f.Name == "__schema" || f.Name == "__type" {
+			return codedError(CodeIntrospectionDisabled, "introspection is disabled on this server")
+		}
+	}
+	return nil
+}
+
+// mutationRate charges every root field of a mutation (so aliases pay each) against the user's token bucket.
+// Requests without a principal are not charged: the scope check refuses them anyway.
+type mutationRate struct{ limiter *rateLimiter }
+
+func (mutationRate) ExtensionName() string                   { return "MutationRateLimit" }
+func (mutationRate) Validate(graphql.ExecutableSchema) error { return nil }
+
+func (m mutationRate) MutateOperationContext(ctx context.Context, op *graphql.OperationContext) *gqlerror.Error {
+	if op.Operation == nil || op.Operation.Operation != ast.Mutation {
+		return nil
+	}
+	p, ok := auth.FromContext(ctx)
+	if !ok || p.Subject == "" {
+		return nil
+	}
+	cost := 0
+	for _, f := range rootFields(op) {
+		if f.Name != "__typename" {
+			cost++
+		}
+	}
+	wait, ok := m.limiter.take(p.Subject, float64(cost))
+	if ok {
+		return nil
+	}
+	if note, ok := ctx.Value(rateNoteKey{}).(*rateNote); ok {
+		note.set(wait)
+	}
+	return codedError(CodeRateLimited, "too many mutations for this user; retry in %s", wait.Round(time.Second).String())
+}
+
+// rateLimiter is a token bucket per key: each key holds up to burst tokens and regains perSecond a second.
+type rateLimiter struct {
+	perSecond float64
+	burst     float64
+	now       func() time.Time
+
+	mu      sync.Mutex
+	buckets map[string]*bucket
+	takes   int
+}
+
+type bucket struct {
+	tokens float64
+	at     time.Time
+}
+
+// sweepEvery bounds memory: every so many takes, buckets that have refilled completely (idle users) are dropped,
+// since a fresh bucket is identical to them.
+const sweepEvery = 4096
+
+func newRateLimiter(perSecond float64, burst int, now func() time.Time) *rateLimiter {
+	if now == nil {
+		now = time.Now
+	}
+	return &rateLimiter{perSecond: perSecond, burst: float64(burst), now: now, buckets: map[string]*bucket{}}
+}
+
+// take removes cost tokens from key's bucket when it holds them. Otherwise nothing is taken and wait is how
+// long until it will (infinite when cost exceeds the burst).
+func (l *rateLimiter) take(key string, cost float64) (wait time.Duration, ok bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	l.takes++
+	if l.takes%sweepEvery == 0 {
+		for k, b := range l.buckets {
+			if l.level(b, now) >= l.burst {
+				delete(l.buckets, k)
+			}
+		}
+	}
+	b := l.buckets[key]
+	if b == nil {
+		b = &bucket{tokens: l.burst, at: now}
+		l.buckets[key] = b
+	}
+	b.tokens, b.at = l.level(b, now), now
+	if b.tokens >= cost {
+		b.tokens -= cost
+		return 0, true
+	}
+	if cost > l.burst || l.perSecond <= 0 {
+		return time.Duration(math.MaxInt64), false
+	}
+	return time.Duration((cost - b.tokens) / l.perSecond * float64(time.Second)), false
+}
+
+func (l *rateLimiter) level(b *bucket, now time.Time) float64 {
+	elapsed := now.Sub(b.at).Seconds()
+	if elapsed < 0 {
+		elapsed = 0
+	}
+	return math.Min(l.burst, b.tokens+elapsed*l.perSecond)
+}
+
+// rateNote carries a refusal from the GraphQL layer to the HTTP layer, which answers 429 with Retry-After.
+type rateNote struct {
+	mu   sync.Mutex
+	wait time.Duration
+	hit  bool
+}
+
+type rateNoteKey struct{}
+
+func (n *rateNote) set(wait time.Duration) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.hit, n.wait = true, wait
+}
+
+func (n *rateNote) get() (time.Duration, bool) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.wait, n.hit
+}
+
+// rateLimitStatus turns a rate-limited operation's 200 into 429 with Retry-After (whole seconds, at least 1).
+func rateLimitStatus(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		note := &rateNote{}
+		ctx := context.WithValue(r.Context(), rateNoteKey{}, note)
+		next.ServeHTTP(&rateWriter{ResponseWriter: w, note: note}, r.WithContext(ctx))
+	})
+}
+
+type rateWriter struct {
+	http.ResponseWriter
+	note        *rateNote
+	wroteHeader bool
+}
+
+func (w *rateWriter) WriteHeader(code int) {
+	if w.wroteHeader {
+		return
+	}
+	w.wroteHeader = true
+	if wait, hit := w.note.get(); hit && code == http.StatusOK {
+		secs := int64(math.Ceil(wait.Seconds()))
+		if wait == time.Duration(math.MaxInt64) || secs > 3600 {
+			secs = 3600
+		}
+		w.Header().Set("Retry-After", strconv.FormatInt(max(secs, 1), 10))
+		code = http.StatusTooManyRequests
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *rateWriter) Write(b []byte) (int, error) {
+	if !w.wroteHeader {
+		w.WriteHeader(http.StatusOK)
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// limitsFrom fills the defaults of the limit options.
+func limitsFrom(o Options) (tokens int, limiter *rateLimiter) {
+	tokens = o.MaxParserTokens
+	if tokens <= 0 {
+		tokens = DefaultMaxParserTokens
+	}
+	if o.MutationsPerSecond <= 0 || o.MutationBurst <= 0 {
+		return tokens, nil
+	}
+	return tokens, newRateLimiter(o.MutationsPerSecond, o.MutationBurst, nil)
+}
