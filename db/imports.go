@@ -105,8 +105,8 @@ func (t *Tx) ImportChunkAt(ctx context.Context, id, offset int64) (start int64, 
 
 // SetImportJobStatus moves a job to status; errMsg is kept for FAILED, finished marks DONE and FAILED.
 func (t *Tx) SetImportJobStatus(ctx context.Context, id int64, status string, errMsg *string, at time.Time) error {
-	_, err := t.tx.ExecContext(ctx, `UPDATE import_jobs SET status = $3, error = $4, updated_at = $5,
-		finished_at = CASE WHEN $3 IN ('DONE', 'FAILED') THEN $5 END
+	_, err := t.tx.ExecContext(ctx, `UPDATE import_jobs SET status = $3::text, error = $4::text, updated_at = $5::timestamptz,
+		finished_at = CASE WHEN $3::text IN ('DONE', 'FAILED') THEN $5::timestamptz END
 		WHERE user_id = $1 AND job_id = $2`, t.userID, id, status, errMsg, at)
 	if err != nil {
 		return fmt.Errorf("set import job status: %w", err)
