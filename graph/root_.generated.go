@@ -63,6 +63,28 @@ type ComplexityRoot struct {
 		TimeZone   func(childComplexity int) int
 	}
 
+	ImportJob struct {
+		Accepted      func(childComplexity int) int
+		BytesDone     func(childComplexity int) int
+		BytesToRead   func(childComplexity int) int
+		BytesTotal    func(childComplexity int) int
+		BytesUploaded func(childComplexity int) int
+		CreatedAt     func(childComplexity int) int
+		Details       func(childComplexity int) int
+		Duplicates    func(childComplexity int) int
+		Error         func(childComplexity int) int
+		FileName      func(childComplexity int) int
+		FinishedAt    func(childComplexity int) int
+		ID            func(childComplexity int) int
+		RecordsRead   func(childComplexity int) int
+		Rejected      func(childComplexity int) int
+		Skipped       func(childComplexity int) int
+		Status        func(childComplexity int) int
+		Unknown       func(childComplexity int) int
+		Updated       func(childComplexity int) int
+		UpdatedAt     func(childComplexity int) int
+	}
+
 	IngestResult struct {
 		Accepted   func(childComplexity int) int
 		Deleted    func(childComplexity int) int
@@ -88,8 +110,11 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		IngestBatch       func(childComplexity int, input model.IngestBatchInput) int
-		SetSourcePriority func(childComplexity int, metric *string, sourceIds []string) int
+		FinishImportUpload     func(childComplexity int, jobID string) int
+		IngestBatch            func(childComplexity int, input model.IngestBatchInput) int
+		SetSourcePriority      func(childComplexity int, metric *string, sourceIds []string) int
+		StartAppleHealthImport func(childComplexity int, size int64, fileName *string) int
+		UploadImportChunk      func(childComplexity int, jobID string, offset int64, data string) int
 	}
 
 	PageInfo struct {
@@ -101,6 +126,7 @@ type ComplexityRoot struct {
 		Categories      func(childComplexity int) int
 		DailySummary    func(childComplexity int, from scalar.Date, to scalar.Date, timeZone *string) int
 		Devices         func(childComplexity int) int
+		ImportJob       func(childComplexity int, id string) int
 		Me              func(childComplexity int) int
 		Metrics         func(childComplexity int) int
 		Samples         func(childComplexity int, metric string, from time.Time, to time.Time, limit *int) int
@@ -392,6 +418,121 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Device.TimeZone(childComplexity), true
 
+	case "ImportJob.accepted":
+		if e.ComplexityRoot.ImportJob.Accepted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportJob.Accepted(childComplexity), true
+	case "ImportJob.bytesDone":
+		if e.ComplexityRoot.ImportJob.BytesDone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportJob.BytesDone(childComplexity), true
+	case "ImportJob.bytesToRead":
+		if e.ComplexityRoot.ImportJob.BytesToRead == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportJob.BytesToRead(childComplexity), true
+	case "ImportJob.bytesTotal":
+		if e.ComplexityRoot.ImportJob.BytesTotal == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportJob.BytesTotal(childComplexity), true
+	case "ImportJob.bytesUploaded":
+		if e.ComplexityRoot.ImportJob.BytesUploaded == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportJob.BytesUploaded(childComplexity), true
+	case "ImportJob.createdAt":
+		if e.ComplexityRoot.ImportJob.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportJob.CreatedAt(childComplexity), true
+	case "ImportJob.details":
+		if e.ComplexityRoot.ImportJob.Details == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportJob.Details(childComplexity), true
+	case "ImportJob.duplicates":
+		if e.ComplexityRoot.ImportJob.Duplicates == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportJob.Duplicates(childComplexity), true
+	case "ImportJob.error":
+		if e.ComplexityRoot.ImportJob.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportJob.Error(childComplexity), true
+	case "ImportJob.fileName":
+		if e.ComplexityRoot.ImportJob.FileName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportJob.FileName(childComplexity), true
+	case "ImportJob.finishedAt":
+		if e.ComplexityRoot.ImportJob.FinishedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportJob.FinishedAt(childComplexity), true
+	case "ImportJob.id":
+		if e.ComplexityRoot.ImportJob.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportJob.ID(childComplexity), true
+	case "ImportJob.recordsRead":
+		if e.ComplexityRoot.ImportJob.RecordsRead == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportJob.RecordsRead(childComplexity), true
+	case "ImportJob.rejected":
+		if e.ComplexityRoot.ImportJob.Rejected == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportJob.Rejected(childComplexity), true
+	case "ImportJob.skipped":
+		if e.ComplexityRoot.ImportJob.Skipped == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportJob.Skipped(childComplexity), true
+	case "ImportJob.status":
+		if e.ComplexityRoot.ImportJob.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportJob.Status(childComplexity), true
+	case "ImportJob.unknown":
+		if e.ComplexityRoot.ImportJob.Unknown == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportJob.Unknown(childComplexity), true
+	case "ImportJob.updated":
+		if e.ComplexityRoot.ImportJob.Updated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportJob.Updated(childComplexity), true
+	case "ImportJob.updatedAt":
+		if e.ComplexityRoot.ImportJob.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportJob.UpdatedAt(childComplexity), true
+
 	case "IngestResult.accepted":
 		if e.ComplexityRoot.IngestResult.Accepted == nil {
 			break
@@ -502,6 +643,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Metric.Unit(childComplexity), true
 
+	case "Mutation.finishImportUpload":
+		if e.ComplexityRoot.Mutation.FinishImportUpload == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_finishImportUpload_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.FinishImportUpload(childComplexity, args["jobId"].(string)), true
 	case "Mutation.ingestBatch":
 		if e.ComplexityRoot.Mutation.IngestBatch == nil {
 			break
@@ -524,6 +676,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetSourcePriority(childComplexity, args["metric"].(*string), args["sourceIds"].([]string)), true
+	case "Mutation.startAppleHealthImport":
+		if e.ComplexityRoot.Mutation.StartAppleHealthImport == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_startAppleHealthImport_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.StartAppleHealthImport(childComplexity, args["size"].(int64), args["fileName"].(*string)), true
+	case "Mutation.uploadImportChunk":
+		if e.ComplexityRoot.Mutation.UploadImportChunk == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_uploadImportChunk_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UploadImportChunk(childComplexity, args["jobId"].(string), args["offset"].(int64), args["data"].(string)), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -561,6 +735,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Devices(childComplexity), true
+	case "Query.importJob":
+		if e.ComplexityRoot.Query.ImportJob == nil {
+			break
+		}
+
+		args, err := ec.field_Query_importJob_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ImportJob(childComplexity, args["id"].(string)), true
 
 	case "Query.me":
 		if e.ComplexityRoot.Query.Me == nil {
@@ -1895,6 +2080,66 @@ type IngestResult {
   deleted: Int!
   rejected: [Rejection!]!
 }
+
+extend type Query {
+  "One of the user's import jobs with its progress and, once done, its final counts; null when there is none."
+  importJob(id: ID!): ImportJob @scope(needs: READ)
+}
+
+extend type Mutation {
+  """
+  Start uploading an Apple Health export (the ` + "`" + `export.zip` + "`" + ` the Health app writes, or its ` + "`" + `export.xml` + "`" + `) of ` + "`" + `size` + "`" + `
+  bytes. Send the bytes with ` + "`" + `uploadImportChunk` + "`" + `, then call ` + "`" + `finishImportUpload` + "`" + `; the import runs in the background
+  and ` + "`" + `importJob` + "`" + ` reports its progress. Imports are idempotent: records already stored are counted as duplicates.
+  """
+  startAppleHealthImport(size: Int64!, fileName: String): ImportJob! @scope(needs: INGEST)
+  """
+  Send the bytes at ` + "`" + `offset` + "`" + ` (base64, at most 16 MiB decoded per chunk), in order. A chunk that was already stored
+  is acknowledged again without writing, so an interrupted upload resumes from the job's ` + "`" + `bytesUploaded` + "`" + `.
+  """
+  uploadImportChunk(jobId: ID!, offset: Int64!, data: String!): ImportJob! @scope(needs: INGEST)
+  "Queue the fully uploaded export and start importing it. Calling it again on a FAILED job runs it again."
+  finishImportUpload(jobId: ID!): ImportJob! @scope(needs: INGEST)
+}
+
+enum ImportStatus {
+  "Waiting for the rest of the upload."
+  UPLOADING
+  QUEUED
+  RUNNING
+  DONE
+  FAILED
+}
+
+type ImportJob {
+  id: ID!
+  status: ImportStatus!
+  fileName: String
+  "Size of the upload."
+  bytesTotal: Int64!
+  bytesUploaded: Int64!
+  "How far the import has read export.xml (inside a zip: of its uncompressed size, ` + "`" + `bytesToRead` + "`" + `)."
+  bytesDone: Int64!
+  bytesToRead: Int64!
+  "Record and Workout elements read."
+  recordsRead: Int64!
+  "Items stored for the first time."
+  accepted: Int64!
+  "Items that were already stored."
+  duplicates: Int64!
+  updated: Int64!
+  "Items refused by validation (see ` + "`" + `details.rejectedByCode` + "`" + `)."
+  rejected: Int64!
+  "Records of types the catalog does not know (see ` + "`" + `details.unknownTypes` + "`" + `)."
+  unknown: Int64!
+  "Other elements not imported (ActivitySummary, Correlation, ClinicalRecord, … see ` + "`" + `details.skippedElements` + "`" + `)."
+  skipped: Int64!
+  details: Map
+  error: String
+  createdAt: Time!
+  updatedAt: Time!
+  finishedAt: Time
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -1961,6 +2206,50 @@ func (ec *executionContext) childFields_Device(ctx context.Context, field graphq
 		return ec.fieldContext_Device_lastSeen(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Device", field.Name)
+}
+
+func (ec *executionContext) childFields_ImportJob(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ImportJob_id(ctx, field)
+	case "status":
+		return ec.fieldContext_ImportJob_status(ctx, field)
+	case "fileName":
+		return ec.fieldContext_ImportJob_fileName(ctx, field)
+	case "bytesTotal":
+		return ec.fieldContext_ImportJob_bytesTotal(ctx, field)
+	case "bytesUploaded":
+		return ec.fieldContext_ImportJob_bytesUploaded(ctx, field)
+	case "bytesDone":
+		return ec.fieldContext_ImportJob_bytesDone(ctx, field)
+	case "bytesToRead":
+		return ec.fieldContext_ImportJob_bytesToRead(ctx, field)
+	case "recordsRead":
+		return ec.fieldContext_ImportJob_recordsRead(ctx, field)
+	case "accepted":
+		return ec.fieldContext_ImportJob_accepted(ctx, field)
+	case "duplicates":
+		return ec.fieldContext_ImportJob_duplicates(ctx, field)
+	case "updated":
+		return ec.fieldContext_ImportJob_updated(ctx, field)
+	case "rejected":
+		return ec.fieldContext_ImportJob_rejected(ctx, field)
+	case "unknown":
+		return ec.fieldContext_ImportJob_unknown(ctx, field)
+	case "skipped":
+		return ec.fieldContext_ImportJob_skipped(ctx, field)
+	case "details":
+		return ec.fieldContext_ImportJob_details(ctx, field)
+	case "error":
+		return ec.fieldContext_ImportJob_error(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_ImportJob_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_ImportJob_updatedAt(ctx, field)
+	case "finishedAt":
+		return ec.fieldContext_ImportJob_finishedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ImportJob", field.Name)
 }
 
 func (ec *executionContext) childFields_IngestResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

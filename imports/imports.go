@@ -145,7 +145,10 @@ func (s *Service) Finish(ctx context.Context, userID, jobID int64) (db.ImportJob
 			return ErrNotFound
 		}
 		switch {
-		case j.Status == StatusQueued || j.Status == StatusRunning || j.Status == StatusDone:
+		case (j.Status == StatusQueued || j.Status == StatusRunning) && !interrupted(*j, s.now()):
+			job = *j
+			return nil
+		case j.Status == StatusDone:
 			job = *j
 			return nil
 		case j.BytesUploaded != j.BytesTotal:
@@ -172,7 +175,8 @@ func (s *Service) Finish(ctx context.Context, userID, jobID int64) (db.ImportJob
 	return job, nil
 }
 
-// Job reads one of the user's jobs.
+// Job reads one of the user's jobs. A job that stopped reporting while queued or running (its server stopped) is
+// shown as FAILED; Finish starts it again.
 func (s *Service) Job(ctx context.Context, userID, jobID int64) (*db.ImportJob, error) {
 	var job *db.ImportJob
 	err := s.store.InUserTx(ctx, userID, func(tx *db.Tx) error {
@@ -180,7 +184,19 @@ func (s *Service) Job(ctx context.Context, userID, jobID int64) (*db.ImportJob, 
 		job, err = tx.ImportJob(ctx, jobID, false)
 		return err
 	})
+	if job != nil && interrupted(*job, s.now()) {
+		msg := "interrupted: the import stopped reporting (the server restarted?); finish the upload again to resume"
+		job.Status, job.Error = StatusFailed, &msg
+	}
 	return job, err
+}
+
+// staleAfter is how long a running job may stay silent: it reports at least after every batch, which takes well
+// under a minute.
+const staleAfter = 5 * time.Minute
+
+func interrupted(j db.ImportJob, now time.Time) bool {
+	return (j.Status == StatusQueued || j.Status == StatusRunning) && now.Sub(j.UpdatedAt) > staleAfter
 }
 
 func (s *Service) setStatus(ctx context.Context, userID, jobID int64, status string, msg *string) error {

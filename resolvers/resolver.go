@@ -8,6 +8,7 @@ import (
 	"healthsync/auth"
 	"healthsync/catalog"
 	"healthsync/db"
+	"healthsync/imports"
 	"healthsync/ingest"
 	"healthsync/series"
 )
@@ -18,6 +19,7 @@ type Resolver struct {
 	Ingest  *ingest.Service
 	Catalog *catalog.Catalog
 	Series  *series.Service
+	Imports *imports.Service
 }
 
 // user resolves the token's subject to the stored user, creating it on first use. The @scope directive has

@@ -34,6 +34,21 @@ func (r *mutationResolver) SetSourcePriority(ctx context.Context, metric *string
 	return r.setSourcePriority(ctx, metric, sourceIds)
 }
 
+// StartAppleHealthImport is the resolver for the startAppleHealthImport field.
+func (r *mutationResolver) StartAppleHealthImport(ctx context.Context, size int64, fileName *string) (*model.ImportJob, error) {
+	return r.startAppleHealthImport(ctx, size, fileName)
+}
+
+// UploadImportChunk is the resolver for the uploadImportChunk field.
+func (r *mutationResolver) UploadImportChunk(ctx context.Context, jobID string, offset int64, data string) (*model.ImportJob, error) {
+	return r.uploadImportChunk(ctx, jobID, offset, data)
+}
+
+// FinishImportUpload is the resolver for the finishImportUpload field.
+func (r *mutationResolver) FinishImportUpload(ctx context.Context, jobID string) (*model.ImportJob, error) {
+	return r.finishImportUpload(ctx, jobID)
+}
+
 // Me is the resolver for the me field.
 func (r *queryResolver) Me(ctx context.Context) (*model.User, error) {
 	u, err := r.user(ctx)
@@ -174,6 +189,11 @@ func (r *queryResolver) Workouts(ctx context.Context, from time.Time, to time.Ti
 // DailySummary is the resolver for the dailySummary field.
 func (r *queryResolver) DailySummary(ctx context.Context, from scalar.Date, to scalar.Date, timeZone *string) ([]model.DailySummary, error) {
 	return r.dailySummary(ctx, from, to, timeZone)
+}
+
+// ImportJob is the resolver for the importJob field.
+func (r *queryResolver) ImportJob(ctx context.Context, id string) (*model.ImportJob, error) {
+	return r.importJob(ctx, id)
 }
 
 // Mutation returns graph.MutationResolver implementation.

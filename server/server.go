@@ -21,11 +21,13 @@ import (
 	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"healthsync/appleexport"
 	"healthsync/auth"
 	"healthsync/catalog"
 	"healthsync/db"
 	"healthsync/graph"
 	"healthsync/hae"
+	"healthsync/imports"
 	"healthsync/ingest"
 	"healthsync/resolvers"
 	"healthsync/series"
@@ -70,7 +72,8 @@ func New(o Options) http.Handler {
 	parserTokens, limiter := limitsFrom(o)
 	gql := handler.New(graph.NewExecutableSchema(graph.Config{
 		Resolvers: &resolvers.Resolver{Store: o.Store, Ingest: o.Ingest, Catalog: o.Catalog,
-			Series: series.NewService(o.Store, o.Catalog)},
+			Series:  series.NewService(o.Store, o.Catalog),
+			Imports: imports.NewService(o.Store, appleexport.NewImporter(o.Ingest, o.Catalog, appleexport.Options{}), o.Log)},
 		Directives: graph.DirectiveRoot{Scope: resolvers.Scope},
 	}))
 	gql.AddTransport(transport.Options{})

@@ -70,6 +70,36 @@ type DeviceInput struct {
 	TimeZone *string `json:"timeZone,omitempty"`
 }
 
+type ImportJob struct {
+	ID       string       `json:"id"`
+	Status   ImportStatus `json:"status"`
+	FileName *string      `json:"fileName,omitempty"`
+	// Size of the upload.
+	BytesTotal    int64 `json:"bytesTotal"`
+	BytesUploaded int64 `json:"bytesUploaded"`
+	// How far the import has read export.xml (inside a zip: of its uncompressed size, `bytesToRead`).
+	BytesDone   int64 `json:"bytesDone"`
+	BytesToRead int64 `json:"bytesToRead"`
+	// Record and Workout elements read.
+	RecordsRead int64 `json:"recordsRead"`
+	// Items stored for the first time.
+	Accepted int64 `json:"accepted"`
+	// Items that were already stored.
+	Duplicates int64 `json:"duplicates"`
+	Updated    int64 `json:"updated"`
+	// Items refused by validation (see `details.rejectedByCode`).
+	Rejected int64 `json:"rejected"`
+	// Records of types the catalog does not know (see `details.unknownTypes`).
+	Unknown int64 `json:"unknown"`
+	// Other elements not imported (ActivitySummary, Correlation, ClinicalRecord, … see `details.skippedElements`).
+	Skipped    int64          `json:"skipped"`
+	Details    map[string]any `json:"details,omitempty"`
+	Error      *string        `json:"error,omitempty"`
+	CreatedAt  time.Time      `json:"createdAt"`
+	UpdatedAt  time.Time      `json:"updatedAt"`
+	FinishedAt *time.Time     `json:"finishedAt,omitempty"`
+}
+
 type IngestBatchInput struct {
 	// Client-chosen, unique per user and batch (a UUID is a good choice), at most 255 characters. Reuse it only for a retry of the same payload.
 	IdempotencyKey string       `json:"idempotencyKey"`
@@ -488,6 +518,68 @@ func (e *Bucket) UnmarshalJSON(b []byte) error {
 }
 
 func (e Bucket) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type ImportStatus string
+
+const (
+	// Waiting for the rest of the upload.
+	ImportStatusUploading ImportStatus = "UPLOADING"
+	ImportStatusQueued    ImportStatus = "QUEUED"
+	ImportStatusRunning   ImportStatus = "RUNNING"
+	ImportStatusDone      ImportStatus = "DONE"
+	ImportStatusFailed    ImportStatus = "FAILED"
+)
+
+var AllImportStatus = []ImportStatus{
+	ImportStatusUploading,
+	ImportStatusQueued,
+	ImportStatusRunning,
+	ImportStatusDone,
+	ImportStatusFailed,
+}
+
+func (e ImportStatus) IsValid() bool {
+	switch e {
+	case ImportStatusUploading, ImportStatusQueued, ImportStatusRunning, ImportStatusDone, ImportStatusFailed:
+		return true
+	}
+	return false
+}
+
+func (e ImportStatus) String() string {
+	return string(e)
+}
+
+func (e *ImportStatus) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ImportStatus(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ImportStatus", str)
+	}
+	return nil
+}
+
+func (e ImportStatus) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ImportStatus) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ImportStatus) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil
