@@ -50,7 +50,7 @@ type Point struct {
 	Avg      *float64 `json:"Avg"`
 	Max      *float64 `json:"Max"`
 	Systolic *float64 `json:"systolic"`
-	Diastol  *float64 `json:"diastolic"`
+	Diastolic  *float64 `json:"diastolic"`
 	Source   string   `json:"source"`
 	MealTime string   `json:"mealTime"`
 
@@ -177,13 +177,13 @@ func (m *Mapped) metric(cat *catalog.Catalog, met Metric) {
 	case "blood_pressure":
 		for _, pt := range met.Data {
 			at, ok := pointTime(pt.Date)
-			if !ok || pt.Systolic == nil || pt.Diastol == nil {
+			if !ok || pt.Systolic == nil || pt.Diastolic == nil {
 				m.Invalid[met.Name]++
 				continue
 			}
 			u := unit(orDefault(met.Units, "mmHg"))
 			m.sample("blood_pressure_systolic", *pt.Systolic, u, at, at, pt.Source, nil)
-			m.sample("blood_pressure_diastolic", *pt.Diastol, u, at, at, pt.Source, nil)
+			m.sample("blood_pressure_diastolic", *pt.Diastolic, u, at, at, pt.Source, nil)
 		}
 		return
 	}
