@@ -44,15 +44,15 @@ type Metric struct {
 // Point is the union of the point shapes: {date, qty}, heart rate {date, Min, Avg, Max}, blood pressure
 // {date, systolic, diastolic}, blood glucose {date, qty, mealTime}, sleep aggregated (hours) and unaggregated.
 type Point struct {
-	Date     *string  `json:"date"`
-	Qty      *float64 `json:"qty"`
-	Min      *float64 `json:"Min"`
-	Avg      *float64 `json:"Avg"`
-	Max      *float64 `json:"Max"`
-	Systolic *float64 `json:"systolic"`
-	Diastolic  *float64 `json:"diastolic"`
-	Source   string   `json:"source"`
-	MealTime string   `json:"mealTime"`
+	Date      *string  `json:"date"`
+	Qty       *float64 `json:"qty"`
+	Min       *float64 `json:"Min"`
+	Avg       *float64 `json:"Avg"`
+	Max       *float64 `json:"Max"`
+	Systolic  *float64 `json:"systolic"`
+	Diastolic *float64 `json:"diastolic"`
+	Source    string   `json:"source"`
+	MealTime  string   `json:"mealTime"`
 
 	StartDate string `json:"startDate"`
 	EndDate   string `json:"endDate"`
