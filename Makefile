@@ -2,7 +2,7 @@
 export PATH := /usr/local/go/bin:$(PATH)
 GO ?= go
 
-.PHONY: run test build generate vet bench bench-go clean
+.PHONY: run test build generate vet bench bench-go reliability clean
 
 ## run: the server on :8080; with no DATABASE_URL it starts its own PostgreSQL in ./.healthsync
 run:
@@ -28,6 +28,11 @@ bench:
 ## bench-go: the go-test microbenchmarks of the write path (10,000-sample batches against COPY)
 bench-go:
 	$(GO) test -run '^$$' -bench . -benchtime 3x -count 5 ./bench/
+
+## reliability: the fault tests of the built binary (connection cuts, SIGKILL and SIGTERM under load, concurrent
+## clients sharing ids); also part of `make test`. -v prints the figures: faults survived, samples lost and doubled
+reliability:
+	$(GO) test -count=1 -v -run . ./reliability/
 
 clean:
 	rm -rf bin
