@@ -94,117 +94,163 @@ func (s *Summary) reject(r ingest.Rejection) {
 // Import reads export.xml from r (size is its length in bytes, or 0 when unknown) and stores it for the user.
 // progress, when not nil, is called after every batch with the counts so far. Re-importing the same export,
 // or a later one that overlaps it, stores only what is new: item ids are hashes of the records' content.
+//
+// Reading and storing overlap: one goroutine parses the next batch while the caller's stores the last one, with
+// at most one parsed batch waiting, so memory stays bounded by a few batches whatever the file size.
 func (im *Importer) Import(ctx context.Context, userID int64, r io.Reader, size int64, progress func(Summary)) (Summary, error) {
 	began := time.Now()
-	rd := NewReader(r)
-	run := &run{im: im, ctx: ctx, user: userID, progress: progress, began: began, reader: rd,
-		sum: Summary{BytesTotal: size, RejectedByCode: map[string]int64{}, UnknownTypes: map[string]int64{},
-			SkippedElements: map[string]int64{}}}
-	run.reset()
-	for {
-		if err := ctx.Err(); err != nil {
-			return run.finish(), err
+	sum := Summary{BytesTotal: size, RejectedByCode: map[string]int64{}, UnknownTypes: map[string]int64{},
+		SkippedElements: map[string]int64{}}
+	parent := ctx
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	parsedc := make(chan parsed, 1)
+	p := &producer{im: im, rd: NewReader(r), unknownTypes: map[string]int64{}, skippedElements: map[string]int64{}}
+	go p.run(ctx, parsedc)
+
+	var err error
+	for c := range parsedc {
+		sum.Records, sum.Unknown, sum.Skipped = c.records, c.unknown, c.skipped
+		sum.UnknownTypes, sum.SkippedElements, sum.BytesDone = c.unknownTypes, c.skippedElements, c.bytesRead
+		for _, rej := range c.rejections {
+			sum.reject(rej)
 		}
-		el, err := rd.Next()
-		if errors.Is(err, io.EOF) {
+		if c.err != nil {
+			err = c.err
 			break
 		}
-		if err != nil {
-			return run.finish(), err
-		}
-		switch el.Kind {
-		case KindRecord:
-			run.sum.Records++
-			im.addRecord(run, el.Record)
-		case KindWorkout:
-			run.sum.Records++
-			im.addWorkout(run, el.Workout)
-		case KindOther:
-			run.sum.Skipped++
-			run.sum.SkippedElements[el.Other]++
-		}
-		if run.items >= im.size {
-			if err := run.flush(); err != nil {
-				return run.finish(), err
+		if c.items > 0 {
+			if err = im.store(ctx, userID, &sum, c.batch); err != nil {
+				break
 			}
 		}
+		if progress != nil {
+			sum.Elapsed = time.Since(began)
+			progress(sum.clone())
+		}
 	}
-	if err := run.flush(); err != nil {
-		return run.finish(), err
+	cancel()
+	for range parsedc { // let the producer see the cancellation and finish
 	}
-	return run.finish(), nil
-}
-
-// run is the state of one import.
-type run struct {
-	im       *Importer
-	ctx      context.Context
-	user     int64
-	progress func(Summary)
-	began    time.Time
-	reader   *Reader
-	sum      Summary
-	batch    ingest.Batch
-	items    int
-}
-
-func (r *run) reset() {
-	r.batch = ingest.Batch{Provider: ingest.AppleHealth, Device: ingest.Device{ID: r.im.deviceID}}
-	r.items = 0
-}
-
-func (r *run) finish() Summary {
-	r.sum.BytesDone = r.reader.BytesRead()
-	r.sum.Elapsed = time.Since(r.began)
-	return r.sum.clone()
-}
-
-// flush stores the pending batch. Its idempotency key is a hash of its content, so the same export imported
-// again replays batch by batch instead of writing, and a different payload can never reuse a key.
-func (r *run) flush() error {
-	if r.items == 0 {
-		return nil
+	if err == nil && parent.Err() != nil { // stopped from outside: the reader gave up without an error of its own
+		err = parent.Err()
 	}
-	raw, err := json.Marshal(r.batch)
+	sum.Elapsed = time.Since(began)
+	return sum.clone(), err
+}
+
+// store ingests one batch. Its idempotency key is a hash of its content, so the same export imported again
+// replays batch by batch instead of writing, and a different payload can never reuse a key.
+func (im *Importer) store(ctx context.Context, userID int64, sum *Summary, b ingest.Batch) error {
+	raw, err := json.Marshal(b)
 	if err != nil {
 		return fmt.Errorf("hash import batch: %w", err)
 	}
 	h := sha256.Sum256(raw)
-	r.batch.IdempotencyKey = "apple-export:" + hex.EncodeToString(h[:16])
-	res, err := r.im.svc.Ingest(r.ctx, r.user, r.batch)
+	b.IdempotencyKey = "apple-export:" + hex.EncodeToString(h[:16])
+	res, err := im.svc.Ingest(ctx, userID, b)
 	if err != nil {
-		return fmt.Errorf("import batch %d: %w", r.sum.Batches+1, err)
+		return fmt.Errorf("import batch %d: %w", sum.Batches+1, err)
 	}
-	r.sum.Batches++
+	sum.Batches++
 	if res.Replayed {
 		// The stored answer describes the first import; for this one everything in it was already there.
-		r.sum.Replayed++
-		r.sum.Duplicates += int64(res.Accepted + res.Duplicates + res.Updated)
+		sum.Replayed++
+		sum.Duplicates += int64(res.Accepted + res.Duplicates + res.Updated)
 	} else {
-		r.sum.Accepted += int64(res.Accepted)
-		r.sum.Duplicates += int64(res.Duplicates)
-		r.sum.Updated += int64(res.Updated)
+		sum.Accepted += int64(res.Accepted)
+		sum.Duplicates += int64(res.Duplicates)
+		sum.Updated += int64(res.Updated)
 	}
 	for _, rej := range res.Rejected {
-		r.sum.reject(rej)
-	}
-	r.reset()
-	if r.progress != nil {
-		r.sum.BytesDone = r.reader.BytesRead()
-		r.sum.Elapsed = time.Since(r.began)
-		r.progress(r.sum.clone())
+		sum.reject(rej)
 	}
 	return nil
 }
 
-func (im *Importer) addRecord(r *run, rec *Record) {
+// parsed is one batch handed from the reading goroutine to the storing one, with the reading side's counts so far.
+type parsed struct {
+	batch                         ingest.Batch
+	items                         int
+	rejections                    []ingest.Rejection // refused while reading, since the last batch
+	records, unknown, skipped     int64
+	unknownTypes, skippedElements map[string]int64 // copies
+	bytesRead                     int64
+	err                           error
+}
+
+// producer reads elements and builds batches.
+type producer struct {
+	im         *Importer
+	rd         *Reader
+	batch      ingest.Batch
+	items      int
+	rejections []ingest.Rejection
+
+	records, unknown, skipped     int64
+	unknownTypes, skippedElements map[string]int64
+}
+
+func (p *producer) run(ctx context.Context, out chan<- parsed) {
+	defer close(out)
+	send := func(err error) bool {
+		c := parsed{batch: p.batch, items: p.items, rejections: p.rejections, records: p.records, unknown: p.unknown,
+			skipped: p.skipped, unknownTypes: maps.Clone(p.unknownTypes), skippedElements: maps.Clone(p.skippedElements),
+			bytesRead: p.rd.BytesRead(), err: err}
+		p.reset()
+		select {
+		case out <- c:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
+	p.reset()
+	for {
+		if ctx.Err() != nil {
+			return
+		}
+		el, err := p.rd.Next()
+		if errors.Is(err, io.EOF) {
+			send(nil)
+			return
+		}
+		if err != nil {
+			send(err)
+			return
+		}
+		switch el.Kind {
+		case KindRecord:
+			p.records++
+			p.im.addRecord(p, el.Record)
+		case KindWorkout:
+			p.records++
+			p.im.addWorkout(p, el.Workout)
+		case KindOther:
+			p.skipped++
+			p.skippedElements[el.Other]++
+		}
+		// Rejections count towards the size too, so a file of nothing but bad records still reports as it goes.
+		if p.items+len(p.rejections) >= p.im.size && !send(nil) {
+			return
+		}
+	}
+}
+
+func (p *producer) reset() {
+	p.batch = ingest.Batch{Provider: ingest.AppleHealth, Device: ingest.Device{ID: p.im.deviceID}}
+	p.items = 0
+	p.rejections = nil
+}
+
+func (im *Importer) addRecord(r *producer, rec *Record) {
 	src := source(rec.SourceName, rec.SourceVersion, rec.Device)
 	meta := anyMap(rec.Metadata)
 	if _, ok := im.cat.Lookup(rec.Type); ok && !strings.HasPrefix(rec.Type, "HKCategoryTypeIdentifier") {
 		v, err := strconv.ParseFloat(strings.TrimSpace(rec.Value), 64)
 		id := ItemID(rec.Type, rec.SourceName, rec.Start, rec.End, canonicalNumber(rec.Value), rec.Unit)
 		if err != nil {
-			r.sum.reject(ingest.Rejection{Kind: ingest.KindSample, ID: id, Code: ingest.CodeBadValue,
+			r.rejections = append(r.rejections, ingest.Rejection{Kind: ingest.KindSample, ID: id, Code: ingest.CodeBadValue,
 				Message: fmt.Sprintf("%s value %q is not a number", rec.Type, rec.Value)})
 			return
 		}
@@ -220,8 +266,8 @@ func (im *Importer) addRecord(r *run, rec *Record) {
 		r.items++
 		return
 	}
-	r.sum.Unknown++
-	r.sum.UnknownTypes[rec.Type]++
+	r.unknown++
+	r.unknownTypes[rec.Type]++
 }
 
 // workoutTotals names the statistics that stand in for a workout's totals when its attributes lack them
@@ -234,7 +280,7 @@ var distanceStatistics = []string{
 	"HKQuantityTypeIdentifierDistanceCrossCountrySkiing",
 }
 
-func (im *Importer) addWorkout(r *run, w *WorkoutElement) {
+func (im *Importer) addWorkout(r *producer, w *WorkoutElement) {
 	meta := anyMap(w.Metadata)
 	stat := func(typ string) *Statistic {
 		for i := range w.Statistics {

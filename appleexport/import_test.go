@@ -3,6 +3,7 @@ package appleexport_test
 import (
 	"archive/zip"
 	"context"
+	"errors"
 	"math"
 	"os"
 	"path/filepath"
@@ -385,5 +386,26 @@ func TestImportCountsRejections(t *testing.T) {
 			t.Errorf("rejections by code %v, want %v", s.RejectedByCode, want)
 			break
 		}
+	}
+}
+
+func TestImportStopsWhenCancelled(t *testing.T) {
+	e := newEnv(t, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	calls := 0
+	doc := fixture(t, "apple-health-parser_export.xml")
+	s, err := e.imp.Import(ctx, e.user, strings.NewReader(doc), int64(len(doc)), func(appleexport.Summary) {
+		if calls++; calls == 2 {
+			cancel()
+		}
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v", err)
+	}
+	if s.Accepted < 2 || s.Accepted >= 8 {
+		t.Errorf("accepted %d: the import should have stopped after about two batches", s.Accepted)
+	}
+	if got := e.stored(); got[0]+got[1] != int(s.Accepted) {
+		t.Errorf("stored %v, summary says %d accepted", got, s.Accepted)
 	}
 }
