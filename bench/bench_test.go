@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"testing"
+
+	"healthsync/bench"
+	"healthsync/bench/gen"
 )
 
 // Every benchmark writes batchSize-sample batches; iteration i of a run uses batch i (fresh ids, its own time
@@ -178,4 +181,40 @@ func BenchmarkHTTPDuplicates(b *testing.B) {
 	}
 	b.StopTimer()
 	reportRate(b)
+}
+
+// BenchmarkHTTPIngestMixed: the whole path with the runner's realistic mixed batches (bench/gen: heart rate,
+// overlapping watch and phone steps and distance, energy, HRV, sleep stages, workouts), batchSize items each.
+func BenchmarkHTTPIngestMixed(b *testing.B) {
+	e := newEnv(b)
+	a := newAPI(b, e)
+	ctx := context.Background()
+	g := gen.New(gen.Config{Seed: genSeed, Days: b.N*batchSize/800 + 2})
+	u := g.User(0)
+	refs := g.Plan(u, batchSize)
+	if len(refs) < b.N+1 {
+		b.Fatalf("planned %d batches, need %d", len(refs), b.N+1)
+	}
+	items := 0
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		ref := refs[i]
+		body, err := bench.Body(g.Batch(u, ref), ref.Key(genSeed))
+		if err != nil {
+			b.Fatal(err)
+		}
+		items += ref.Items
+		b.StartTimer()
+		got, err := a.post(ctx, body)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if msg := check(got, false, ref.Items, 0); msg != "" {
+			b.Fatal(msg)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(items)/b.Elapsed().Seconds(), "items/s")
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"healthsync/bench"
 	"healthsync/ingest"
 )
 
@@ -172,27 +173,14 @@ func toBody(key string, samples []hrSample) []byte {
 	return body
 }
 
-// row is one samples row exactly as the ingest path stores it (ingested_at left to its default).
-type row struct {
-	UserID   int64
-	ID       string
-	Metric   string
-	SourceID int64
-	DeviceID string
-	At       time.Time
-	Value    float64
-	Unit     string
-	TimeZone string
-	Metadata string
-}
-
 // toRows normalizes the samples the way ingest does (lowercase ids, canonical metric, the device's zone) and
 // orders them as db.WriteSamples does, by id, so that the baselines do the same index work in the same order.
-func toRows(userID, sourceID int64, samples []hrSample) []row {
-	out := make([]row, len(samples))
+func toRows(userID, sourceID int64, samples []hrSample) []bench.Row {
+	out := make([]bench.Row, len(samples))
 	for i, s := range samples {
-		out[i] = row{UserID: userID, ID: strings.ToLower(s.ID), Metric: hrMetric, SourceID: sourceID, DeviceID: deviceID,
-			At: s.At.UTC(), Value: float64(s.BPM), Unit: hrUnit, TimeZone: deviceTZ, Metadata: motionMeta}
+		at := s.At.UTC()
+		out[i] = bench.Row{UserID: userID, ID: strings.ToLower(s.ID), Metric: hrMetric, SourceID: sourceID, DeviceID: deviceID,
+			Start: at, End: at, Value: float64(s.BPM), OrigValue: float64(s.BPM), OrigUnit: hrUnit, TimeZone: deviceTZ, Metadata: motionMeta}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out

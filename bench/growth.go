@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"os"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -72,10 +73,22 @@ func (r *runner) growth(ctx context.Context) error {
 			return err
 		}
 		var bodyBytes atomic.Int64
-		jobs, err := r.writeBodies(g, u, fmt.Sprintf("probe%d", i), r.o.ProbeBatches, &bodyBytes)
+		jobs, err := r.writeBodies(g, u, fmt.Sprintf("probe%d", i), r.o.ProbeBatches+1, &bodyBytes)
 		if err != nil {
 			return err
 		}
+		// The first batch, untimed, brings the user, device, sources and plans into their steady state: a phone
+		// that has synced before.
+		warm, err := os.ReadFile(jobs[0].path)
+		if err != nil {
+			return err
+		}
+		if ans, err := a.ingest(ctx, a.tokens[u.Subject], warm); err != nil {
+			return fmt.Errorf("growth warm-up: %w", err)
+		} else if err := expect(ans, false, jobs[0].items, 0); err != nil {
+			return fmt.Errorf("growth warm-up: %w", err)
+		}
+		jobs = jobs[1:]
 		p, err := r.upload(ctx, a, fmt.Sprintf("growth_%d", level), jobs, nil, func(j job, ans Answer) error { return expect(ans, false, j.items, 0) })
 		if err != nil {
 			return err
@@ -85,7 +98,7 @@ func (r *runner) growth(ctx context.Context) error {
 		}
 		r.rep.Growth = append(r.rep.Growth, Level{Rows: stored, Phase: p, VsEmpty: ratio(p.PerSecond, empty), PrefillSecs: round(prefill.Seconds(), 1)})
 	}
-	r.rep.Notes = append(r.rep.Notes, "growth: one fresh user per level uploads the same number of batches one after another through "+
+	r.rep.Notes = append(r.rep.Notes, "growth: at each level a fresh user uploads one untimed batch, then the timed ones through "+
 		"--concurrency workers; prefill rows are other users' samples written by COPY straight into samples "+
 		"(sample_hourly is not prefilled)")
 	return nil

@@ -16,6 +16,7 @@ import (
 	"github.com/lib/pq"
 
 	"healthsync/auth"
+	"healthsync/bench"
 	"healthsync/catalog"
 	"healthsync/db"
 	"healthsync/dbtest"
@@ -75,87 +76,13 @@ func (e *env) count(tb testing.TB, table string) int {
 	return n
 }
 
-var sampleCols = []string{"user_id", "sample_id", "point_ms", "metric", "source_id", "device_id", "start_time",
-	"end_time", "value", "orig_value", "orig_unit", "time_zone", "user_entered", "version", "metadata"}
-
-// copyRows is the baseline: one transaction, one COPY FROM STDIN, one Exec per row, then the flush.
-func copyRows(ctx context.Context, d *sqlx.DB, table string, rows []row) error {
-	tx, err := d.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("begin: %w", err)
-	}
-	defer tx.Rollback()
-	stmt, err := tx.PrepareContext(ctx, pq.CopyIn(table, sampleCols...))
-	if err != nil {
-		return fmt.Errorf("prepare copy: %w", err)
-	}
-	for _, r := range rows {
-		if _, err := stmt.ExecContext(ctx, r.UserID, r.ID, int64(0), r.Metric, r.SourceID, r.DeviceID, r.At, r.At,
-			r.Value, r.Value, r.Unit, r.TimeZone, false, int64(0), r.Metadata); err != nil {
-			return fmt.Errorf("copy row: %w", err)
-		}
-	}
-	if _, err := stmt.ExecContext(ctx); err != nil {
-		return fmt.Errorf("flush copy: %w", err)
-	}
-	if err := stmt.Close(); err != nil {
-		return fmt.Errorf("close copy: %w", err)
-	}
-	return tx.Commit()
+// copyRows and unnestRows are the runner's baselines (bench.CopyRows, bench.UnnestRows).
+func copyRows(ctx context.Context, d *sqlx.DB, table string, rows []bench.Row) error {
+	return bench.CopyRows(ctx, d, table, rows)
 }
 
-// unnestRows is the statement db.WriteSamples runs, on its own: the same arrays, the same microsecond times, the
-// same conflict clause and RETURNING, into another table, in one transaction. It reports how many rows went in.
-func unnestRows(ctx context.Context, d *sqlx.DB, table string, rows []row) (int, error) {
-	n := len(rows)
-	var (
-		id, metric, unit, tz, meta  = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		point, src, start, end, ver = make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
-		val, orig                   = make([]float64, n), make([]float64, n)
-		manual                      = make([]bool, n)
-	)
-	for i, r := range rows {
-		id[i], metric[i], src[i] = r.ID, r.Metric, r.SourceID
-		start[i], end[i], val[i], orig[i] = r.At.UnixMicro(), r.At.UnixMicro(), r.Value, r.Value
-		unit[i], tz[i], meta[i] = r.Unit, r.TimeZone, r.Metadata
-	}
-	tx, err := d.BeginTx(ctx, nil)
-	if err != nil {
-		return 0, fmt.Errorf("begin: %w", err)
-	}
-	defer tx.Rollback()
-	q := fmt.Sprintf(`
-		INSERT INTO %s (user_id, sample_id, point_ms, metric, source_id, device_id, start_time, end_time,
-			value, orig_value, orig_unit, time_zone, user_entered, version, metadata)
-		SELECT $1, id, pt, m, src, $2, timestamptz 'epoch' + s * interval '1 microsecond',
-			timestamptz 'epoch' + e * interval '1 microsecond', v, ov, ou, nullif(tz, ''), manual, ver, nullif(meta, '')::jsonb
-		FROM unnest($3::text[], $4::bigint[], $5::text[], $6::bigint[], $7::bigint[], $8::bigint[],
-			$9::float8[], $10::float8[], $11::text[], $12::text[], $13::bool[], $14::bigint[], $15::text[])
-			AS r(id, pt, m, src, s, e, v, ov, ou, tz, manual, ver, meta)
-		ON CONFLICT (user_id, sample_id, point_ms) DO NOTHING
-		RETURNING sample_id`, pq.QuoteIdentifier(table))
-	res, err := tx.QueryContext(ctx, q, rows[0].UserID, rows[0].DeviceID, pq.Array(id), pq.Array(point), pq.Array(metric),
-		pq.Array(src), pq.Array(start), pq.Array(end), pq.Array(val), pq.Array(orig), pq.Array(unit), pq.Array(tz),
-		pq.Array(manual), pq.Array(ver), pq.Array(meta))
-	if err != nil {
-		return 0, fmt.Errorf("insert: %w", err)
-	}
-	inserted := 0
-	for res.Next() {
-		var s string
-		if err := res.Scan(&s); err != nil {
-			res.Close()
-			return 0, err
-		}
-		inserted++
-	}
-	if err := res.Err(); err != nil {
-		return 0, err
-	}
-	if err := res.Close(); err != nil {
-		return 0, err
-	}
-	return inserted, tx.Commit()
+func unnestRows(ctx context.Context, d *sqlx.DB, table string, rows []bench.Row) (int, error) {
+	return bench.UnnestRows(ctx, d, table, rows)
 }
 
 // api is the real handler behind a real listener on loopback, and a client holding a valid token.

@@ -5,19 +5,19 @@ package bench_test
 
 import (
 	"context"
-	"fmt"
 	"testing"
 
 	"github.com/jmoiron/sqlx"
 
+	"healthsync/bench"
 	"healthsync/db"
 	"healthsync/dbtest"
 )
 
 // The baselines' tables: empty copies of samples with the same columns, defaults, primary key and indexes.
 const (
-	copyTable   = "samples_copy"
-	unnestTable = "samples_unnest"
+	copyTable   = bench.CopyTable
+	unnestTable = bench.UnnestTable
 )
 
 func TestMain(m *testing.M) {
@@ -25,11 +25,6 @@ func TestMain(m *testing.M) {
 		if _, err := db.Migrate(ctx, d, nil); err != nil {
 			return err
 		}
-		for _, t := range []string{copyTable, unnestTable} {
-			if _, err := d.ExecContext(ctx, fmt.Sprintf(`CREATE TABLE %s (LIKE samples INCLUDING ALL)`, t)); err != nil {
-				return fmt.Errorf("create %s: %w", t, err)
-			}
-		}
-		return nil
+		return bench.CreateBaselineTables(ctx, d)
 	})
 }

@@ -95,7 +95,7 @@ func WriteMarkdown(w io.Writer, rep *Report) {
 	if !mem.GoPeakExact {
 		note = "VmHWM could not be reset: each value is the peak since the process started"
 	}
-	fmt.Fprintf(w, "\nThe server runs inside the benchmark process, so the Go figure includes the HTTP client (bodies are read from files, one per worker); %s. Whole run: %.0f MB.\n\n", note, mem.GoRunPeakMB)
+	fmt.Fprintf(w, "\nThe server runs inside the benchmark process, so the Go figure includes the HTTP client (bodies are read from files, one per worker); %s. Whole run (including generation and the baselines' rows, held in memory while they run): %.0f MB.\n\n", note, mem.GoRunPeakMB)
 
 	fmt.Fprintf(w, "### Reads (ms over %v runs each, beside the naive SQL over raw samples in the same run)\n\n", rep.Settings["read_reps"])
 	fmt.Fprintln(w, "| read | API p50 | API p95 | naive p50 | naive p95 | naive ÷ API (p50) | answer size |")

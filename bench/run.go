@@ -42,7 +42,7 @@ type Options struct {
 // DefaultOptions fit a `make bench` in well under 15 minutes on 2 cores.
 func DefaultOptions() Options {
 	return Options{Users: 4, Years: 1, BatchSize: 5000, Concurrency: 4, ReadYears: 3, ReadReps: 30,
-		GrowthRows: []int64{1_000_000, 10_000_000}, ProbeBatches: 20, Seed: 2026, Out: "bench/results/latest.json"}
+		GrowthRows: []int64{1_000_000, 10_000_000}, ProbeBatches: 40, Seed: 2026, Out: "bench/results/latest.json"}
 }
 
 // ParseFlags reads the command line of `healthsync bench` over DefaultOptions.

@@ -352,7 +352,8 @@ func (g *Generator) Day(u *User, d int) Day {
 	// Resting heart rate once a day, HRV a few times (mostly at night).
 	add(RestingHR, math.Round(u.restingHR+r.NormFloat64()*2), "count/min", mid, at(23*60+50), u.Watch, Meta{})
 	for _, when := range []time.Time{wake.Add(-2 * time.Hour), wake.Add(-40 * time.Minute), at(14*60 + r.IntN(120))} {
-		add(HRV, math.Round((35+r.NormFloat64()*10+20*r.Float64())*100)/100, "ms", when.Add(-time.Minute), when, u.Watch, Meta{})
+		sdnn := max(8, 35+r.NormFloat64()*10+20*r.Float64())
+		add(HRV, math.Round(sdnn*100)/100, "ms", when.Add(-time.Minute), when, u.Watch, Meta{})
 	}
 
 	// A weight entered by hand about every two weeks.
