@@ -1,8 +1,10 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"math"
+	"mime"
 	"net/http"
 	"strconv"
 	"sync"
@@ -274,4 +276,46 @@ func limitsFrom(o Options) (tokens int, limiter *rateLimiter) {
 		return tokens, nil
 	}
 	return tokens, newRateLimiter(o.MutationsPerSecond, o.MutationBurst, nil)
+}
+
+// nulEscape is how a NUL character reaches us: JSON has no other way to carry one, and inside a JSON-encoded
+// GraphQL query the GraphQL escape shows as the same six bytes after an escaped backslash.
+var nulEscape = []byte(`\u0000`)
+
+// hasNUL reports whether a request body or query string could deliver a NUL character to a field. PostgreSQL
+// text and jsonb cannot hold one, so such a value would fail deep inside a batch's transaction (as an internal
+// error, retried forever by the phone); refused up front it is the client's error to fix. Literal text
+// "\u0000" in a field is refused too, a price worth paying for a check this cheap.
+func hasNUL(b []byte) bool { return bytes.IndexByte(b, 0) >= 0 || bytes.Contains(b, nulEscape) }
+
+func refuseNUL(w http.ResponseWriter) {
+	writeGraphQLError(w, http.StatusBadRequest, "BAD_USER_INPUT",
+		`the request contains a NUL character (\u0000), which no field accepts`)
+}
+
+// queryHasNUL is hasNUL for a GET request's parameters, after URL decoding.
+func queryHasNUL(r *http.Request) bool {
+	for _, vs := range r.URL.Query() {
+		for _, v := range vs {
+			if hasNUL([]byte(v)) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// requireJSON answers a POST whose body is not JSON with 415 and a code, where gqlgen would answer a bare
+// "transport not supported".
+func requireJSON(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost {
+			if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+				writeGraphQLError(w, http.StatusUnsupportedMediaType, "BAD_REQUEST",
+					"send the GraphQL request as JSON with Content-Type: application/json")
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
 }

@@ -110,7 +110,7 @@ func New(o Options) http.Handler {
 	})
 
 	mux := http.NewServeMux()
-	api := limitBody(o.MaxRequestBytes, o.Verifier.Middleware(unauthorizedStatus(rateLimitStatus(gql))))
+	api := limitBody(o.MaxRequestBytes, requireJSON(o.Verifier.Middleware(unauthorizedStatus(rateLimitStatus(gql)))))
 	mux.Handle("/graphql", api)
 	mux.Handle("POST /ingest/health-auto-export", limitBody(o.MaxRequestBytes, o.Verifier.Middleware(hae.NewHandler(o.Ingest, o.Store, o.Catalog, o.Log))))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -154,7 +154,15 @@ func limitBody(max int64, next http.Handler) http.Handler {
 				writeGraphQLError(w, http.StatusBadRequest, "BAD_REQUEST", "the request body could not be read")
 				return
 			}
+			if hasNUL(body) {
+				refuseNUL(w)
+				return
+			}
 			r.Body = io.NopCloser(bytes.NewReader(body))
+		}
+		if r.Method == http.MethodGet && queryHasNUL(r) {
+			refuseNUL(w)
+			return
 		}
 		next.ServeHTTP(w, r)
 	})
