@@ -39,6 +39,13 @@ func WriteMarkdown(w io.Writer, rep *Report) {
 		d.Users, d.Days, num(float64(d.Items)), num(float64(d.Samples)), num(float64(d.Categories)), num(float64(d.Workouts)),
 		d.Batches, rep.Settings["batch_size"], num(float64(d.BodyBytes)/1e6), rep.Settings["concurrency"])
 
+	fmt.Fprintf(w, "Headline: ingest ÷ raw COPY = **%.2f**; replay ÷ first upload = %.2f; duplicates ÷ first upload = %.2f",
+		rep.Ratios["first_vs_copy"], rep.Ratios["replay_vs_first"], rep.Ratios["duplicates_vs_first"])
+	if n := len(rep.Growth); n > 1 {
+		fmt.Fprintf(w, "; ingest at %s stored rows ÷ empty = %.2f", num(float64(rep.Growth[n-1].Rows)), rep.Growth[n-1].VsEmpty)
+	}
+	fmt.Fprint(w, ".\n\n")
+
 	fmt.Fprintln(w, "### Ingest (items/s over the whole pass; batch latency in ms)")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "| path | items | items/s | ratio | latency p50 | p95 | p99 | min–max |")
@@ -103,7 +110,7 @@ func WriteMarkdown(w io.Writer, rep *Report) {
 	for _, r := range rep.Reads {
 		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %.1f× | %d |\n", r.Name, ms(r.API.P50), ms(r.API.P95), ms(r.Naive.P50), ms(r.Naive.P95), r.Speedup, r.Result)
 	}
-	fmt.Fprintf(w, "\nRead user: %v days of data. API times are end to end over HTTP (GraphQL, JSON); naive SQL times only the query.\n\n", rep.Settings["read_user_days"])
+	fmt.Fprintf(w, "\nRead user: %v days of data. API times are end to end over HTTP (GraphQL, JSON, row-level security); the naive SQL runs directly on the pool as the connecting role and times only the query.\n\n", rep.Settings["read_user_days"])
 
 	if len(rep.Growth) > 0 {
 		fmt.Fprintln(w, "### Growth (the same-sized fresh upload with the samples table already holding N rows)")
