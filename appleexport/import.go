@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -142,11 +141,10 @@ func (im *Importer) Import(ctx context.Context, userID int64, r io.Reader, size 
 // store ingests one batch. Its idempotency key is a hash of its content, so the same export imported again
 // replays batch by batch instead of writing, and a different payload can never reuse a key.
 func (im *Importer) store(ctx context.Context, userID int64, sum *Summary, b ingest.Batch) error {
-	raw, err := json.Marshal(b)
+	h, err := b.Fingerprint()
 	if err != nil {
 		return fmt.Errorf("hash import batch: %w", err)
 	}
-	h := sha256.Sum256(raw)
 	b.IdempotencyKey = "apple-export:" + hex.EncodeToString(h[:16])
 	res, err := im.svc.Ingest(ctx, userID, b)
 	if err != nil {

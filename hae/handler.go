@@ -1,7 +1,7 @@
 package hae
 
 import (
-	"crypto/sha256"
+	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -124,8 +124,10 @@ func Batches(m *Mapped, max int) []ingest.Batch {
 		}
 		cur.Provider = ingest.AppleHealth
 		cur.Device = ingest.Device{ID: DeviceID}
-		raw, _ := json.Marshal(cur) // every field marshals: Float handles non-finite values
-		sum := sha256.Sum256(raw)
+		sum, err := cur.Fingerprint()
+		if err != nil { // only metadata JSON cannot encode, which a JSON payload cannot carry: no replay then
+			sum = []byte(rand.Text())
+		}
 		cur.IdempotencyKey = "health-auto-export:" + hex.EncodeToString(sum[:16])
 		out = append(out, cur)
 		cur, n = ingest.Batch{}, 0

@@ -9,10 +9,11 @@ import (
 	"time"
 )
 
-// fingerprint is the batch's idempotency hash: the same key must come with the same payload. It feeds the
+// Fingerprint is the batch's idempotency hash: the same key must come with the same payload (importers also
+// derive content-addressed keys from it; the key itself is part of the hash, so set it afterwards). It feeds the
 // fields straight into SHA-256 with length prefixes (no reflection: encoding the batch as JSON cost 8% of an
 // upload's CPU); metadata maps go through encoding/json, whose map keys come out sorted.
-func (b *Batch) fingerprint() ([]byte, error) {
+func (b *Batch) Fingerprint() ([]byte, error) {
 	f := fp{h: sha256.New()}
 	f.str("v1")
 	f.str(b.IdempotencyKey)

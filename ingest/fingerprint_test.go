@@ -17,14 +17,14 @@ func TestFingerprintSeesEveryChangeButNotTheOffsetSpelling(t *testing.T) {
 			Deletions: []string{"q"}}
 	}
 	b0 := base()
-	h0, err := b0.fingerprint()
+	h0, err := b0.Fingerprint()
 	if err != nil {
 		t.Fatal(err)
 	}
 	same := base()
 	same.Samples[0].Start = at.In(time.FixedZone("+02", 7200))  // the same instant
 	same.Samples[0].Metadata = map[string]any{"y": "z", "x": 1} // the same map
-	if h, _ := same.fingerprint(); !bytes.Equal(h, h0) {
+	if h, _ := same.Fingerprint(); !bytes.Equal(h, h0) {
 		t.Fatal("the same payload hashed differently")
 	}
 	changes := map[string]func(b *Batch){
@@ -43,7 +43,7 @@ func TestFingerprintSeesEveryChangeButNotTheOffsetSpelling(t *testing.T) {
 	for name, change := range changes {
 		b := base()
 		change(&b)
-		h, err := b.fingerprint()
+		h, err := b.Fingerprint()
 		if err != nil {
 			t.Fatal(err)
 		}

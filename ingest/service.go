@@ -54,7 +54,7 @@ func (s *Service) Ingest(ctx context.Context, userID int64, b Batch) (Result, er
 	if err := s.checkBatch(&b); err != nil {
 		return Result{}, err
 	}
-	hash, err := b.fingerprint()
+	hash, err := b.Fingerprint()
 	if err != nil {
 		return Result{}, fmt.Errorf("%w: metadata cannot be encoded: %v", ErrInvalidBatch, err)
 	}
