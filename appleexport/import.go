@@ -236,7 +236,7 @@ func (p *producer) run(ctx context.Context, out chan<- parsed) {
 }
 
 func (p *producer) reset() {
-	p.batch = ingest.Batch{Provider: ingest.AppleHealth, Device: ingest.Device{ID: p.im.deviceID}}
+	p.batch = ingest.Batch{Provider: ingest.AppleHealth, Device: ingest.Device{ID: p.im.deviceID}, ContentIDs: true}
 	p.items = 0
 	p.rejections = nil
 }

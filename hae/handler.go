@@ -124,6 +124,7 @@ func Batches(m *Mapped, max int) []ingest.Batch {
 		}
 		cur.Provider = ingest.AppleHealth
 		cur.Device = ingest.Device{ID: DeviceID}
+		cur.ContentIDs = true
 		sum, err := cur.Fingerprint()
 		if err != nil { // only metadata JSON cannot encode, which a JSON payload cannot carry: no replay then
 			sum = []byte(rand.Text())

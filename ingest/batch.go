@@ -33,6 +33,9 @@ type Batch struct {
 	Workouts       []Workout
 	Deletions      []string
 	Cursors        []Cursor
+	// ContentIDs says the item ids are content hashes (export imports, Health Auto Export), not the platform's
+	// own: a record the app already sent with its HealthKit UUID is then recognised by content.
+	ContentIDs bool
 }
 
 // Device is the uploading app installation.

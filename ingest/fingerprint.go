@@ -19,6 +19,7 @@ func (b *Batch) Fingerprint() ([]byte, error) {
 	f.str(b.IdempotencyKey)
 	f.str(string(b.Provider))
 	f.str(b.Device.ID)
+	f.present(b.ContentIDs)
 	f.opt(b.Device.Model)
 	f.opt(b.Device.OSVersion)
 	f.opt(b.Device.AppVersion)

@@ -213,7 +213,8 @@ func (s *Service) write(ctx context.Context, tx *db.Tx, b *Batch, hash []byte, p
 	}
 
 	if err := tx.UpsertDevice(ctx, db.Device{ID: b.Device.ID, Provider: string(b.Provider), Model: b.Device.Model,
-		OSVersion: b.Device.OSVersion, AppVersion: b.Device.AppVersion, TimeZone: nonEmpty(n.deviceTZ)}, now); err != nil {
+		OSVersion: b.Device.OSVersion, AppVersion: b.Device.AppVersion, TimeZone: nonEmpty(n.deviceTZ),
+		ContentIDs: b.ContentIDs}, now); err != nil {
 		return Result{}, err
 	}
 	srcs := make([]db.Source, 0, len(n.sources))
@@ -239,9 +240,6 @@ func (s *Service) write(ctx context.Context, tx *db.Tx, b *Batch, hash []byte, p
 		deleting[id] = struct{}{}
 	}
 
-	var samples []db.SampleRow
-	var cats []db.CategoryRow
-	var works []db.WorkoutRow
 	var live []*record
 	for _, r := range p.records {
 		_, wasDeleted := gone[r.id]
@@ -251,6 +249,17 @@ func (s *Service) write(ctx context.Context, tx *db.Tx, b *Batch, hash []byte, p
 			continue
 		}
 		live = append(live, r)
+	}
+	before := len(live)
+	if live, err = dropTwins(ctx, tx, b, live); err != nil {
+		return Result{}, err
+	}
+	res.Duplicates += before - len(live) // stored already under the other channel's id
+
+	var samples []db.SampleRow
+	var cats []db.CategoryRow
+	var works []db.WorkoutRow
+	for _, r := range live {
 		src := srcIDs[db.SourceRef(r.source.Provider, r.source.Key)]
 		switch {
 		case r.category != nil:
@@ -347,6 +356,42 @@ func (s *Service) write(ctx context.Context, tx *db.Tx, b *Batch, hash []byte, p
 		return Result{}, err
 	}
 	return res, nil
+}
+
+// dropTwins removes quantity samples that are already stored under another id. That happens only when a user's
+// data arrives both with platform ids (the iOS app's HealthKit UUIDs) and with content ids (an export import,
+// Health Auto Export), so the look-up runs only then: most users never pay for it.
+func dropTwins(ctx context.Context, tx *db.Tx, b *Batch, live []*record) ([]*record, error) {
+	mixed, err := tx.MixesIDKinds(ctx, string(b.Provider), b.ContentIDs)
+	if err != nil || !mixed {
+		return live, err
+	}
+	var probes []db.TwinProbe
+	var at []int
+	for i, r := range live {
+		if r.kind != KindSample {
+			continue
+		}
+		row := r.samples[0]
+		probes = append(probes, db.TwinProbe{ID: r.id, Metric: row.Metric, Start: row.Start, End: row.End,
+			Value: row.Value, SourceName: r.source.Name})
+		at = append(at, i)
+	}
+	twins, err := tx.SampleTwins(ctx, probes)
+	if err != nil || len(twins) == 0 {
+		return live, err
+	}
+	drop := make(map[int]bool, len(twins))
+	for p := range twins {
+		drop[at[p]] = true
+	}
+	kept := live[:0:0]
+	for i, r := range live {
+		if !drop[i] {
+			kept = append(kept, r)
+		}
+	}
+	return kept, nil
 }
 
 func nonEmpty(s string) *string {
