@@ -2,7 +2,7 @@
 export PATH := /usr/local/go/bin:$(PATH)
 GO ?= go
 
-.PHONY: run test build generate vet bench bench-go reliability clean
+.PHONY: run test build generate vet bench bench-go reliability fuzz clean
 
 ## run: the server on :8080; with no DATABASE_URL it starts its own PostgreSQL in ./.healthsync
 run:
@@ -33,6 +33,15 @@ bench-go:
 ## clients sharing ids); also part of `make test`. -v prints the figures: faults survived, samples lost and doubled
 reliability:
 	$(GO) test -count=1 -v -run . ./reliability/
+
+## fuzz: each fuzz target for FUZZTIME (unit conversion, type mapper, one sample through the handler into
+## PostgreSQL); a crash is saved under the package's testdata/fuzz and then runs in every `make test`
+FUZZTIME ?= 20s
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzConvert$$' -fuzztime $(FUZZTIME) ./catalog/
+	$(GO) test -run '^$$' -fuzz '^FuzzConvertCanonicalIdentity$$' -fuzztime $(FUZZTIME) ./catalog/
+	$(GO) test -run '^$$' -fuzz '^FuzzTypeMapper$$' -fuzztime $(FUZZTIME) ./catalog/
+	$(GO) test -run '^$$' -fuzz '^FuzzIngestSample$$' -fuzztime $(FUZZTIME) -parallel 2 ./server/
 
 clean:
 	rm -rf bin
