@@ -88,7 +88,13 @@ type server struct {
 
 func newServer(t *testing.T) *server {
 	t.Helper()
-	s := &server{t: t, bin: buildBinary(t), dsn: dbtest.NewDSN(t), data: t.TempDir(), addr: "127.0.0.1:0"}
+	return newServerOn(t, dbtest.NewDSN(t))
+}
+
+// newServerOn is newServer against a database the test provides.
+func newServerOn(t *testing.T, dsn string) *server {
+	t.Helper()
+	s := &server{t: t, bin: buildBinary(t), dsn: dsn, data: t.TempDir(), addr: "127.0.0.1:0"}
 	t.Cleanup(func() {
 		if s.cur != nil {
 			s.cur.cmd.Process.Kill()

@@ -2,8 +2,12 @@ package resolvers
 
 import (
 	"context"
+	"database/sql"
+	"database/sql/driver"
 	"errors"
+	"io"
 	"log/slog"
+	"net"
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -103,9 +107,19 @@ func unwrapGQL(err error) error {
 }
 
 // isStorageError reports errors from the database driver, whose text must not reach clients.
+// isStorageError reports whether err came from the database or the connection to it rather than from the
+// client's input: a server error (logged, INTERNAL, which clients retry), never BAD_USER_INPUT with the driver's
+// words in it. A connection lost mid-transaction (PostgreSQL restarting) surfaces as driver.ErrBadConn, a network
+// error or an unexpected EOF, not as a *pq.Error.
 func isStorageError(err error) bool {
+	if err == nil {
+		return false
+	}
 	var pqErr *pq.Error
-	return err != nil && errors.As(err, &pqErr)
+	var netErr net.Error
+	return errors.As(err, &pqErr) || errors.As(err, &netErr) || errors.Is(err, driver.ErrBadConn) ||
+		errors.Is(err, sql.ErrConnDone) || errors.Is(err, sql.ErrTxDone) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, io.EOF)
 }
 
 func withCode(e *gqlerror.Error, code, msg string) *gqlerror.Error {
