@@ -2,7 +2,7 @@
 export PATH := /usr/local/go/bin:$(PATH)
 GO ?= go
 
-.PHONY: run test build generate vet bench bench-go reliability fuzz clean
+.PHONY: run test build generate vet bench bench-go reliability load fuzz clean
 
 ## run: the server on :8080; with no DATABASE_URL it starts its own PostgreSQL in ./.healthsync
 run:
@@ -33,6 +33,12 @@ bench-go:
 ## clients sharing ids); also part of `make test`. -v prints the figures: faults survived, samples lost and doubled
 reliability:
 	$(GO) test -count=1 -v -run . ./reliability/
+
+## load: 50 clients, each its own user, mixing uploads and dashboard reads for LOAD_SECONDS on loopback; prints
+## p50/p95 latencies, 5xx count and the server's peak memory (`make test` runs a 4-second version)
+LOAD_SECONDS ?= 60
+load:
+	HEALTHSYNC_LOAD_SECONDS=$(LOAD_SECONDS) $(GO) test -count=1 -v -timeout 10m -run '^TestLoad$$' ./reliability/
 
 ## fuzz: each fuzz target for FUZZTIME (unit conversion, type mapper, one sample through the handler into
 ## PostgreSQL); a crash is saved under the package's testdata/fuzz and then runs in every `make test`

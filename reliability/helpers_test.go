@@ -219,13 +219,14 @@ func sampleID(n int) string { return fmt.Sprintf("5A3D1E00-0000-4000-8000-%012d"
 // bpmOf gives every id its own value, so a stored row shows whether it came from the right upload.
 func bpmOf(n int) float64 { return float64(40 + n%150) }
 
-var base = time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
+// base is the time of id 0; id n is n seconds later, so a few million ids stay in the past.
+var base = time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
 
 // batchBody is the JSON of one upload.
 func batchBody(key string, ids []int) []byte {
 	samples := make([]map[string]any, len(ids))
 	for i, n := range ids {
-		at := base.Add(time.Duration(n) * time.Minute).Format(time.RFC3339)
+		at := base.Add(time.Duration(n) * time.Second).Format(time.RFC3339)
 		samples[i] = map[string]any{"id": sampleID(n), "type": "HKQuantityTypeIdentifierHeartRate", "value": bpmOf(n),
 			"unit": "count/min", "start": at, "end": at, "source": map[string]any{"name": "Apple Watch", "productType": "Watch6,7"}}
 	}
