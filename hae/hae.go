@@ -327,7 +327,7 @@ func (m *Mapped) workout(cat *catalog.Catalog, w Workout) {
 	out := ingest.Workout{ActivityType: act, Start: start, End: end, DurationSeconds: w.Duration,
 		Source: ingest.Source{Name: defaultSource}, Metadata: map[string]any{"name": w.Name}}
 	// Version 2 carries the HealthKit workout UUID: the same id our iOS app would send.
-	if isUUID(w.ID) {
+	if ingest.IsUUID(w.ID) {
 		out.ID = w.ID
 	} else {
 		out.ID = ItemID("workout", defaultSource, start, end, act, "")
@@ -448,24 +448,4 @@ func ItemID(typ, source string, start, end time.Time, value, unit string) string
 	b[8] = b[8]&0x3f | 0x80
 	x := hex.EncodeToString(b)
 	return x[0:8] + "-" + x[8:12] + "-" + x[12:16] + "-" + x[16:20] + "-" + x[20:32]
-}
-
-func isUUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i := 0; i < 36; i++ {
-		c := s[i]
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
-				return false
-			}
-		}
-	}
-	return true
 }

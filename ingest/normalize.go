@@ -72,7 +72,7 @@ func (n *normalizer) normalizeID(id string) (string, *problem) {
 		return "", fail(CodeBadID, "id is empty")
 	}
 	if n.provider == AppleHealth {
-		if !isUUID(id) {
+		if !IsUUID(id) {
 			return "", fail(CodeBadID, "id %q is not a UUID (HealthKit sample ids are UUIDs like 3F2504E0-4F89-41D3-9A0C-0305E82C3301)", clip(id))
 		}
 		return strings.ToLower(id), nil
@@ -88,7 +88,8 @@ func (n *normalizer) normalizeID(id string) (string, *problem) {
 	return id, nil
 }
 
-func isUUID(s string) bool {
+// IsUUID reports whether s is a UUID in its 8-4-4-4-12 hex form (any case).
+func IsUUID(s string) bool {
 	if len(s) != 36 {
 		return false
 	}

@@ -34,6 +34,22 @@ func (a *Acc) addStart(v float64) {
 	a.Sum += v
 }
 
+// merge adds an already aggregated part (hours of the aggregate) to the bucket.
+func (a *Acc) merge(total float64, n int64, sum float64, min, max *float64) {
+	a.Total += total
+	if n == 0 {
+		return
+	}
+	if a.N == 0 || *min < a.Min {
+		a.Min = *min
+	}
+	if a.N == 0 || *max > a.Max {
+		a.Max = *max
+	}
+	a.N += n
+	a.Sum += sum
+}
+
 // Empty reports whether nothing fell in the bucket.
 func (a *Acc) Empty() bool { return a.N == 0 && a.Total == 0 }
 

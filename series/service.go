@@ -216,18 +216,7 @@ func (s *Service) fromMergedCache(ctx context.Context, tx *db.Tx, m catalog.Metr
 		if i < 0 {
 			continue
 		}
-		a := &acc[i]
-		a.Total += r.Total
-		if r.N > 0 {
-			if a.N == 0 || *r.Min < a.Min {
-				a.Min = *r.Min
-			}
-			if a.N == 0 || *r.Max > a.Max {
-				a.Max = *r.Max
-			}
-			a.N += r.N
-			a.Sum += r.SumStart
-		}
+		acc[i].merge(r.Total, r.N, r.SumStart, r.Min, r.Max)
 	}
 	return acc, nil
 }
@@ -330,18 +319,7 @@ func fromBuckets(rows []db.BucketRow, edges []time.Time) []Acc {
 		if i < 0 {
 			continue
 		}
-		a := &acc[i]
-		a.Total += r.Prorated
-		if r.N > 0 {
-			if a.N == 0 || *r.Min < a.Min {
-				a.Min = *r.Min
-			}
-			if a.N == 0 || *r.Max > a.Max {
-				a.Max = *r.Max
-			}
-			a.N += r.N
-			a.Sum += r.SumStart
-		}
+		acc[i].merge(r.Prorated, r.N, r.SumStart, r.Min, r.Max)
 	}
 	return acc
 }
