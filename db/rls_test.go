@@ -258,3 +258,72 @@ func TestUserTxSeesOnlyItsUser(t *testing.T) {
 		}
 	}
 }
+
+// Deployments where the tables' owner is an ordinary role (with CREATEROLE) rather than a superuser: migrations
+// run as that owner, grant it membership in the application role, and user transactions are bound by the
+// policies all the same (FORCE makes them apply to the owner as well).
+func TestMigrateAsNonSuperuserOwner(t *testing.T) {
+	t.Parallel()
+	admin := dbtest.New(t)
+	dsn := dbtest.NewDSN(t)
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		t.Skip("needs a key=value DSN to switch user")
+	}
+	ctx := context.Background()
+	var suffix string
+	if err := admin.Get(&suffix, `SELECT substr(md5(random()::text), 1, 10)`); err != nil {
+		t.Fatal(err)
+	}
+	owner, dbName := "hs_owner_"+suffix, "hs_owned_"+suffix
+	for _, q := range []string{
+		`CREATE ROLE ` + owner + ` LOGIN CREATEROLE NOSUPERUSER`,
+		`CREATE DATABASE ` + dbName + ` OWNER ` + owner + ` TEMPLATE template0`,
+	} {
+		if _, err := admin.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	t.Cleanup(func() {
+		admin.Exec(`DROP DATABASE IF EXISTS ` + dbName + ` WITH (FORCE)`)
+		admin.Exec(`DROP ROLE IF EXISTS ` + owner)
+	})
+	d, err := sqlx.Open("postgres", dsn+" user="+owner+" dbname="+dbName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if _, err := d.Exec(`ALTER SCHEMA public OWNER TO ` + owner); err != nil {
+		// PostgreSQL 15 gives public to pg_database_owner, which the owner already is.
+		t.Logf("schema owner: %v", err)
+	}
+	if _, err := Migrate(ctx, d, nil); err != nil {
+		t.Fatalf("migrate as %s: %v", owner, err)
+	}
+	store := New(d, Options{})
+	alice, err := store.EnsureUser(ctx, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob, err := store.EnsureUser(ctx, "bob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []int64{alice.ID, bob.ID} {
+		if err := store.InUserTx(ctx, u, func(tx *Tx) error {
+			_, err := tx.tx.Exec(`INSERT INTO deletions (user_id, item_id) VALUES ($1, 'x')`, u)
+			return err
+		}); err != nil {
+			t.Fatalf("write as user %d: %v", u, err)
+		}
+	}
+	var seen int
+	if err := store.InUserTx(ctx, alice.ID, func(tx *Tx) error {
+		return tx.tx.Get(&seen, `SELECT count(*) FROM deletions`)
+	}); err != nil || seen != 1 {
+		t.Fatalf("alice's transaction sees %d tombstones (%v), want her 1", seen, err)
+	}
+	// FORCE binds the owner too: outside a user transaction it sees nothing.
+	if err := d.Get(&seen, `SELECT count(*) FROM deletions`); err != nil || seen != 0 {
+		t.Fatalf("the owner without a user sees %d rows (%v), want 0", seen, err)
+	}
+}
