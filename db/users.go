@@ -18,6 +18,9 @@ func (s *Store) EnsureUser(ctx context.Context, subject string) (User, error) {
 	if u, ok := s.users.Load(subject); ok {
 		return u.(User), nil
 	}
+	// Outside a user transaction, so the statement timeout has to come from the context here.
+	ctx, cancel := context.WithTimeout(ctx, s.statementTimeout)
+	defer cancel()
 	var u User
 	// DO UPDATE (a no-op write) rather than DO NOTHING so that RETURNING also answers when the row exists.
 	err := s.db.GetContext(ctx, &u, `
