@@ -146,7 +146,7 @@ func (n *normalizer) categorySample(i int, s CategorySample) *record {
 		return nil
 	}
 	value, ok := c.NormalizeValue(n.dialect, s.Value)
-	if !ok {
+	if !ok || hasNUL(s.Value) || len(s.Value) > maxFieldLen {
 		n.reject(KindCategorySample, i, id, CodeBadValue, "%q is not a %s value (known: %s)", clip(s.Value), c.Name, strings.Join(c.Values, ", "))
 		return nil
 	}

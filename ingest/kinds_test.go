@@ -2,6 +2,7 @@ package ingest_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -267,5 +268,33 @@ func TestUsersAreIsolated(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// PostgreSQL text cannot hold NUL: a NUL anywhere is that item's rejection (or the request's, in its key or
+// device), never a failed transaction that a phone would retry forever.
+func TestNULCharactersAreRejectedNotFatal(t *testing.T) {
+	e := newEnv(t)
+	alice := e.user("alice")
+	s := heartRates(31, 6, t0)
+	s[0].Source.Name = "Watch\x00"
+	s[1].Metadata = map[string]any{"note": "a\x00b"}
+	s[2].Unit = "count/min\x00"
+	s[3].Type = "HeartRate\x00"
+	b := batch("nul", s...)
+	b.Categories = []ingest.CategorySample{{ID: "44444444-4444-4444-8444-444444444444", Type: "HKCategoryTypeIdentifierMindfulSession",
+		Value: "x\x00", Start: t0, End: t0.Add(time.Minute), Source: phone}}
+	b.Cursors = []ingest.Cursor{{Type: "HeartRate", Cursor: "c\x00"}}
+	res := e.ingest(alice, b)
+	if res.Accepted != 2 || len(res.Rejected) != 6 {
+		t.Fatalf("%+v", res)
+	}
+	for _, bad := range []ingest.Batch{
+		func() ingest.Batch { b := batch("k\x00", s[4]); return b }(),
+		func() ingest.Batch { b := batch("dev", s[4]); b.Device.Model = ptr("i\x00"); return b }(),
+	} {
+		if _, err := e.svc.Ingest(context.Background(), alice, bad); !errors.Is(err, ingest.ErrInvalidBatch) {
+			t.Fatalf("err = %v, want ErrInvalidBatch", err)
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -52,8 +53,13 @@ func (n *normalizer) reject(kind ItemKind, index int, id string, code Code, form
 	if len(id) > maxIDLen {
 		id = id[:maxIDLen]
 	}
-	n.rejected = append(n.rejected, Rejection{Kind: kind, Index: index, ID: id, Code: code, Message: fmt.Sprintf(format, args...)})
+	// The answer is stored (jsonb) and a NUL cannot be: echoes of bad input lose theirs.
+	n.rejected = append(n.rejected, Rejection{Kind: kind, Index: index, ID: strings.ReplaceAll(id, "\x00", "\uFFFD"),
+		Code: code, Message: strings.ReplaceAll(fmt.Sprintf(format, args...), "\x00", "\uFFFD")})
 }
+
+// hasNUL reports a NUL character, which PostgreSQL text and jsonb cannot hold.
+func hasNUL(s string) bool { return strings.IndexByte(s, 0) >= 0 }
 
 // problem is a rejection before it is tied to an item.
 type problem struct {
@@ -190,6 +196,9 @@ func encodeMeta(meta map[string]any) (string, *problem) {
 	if len(b) > maxMetaBytes {
 		return "", fail(CodeBadField, "metadata is %d bytes; at most %d are allowed", len(b), maxMetaBytes)
 	}
+	if bytes.Contains(b, []byte(`\u0000`)) {
+		return "", fail(CodeBadField, "metadata contains a NUL character")
+	}
 	return string(b), nil
 }
 
@@ -203,6 +212,9 @@ func (n *normalizer) source(s Source) (db.Source, *problem) {
 		s.DeviceManufacturer, s.HardwareVersion, s.SoftwareVersion} {
 		if f != nil && len(*f) > maxFieldLen {
 			return db.Source{}, fail(CodeBadField, "a source field is %d bytes long; at most %d are allowed", len(*f), maxFieldLen)
+		}
+		if f != nil && hasNUL(*f) {
+			return db.Source{}, fail(CodeBadField, "a source field contains a NUL character")
 		}
 	}
 	// What tells two sources apart: the app (bundle id, or its name when there is none) and the hardware.

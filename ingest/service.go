@@ -94,9 +94,12 @@ func (s *Service) checkBatch(b *Batch) error {
 	default:
 		return fmt.Errorf("%w: unknown provider %q", ErrInvalidBatch, clip(string(b.Provider)))
 	}
-	for _, f := range []*string{b.Device.Model, b.Device.OSVersion, b.Device.AppVersion} {
+	for _, f := range []*string{&b.IdempotencyKey, &b.Device.ID, b.Device.Model, b.Device.OSVersion, b.Device.AppVersion, b.Device.TimeZone} {
 		if f != nil && len(*f) > maxFieldLen {
 			return fmt.Errorf("%w: a device field is longer than %d bytes", ErrInvalidBatch, maxFieldLen)
+		}
+		if f != nil && hasNUL(*f) {
+			return fmt.Errorf("%w: the idempotency key or a device field contains a NUL character", ErrInvalidBatch)
 		}
 	}
 	items := len(b.Samples) + len(b.Categories) + len(b.Workouts) + len(b.Deletions) + len(b.Cursors)
@@ -168,6 +171,8 @@ func (n *normalizer) plan(b *Batch) *plan {
 		switch {
 		case !ok:
 			n.reject(KindCursor, i, c.Type, CodeUnknownType, "unknown data type %q for a cursor", clip(c.Type))
+		case hasNUL(c.Cursor):
+			n.reject(KindCursor, i, c.Type, CodeBadField, "cursor contains a NUL character")
 		case len(c.Cursor) > maxCursorBytes:
 			n.reject(KindCursor, i, c.Type, CodeBadField, "cursor is %d bytes; at most %d are allowed", len(c.Cursor), maxCursorBytes)
 		case c.NewestSampleEnd != nil && c.NewestSampleEnd.After(n.now.Add(futureSlack)):
