@@ -18,7 +18,6 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
-	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"healthsync/appleexport"
@@ -29,8 +28,10 @@ import (
 	"healthsync/hae"
 	"healthsync/imports"
 	"healthsync/ingest"
+	"healthsync/metrics"
 	"healthsync/resolvers"
 	"healthsync/series"
+	"healthsync/web"
 )
 
 // Options are the server's dependencies and knobs.
@@ -56,6 +57,9 @@ type Options struct {
 	// benchmarks and tests); serve uses DefaultMutationsPerSecond and DefaultMutationBurst.
 	MutationsPerSecond float64
 	MutationBurst      int
+	// Metrics, when set, records requests and is served at GET /metrics. Pass the same Metrics to
+	// ingest.WithObserver for the batch instruments.
+	Metrics *metrics.Metrics
 }
 
 // New builds the HTTP handler.
@@ -99,13 +103,15 @@ func New(o Options) http.Handler {
 		return errors.New("internal panic")
 	})
 	gql.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+		if graphql.HasOperationContext(ctx) {
+			if op := graphql.GetOperationContext(ctx).Operation; op != nil && op.Operation == ast.Subscription {
+				return next(ctx) // one response per event: the subscription is not a request to time
+			}
+		}
+		ctx, batch := ingest.TrackStats(ctx)
 		start := time.Now()
 		resp := next(ctx)
-		if graphql.HasOperationContext(ctx) {
-			op := graphql.GetOperationContext(ctx)
-			o.Log.InfoContext(ctx, "graphql", "operation", op.OperationName, "duration_ms",
-				time.Since(start).Milliseconds(), "errors", len(resp.Errors))
-		}
+		observeRequest(ctx, o.Log, o.Metrics, resp, batch, time.Since(start))
 		return resp
 	})
 
@@ -113,6 +119,9 @@ func New(o Options) http.Handler {
 	api := limitBody(o.MaxRequestBytes, requireJSON(o.Verifier.Middleware(unauthorizedStatus(rateLimitStatus(gql)))))
 	mux.Handle("/graphql", api)
 	mux.Handle("POST /ingest/health-auto-export", limitBody(o.MaxRequestBytes, o.Verifier.Middleware(hae.NewHandler(o.Ingest, o.Store, o.Catalog, o.Log))))
+	if o.Metrics != nil {
+		mux.Handle("GET /metrics", o.Metrics.Handler())
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -126,12 +135,10 @@ func New(o Options) http.Handler {
 		}
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 	})
+	mux.Handle("GET "+web.AssetPrefix, web.Assets())
+	mux.Handle("GET /dashboard", web.Dashboard("/graphql"))
 	if o.Development {
-		opts := []playground.GraphiqlConfigOption{}
-		if o.DevToken != "" {
-			opts = append(opts, playground.WithGraphiqlUiHeaders(map[string]string{"Authorization": "Bearer " + o.DevToken}))
-		}
-		mux.Handle("GET /{$}", playground.Handler("healthsync", "/graphql", opts...))
+		mux.Handle("GET /{$}", web.GraphiQL("/graphql", o.DevToken))
 	}
 	return mux
 }

@@ -1,0 +1,39 @@
+// GraphiQL served from the binary: no CDN, so it works on closed networks. The Go side writes the page's
+// configuration (endpoint, development token) into a JSON script element; nothing here knows a token.
+import React from 'react';
+import { createRoot } from 'react-dom/client';
+import { GraphiQL } from 'graphiql';
+import 'graphiql/style.css';
+import { exampleTabs } from './examples.js';
+
+const config = JSON.parse(document.getElementById('healthsync-config').textContent || '{}');
+const endpoint = config.endpoint || '/graphql';
+
+// A plain fetch is all the HTTP transport needs; the header editor's JSON comes in opts.headers.
+async function fetcher(params, opts) {
+  const res = await fetch(endpoint, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Accept: 'application/json', ...(opts && opts.headers) },
+    body: JSON.stringify(params),
+  });
+  const text = await res.text();
+  try {
+    return JSON.parse(text);
+  } catch {
+    return { errors: [{ message: `HTTP ${res.status}: ${text.slice(0, 500)}` }] };
+  }
+}
+
+const headers = config.devToken
+  ? JSON.stringify({ Authorization: `Bearer ${config.devToken}` }, null, 2)
+  : JSON.stringify({ Authorization: 'Bearer <paste a token>' }, null, 2);
+
+createRoot(document.getElementById('graphiql')).render(
+  <GraphiQL
+    fetcher={fetcher}
+    defaultHeaders={headers}
+    defaultTabs={exampleTabs(headers)}
+    defaultEditorToolsVisibility={config.devToken ? 'headers' : true}
+    shouldPersistHeaders={false}
+  />,
+);
