@@ -51,7 +51,18 @@ func (t *Tx) WorkoutPage(ctx context.Context, q WorkoutPageQuery) ([]StoredWorko
 	}
 	// The lower bound on v.start_time (the user's longest workout) keeps the duplicate probes on the
 	// (user_id, start_time) index.
-	query := fmt.Sprintf(`
+	query := workoutPageSQL()
+	var out []StoredWorkout
+	if err := t.tx.SelectContext(ctx, &out, query, t.userID, pq.Array(q.Priority), q.From, q.To, afterMicros,
+		q.AfterID, q.Limit, q.OverlapNum, q.OverlapDen); err != nil {
+		return nil, fmt.Errorf("list workouts: %w", err)
+	}
+	return out, nil
+}
+
+// workoutPageSQL is the page statement (a function for EXPLAIN in tests).
+func workoutPageSQL() string {
+	return fmt.Sprintf(`
 		WITH longest AS (%[1]s), page AS (
 			SELECT w.*
 			FROM workouts w
@@ -76,12 +87,6 @@ func (t *Tx) WorkoutPage(ctx context.Context, q WorkoutPageQuery) ([]StoredWorko
 		ORDER BY p.start_time DESC, p.workout_id DESC`,
 		longestSQL, fmt.Sprintf(tsFromMicros, "$5::bigint"), outrankedSQL("w", "v", "$8", "$9"),
 		sameSessionProbe("v", "p", "$8", "$9")+" AND "+rankSQL("v", "$2")+" > "+rankSQL("p", "$2"), rankSQL("v", "$2"))
-	var out []StoredWorkout
-	if err := t.tx.SelectContext(ctx, &out, query, t.userID, pq.Array(q.Priority), q.From, q.To, afterMicros,
-		q.AfterID, q.Limit, q.OverlapNum, q.OverlapDen); err != nil {
-		return nil, fmt.Errorf("list workouts: %w", err)
-	}
-	return out, nil
 }
 
 const longestSQL = `SELECT coalesce(max(end_time - start_time), interval '0') AS d FROM workouts WHERE user_id = $1`
@@ -149,12 +154,16 @@ func (t *Tx) HeartRateWithin(ctx context.Context, windows []Window) ([]HeartRate
 	for i, w := range windows {
 		ids[i], starts[i], ends[i] = w.ID, micros(w.Start), micros(w.End)
 	}
+	// LATERAL keeps one index range scan per workout: as a plain join the planner chose to scan every heart-rate
+	// sample of the user against the page's windows (1.6 s for two years of data, measured).
 	query := fmt.Sprintf(`
-		SELECT w.id, avg(s.value) AS avg, max(s.value) AS max, count(*) AS n
+		SELECT w.id, x.avg, x.max, x.n
 		FROM unnest($2::text[], $3::bigint[], $4::bigint[]) AS w(id, s, e)
-		JOIN samples s ON s.user_id = $1 AND s.metric = 'heart_rate'
-		  AND s.start_time >= %s AND s.start_time < %s
-		GROUP BY w.id`, fmt.Sprintf(tsFromMicros, "w.s"), fmt.Sprintf(tsFromMicros, "w.e"))
+		CROSS JOIN LATERAL (
+			SELECT avg(s.value) AS avg, max(s.value) AS max, count(*) AS n
+			FROM samples s
+			WHERE s.user_id = $1 AND s.metric = 'heart_rate' AND s.start_time >= %s AND s.start_time < %s) x
+		WHERE x.n > 0`, fmt.Sprintf(tsFromMicros, "w.s"), fmt.Sprintf(tsFromMicros, "w.e"))
 	var out []HeartRateStats
 	if err := t.tx.SelectContext(ctx, &out, query, t.userID, pq.Array(ids), pq.Array(starts), pq.Array(ends)); err != nil {
 		return nil, fmt.Errorf("workout heart rate: %w", err)
