@@ -39,7 +39,7 @@ func (n *normalizer) quantitySample(i int, s QuantitySample) *record {
 		n.reject(KindSample, i, s.ID, p.code, "%s", p.msg)
 		return nil
 	}
-	m, ok := n.cat.Lookup(s.Type)
+	m, ok := n.metric(s.Type)
 	if !ok {
 		hint := ""
 		if _, isCat := n.cat.LookupCategory(s.Type); isCat {
@@ -79,7 +79,7 @@ func (n *normalizer) seriesSample(i int, s SeriesSample) *record {
 		n.reject(KindSeriesSample, i, s.ID, p.code, "%s", p.msg)
 		return nil
 	}
-	m, ok := n.cat.Lookup(s.Type)
+	m, ok := n.metric(s.Type)
 	if !ok {
 		n.reject(KindSeriesSample, i, id, CodeUnknownType, "unknown series type %q; the metrics query lists the known types", clip(s.Type))
 		return nil

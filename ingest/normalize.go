@@ -35,6 +35,7 @@ type normalizer struct {
 	now      time.Time
 	deviceTZ string
 	zones    map[string]bool // IANA names checked in this batch
+	types    map[string]typeHit
 	sources  map[string]db.Source
 	rejected []Rejection
 }
@@ -60,6 +61,26 @@ func (n *normalizer) reject(kind ItemKind, index int, id string, code Code, form
 
 // hasNUL reports a NUL character, which PostgreSQL text and jsonb cannot hold.
 func hasNUL(s string) bool { return strings.IndexByte(s, 0) >= 0 }
+
+// typeHit is a catalog look-up remembered for the batch: uploads repeat a handful of types thousands of times.
+type typeHit struct {
+	m  catalog.Metric
+	ok bool
+}
+
+func (n *normalizer) metric(typ string) (catalog.Metric, bool) {
+	if h, seen := n.types[typ]; seen {
+		return h.m, h.ok
+	}
+	m, ok := n.cat.Lookup(typ)
+	if n.types == nil {
+		n.types = map[string]typeHit{}
+	}
+	if len(n.types) < 256 { // bounded: a hostile batch of distinct junk types must not grow it without end
+		n.types[typ] = typeHit{m, ok}
+	}
+	return m, ok
+}
 
 // problem is a rejection before it is tied to an item.
 type problem struct {
@@ -189,7 +210,7 @@ func encodeMeta(meta map[string]any) (string, *problem) {
 	if len(meta) == 0 {
 		return "", nil
 	}
-	b, err := json.Marshal(meta)
+	b, err := appendJSON(nil, meta)
 	if err != nil {
 		return "", fail(CodeBadField, "metadata is not valid JSON: %v", err)
 	}
