@@ -26,6 +26,7 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 type ResolverRoot interface {
 	Mutation() MutationResolver
 	Query() QueryResolver
+	Subscription() SubscriptionResolver
 }
 
 type DirectiveRoot struct {
@@ -231,6 +232,21 @@ type ComplexityRoot struct {
 		SampleCount        func(childComplexity int) int
 		Source             func(childComplexity int) int
 		Total              func(childComplexity int) int
+	}
+
+	Subscription struct {
+		SyncEvents func(childComplexity int) int
+	}
+
+	SyncEvent struct {
+		Accepted     func(childComplexity int) int
+		At           func(childComplexity int) int
+		DataTypes    func(childComplexity int) int
+		Deleted      func(childComplexity int) int
+		DeviceID     func(childComplexity int) int
+		Duplicates   func(childComplexity int) int
+		TypesOmitted func(childComplexity int) int
+		Updated      func(childComplexity int) int
 	}
 
 	SyncState struct {
@@ -1266,6 +1282,62 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SourceShare.Total(childComplexity), true
 
+	case "Subscription.syncEvents":
+		if e.ComplexityRoot.Subscription.SyncEvents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Subscription.SyncEvents(childComplexity), true
+
+	case "SyncEvent.accepted":
+		if e.ComplexityRoot.SyncEvent.Accepted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncEvent.Accepted(childComplexity), true
+	case "SyncEvent.at":
+		if e.ComplexityRoot.SyncEvent.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncEvent.At(childComplexity), true
+	case "SyncEvent.dataTypes":
+		if e.ComplexityRoot.SyncEvent.DataTypes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncEvent.DataTypes(childComplexity), true
+	case "SyncEvent.deleted":
+		if e.ComplexityRoot.SyncEvent.Deleted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncEvent.Deleted(childComplexity), true
+	case "SyncEvent.deviceId":
+		if e.ComplexityRoot.SyncEvent.DeviceID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncEvent.DeviceID(childComplexity), true
+	case "SyncEvent.duplicates":
+		if e.ComplexityRoot.SyncEvent.Duplicates == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncEvent.Duplicates(childComplexity), true
+	case "SyncEvent.typesOmitted":
+		if e.ComplexityRoot.SyncEvent.TypesOmitted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncEvent.TypesOmitted(childComplexity), true
+	case "SyncEvent.updated":
+		if e.ComplexityRoot.SyncEvent.Updated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncEvent.Updated(childComplexity), true
+
 	case "SyncState.count":
 		if e.ComplexityRoot.SyncState.Count == nil {
 			break
@@ -1490,6 +1562,23 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			ctx = graphql.WithLazyInputUnmarshalerIndex(ctx, inputUnmarshalers)
 			data := ec._Mutation(ctx, opCtx.Operation.SelectionSet)
 			var buf bytes.Buffer
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
+		}
+	case ast.Subscription:
+		next := ec._Subscription(ctx, opCtx.Operation.SelectionSet)
+
+		var buf bytes.Buffer
+		return func(ctx context.Context) *graphql.Response {
+			buf.Reset()
+			data := next(ctx)
+
+			if data == nil {
+				return nil
+			}
 			data.MarshalGQL(&buf)
 
 			return &graphql.Response{
@@ -2140,6 +2229,32 @@ type ImportJob {
   updatedAt: Time!
   finishedAt: Time
 }
+
+"One committed upload batch of the token's user (never a replay)."
+type SyncEvent {
+  deviceId: ID!
+  "Items stored for the first time."
+  accepted: Int!
+  duplicates: Int!
+  updated: Int!
+  deleted: Int!
+  "Data types the batch brought data or cursors for (sync state names, sorted). Empty when ` + "`" + `typesOmitted` + "`" + `."
+  dataTypes: [String!]!
+  "The batch touched so many types that they did not fit in the database notification; read ` + "`" + `syncState` + "`" + ` instead."
+  typesOmitted: Boolean!
+  "When the batch was stored."
+  at: Time!
+}
+
+type Subscription {
+  """
+  One event per committed upload batch of the token's user, from whichever server process stored it (PostgreSQL
+  LISTEN/NOTIFY). Over the websocket transport (graphql-transport-ws or graphql-ws), with the token in the
+  connection's init payload: ` + "`" + `{"Authorization": "Bearer …"}` + "`" + `. Events of batches committed while the connection
+  was down are not replayed: read ` + "`" + `syncState` + "`" + ` after reconnecting.
+  """
+  syncEvents: SyncEvent! @scope(needs: READ)
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -2498,6 +2613,28 @@ func (ec *executionContext) childFields_SourceShare(ctx context.Context, field g
 		return ec.fieldContext_SourceShare_mergedContribution(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SourceShare", field.Name)
+}
+
+func (ec *executionContext) childFields_SyncEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "deviceId":
+		return ec.fieldContext_SyncEvent_deviceId(ctx, field)
+	case "accepted":
+		return ec.fieldContext_SyncEvent_accepted(ctx, field)
+	case "duplicates":
+		return ec.fieldContext_SyncEvent_duplicates(ctx, field)
+	case "updated":
+		return ec.fieldContext_SyncEvent_updated(ctx, field)
+	case "deleted":
+		return ec.fieldContext_SyncEvent_deleted(ctx, field)
+	case "dataTypes":
+		return ec.fieldContext_SyncEvent_dataTypes(ctx, field)
+	case "typesOmitted":
+		return ec.fieldContext_SyncEvent_typesOmitted(ctx, field)
+	case "at":
+		return ec.fieldContext_SyncEvent_at(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SyncEvent", field.Name)
 }
 
 func (ec *executionContext) childFields_SyncState(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

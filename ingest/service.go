@@ -32,17 +32,24 @@ type Service struct {
 	cat    *catalog.Catalog
 	limits Limits
 	now    func() time.Time
+	// observer, when set, hears of every batch; notify sends a SyncNotice from every batch's transaction.
+	observer Observer
+	notify   bool
 }
 
 // NewService wires the write path. now may be nil (time.Now).
-func NewService(store *db.Store, cat *catalog.Catalog, limits Limits, now func() time.Time) *Service {
+func NewService(store *db.Store, cat *catalog.Catalog, limits Limits, now func() time.Time, opts ...Option) *Service {
 	if limits.MaxItems <= 0 {
 		limits.MaxItems = 20000
 	}
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{store: store, cat: cat, limits: limits, now: now}
+	s := &Service{store: store, cat: cat, limits: limits, now: now}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
 // Limits reports the limits in force.
@@ -51,6 +58,17 @@ func (s *Service) Limits() Limits { return s.limits }
 // Ingest validates, normalizes and stores one batch for the user in one transaction, and returns the answer
 // that is also stored under the batch's idempotency key.
 func (s *Service) Ingest(ctx context.Context, userID int64, b Batch) (Result, error) {
+	start := time.Now()
+	res, err := s.ingest(ctx, userID, b)
+	st := BatchStats{Items: batchItems(&b), Result: res, Err: err, Took: time.Since(start)}
+	recordStats(ctx, st)
+	if s.observer != nil {
+		s.observer.ObserveBatch(ctx, st)
+	}
+	return res, err
+}
+
+func (s *Service) ingest(ctx context.Context, userID int64, b Batch) (Result, error) {
 	if err := s.checkBatch(&b); err != nil {
 		return Result{}, err
 	}
@@ -102,11 +120,7 @@ func (s *Service) checkBatch(b *Batch) error {
 			return fmt.Errorf("%w: the idempotency key or a device field contains a NUL character", ErrInvalidBatch)
 		}
 	}
-	items := len(b.Samples) + len(b.Categories) + len(b.Workouts) + len(b.Deletions) + len(b.Cursors)
-	for _, r := range b.Series {
-		items += max(1, len(r.Points))
-	}
-	if items > s.limits.MaxItems {
+	if items := batchItems(b); items > s.limits.MaxItems {
 		return fmt.Errorf("%w: %d items (samples, series points, category samples, workouts, deletions and cursors together); at most %d per batch: split it", ErrBatchTooLarge, items, s.limits.MaxItems)
 	}
 	return nil
@@ -359,6 +373,20 @@ func (s *Service) write(ctx context.Context, tx *db.Tx, b *Batch, hash []byte, p
 	}
 	if err := tx.SaveIdempotencyResponse(ctx, b.IdempotencyKey, answer); err != nil {
 		return Result{}, err
+	}
+	if s.notify {
+		types := make([]string, 0, len(sync))
+		for dt := range sync {
+			types = append(types, dt)
+		}
+		payload, err := encodeNotice(SyncNotice{UserID: tx.UserID(), DeviceID: b.Device.ID, Accepted: res.Accepted,
+			Duplicates: res.Duplicates, Updated: res.Updated, Deleted: res.Deleted, DataTypes: types, At: now})
+		if err != nil {
+			return Result{}, fmt.Errorf("encode sync notice: %w", err)
+		}
+		if err := tx.Notify(ctx, SyncChannel, payload); err != nil {
+			return Result{}, err
+		}
 	}
 	return res, nil
 }

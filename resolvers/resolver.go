@@ -11,6 +11,7 @@ import (
 	"healthsync/imports"
 	"healthsync/ingest"
 	"healthsync/series"
+	"healthsync/syncevents"
 )
 
 // Resolver is the root resolver; it holds the process-wide dependencies.
@@ -20,6 +21,8 @@ type Resolver struct {
 	Catalog *catalog.Catalog
 	Series  *series.Service
 	Imports *imports.Service
+	// Events feeds the syncEvents subscription; nil answers it with UNAVAILABLE.
+	Events *syncevents.Hub
 }
 
 // user resolves the token's subject to the stored user, creating it on first use. The @scope directive has

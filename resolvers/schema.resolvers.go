@@ -196,13 +196,22 @@ func (r *queryResolver) ImportJob(ctx context.Context, id string) (*model.Import
 	return r.importJob(ctx, id)
 }
 
+// SyncEvents is the resolver for the syncEvents field.
+func (r *subscriptionResolver) SyncEvents(ctx context.Context) (<-chan *model.SyncEvent, error) {
+	return r.syncEvents(ctx)
+}
+
 // Mutation returns graph.MutationResolver implementation.
 func (r *Resolver) Mutation() graph.MutationResolver { return &mutationResolver{r} }
 
 // Query returns graph.QueryResolver implementation.
 func (r *Resolver) Query() graph.QueryResolver { return &queryResolver{r} }
 
+// Subscription returns graph.SubscriptionResolver implementation.
+func (r *Resolver) Subscription() graph.SubscriptionResolver { return &subscriptionResolver{r} }
+
 type (
-	mutationResolver struct{ *Resolver }
-	queryResolver    struct{ *Resolver }
+	mutationResolver     struct{ *Resolver }
+	queryResolver        struct{ *Resolver }
+	subscriptionResolver struct{ *Resolver }
 )

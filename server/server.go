@@ -31,6 +31,7 @@ import (
 	"healthsync/metrics"
 	"healthsync/resolvers"
 	"healthsync/series"
+	"healthsync/syncevents"
 	"healthsync/web"
 )
 
@@ -60,6 +61,9 @@ type Options struct {
 	// Metrics, when set, records requests and is served at GET /metrics. Pass the same Metrics to
 	// ingest.WithObserver for the batch instruments.
 	Metrics *metrics.Metrics
+	// Events feeds the syncEvents subscription (websocket transport); nil answers it with UNAVAILABLE. The
+	// Ingest service must be built with ingest.WithSyncNotify for events to flow.
+	Events *syncevents.Hub
 }
 
 // New builds the HTTP handler.
@@ -77,9 +81,11 @@ func New(o Options) http.Handler {
 	gql := handler.New(graph.NewExecutableSchema(graph.Config{
 		Resolvers: &resolvers.Resolver{Store: o.Store, Ingest: o.Ingest, Catalog: o.Catalog,
 			Series:  series.NewService(o.Store, o.Catalog),
-			Imports: imports.NewService(o.Store, appleexport.NewImporter(o.Ingest, o.Catalog, appleexport.Options{}), o.Log)},
+			Imports: imports.NewService(o.Store, appleexport.NewImporter(o.Ingest, o.Catalog, appleexport.Options{}), o.Log),
+			Events:  o.Events},
 		Directives: graph.DirectiveRoot{Scope: resolvers.Scope},
 	}))
+	gql.AddTransport(websocketTransport(o.Verifier))
 	gql.AddTransport(transport.Options{})
 	gql.AddTransport(transport.GET{})
 	gql.AddTransport(transport.POST{})
@@ -117,7 +123,14 @@ func New(o Options) http.Handler {
 
 	mux := http.NewServeMux()
 	api := limitBody(o.MaxRequestBytes, requireJSON(o.Verifier.Middleware(unauthorizedStatus(rateLimitStatus(gql)))))
-	mux.Handle("/graphql", api)
+	subscriptions := o.Verifier.Middleware(gql)
+	mux.Handle("/graphql", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if isWebsocket(r) {
+			subscriptions.ServeHTTP(w, r)
+			return
+		}
+		api.ServeHTTP(w, r)
+	}))
 	mux.Handle("POST /ingest/health-auto-export", limitBody(o.MaxRequestBytes, o.Verifier.Middleware(hae.NewHandler(o.Ingest, o.Store, o.Catalog, o.Log))))
 	if o.Metrics != nil {
 		mux.Handle("GET /metrics", o.Metrics.Handler())

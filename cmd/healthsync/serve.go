@@ -11,26 +11,37 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"healthsync/auth"
 	"healthsync/catalog"
 	"healthsync/config"
 	"healthsync/db"
 	"healthsync/ingest"
+	"healthsync/metrics"
 	"healthsync/pgembed"
 	"healthsync/server"
+	"healthsync/syncevents"
 )
 
 // openDatabase connects to DATABASE_URL, or starts the private PostgreSQL when none is configured.
 // The returned stop function shuts the private server down (a no-op otherwise).
 func openDatabase(ctx context.Context, cfg config.Config, log *slog.Logger) (*sqlx.DB, func(), error) {
+	d, _, stop, err := openDatabaseDSN(ctx, cfg, log)
+	return d, stop, err
+}
+
+// openDatabaseDSN is openDatabase that also returns the DSN it connected to, for connections of their own
+// (the sync events' LISTEN).
+func openDatabaseDSN(ctx context.Context, cfg config.Config, log *slog.Logger) (*sqlx.DB, string, func(), error) {
 	dsn := cfg.DatabaseURL
 	stop := func() {}
 	if dsn == "" {
 		log.Info("no DATABASE_URL: starting a private PostgreSQL", "dir", cfg.PostgresDir())
 		pg, err := pgembed.Start(ctx, pgembed.Options{DataDir: cfg.PostgresDir(), Logger: log})
 		if err != nil {
-			return nil, nil, err
+			return nil, "", nil, err
 		}
 		stop = func() {
 			sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -41,16 +52,16 @@ func openDatabase(ctx context.Context, cfg config.Config, log *slog.Logger) (*sq
 		}
 		if err := pg.EnsureDatabase(ctx, "healthsync"); err != nil {
 			stop()
-			return nil, nil, err
+			return nil, "", nil, err
 		}
 		dsn = pg.DSN("healthsync")
 	}
 	d, err := db.Open(ctx, dsn)
 	if err != nil {
 		stop()
-		return nil, nil, err
+		return nil, "", nil, err
 	}
-	return d, func() { d.Close(); stop() }, nil
+	return d, dsn, func() { d.Close(); stop() }, nil
 }
 
 func migrate(ctx context.Context, cfg config.Config, log *slog.Logger) error {
@@ -77,7 +88,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 	if err != nil {
 		return fmt.Errorf("configure token verification: %w", err)
 	}
-	d, closeDB, err := openDatabase(ctx, cfg, log)
+	d, dsn, closeDB, err := openDatabaseDSN(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
@@ -87,7 +98,21 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 	}
 	store := db.New(d, db.Options{StatementTimeout: cfg.StatementTimeout})
 	cat := catalog.New()
-	svc := ingest.NewService(store, cat, ingest.Limits{MaxItems: cfg.MaxBatchItems}, nil)
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	mets, err := metrics.New(reg, d.DB)
+	if err != nil {
+		return err
+	}
+	hubCtx, cancelHub := context.WithTimeout(ctx, 30*time.Second)
+	hub, err := syncevents.Listen(hubCtx, dsn, log)
+	cancelHub()
+	if err != nil {
+		return err
+	}
+	defer hub.Close()
+	svc := ingest.NewService(store, cat, ingest.Limits{MaxItems: cfg.MaxBatchItems}, nil,
+		ingest.WithObserver(mets), ingest.WithSyncNotify())
 
 	var devToken string
 	if !cfg.Production() && secret != nil {
@@ -101,7 +126,8 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 	}
 	h := server.New(server.Options{Store: store, Ingest: svc, Catalog: cat, Verifier: verifier, Log: log,
 		MaxRequestBytes: cfg.MaxRequestBytes, Development: !cfg.Production(), DevToken: devToken,
-		Production: cfg.Production(), MutationsPerSecond: server.DefaultMutationsPerSecond, MutationBurst: server.DefaultMutationBurst})
+		Production: cfg.Production(), MutationsPerSecond: server.DefaultMutationsPerSecond, MutationBurst: server.DefaultMutationBurst,
+		Metrics: mets, Events: hub})
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

@@ -328,12 +328,31 @@ type SourceShare struct {
 	MergedContribution *float64 `json:"mergedContribution,omitempty"`
 }
 
+type Subscription struct {
+}
+
 type SyncCursorInput struct {
 	// The data type the cursor belongs to (HealthKit identifier, Health Connect record type or canonical name).
 	Type string `json:"type"`
 	// Opaque to the server, at most 8 KiB.
 	Cursor          string     `json:"cursor"`
 	NewestSampleEnd *time.Time `json:"newestSampleEnd,omitempty"`
+}
+
+// One committed upload batch of the token's user (never a replay).
+type SyncEvent struct {
+	DeviceID string `json:"deviceId"`
+	// Items stored for the first time.
+	Accepted   int `json:"accepted"`
+	Duplicates int `json:"duplicates"`
+	Updated    int `json:"updated"`
+	Deleted    int `json:"deleted"`
+	// Data types the batch brought data or cursors for (sync state names, sorted). Empty when `typesOmitted`.
+	DataTypes []string `json:"dataTypes"`
+	// The batch touched so many types that they did not fit in the database notification; read `syncState` instead.
+	TypesOmitted bool `json:"typesOmitted"`
+	// When the batch was stored.
+	At time.Time `json:"at"`
 }
 
 type SyncState struct {
