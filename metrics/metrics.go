@@ -54,9 +54,9 @@ func New(reg *prometheus.Registry, d *sql.DB) (*Metrics, error) {
 		}, []string{"operation", "outcome"}),
 		requestSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "healthsync_graphql_request_duration_seconds",
-			Help:    "Time to answer a GraphQL request, by operation type (query, mutation, subscription; none when it did not parse).",
+			Help:    "Time to answer a GraphQL request, by operation type (query, mutation; none when it did not parse) and root field (multiple when several).",
 			Buckets: latency,
-		}, []string{"type"}),
+		}, []string{"type", "operation"}),
 		batches: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "healthsync_ingest_batches_total",
 			Help: "Upload batches by outcome: stored, replayed (same idempotency key and payload), failed (nothing written).",
@@ -106,10 +106,15 @@ func (m *Metrics) ObserveRequest(opType string, operations []string, outcome str
 	if opType == "" {
 		opType = "none"
 	}
-	m.requestSeconds.WithLabelValues(opType).Observe(took.Seconds())
-	if len(operations) == 0 {
-		m.requests.WithLabelValues("none", outcome).Inc()
+	field := "multiple"
+	switch len(operations) {
+	case 0:
+		field = "none"
+		m.requests.WithLabelValues(field, outcome).Inc()
+	case 1:
+		field = operations[0]
 	}
+	m.requestSeconds.WithLabelValues(opType, field).Observe(took.Seconds())
 	for _, op := range operations {
 		m.requests.WithLabelValues(op, outcome).Inc()
 	}

@@ -78,21 +78,21 @@ func TestMetricsAndRequestLogsAfterAnIngest(t *testing.T) {
 
 	got := scrape(t, a.handler)
 	want := map[string]float64{
-		`healthsync_ingest_items_total{outcome="accepted"}`:                           2,
-		`healthsync_ingest_items_total{outcome="duplicate"}`:                          1,
-		`healthsync_ingest_items_total{outcome="rejected"}`:                           1,
-		`healthsync_ingest_items_total{outcome="updated"}`:                            0,
-		`healthsync_ingest_batches_total{outcome="stored"}`:                           1,
-		`healthsync_ingest_batches_total{outcome="replayed"}`:                         1,
-		`healthsync_ingest_batches_total{outcome="failed"}`:                           0,
-		`healthsync_ingest_batch_items_count`:                                         2,
-		`healthsync_ingest_batch_items_sum`:                                           8,
-		`healthsync_ingest_duration_seconds_count`:                                    2,
-		`healthsync_graphql_requests_total{operation="ingestBatch",outcome="ok"}`:     2,
-		`healthsync_graphql_requests_total{operation="me",outcome="ok"}`:              1,
-		`healthsync_graphql_requests_total{operation="me",outcome="UNAUTHENTICATED"}`: 1,
-		`healthsync_graphql_request_duration_seconds_count{type="mutation"}`:          2,
-		`healthsync_graphql_request_duration_seconds_count{type="query"}`:             2,
+		`healthsync_ingest_items_total{outcome="accepted"}`:                                          2,
+		`healthsync_ingest_items_total{outcome="duplicate"}`:                                         1,
+		`healthsync_ingest_items_total{outcome="rejected"}`:                                          1,
+		`healthsync_ingest_items_total{outcome="updated"}`:                                           0,
+		`healthsync_ingest_batches_total{outcome="stored"}`:                                          1,
+		`healthsync_ingest_batches_total{outcome="replayed"}`:                                        1,
+		`healthsync_ingest_batches_total{outcome="failed"}`:                                          0,
+		`healthsync_ingest_batch_items_count`:                                                        2,
+		`healthsync_ingest_batch_items_sum`:                                                          8,
+		`healthsync_ingest_duration_seconds_count`:                                                   2,
+		`healthsync_graphql_requests_total{operation="ingestBatch",outcome="ok"}`:                    2,
+		`healthsync_graphql_requests_total{operation="me",outcome="ok"}`:                             1,
+		`healthsync_graphql_requests_total{operation="me",outcome="UNAUTHENTICATED"}`:                1,
+		`healthsync_graphql_request_duration_seconds_count{operation="ingestBatch",type="mutation"}`: 2,
+		`healthsync_graphql_request_duration_seconds_count{operation="me",type="query"}`:             2,
 	}
 	for k, v := range want {
 		if g, ok := got[k]; !ok || g != v {
