@@ -33,6 +33,34 @@ func (r *record) table() string {
 	return "sample"
 }
 
+// envelope is what every kind of item carries besides its value: times, zone, source, version, metadata.
+type envelope struct {
+	tz      string
+	source  db.Source
+	version int64
+	meta    string
+}
+
+// envelope validates the shared fields in one order for every kind of item.
+func (n *normalizer) envelope(start, end time.Time, zone *string, meta map[string]any, src Source, ver *int64) (envelope, *problem) {
+	var e envelope
+	var p *problem
+	if p = n.checkTimes(start, end); p != nil {
+		return e, p
+	}
+	if e.tz, p = n.timeZone(zone, meta); p != nil {
+		return e, p
+	}
+	if e.source, p = n.source(src); p != nil {
+		return e, p
+	}
+	if e.version, p = version(ver); p != nil {
+		return e, p
+	}
+	e.meta, p = encodeMeta(meta)
+	return e, p
+}
+
 func (n *normalizer) quantitySample(i int, s QuantitySample) *record {
 	id, p := n.normalizeID(s.ID)
 	if p != nil {
@@ -49,25 +77,22 @@ func (n *normalizer) quantitySample(i int, s QuantitySample) *record {
 		return nil
 	}
 	rec := &record{kind: KindSample, index: i, id: id, dataType: m.Name, end: s.End}
-	row := db.SampleRow{ID: id, Metric: m.Name, Start: s.Start, End: s.End, OrigValue: float64(s.Value), OrigUnit: s.Unit,
-		UserEntered: userEntered(s.UserEntered, s.Metadata)}
-	for _, step := range []func() *problem{
-		func() (p *problem) { row.Value, p = n.quantity(m, s.Value, s.Unit); return },
-		func() *problem { return n.checkTimes(s.Start, s.End) },
-		func() (p *problem) { row.TimeZone, p = n.timeZone(s.TimeZone, s.Metadata); return },
-		func() (p *problem) { rec.source, p = n.source(s.Source); return },
-		func() (p *problem) { row.Version, p = version(s.Version); return },
-		func() (p *problem) { row.Metadata, p = encodeMeta(s.Metadata); return },
-	} {
-		if p := step(); p != nil {
-			n.reject(KindSample, i, id, p.code, "%s", p.msg)
-			return nil
-		}
+	v, p := n.quantity(m, s.Value, s.Unit)
+	if p == nil && len(s.Unit) > maxFieldLen {
+		p = fail(CodeBadUnit, "unit is too long")
 	}
-	if len(s.Unit) > maxFieldLen {
-		n.reject(KindSample, i, id, CodeBadUnit, "unit is too long")
+	var env envelope
+	if p == nil {
+		env, p = n.envelope(s.Start, s.End, s.TimeZone, s.Metadata, s.Source, s.Version)
+	}
+	if p != nil {
+		n.reject(KindSample, i, id, p.code, "%s", p.msg)
 		return nil
 	}
+	rec.source = env.source
+	row := db.SampleRow{ID: id, Metric: m.Name, Start: s.Start, End: s.End, Value: v, OrigValue: float64(s.Value),
+		OrigUnit: s.Unit, UserEntered: userEntered(s.UserEntered, s.Metadata), TimeZone: env.tz, Version: env.version,
+		Metadata: env.meta}
 	rec.version = row.Version
 	rec.samples = []db.SampleRow{row}
 	return rec
@@ -85,26 +110,16 @@ func (n *normalizer) seriesSample(i int, s SeriesSample) *record {
 		return nil
 	}
 	rec := &record{kind: KindSeriesSample, index: i, id: id, dataType: m.Name, end: s.End}
-	var tz, meta string
-	var ver int64
-	for _, step := range []func() *problem{
-		func() *problem { return n.checkTimes(s.Start, s.End) },
-		func() (p *problem) { tz, p = n.timeZone(s.TimeZone, s.Metadata); return },
-		func() (p *problem) { rec.source, p = n.source(s.Source); return },
-		func() (p *problem) { ver, p = version(s.Version); return },
-		func() (p *problem) { meta, p = encodeMeta(s.Metadata); return },
-		func() *problem {
-			if len(s.Points) == 0 {
-				return fail(CodeBadField, "a series record needs at least one point")
-			}
-			return nil
-		},
-	} {
-		if p := step(); p != nil {
-			n.reject(KindSeriesSample, i, id, p.code, "%s", p.msg)
-			return nil
-		}
+	env, p := n.envelope(s.Start, s.End, s.TimeZone, s.Metadata, s.Source, s.Version)
+	if p == nil && len(s.Points) == 0 {
+		p = fail(CodeBadField, "a series record needs at least one point")
 	}
+	if p != nil {
+		n.reject(KindSeriesSample, i, id, p.code, "%s", p.msg)
+		return nil
+	}
+	rec.source = env.source
+	tz, ver, meta := env.tz, env.version, env.meta
 	seen := make(map[int64]bool, len(s.Points))
 	rows := make([]db.SampleRow, 0, len(s.Points))
 	for j, pt := range s.Points {
@@ -151,20 +166,14 @@ func (n *normalizer) categorySample(i int, s CategorySample) *record {
 		return nil
 	}
 	rec := &record{kind: KindCategorySample, index: i, id: id, dataType: c.Name, end: s.End}
-	row := db.CategoryRow{ID: id, Category: c.Name, Value: value, OrigValue: s.Value, Start: s.Start, End: s.End,
-		UserEntered: userEntered(s.UserEntered, s.Metadata)}
-	for _, step := range []func() *problem{
-		func() *problem { return n.checkTimes(s.Start, s.End) },
-		func() (p *problem) { row.TimeZone, p = n.timeZone(s.TimeZone, s.Metadata); return },
-		func() (p *problem) { rec.source, p = n.source(s.Source); return },
-		func() (p *problem) { row.Version, p = version(s.Version); return },
-		func() (p *problem) { row.Metadata, p = encodeMeta(s.Metadata); return },
-	} {
-		if p := step(); p != nil {
-			n.reject(KindCategorySample, i, id, p.code, "%s", p.msg)
-			return nil
-		}
+	env, p := n.envelope(s.Start, s.End, s.TimeZone, s.Metadata, s.Source, s.Version)
+	if p != nil {
+		n.reject(KindCategorySample, i, id, p.code, "%s", p.msg)
+		return nil
 	}
+	rec.source = env.source
+	row := db.CategoryRow{ID: id, Category: c.Name, Value: value, OrigValue: s.Value, Start: s.Start, End: s.End,
+		UserEntered: userEntered(s.UserEntered, s.Metadata), TimeZone: env.tz, Version: env.version, Metadata: env.meta}
 	rec.version = row.Version
 	rec.category = &row
 	return rec
@@ -182,36 +191,27 @@ func (n *normalizer) workout(i int, w Workout) *record {
 		return nil
 	}
 	rec := &record{kind: KindWorkout, index: i, id: id, dataType: workoutType, end: w.End}
+	env, p := n.envelope(w.Start, w.End, w.TimeZone, w.Metadata, w.Source, w.Version)
 	row := db.WorkoutRow{ID: id, ActivityType: act, OrigActivityType: w.ActivityType, Start: w.Start, End: w.End,
-		DurationSeconds: w.End.Sub(w.Start).Seconds()}
-	for _, step := range []func() *problem{
-		func() *problem { return n.checkTimes(w.Start, w.End) },
-		func() *problem {
-			if w.DurationSeconds == nil {
-				return nil
-			}
-			d := *w.DurationSeconds
-			if math.IsNaN(d) || d < 0 || d > row.DurationSeconds+1 {
-				return fail(CodeBadValue, "durationSeconds %g must be between 0 and the workout's span (%g s)", d, row.DurationSeconds)
-			}
+		DurationSeconds: w.End.Sub(w.Start).Seconds(), TimeZone: env.tz, Version: env.version, Metadata: env.meta}
+	if p == nil && w.DurationSeconds != nil {
+		if d := *w.DurationSeconds; math.IsNaN(d) || d < 0 || d > row.DurationSeconds+1 {
+			p = fail(CodeBadValue, "durationSeconds %g must be between 0 and the workout's span (%g s)", d, row.DurationSeconds)
+		} else {
 			row.DurationSeconds = d
-			return nil
-		},
-		func() (p *problem) { row.EnergyKcal, p = n.workoutQuantity("active_energy_burned", w.Energy); return },
-		func() (p *problem) {
-			row.DistanceM, p = n.workoutQuantity("distance_walking_running", w.Distance)
-			return
-		},
-		func() (p *problem) { row.TimeZone, p = n.timeZone(w.TimeZone, w.Metadata); return },
-		func() (p *problem) { rec.source, p = n.source(w.Source); return },
-		func() (p *problem) { row.Version, p = version(w.Version); return },
-		func() (p *problem) { row.Metadata, p = encodeMeta(w.Metadata); return },
-	} {
-		if p := step(); p != nil {
-			n.reject(KindWorkout, i, id, p.code, "%s", p.msg)
-			return nil
 		}
 	}
+	if p == nil {
+		row.EnergyKcal, p = n.workoutQuantity("active_energy_burned", w.Energy)
+	}
+	if p == nil {
+		row.DistanceM, p = n.workoutQuantity("distance_walking_running", w.Distance)
+	}
+	if p != nil {
+		n.reject(KindWorkout, i, id, p.code, "%s", p.msg)
+		return nil
+	}
+	rec.source = env.source
 	rec.version = row.Version
 	rec.workout = &row
 	return rec
