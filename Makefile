@@ -2,7 +2,7 @@
 export PATH := /usr/local/go/bin:$(PATH)
 GO ?= go
 
-.PHONY: run test build generate vet bench bench-go reliability load fuzz clean
+.PHONY: run test build generate vet bench bench-go reliability load fuzz clean web browser-test
 
 ## run: the server on :8080; with no DATABASE_URL it starts its own PostgreSQL in ./.healthsync
 run:
@@ -48,6 +48,17 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzConvertCanonicalIdentity$$' -fuzztime $(FUZZTIME) ./catalog/
 	$(GO) test -run '^$$' -fuzz '^FuzzTypeMapper$$' -fuzztime $(FUZZTIME) ./catalog/
 	$(GO) test -run '^$$' -fuzz '^FuzzIngestSample$$' -fuzztime $(FUZZTIME) -parallel 2 ./server/
+
+## web: rebuild the GraphiQL and dashboard bundle in web/dist (committed; Go builds embed it and never need node)
+web:
+	cd web && npm ci && npm run build
+
+## browser-test: GraphiQL and /dashboard in headless Chromium (Debian's chromium, installed with apt when missing;
+## playwright-core from web/node_modules drives it); screenshots go to web/testdata/screenshots
+browser-test:
+	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+	cd web && npm ci
+	HEALTHSYNC_BROWSER_TEST=1 $(GO) test -count=1 -v -run . ./web/browser/
 
 clean:
 	rm -rf bin

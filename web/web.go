@@ -67,6 +67,7 @@ var pageTemplate = template.Must(template.New("page").Parse(`<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
+<link rel="icon" href="data:,">
 <title>{{.Title}}</title>
 <link rel="stylesheet" href="{{.Prefix}}{{.Entry}}.css">
 <script id="healthsync-config" type="application/json">{{.ConfigJSON}}</script>

@@ -321,6 +321,8 @@ function renderSteps() {
   const xs = dayAxis();
   const bars = uPlot.paths.bars({ size: [0.7, 48] });
   const opts = baseOpts(stepsChart, 'steps (count)');
+  // Bars start at zero, or the shortest day looks like nothing.
+  opts.scales.y = { range: (u, min, max) => [0, uPlot.rangeNum(0, max, 0.1, true)[1]] };
   let data;
   if (state.stepsView === 'merged' || !state.bySource.length) {
     const ys = alignTo(xs, s.points).map((p) => (p ? p.value : null));
@@ -430,7 +432,7 @@ function renderWorkouts() {
       el('td', { class: 'num' }, w.distanceMeters != null ? `${fmtNum(w.distanceMeters / 1000, 2)} km` : '–'),
       el('td', { class: 'num' }, w.energyKcal != null ? `${fmtNum(w.energyKcal)} kcal` : '–'),
       el('td', { class: 'num' }, w.averageHeartRate != null ? `${fmtNum(w.averageHeartRate)} / ${w.maxHeartRate != null ? fmtNum(w.maxHeartRate) : '–'} bpm` : '–'),
-      el('td', {}, w.source.name, w.alsoRecordedBy.length ? el('small', {}, ` also ${w.alsoRecordedBy.map((s) => s.name).join(', ')}`) : null),
+      el('td', { class: 'wrap' }, w.source.name, w.alsoRecordedBy.length ? el('small', {}, ` also ${w.alsoRecordedBy.map((s) => s.name).join(', ')}`) : null),
     )))));
 }
 

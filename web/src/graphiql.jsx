@@ -3,14 +3,31 @@
 import React from 'react';
 import { createRoot } from 'react-dom/client';
 import { GraphiQL } from 'graphiql';
+import { parse } from 'graphql';
 import 'graphiql/style.css';
+import './graphiql.css';
 import { exampleTabs } from './examples.js';
 
 const config = JSON.parse(document.getElementById('healthsync-config').textContent || '{}');
 const endpoint = config.endpoint || '/graphql';
 
+// GraphiQL 4 finds the operation name by a debounced parse of the editor, so right after switching tabs (or
+// pasting) it can still send the previous tab's name, which the server refuses as "operation … not found".
+// The text being sent is the truth: keep the name only if the document has it, else use its only operation.
+function fixOperationName(params) {
+  try {
+    const names = parse(params.query).definitions
+      .filter((d) => d.kind === 'OperationDefinition').map((d) => (d.name ? d.name.value : null));
+    if (params.operationName && names.includes(params.operationName)) return params;
+    return { ...params, operationName: names.length === 1 && names[0] ? names[0] : undefined };
+  } catch {
+    return params; // a syntax error: let the server say where
+  }
+}
+
 // A plain fetch is all the HTTP transport needs; the header editor's JSON comes in opts.headers.
-async function fetcher(params, opts) {
+async function fetcher(rawParams, opts) {
+  const params = fixOperationName(rawParams);
   const res = await fetch(endpoint, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json', Accept: 'application/json', ...(opts && opts.headers) },

@@ -1,0 +1,110 @@
+// Drives Debian's Chromium with playwright-core for browser_test.go: GraphiQL runs a query with its pre-filled
+// token, the dashboard loads a seeded user's data. Prints one JSON report on stdout; the Go test judges it.
+import { chromium } from 'playwright-core';
+import { join } from 'node:path';
+
+const env = (k) => {
+  if (!process.env[k]) throw new Error(`${k} is not set`);
+  return process.env[k];
+};
+const base = env('BASE_URL');
+const shots = env('SCREENSHOTS');
+const report = { graphiql: {}, dashboard: {}, consoleErrors: [], foreignRequests: [] };
+
+const browser = await chromium.launch({
+  executablePath: env('CHROMIUM'),
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+    '--disable-sync', '--no-first-run', '--disable-quic'],
+});
+try {
+  const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, timezoneId: env('TZ_NAME'), locale: 'en-GB' });
+  context.on('request', (r) => {
+    const u = r.url();
+    if (/^(https?|wss?):/.test(u) && !u.startsWith(base)) report.foreignRequests.push(u);
+  });
+  const page = await context.newPage();
+  page.on('console', (m) => { if (m.type() === 'error') report.consoleErrors.push(m.text()); });
+  page.on('pageerror', (e) => report.consoleErrors.push(String(e)));
+
+  // GraphiQL: the header editor carries the token, the saved operations are tabs; run a query of our own.
+  await page.goto(`${base}/`);
+  await page.waitForSelector('.graphiql-query-editor .CodeMirror', { timeout: 30000 });
+  await page.waitForFunction(() => document.querySelectorAll('.graphiql-tab').length > 0, null, { timeout: 10000 });
+  report.graphiql.tabs = await page.locator('.graphiql-tab').count();
+  report.graphiql.headers = await page.evaluate(() => [...document.querySelectorAll('.CodeMirror')]
+    .map((e) => e.CodeMirror.getValue()).find((v) => v.includes('Authorization')) || '');
+  const cm = (sel) => page.evaluate((s) => document.querySelector(s).CodeMirror.getValue(), sel);
+  const run = async (label) => {
+    // GraphiQL parses the editor (debounced) to find the operation name it sends; the active tab's label shows
+    // that name, so waiting for it means the button sends this operation and not the tab's previous one.
+    await page.waitForFunction((l) => (document.querySelector('.graphiql-tab-active') || {}).textContent?.includes(l),
+      label, { timeout: 10000 });
+    const before = await cm('.graphiql-response .CodeMirror');
+    await page.click('.graphiql-execute-button');
+    await page.waitForFunction((b) => {
+      const v = document.querySelector('.graphiql-response .CodeMirror').CodeMirror.getValue();
+      return v !== b && /"(data|errors)"/.test(v);
+    }, before, { timeout: 20000 });
+    return cm('.graphiql-response .CodeMirror');
+  };
+  // A saved operation as it is, then a query of our own typed into the same tab.
+  await page.locator('.graphiql-tab-button', { hasText: 'SyncState' }).click();
+  report.graphiql.saved = await run('SyncState');
+  await page.evaluate(() => document.querySelector('.graphiql-query-editor .CodeMirror').CodeMirror
+    .setValue('query Me {\n  me { id }\n  sources { name provider }\n}'));
+  report.graphiql.sent = await cm('.graphiql-query-editor .CodeMirror');
+  report.graphiql.response = await run('Me');
+  await page.screenshot({ path: join(shots, 'graphiql.png') });
+
+  // Dashboard: paste the token, choose the range and zone, load.
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await page.goto(`${base}/dashboard`);
+  await page.fill('#token', `Bearer ${env('TOKEN')}`);
+  await page.fill('#from', env('FROM'));
+  await page.fill('#to', env('TO'));
+  await page.fill('#tz', env('TZ_NAME'));
+  await page.click('button.primary');
+  await page.waitForFunction(() => ['loaded', 'error'].includes(document.body.dataset.state), null, { timeout: 20000 });
+  const facts = () => page.evaluate(() => {
+    const n = (sel) => Number((document.querySelector(sel) || {}).dataset?.points || 0);
+    const painted = [...document.querySelectorAll('.uplot canvas')].map((c) => {
+      const px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      let count = 0;
+      for (let i = 0; i < px.length; i += 4) if (px[i + 3] > 0 && (px[i] < 200 || px[i + 1] < 200 || px[i + 2] < 200)) count++;
+      return count;
+    });
+    return {
+      state: document.body.dataset.state,
+      banner: document.getElementById('banner').textContent,
+      canvases: document.querySelectorAll('.uplot canvas').length,
+      stepsPoints: n('#steps-chart'),
+      heartPoints: n('#heart-chart'),
+      nights: document.querySelectorAll('.night').length,
+      naps: document.querySelectorAll('.night.nap').length,
+      stageSegments: document.querySelectorAll('.night .seg').length,
+      workouts: document.querySelectorAll('#workouts tbody tr').length,
+      syncRows: document.querySelectorAll('#sync tbody tr').length,
+      staleRows: [...document.querySelectorAll('#sync tr.stale td:first-child')].map((td) => td.textContent),
+      staleHint: (document.getElementById('stale-hint') || {}).textContent || '',
+      devices: document.querySelectorAll('#sync .device').length,
+      paintedPixels: painted,
+    };
+  });
+  Object.assign(report.dashboard, await facts());
+  await page.screenshot({ path: join(shots, 'dashboard.png'), fullPage: true });
+
+  await page.click('.toggle button[data-view="sources"]');
+  report.dashboard.sourcesPoints = await page.evaluate(() => Number(document.querySelector('#steps-chart').dataset.points));
+  report.dashboard.sourceSeries = await page.evaluate(() => [...document.querySelectorAll('#steps-chart .u-series .u-label')]
+    .map((e) => e.textContent).filter((t) => t !== 'Date'));
+  await page.locator('#steps-chart').screenshot({ path: join(shots, 'dashboard-by-source.png') });
+
+  // The token is kept for the tab: a reload loads again without pasting.
+  await page.reload();
+  await page.waitForFunction(() => document.body.dataset.state === 'loaded', null, { timeout: 20000 }).catch(() => {});
+  report.dashboard.afterReloadToken = await page.evaluate(() => document.getElementById('token').value !== ''
+    && document.body.dataset.state === 'loaded');
+} finally {
+  await browser.close();
+}
+process.stdout.write(JSON.stringify(report));
