@@ -111,6 +111,8 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 		return err
 	}
 	defer hub.Close()
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "healthsync_sync_event_subscribers",
+		Help: "Open syncEvents subscriptions on this process."}, func() float64 { return float64(hub.Subscribers()) }))
 	svc := ingest.NewService(store, cat, ingest.Limits{MaxItems: cfg.MaxBatchItems}, nil,
 		ingest.WithObserver(mets), ingest.WithSyncNotify())
 
