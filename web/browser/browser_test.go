@@ -24,6 +24,7 @@ import (
 	"healthsync/dbtest"
 	"healthsync/ingest"
 	"healthsync/server"
+	"healthsync/syncevents"
 )
 
 // envRun turns the test on; without it the package starts no database and every test skips.
@@ -66,7 +67,18 @@ var testSecret = []byte("browser-test-secret-0123456789abcdef-0123")
 
 func TestGraphiQLAndDashboardInChromium(t *testing.T) {
 	chromium, node := prerequisites(t)
-	sqlDB := dbtest.New(t)
+	dsn := dbtest.NewDSN(t)
+	sqlDB, err := sqlx.Open("postgres", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sqlDB.Close()
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	hub, err := syncevents.Listen(context.Background(), dsn, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hub.Close()
 	store := db.New(sqlDB, db.Options{})
 	cat := catalog.New()
 	verifier, err := auth.NewVerifier(auth.Config{HMACSecret: testSecret})
@@ -81,8 +93,8 @@ func TestGraphiQLAndDashboardInChromium(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := server.New(server.Options{Store: store, Ingest: ingest.NewService(store, cat, ingest.Limits{MaxItems: 5000}, nil),
-		Catalog: cat, Verifier: verifier, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	h := server.New(server.Options{Store: store, Catalog: cat, Verifier: verifier, Log: quiet, Events: hub,
+		Ingest:      ingest.NewService(store, cat, ingest.Limits{MaxItems: 5000}, nil, ingest.WithSyncNotify()),
 		Development: true, DevToken: tok})
 	srv := httptest.NewServer(h)
 	defer srv.Close()
@@ -149,6 +161,8 @@ type report struct {
 		Devices        int      `json:"devices"`
 		PaintedPixels  []int    `json:"paintedPixels"`
 		AfterReloadTok bool     `json:"afterReloadToken"`
+		Live           string   `json:"live"`
+		LiveDevices    int      `json:"liveDevices"`
 	} `json:"dashboard"`
 	ConsoleErrors []string `json:"consoleErrors"`
 	Foreign       []string `json:"foreignRequests"`
@@ -197,6 +211,10 @@ func check(t *testing.T, r report, shots string) {
 	}
 	if d.Devices != 2 || len(d.StaleRows) != 1 || d.StaleRows[0] != "hrv_sdnn" || !strings.Contains(d.StaleHint, "Health permissions") {
 		t.Errorf("sync panel: %d devices, stale %v, hint %q", d.Devices, d.StaleRows, d.StaleHint)
+	}
+	// An upload from a third device while the page is open shows up through syncEvents, well before a poll would.
+	if d.LiveDevices != 3 || !strings.HasPrefix(d.Live, "live") {
+		t.Errorf("live update: %d devices after an upload from a new one, badge %q; want 3 and live", d.LiveDevices, d.Live)
 	}
 	if !d.AfterReloadTok {
 		t.Error("the token did not survive a reload of the tab (session storage)")

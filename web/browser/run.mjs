@@ -99,6 +99,28 @@ try {
     .map((e) => e.textContent).filter((t) => t !== 'Date'));
   await page.locator('#steps-chart').screenshot({ path: join(shots, 'dashboard-by-source.png') });
 
+  // Live: the syncEvents subscription is up; an upload from another device appears without a reload.
+  await page.waitForFunction(() => document.getElementById('live').textContent.startsWith('live'), null, { timeout: 10000 })
+    .catch(() => {});
+  const res = await fetch(`${base}/graphql`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${env('TOKEN')}` },
+    body: JSON.stringify({
+      query: 'mutation($input: IngestBatchInput!) { ingestBatch(input: $input) { accepted } }',
+      variables: { input: { idempotencyKey: 'browser-live-ipad', provider: 'APPLE_HEALTH',
+        device: { id: 'ipad-1', model: 'iPad14,1', timeZone: env('TZ_NAME') },
+        samples: [{ id: 'EEEEEEEE-0000-4000-8000-000000000001', type: 'HKQuantityTypeIdentifierStepCount', value: 321,
+          unit: 'count', start: new Date(Date.now() - 7200000).toISOString(), end: new Date(Date.now() - 3600000).toISOString(),
+          source: { name: 'iPad', bundleId: 'com.apple.health.iPad' } }] } },
+    }),
+  });
+  if (!res.ok) throw new Error(`live upload: HTTP ${res.status} ${await res.text()}`);
+  await page.waitForFunction(() => document.querySelectorAll('#sync .device').length === 3, null, { timeout: 10000 })
+    .catch(() => {});
+  report.dashboard.liveDevices = await page.evaluate(() => document.querySelectorAll('#sync .device').length);
+  report.dashboard.live = await page.evaluate(() => document.getElementById('live').textContent);
+  await page.screenshot({ path: join(shots, 'dashboard-live.png') });
+
   // The token is kept for the tab: a reload loads again without pasting.
   await page.reload();
   await page.waitForFunction(() => document.body.dataset.state === 'loaded', null, { timeout: 20000 }).catch(() => {});

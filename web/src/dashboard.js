@@ -87,6 +87,9 @@ const state = {
   bySource: null,
   charts: [],
   timer: null,
+  live: null, // the syncEvents websocket while it is up
+  liveRetry: null,
+  lastEvent: '',
 };
 state.to = todayIn(state.tz);
 state.from = addDays(state.to, -13);
@@ -101,6 +104,7 @@ const tzInput = el('input', { type: 'text', id: 'tz', value: state.tz, list: 'tz
 const tzList = el('datalist', { id: 'tz-list' },
   (Intl.supportedValuesOf ? Intl.supportedValuesOf('timeZone') : []).map((z) => el('option', { value: z })));
 const autoRefresh = el('input', { type: 'checkbox', id: 'auto', checked: true });
+const liveBadge = el('span', { class: 'live off', id: 'live', title: 'syncEvents subscription' }, 'offline');
 const status = el('span', { class: 'status', id: 'status' });
 const banner = el('div', { class: 'banner hidden', id: 'banner', role: 'alert' });
 
@@ -111,7 +115,8 @@ const form = el('form', { class: 'controls', onsubmit: (e) => { e.preventDefault
   el('label', {}, 'Time zone', tzInput, tzList),
   el('button', { type: 'submit', class: 'primary' }, 'Load'),
   el('button', { type: 'button', onclick: forget }, 'Forget token'),
-  el('label', { class: 'check' }, autoRefresh, 'refresh every minute'),
+  el('label', { class: 'check' }, autoRefresh, 'live updates'),
+  liveBadge,
 );
 
 const tiles = el('section', { class: 'tiles', id: 'tiles' });
@@ -157,6 +162,7 @@ function forget() {
   tokenInput.value = '';
   state.data = null;
   clearTimeout(state.timer);
+  closeLive();
   render();
   showBanner('Token forgotten. Paste a token to load data.', 'info');
 }
@@ -167,6 +173,7 @@ function apply() {
   state.from = fromInput.value;
   state.to = toInput.value;
   if (state.token) sessionStorage.setItem(TOKEN_KEY, state.token);
+  if (state.live && state.live.token !== state.token) closeLive();
   load();
 }
 
@@ -222,13 +229,90 @@ async function load() {
     status.textContent = '';
     showBanner(`Could not load: ${err.message}`);
   }
-  if (autoRefresh.checked) state.timer = setTimeout(load, REFRESH_MS);
+  schedule();
 }
 
-autoRefresh.addEventListener('change', () => {
+// Updates: the syncEvents subscription reloads right after each committed upload; while it is down (older
+// server, proxy without websockets) the page polls every minute instead.
+function schedule() {
   clearTimeout(state.timer);
-  if (autoRefresh.checked && state.data) state.timer = setTimeout(load, REFRESH_MS);
-});
+  if (!autoRefresh.checked || !state.data) {
+    closeLive();
+    return;
+  }
+  if (!state.live) openLive();
+  if (!state.live || state.live.readyState !== WebSocket.OPEN || !state.live.acked) state.timer = setTimeout(load, REFRESH_MS);
+}
+
+function setLive(text, on) {
+  liveBadge.textContent = text;
+  liveBadge.className = `live ${on ? 'on' : 'off'}`;
+}
+
+function closeLive() {
+  clearTimeout(state.liveRetry);
+  if (state.live) {
+    const ws = state.live;
+    state.live = null;
+    ws.close(1000);
+  }
+  setLive('offline', false);
+}
+
+function openLive() {
+  const url = new URL(endpoint, window.location.href);
+  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+  let ws;
+  try {
+    ws = new WebSocket(url, 'graphql-transport-ws');
+  } catch {
+    return;
+  }
+  const token = state.token;
+  ws.token = token;
+  state.live = ws;
+  setLive('connecting…', false);
+  let reloadTimer;
+  ws.onopen = () => ws.send(JSON.stringify({ type: 'connection_init', payload: { Authorization: `Bearer ${token}` } }));
+  ws.onmessage = (m) => {
+    let msg;
+    try {
+      msg = JSON.parse(m.data);
+    } catch {
+      return;
+    }
+    if (msg.type === 'connection_ack') {
+      ws.acked = true;
+      clearTimeout(state.timer); // live now: no polling
+      ws.send(JSON.stringify({ id: 'sync', type: 'subscribe', payload: {
+        query: 'subscription Live { syncEvents { deviceId accepted updated deleted dataTypes at } }' } }));
+      setLive('live', true);
+    } else if (msg.type === 'ping') {
+      ws.send(JSON.stringify({ type: 'pong' }));
+    } else if (msg.type === 'next' && msg.payload && msg.payload.data) {
+      const e = msg.payload.data.syncEvents;
+      state.lastEvent = `${e.deviceId}: +${e.accepted} at ${fmtTime(new Date(e.at), state.tz, true)}`;
+      setLive(`live · ${state.lastEvent}`, true);
+      // A phone often sends several batches in a row: one reload after the burst.
+      clearTimeout(reloadTimer);
+      reloadTimer = setTimeout(load, 800);
+    } else if (msg.type === 'error' || (msg.type === 'next' && msg.payload && msg.payload.errors)) {
+      ws.close(1000);
+    }
+  };
+  ws.onclose = (ev) => {
+    if (state.live !== ws) return; // closed on purpose
+    state.live = null;
+    setLive(ev.code === 4403 ? 'offline (token refused)' : 'offline · polling', false);
+    if (state.data && autoRefresh.checked) {
+      clearTimeout(state.timer);
+      state.timer = setTimeout(load, REFRESH_MS);
+      if (ev.code !== 4403) state.liveRetry = setTimeout(() => { if (!state.live && autoRefresh.checked) openLive(); }, 15000);
+    }
+  };
+}
+
+autoRefresh.addEventListener('change', schedule);
 
 // ---- rendering ----
 
@@ -424,15 +508,16 @@ function renderWorkouts() {
   workoutsBox.dataset.points = String(ws.length);
   const name = (t) => t.replace(/_/g, ' ').replace(/^\w/, (c) => c.toUpperCase());
   workoutsBox.append(el('table', { class: 'workouts' },
-    el('thead', {}, el('tr', {}, ['When', 'Activity', 'Duration', 'Distance', 'Energy', 'Avg / max HR', 'Source'].map((h) => el('th', {}, h)))),
+    el('thead', {}, el('tr', {}, ['When', 'Activity', 'Duration', 'Distance', 'Energy', 'Heart rate'].map((h) => el('th', {}, h)))),
     el('tbody', {}, ws.map((w) => el('tr', {},
-      el('td', {}, fmtDateTime(new Date(w.start), w.timeZone || state.tz)),
-      el('td', {}, name(w.activityType)),
+      el('td', {}, `${fmtDate(new Date(w.start), w.timeZone || state.tz)}, ${fmtTime(new Date(w.start), w.timeZone || state.tz)}`),
+      el('td', { class: 'wrap' }, name(w.activityType), el('small', { class: 'src' }, w.source.name,
+        w.alsoRecordedBy.length ? `, also ${w.alsoRecordedBy.map((x) => x.name).join(', ')}` : '')),
       el('td', { class: 'num' }, fmtDuration(w.durationSeconds)),
       el('td', { class: 'num' }, w.distanceMeters != null ? `${fmtNum(w.distanceMeters / 1000, 2)} km` : '–'),
       el('td', { class: 'num' }, w.energyKcal != null ? `${fmtNum(w.energyKcal)} kcal` : '–'),
-      el('td', { class: 'num' }, w.averageHeartRate != null ? `${fmtNum(w.averageHeartRate)} / ${w.maxHeartRate != null ? fmtNum(w.maxHeartRate) : '–'} bpm` : '–'),
-      el('td', { class: 'wrap' }, w.source.name, w.alsoRecordedBy.length ? el('small', {}, ` also ${w.alsoRecordedBy.map((s) => s.name).join(', ')}`) : null),
+      el('td', { class: 'num', title: 'average / maximum' }, w.averageHeartRate != null
+        ? `${fmtNum(w.averageHeartRate)} / ${w.maxHeartRate != null ? fmtNum(w.maxHeartRate) : '–'} bpm` : '–'),
     )))));
 }
 
