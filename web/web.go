@@ -5,11 +5,17 @@ package web
 
 import (
 	"bytes"
+	"compress/gzip"
 	"embed"
 	"encoding/json"
 	"html/template"
 	"io/fs"
+	"mime"
 	"net/http"
+	"path"
+	"strconv"
+	"strings"
+	"sync"
 	"time"
 )
 
@@ -31,13 +37,75 @@ func Assets() http.Handler {
 		panic("web: dist missing from the embedded files: " + err.Error()) // a build error, not a runtime one
 	}
 	files := http.StripPrefix(AssetPrefix, http.FileServerFS(sub))
+	gz := gzipCache{fsys: sub, files: map[string]*gzipped{}}
+	_ = fs.WalkDir(sub, ".", func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && (strings.HasSuffix(p, ".js") || strings.HasSuffix(p, ".css")) {
+			gz.files[p] = &gzipped{}
+		}
+		return nil
+	})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// File names carry no hash, so browsers revalidate; embedded files have no modification time, so the
 		// ETag-less FileServer would resend everything: a short max-age keeps reloads cheap.
 		w.Header().Set("Cache-Control", "public, max-age=300")
 		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.Header().Add("Vary", "Accept-Encoding")
+		if gz.serve(w, r) {
+			return
+		}
 		files.ServeHTTP(w, r)
 	})
+}
+
+// gzipCache compresses each script and stylesheet once, on first request: GraphiQL's bundle shrinks from
+// 1.7 MB to about 0.7 MB on the wire.
+type gzipCache struct {
+	fsys  fs.FS
+	files map[string]*gzipped // fixed after Assets returns; only the entries fill in
+}
+
+type gzipped struct {
+	once sync.Once
+	body []byte
+}
+
+func (c *gzipCache) serve(w http.ResponseWriter, r *http.Request) bool {
+	name := strings.TrimPrefix(r.URL.Path, AssetPrefix)
+	entry, ok := c.files[name]
+	if !ok || r.Header.Get("Range") != "" || !acceptsGzip(r.Header.Get("Accept-Encoding")) {
+		return false
+	}
+	entry.once.Do(func() {
+		raw, err := fs.ReadFile(c.fsys, name)
+		if err != nil {
+			return
+		}
+		var buf bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+		if _, err := zw.Write(raw); err == nil && zw.Close() == nil {
+			entry.body = buf.Bytes()
+		}
+	})
+	if entry.body == nil {
+		return false
+	}
+	w.Header().Set("Content-Type", mime.TypeByExtension(path.Ext(name)))
+	w.Header().Set("Content-Encoding", "gzip")
+	w.Header().Set("Content-Length", strconv.Itoa(len(entry.body)))
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(entry.body)
+	}
+	return true
+}
+
+func acceptsGzip(header string) bool {
+	for _, part := range strings.Split(header, ",") {
+		enc, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if strings.EqualFold(strings.TrimSpace(enc), "gzip") {
+			return strings.ReplaceAll(strings.TrimSpace(params), " ", "") != "q=0"
+		}
+	}
+	return false
 }
 
 // GraphiQL serves the GraphiQL page that talks to endpoint. A non-empty devToken is pre-filled in the header

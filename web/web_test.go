@@ -1,6 +1,8 @@
 package web_test
 
 import (
+	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -113,5 +115,40 @@ func TestGraphiQLBundleHasTheExamples(t *testing.T) {
 	}
 	if get(t, mux(""), web.AssetPrefix+"nope.js").Code != http.StatusNotFound {
 		t.Error("an unknown asset is not 404")
+	}
+}
+
+func TestAssetsAreGzippedWhenAccepted(t *testing.T) {
+	h := mux("")
+	plain := get(t, h, web.AssetPrefix+"graphiql.js")
+	if plain.Header().Get("Content-Encoding") != "" {
+		t.Fatalf("gzip without Accept-Encoding: %v", plain.Header())
+	}
+	for _, accept := range []string{"gzip", "br, gzip;q=0.8, deflate", "GZIP"} {
+		req := httptest.NewRequest(http.MethodGet, web.AssetPrefix+"graphiql.js", nil)
+		req.Header.Set("Accept-Encoding", accept)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Header().Get("Content-Encoding") != "gzip" || !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/javascript") {
+			t.Fatalf("Accept-Encoding %q: headers %v", accept, rec.Header())
+		}
+		if rec.Body.Len() >= plain.Body.Len()/2 {
+			t.Errorf("gzipped %d bytes of %d", rec.Body.Len(), plain.Body.Len())
+		}
+		zr, err := gzip.NewReader(rec.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(zr)
+		if err != nil || !bytes.Equal(got, plain.Body.Bytes()) {
+			t.Fatalf("gzipped body does not decompress to the file (%v)", err)
+		}
+	}
+	req := httptest.NewRequest(http.MethodGet, web.AssetPrefix+"graphiql.js", nil)
+	req.Header.Set("Accept-Encoding", "gzip;q=0")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Header().Get("Content-Encoding") != "" {
+		t.Error("gzip sent although refused with q=0")
 	}
 }
