@@ -142,6 +142,9 @@ type report struct {
 		Tabs     int    `json:"tabs"`
 		Sent     string `json:"sent"`
 		Saved    string `json:"saved"`
+		Reloaded string `json:"headersAfterReload"`
+		Tabs2    int    `json:"tabsAfterReload"`
+		Stored   bool   `json:"tokenInLocalStorage"`
 	} `json:"graphiql"`
 	Dashboard struct {
 		State          string   `json:"state"`
@@ -173,6 +176,15 @@ func check(t *testing.T, r report, shots string) {
 	g := r.GraphiQL
 	if !strings.Contains(g.Headers, "Bearer ") {
 		t.Errorf("GraphiQL header editor: %q, want the development token", g.Headers)
+	}
+	// Headers are not persisted, so a restarted server's new development token is what the next visit shows.
+	if g.Stored {
+		t.Error("GraphiQL wrote the token to local storage")
+	}
+	// GraphiQL restores the tabs from local storage and opens an empty one beside them; the header editor must
+	// still hold the token of this server, not a stale one.
+	if g.Reloaded != g.Headers || g.Tabs2 < 3 {
+		t.Errorf("GraphiQL after a reload: %d tabs, headers %q; want the 3 tabs and %q", g.Tabs2, g.Reloaded, g.Headers)
 	}
 	if g.Tabs != 3 {
 		t.Errorf("GraphiQL opened %d tabs, want the 3 saved operations", g.Tabs)

@@ -55,6 +55,15 @@ try {
   report.graphiql.sent = await cm('.graphiql-query-editor .CodeMirror');
   report.graphiql.response = await run('Me');
   await page.screenshot({ path: join(shots, 'graphiql.png') });
+  // A second visit restores the tabs from local storage; the header editor must still hold the current token.
+  await page.reload();
+  await page.waitForSelector('.graphiql-query-editor .CodeMirror', { timeout: 30000 });
+  await page.waitForFunction(() => document.querySelectorAll('.graphiql-tab').length > 0, null, { timeout: 10000 });
+  report.graphiql.tabsAfterReload = await page.locator('.graphiql-tab').count();
+  report.graphiql.tokenInLocalStorage = await page.evaluate((tok) => Object.keys(localStorage)
+    .some((k) => (localStorage.getItem(k) || '').includes(tok)), env('TOKEN'));
+  report.graphiql.headersAfterReload = await page.evaluate(() => [...document.querySelectorAll('.CodeMirror')]
+    .map((e) => e.CodeMirror.getValue()).find((v) => v.includes('Authorization')) || '');
 
   // Dashboard: paste the token, choose the range and zone, load.
   await page.setViewportSize({ width: 1280, height: 900 });

@@ -45,6 +45,36 @@ const headers = config.devToken
   ? JSON.stringify({ Authorization: `Bearer ${config.devToken}` }, null, 2)
   : JSON.stringify({ Authorization: 'Bearer <paste a token>' }, null, 2);
 
+// GraphiQL's history keeps each run's headers in local storage, where a bearer token would outlive the tab and
+// go stale when the server mints a new development token. Headers are stored as a marker instead and read back
+// as this page's current headers.
+const MARKER = '<healthsync: current headers>';
+function mapHeaders(value, fn) {
+  if (!value || !value.includes('"headers"')) return value;
+  try {
+    const walk = (v) => {
+      if (Array.isArray(v)) return v.map(walk);
+      if (v && typeof v === 'object') {
+        return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, k === 'headers' && typeof x === 'string' ? fn(x) : walk(x)]));
+      }
+      return v;
+    };
+    return JSON.stringify(walk(JSON.parse(value)));
+  } catch {
+    return value;
+  }
+}
+const prefix = 'graphiql:';
+const storage = {
+  getItem: (k) => mapHeaders(localStorage.getItem(k), (h) => (h === MARKER ? headers : h)),
+  setItem: (k, v) => localStorage.setItem(k, mapHeaders(v, (h) => (h.trim() ? MARKER : h))),
+  removeItem: (k) => localStorage.removeItem(k),
+  get length() {
+    return Object.keys(localStorage).filter((k) => k.startsWith(prefix)).length;
+  },
+  clear: () => Object.keys(localStorage).filter((k) => k.startsWith(prefix)).forEach((k) => localStorage.removeItem(k)),
+};
+
 createRoot(document.getElementById('graphiql')).render(
   <GraphiQL
     fetcher={fetcher}
@@ -52,5 +82,6 @@ createRoot(document.getElementById('graphiql')).render(
     defaultTabs={exampleTabs(headers)}
     defaultEditorToolsVisibility={config.devToken ? 'headers' : true}
     shouldPersistHeaders={false}
+    storage={storage}
   />,
 );
