@@ -85,7 +85,7 @@ func New(o Options) http.Handler {
 			Events:  o.Events},
 		Directives: graph.DirectiveRoot{Scope: resolvers.Scope},
 	}))
-	gql.AddTransport(websocketTransport(o.Verifier))
+	gql.AddTransport(websocketTransport(o.Verifier, o.Log))
 	gql.AddTransport(transport.Options{})
 	gql.AddTransport(transport.GET{})
 	gql.AddTransport(transport.POST{})

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"strings"
 	"time"
@@ -15,7 +16,7 @@ import (
 // websocketTransport serves subscriptions. Browsers cannot set headers on a websocket, so the token travels
 // in the connection's init payload ({"Authorization": "Bearer …"}); a connection without a valid one is
 // refused before any operation runs. An Authorization header on the upgrade request is accepted as well.
-func websocketTransport(v *auth.Verifier) transport.Websocket {
+func websocketTransport(v *auth.Verifier, log *slog.Logger) transport.Websocket {
 	// 4403 is graphql-transport-ws's close code for a refused connection_init.
 	refuse := func(ctx context.Context, msg string) (context.Context, *transport.InitPayload, error) {
 		ctx = transport.AppendCloseReason(transport.WithWebsocketCloseCode(ctx, 4403), "UNAUTHENTICATED")
@@ -38,9 +39,18 @@ func websocketTransport(v *auth.Verifier) transport.Websocket {
 			}
 			principal, err := v.Verify(strings.TrimSpace(token))
 			if err != nil {
+				log.InfoContext(ctx, "websocket refused", "reason", "invalid token")
 				return refuse(ctx, "the token in the init payload is not valid")
 			}
+			log.InfoContext(ctx, "websocket connected", "user", userHash(principal.Subject))
 			return auth.WithPrincipal(ctx, principal), nil, nil
+		},
+		CloseFunc: func(ctx context.Context, code int) {
+			attrs := []any{"code", code}
+			if p, ok := auth.FromContext(ctx); ok {
+				attrs = append(attrs, "user", userHash(p.Subject))
+			}
+			log.InfoContext(ctx, "websocket closed", attrs...)
 		},
 	}
 }
