@@ -34,11 +34,19 @@ func Migrate(ctx context.Context, d *sqlx.DB, log *slog.Logger) (applied int, er
 	}
 	defer conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, migrationLockID)
 
-	if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version    int PRIMARY KEY,
-		name       text NOT NULL,
-		applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
-		return 0, fmt.Errorf("migrate: create schema_migrations: %w", err)
+	// Only create the table when it is missing: even CREATE … IF NOT EXISTS needs CREATE on the schema, which a
+	// server role that merely checks for pending migrations at start-up should not need.
+	var present bool
+	if err := conn.GetContext(ctx, &present, `SELECT to_regclass('schema_migrations') IS NOT NULL`); err != nil {
+		return 0, fmt.Errorf("migrate: look for schema_migrations: %w", err)
+	}
+	if !present {
+		if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+			version    int PRIMARY KEY,
+			name       text NOT NULL,
+			applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
+			return 0, fmt.Errorf("migrate: create schema_migrations: %w", err)
+		}
 	}
 	var done []int
 	if err := conn.SelectContext(ctx, &done, `SELECT version FROM schema_migrations`); err != nil {

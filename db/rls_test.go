@@ -327,3 +327,46 @@ func TestMigrateAsNonSuperuserOwner(t *testing.T) {
 		t.Fatalf("the owner without a user sees %d rows (%v), want 0", seen, err)
 	}
 }
+
+// A server role that may not create anything still starts: with nothing pending, Migrate only reads.
+func TestMigrateWithNothingPendingNeedsNoCreatePrivilege(t *testing.T) {
+	t.Parallel()
+	admin := dbtest.New(t)
+	dsn := dbtest.NewDSN(t)
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		t.Skip("needs a key=value DSN to switch user")
+	}
+	var suffix, dbName string
+	if err := admin.Get(&suffix, `SELECT substr(md5(random()::text), 1, 10)`); err != nil {
+		t.Fatal(err)
+	}
+	if err := admin.Get(&dbName, `SELECT current_database()`); err != nil {
+		t.Fatal(err)
+	}
+	server := "hs_server_" + suffix
+	for _, q := range []string{
+		`CREATE ROLE ` + server + ` LOGIN NOSUPERUSER`,
+		`GRANT healthsync_app TO ` + server,
+		`GRANT SELECT ON schema_migrations TO ` + server,
+		`REVOKE CREATE ON SCHEMA public FROM PUBLIC`,
+	} {
+		if _, err := admin.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	t.Cleanup(func() {
+		admin.Exec(`DROP OWNED BY ` + server)
+		admin.Exec(`DROP ROLE IF EXISTS ` + server)
+	})
+	d, err := sqlx.Open("postgres", dsn+" user="+server+" dbname="+dbName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if _, err := d.Exec(`CREATE TABLE probe (x int)`); err == nil {
+		t.Fatal("the role can create tables; the test would prove nothing")
+	}
+	if n, err := Migrate(context.Background(), d, nil); err != nil || n != 0 {
+		t.Fatalf("migrate as a role without CREATE: applied %d, %v", n, err)
+	}
+}
