@@ -14,7 +14,7 @@ import (
 // upload's CPU); metadata maps are hashed as their JSON with sorted keys.
 func (b *Batch) Fingerprint() ([]byte, error) {
 	f := fp{h: sha256.New()}
-	f.str("v1")
+	f.str("v2")
 	f.str(b.IdempotencyKey)
 	f.str(string(b.Provider))
 	f.str(b.Device.ID)
@@ -30,13 +30,8 @@ func (b *Batch) Fingerprint() ([]byte, error) {
 		f.str(s.Type)
 		f.float(float64(s.Value))
 		f.str(s.Unit)
-		f.time(s.Start)
-		f.time(s.End)
-		f.source(&s.Source)
-		f.opt(s.TimeZone)
 		f.optBool(s.UserEntered)
-		f.optInt(s.Version)
-		f.meta(s.Metadata)
+		f.envelope(s.Start, s.End, &s.Source, s.TimeZone, s.Version, s.Metadata)
 	}
 	f.n(len(b.Series))
 	for i := range b.Series {
@@ -44,12 +39,7 @@ func (b *Batch) Fingerprint() ([]byte, error) {
 		f.str(s.ID)
 		f.str(s.Type)
 		f.str(s.Unit)
-		f.time(s.Start)
-		f.time(s.End)
-		f.source(&s.Source)
-		f.opt(s.TimeZone)
-		f.optInt(s.Version)
-		f.meta(s.Metadata)
+		f.envelope(s.Start, s.End, &s.Source, s.TimeZone, s.Version, s.Metadata)
 		f.n(len(s.Points))
 		for _, p := range s.Points {
 			f.time(p.Time)
@@ -62,21 +52,14 @@ func (b *Batch) Fingerprint() ([]byte, error) {
 		f.str(s.ID)
 		f.str(s.Type)
 		f.str(s.Value)
-		f.time(s.Start)
-		f.time(s.End)
-		f.source(&s.Source)
-		f.opt(s.TimeZone)
 		f.optBool(s.UserEntered)
-		f.optInt(s.Version)
-		f.meta(s.Metadata)
+		f.envelope(s.Start, s.End, &s.Source, s.TimeZone, s.Version, s.Metadata)
 	}
 	f.n(len(b.Workouts))
 	for i := range b.Workouts {
 		w := &b.Workouts[i]
 		f.str(w.ID)
 		f.str(w.ActivityType)
-		f.time(w.Start)
-		f.time(w.End)
 		if f.present(w.DurationSeconds != nil) {
 			f.float(*w.DurationSeconds)
 		}
@@ -86,10 +69,7 @@ func (b *Batch) Fingerprint() ([]byte, error) {
 				f.str(q.Unit)
 			}
 		}
-		f.source(&w.Source)
-		f.opt(w.TimeZone)
-		f.optInt(w.Version)
-		f.meta(w.Metadata)
+		f.envelope(w.Start, w.End, &w.Source, w.TimeZone, w.Version, w.Metadata)
 	}
 	f.n(len(b.Deletions))
 	for _, d := range b.Deletions {
@@ -159,6 +139,16 @@ func (f *fp) optInt(v *int64) {
 	if f.present(v != nil) {
 		f.n(int(*v))
 	}
+}
+
+// envelope hashes the fields every kind of item carries (see normalizer.envelope).
+func (f *fp) envelope(start, end time.Time, src *Source, zone *string, ver *int64, meta map[string]any) {
+	f.time(start)
+	f.time(end)
+	f.source(src)
+	f.opt(zone)
+	f.optInt(ver)
+	f.meta(meta)
 }
 
 func (f *fp) source(s *Source) {
