@@ -1,13 +1,10 @@
 package bench
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -22,6 +19,7 @@ import (
 
 	"healthsync/auth"
 	"healthsync/catalog"
+	"healthsync/client"
 	"healthsync/db"
 	"healthsync/ingest"
 	"healthsync/pgembed"
@@ -167,39 +165,10 @@ func (a *app) token(subject string) (string, error) {
 	return t, nil
 }
 
-// gqlError is a GraphQL answer with errors, or a transport failure.
-type gqlError struct {
-	status int
-	body   string
-}
-
-func (e *gqlError) Error() string { return fmt.Sprintf("HTTP %d: %.500s", e.status, e.body) }
-
-// post sends one GraphQL body and decodes data into out.
+// post sends one prepared GraphQL body through the project's client and decodes data into out. One attempt only:
+// a benchmark must see a failure, not time a silent retry.
 func (a *app) post(ctx context.Context, token string, body []byte, out any) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, a.url, bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := a.client.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return err
-	}
-	var env struct {
-		Data   json.RawMessage   `json:"data"`
-		Errors []json.RawMessage `json:"errors"`
-	}
-	if err := json.Unmarshal(raw, &env); err != nil || resp.StatusCode != http.StatusOK || len(env.Errors) > 0 || len(env.Data) == 0 {
-		return &gqlError{resp.StatusCode, string(raw)}
-	}
-	return json.Unmarshal(env.Data, out)
+	return client.New(a.url, token, client.Options{HTTPClient: a.client, MaxAttempts: 1}).Send(ctx, body, out)
 }
 
 // Answer is ingestBatch's result.

@@ -179,12 +179,30 @@ func (c *Client) SyncState(ctx context.Context, deviceID string) ([]SyncState, e
 	return data.SyncState, err
 }
 
+// Query sends any operation with its variables, retrying what may succeed on a later try (the same rules as
+// IngestBatch), and decodes the answer's data into out: the escape hatch for fields without a typed method.
+func (c *Client) Query(ctx context.Context, query string, vars map[string]any, out any) error {
+	return c.do(ctx, query, vars, out)
+}
+
+// Send posts a request body that is already encoded ({"query": …, "variables": …}) and decodes the answer's data
+// into out, retrying like Query. It is for callers that keep requests as bytes: an upload outbox that must resend
+// exactly what it sent (the idempotency key travels inside), or a benchmark that keeps encoding out of its timing.
+func (c *Client) Send(ctx context.Context, body []byte, out any) error {
+	return c.send(ctx, body, out)
+}
+
 // do sends one operation, retrying what may succeed on a later try, and decodes its data into out.
 func (c *Client) do(ctx context.Context, query string, vars map[string]any, out any) error {
 	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
 	if err != nil {
 		return fmt.Errorf("encode request: %w", err)
 	}
+	return c.send(ctx, body, out)
+}
+
+func (c *Client) send(ctx context.Context, body []byte, out any) error {
+	var err error
 	wait := c.o.Backoff
 	for attempt := 1; ; attempt++ {
 		err = c.once(ctx, body, out)

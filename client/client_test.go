@@ -200,3 +200,36 @@ func TestErrorsThatRetriesCannotFix(t *testing.T) {
 		t.Fatalf("%d attempts, want 3", f.attempts())
 	}
 }
+
+// Send resends a stored body byte for byte (an outbox's retry): the answer lost after the commit is replayed by
+// the server under the key inside the body, and Query reaches fields without a typed method.
+func TestSendRetriesAPreparedBodyAndQueryReadsAnyField(t *testing.T) {
+	f := &faults{cutAfter: map[int]bool{1: true}}
+	url, signer := newServer(t, f)
+	c := client.New(url, token(t, signer, "alice"), client.Options{Backoff: 10 * time.Millisecond})
+	ctx := context.Background()
+	body := []byte(`{"query": "mutation($i: IngestBatchInput!) { ingestBatch(input: $i) { replayed accepted } }",
+	  "variables": {"i": {"idempotencyKey": "outbox-7", "provider": "APPLE_HEALTH", "device": {"id": "phone"},
+	    "samples": [{"id": "AAAAAAAA-0000-4000-8000-000000000001", "type": "HKQuantityTypeIdentifierHeartRate",
+	      "value": 61, "unit": "count/min", "start": "2026-11-01T08:00:00Z", "end": "2026-11-01T08:00:00Z",
+	      "source": {"name": "Apple Watch"}}]}}}`)
+	var out struct {
+		IngestBatch struct {
+			Replayed bool `json:"replayed"`
+			Accepted int  `json:"accepted"`
+		} `json:"ingestBatch"`
+	}
+	if err := c.Send(ctx, body, &out); err != nil {
+		t.Fatal(err)
+	}
+	// Attempt 1 was stored but its answer lost; attempt 2 gets the stored answer.
+	if f.attempts() != 2 || !out.IngestBatch.Replayed || out.IngestBatch.Accepted != 1 {
+		t.Fatalf("after %d attempts: %+v", f.attempts(), out.IngestBatch)
+	}
+	var me struct {
+		Me struct{ ID string } `json:"me"`
+	}
+	if err := c.Query(ctx, `{ me { id } }`, nil, &me); err != nil || me.Me.ID != "alice" {
+		t.Fatalf("me = %+v, %v", me, err)
+	}
+}
