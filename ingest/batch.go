@@ -4,7 +4,10 @@
 package ingest
 
 import (
+	"context"
 	"time"
+
+	"healthsync/db"
 )
 
 // Provider names the platform a batch comes from.
@@ -36,6 +39,10 @@ type Batch struct {
 	// ContentIDs says the item ids are content hashes (export imports, Health Auto Export), not the platform's
 	// own: a record the app already sent with its HealthKit UUID is then recognised by content.
 	ContentIDs bool
+	// Within, when set, runs in the batch's transaction after its items are written (not on a replay), so a
+	// caller's own bookkeeping (cloud provider record versions, daily totals) commits or rolls back with the
+	// batch. It is not part of the fingerprint.
+	Within func(ctx context.Context, tx *db.Tx) error
 }
 
 // Device is the uploading app installation.

@@ -92,6 +92,9 @@ func (s *Service) ingest(ctx context.Context, userID int64, b Batch) (Result, er
 	err = s.store.InUserTx(ctx, userID, func(tx *db.Tx) error {
 		var err error
 		res, err = s.write(ctx, tx, &b, hash, plan, n, now)
+		if err == nil && b.Within != nil && !res.Replayed {
+			err = b.Within(ctx, tx)
+		}
 		return err
 	})
 	if err != nil {
