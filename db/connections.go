@@ -1,0 +1,161 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// Connection is a user's link to a cloud provider. The token is sealed by the caller; the database never sees
+// it in the clear.
+type Connection struct {
+	UserID         int64      `db:"user_id"`
+	Provider       string     `db:"provider"`
+	ProviderUserID string     `db:"provider_user_id"`
+	Status         string     `db:"status"`
+	Scopes         string     `db:"scopes"`
+	TokenSealed    []byte     `db:"token_sealed"`
+	TokenExpiry    *time.Time `db:"token_expiry"`
+	ConnectedAt    time.Time  `db:"connected_at"`
+	UpdatedAt      time.Time  `db:"updated_at"`
+	LastSyncAt     *time.Time `db:"last_sync_at"`
+	LastError      *string    `db:"last_error"`
+}
+
+// Connection statuses.
+const (
+	ConnConnected    = "CONNECTED"
+	ConnReauthorize  = "REAUTHORIZE"
+	ConnDisconnected = "DISCONNECTED"
+)
+
+const connectionCols = `user_id, provider, provider_user_id, status, scopes, token_sealed, token_expiry,
+	connected_at, updated_at, last_sync_at, last_error`
+
+// SysTx is a transaction in the system scope: it may read and write provider connections and jobs of every
+// user (row-level security admits healthsync.scope = 'system' on those two tables only), and nothing else.
+type SysTx struct {
+	tx *sqlx.Tx
+}
+
+// InSystemTx runs fn in a transaction of the system scope, for work that does not know its user yet: routing a
+// webhook by the provider's user id, claiming the next due job.
+func (s *Store) InSystemTx(ctx context.Context, fn func(tx *SysTx) error) (err error) {
+	t, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			_ = t.Rollback()
+		}
+	}()
+	if _, err = t.ExecContext(ctx, `SELECT set_config('healthsync.scope', 'system', true),
+		set_config('statement_timeout', $1, true), set_config('role', $2, true)`,
+		fmt.Sprint(s.statementTimeout.Milliseconds()), AppRole); err != nil {
+		return fmt.Errorf("set system scope: %w", err)
+	}
+	if err = fn(&SysTx{tx: t}); err != nil {
+		return err
+	}
+	if err = t.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// SaveConnection creates or replaces the user's connection to the provider (a reconnect replaces the token).
+func (t *Tx) SaveConnection(ctx context.Context, c Connection) error {
+	_, err := t.tx.ExecContext(ctx, `
+		INSERT INTO provider_connections (user_id, provider, provider_user_id, status, scopes, token_sealed,
+			token_expiry, connected_at, updated_at, last_error)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, NULL)
+		ON CONFLICT (user_id, provider) DO UPDATE SET provider_user_id = EXCLUDED.provider_user_id,
+			status = EXCLUDED.status, scopes = EXCLUDED.scopes, token_sealed = EXCLUDED.token_sealed,
+			token_expiry = EXCLUDED.token_expiry, connected_at = EXCLUDED.connected_at,
+			updated_at = EXCLUDED.updated_at, last_error = NULL`,
+		t.userID, c.Provider, c.ProviderUserID, c.Status, c.Scopes, c.TokenSealed, c.TokenExpiry, c.ConnectedAt)
+	if err != nil {
+		return fmt.Errorf("save connection: %w", err)
+	}
+	return nil
+}
+
+// Connection returns the user's connection to the provider, or nil.
+func (t *Tx) Connection(ctx context.Context, provider string) (*Connection, error) {
+	var c Connection
+	err := t.tx.GetContext(ctx, &c, `SELECT `+connectionCols+` FROM provider_connections
+		WHERE user_id = $1 AND provider = $2`, t.userID, provider)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read connection: %w", err)
+	}
+	return &c, nil
+}
+
+// Connections lists the user's connections.
+func (t *Tx) Connections(ctx context.Context) ([]Connection, error) {
+	var cs []Connection
+	if err := t.tx.SelectContext(ctx, &cs, `SELECT `+connectionCols+` FROM provider_connections
+		WHERE user_id = $1 ORDER BY provider`, t.userID); err != nil {
+		return nil, fmt.Errorf("list connections: %w", err)
+	}
+	return cs, nil
+}
+
+// UpdateConnectionToken stores a refreshed token, but only while the connection is still the one the caller
+// read (same connected_at): a token refreshed by a job that raced a disconnect must not bring it back.
+func (t *Tx) UpdateConnectionToken(ctx context.Context, provider string, connectedAt time.Time, sealed []byte, expiry *time.Time, at time.Time) error {
+	_, err := t.tx.ExecContext(ctx, `UPDATE provider_connections SET token_sealed = $3, token_expiry = $4,
+		updated_at = $5 WHERE user_id = $1 AND provider = $2 AND connected_at = $6 AND status <> 'DISCONNECTED'`,
+		t.userID, provider, sealed, expiry, at, connectedAt)
+	if err != nil {
+		return fmt.Errorf("update token: %w", err)
+	}
+	return nil
+}
+
+// MarkConnection records the outcome of a sync: a status (CONNECTED or REAUTHORIZE), the error if any.
+func (t *Tx) MarkConnection(ctx context.Context, provider, status string, lastErr *string, synced bool, at time.Time) error {
+	_, err := t.tx.ExecContext(ctx, `UPDATE provider_connections SET status = $3, last_error = $4,
+		last_sync_at = CASE WHEN $5 THEN $6::timestamptz ELSE last_sync_at END, updated_at = $6
+		WHERE user_id = $1 AND provider = $2 AND status <> 'DISCONNECTED'`,
+		t.userID, provider, status, lastErr, synced, at)
+	if err != nil {
+		return fmt.Errorf("mark connection: %w", err)
+	}
+	return nil
+}
+
+// Disconnect forgets the connection's token and cancels its pending jobs; the stored data stays. It reports
+// whether there was a connection.
+func (t *Tx) Disconnect(ctx context.Context, provider string, at time.Time) (bool, error) {
+	res, err := t.tx.ExecContext(ctx, `UPDATE provider_connections SET status = 'DISCONNECTED',
+		token_sealed = NULL, token_expiry = NULL, updated_at = $3
+		WHERE user_id = $1 AND provider = $2 AND status <> 'DISCONNECTED'`, t.userID, provider, at)
+	if err != nil {
+		return false, fmt.Errorf("disconnect: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	if _, err := t.tx.ExecContext(ctx, `UPDATE provider_jobs SET status = 'CANCELLED', updated_at = $3
+		WHERE user_id = $1 AND provider = $2 AND status IN ('QUEUED', 'RUNNING')`, t.userID, provider, at); err != nil {
+		return false, fmt.Errorf("cancel jobs: %w", err)
+	}
+	return n > 0, nil
+}
+
+// ConnectionsByProviderUser finds the connected users the provider knows by this id (normally one).
+func (t *SysTx) ConnectionsByProviderUser(ctx context.Context, provider, providerUserID string) ([]Connection, error) {
+	var cs []Connection
+	if err := t.tx.SelectContext(ctx, &cs, `SELECT `+connectionCols+` FROM provider_connections
+		WHERE provider = $1 AND provider_user_id = $2 AND status <> 'DISCONNECTED'`, provider, providerUserID); err != nil {
+		return nil, fmt.Errorf("find connection: %w", err)
+	}
+	return cs, nil
+}
