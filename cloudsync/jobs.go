@@ -1,0 +1,265 @@
+package cloudsync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"healthsync/db"
+	"healthsync/ingest"
+	"healthsync/providers"
+)
+
+// Run works on due jobs until ctx ends, waiting idle between empty rounds. Every server process may run it:
+// jobs are claimed with SKIP LOCKED, so no job runs twice at once.
+func (s *Service) Run(ctx context.Context, idle time.Duration) {
+	if idle <= 0 {
+		idle = 5 * time.Second
+	}
+	for ctx.Err() == nil {
+		n, err := s.RunDue(ctx)
+		if err != nil && ctx.Err() == nil {
+			s.o.Logger.Error("cloud provider jobs", "err", err)
+		}
+		if n == 0 || err != nil {
+			if providers.SleepContext(ctx, idle) != nil {
+				return
+			}
+		}
+	}
+}
+
+// RunDue runs every job that is due now, one after the other, and reports how many ran. A job that is
+// requeued for now (the next chunk of a backfill) runs in the same call.
+func (s *Service) RunDue(ctx context.Context) (int, error) {
+	ran := 0
+	for ctx.Err() == nil {
+		var j *db.ProviderJob
+		err := s.store.InSystemTx(ctx, func(tx *db.SysTx) error {
+			var err error
+			j, err = tx.ClaimJob(ctx, s.o.Now().UTC(), s.o.Lease)
+			return err
+		})
+		if err != nil {
+			return ran, err
+		}
+		if j == nil {
+			return ran, nil
+		}
+		ran++
+		s.runJob(ctx, *j)
+	}
+	return ran, ctx.Err()
+}
+
+// runJob runs one claimed job and records its outcome; failures are retried with backoff, and a refused
+// token stops the connection's jobs until the user connects again.
+func (s *Service) runJob(ctx context.Context, j db.ProviderJob) {
+	name := ingest.Provider(j.Provider)
+	now := s.o.Now().UTC()
+	outcome, syncErr := s.work(ctx, j)
+	log := s.o.Logger.With("provider", name, "job", j.JobID, "kind", j.Kind, "data_type", j.DataType)
+	connStatus := db.ConnConnected
+	if syncErr != nil {
+		msg := syncErr.Error()
+		outcome.Error = &msg
+		switch {
+		case isReauthorize(syncErr):
+			connStatus = db.ConnReauthorize
+			outcome.Status = "FAILED"
+			log.Warn("cloud provider refused the token; the user must connect again", "err", syncErr)
+		case errors.Is(syncErr, errGone):
+			outcome.Status = "CANCELLED"
+		case j.Attempts >= s.o.MaxAttempts:
+			outcome.Status = "FAILED"
+			log.Error("cloud provider job failed for good", "attempts", j.Attempts, "err", syncErr)
+		default:
+			outcome.Status = "QUEUED"
+			outcome.RunAt = now.Add(retryDelay(j.Attempts))
+			log.Warn("cloud provider job will be retried", "attempt", j.Attempts, "retry_at", outcome.RunAt, "err", syncErr)
+		}
+	}
+	if outcome.RunAt.IsZero() {
+		outcome.RunAt = now
+	}
+	err := s.store.InUserTx(ctx, j.UserID, func(tx *db.Tx) error {
+		if err := tx.FinishJob(ctx, j.JobID, outcome, now); err != nil {
+			return err
+		}
+		if errors.Is(syncErr, errGone) {
+			return nil
+		}
+		return tx.MarkConnection(ctx, j.Provider, connStatus, outcome.Error, syncErr == nil, now)
+	})
+	if err != nil {
+		log.Error("record cloud provider job outcome", "err", err)
+	}
+}
+
+// errGone means the connection went away (disconnected) while the job waited.
+var errGone = errors.New("connection no longer exists")
+
+// retryDelay backs off from 30 s to an hour.
+func retryDelay(attempts int) time.Duration {
+	d := 30 * time.Second
+	for i := 1; i < attempts && d < time.Hour; i++ {
+		d *= 2
+	}
+	if d > time.Hour {
+		d = time.Hour
+	}
+	return d
+}
+
+func (s *Service) work(ctx context.Context, j db.ProviderJob) (db.JobOutcome, error) {
+	name := ingest.Provider(j.Provider)
+	p, err := s.provider(name)
+	if err != nil {
+		return db.JobOutcome{}, fmt.Errorf("%w: %v", errGone, err)
+	}
+	var conn *db.Connection
+	if err := s.store.InUserTx(ctx, j.UserID, func(tx *db.Tx) error {
+		var err error
+		conn, err = tx.Connection(ctx, j.Provider)
+		return err
+	}); err != nil {
+		return db.JobOutcome{}, err
+	}
+	if conn == nil || conn.Status == db.ConnDisconnected {
+		return db.JobOutcome{}, errGone
+	}
+	tok, err := s.openToken(*conn)
+	if err != nil {
+		return db.JobOutcome{}, err
+	}
+	sess := s.apiFor(ctx, p, s.oauthConfig(p), tok)
+	defer s.keepToken(ctx, *conn, sess)
+
+	now := s.o.Now().UTC()
+	switch j.Kind {
+	case db.JobFetchRecord:
+		if j.RecordID == nil {
+			return db.JobOutcome{Status: "DONE"}, nil
+		}
+		recs, err := p.Adapter.FetchRecord(ctx, sess.api, j.DataType, *j.RecordID)
+		if errors.Is(err, providers.ErrNotFound) {
+			return db.JobOutcome{Status: "DONE"}, nil
+		}
+		if err != nil {
+			return db.JobOutcome{}, err
+		}
+		r, err := s.storeRecords(ctx, j.UserID, name, recs)
+		if err != nil {
+			return db.JobOutcome{}, err
+		}
+		return db.JobOutcome{Status: "DONE"}, s.progress(ctx, j.UserID, name, j.DataType, nil, r)
+
+	case db.JobPoll:
+		from, to := now.Add(-s.o.PollOverlap), now
+		r, err := s.fetchWindow(ctx, p, sess, j, from, to)
+		if err != nil {
+			return db.JobOutcome{}, err
+		}
+		cur := "polled through " + to.Format(time.RFC3339)
+		next := now.Add(s.o.PollEvery)
+		return db.JobOutcome{Status: "QUEUED", RunAt: next, ResetAttempts: true},
+			s.progress(ctx, j.UserID, name, j.DataType, &cur, r)
+
+	default: // BACKFILL: one chunk per run, so a long window never holds a worker for long and progress shows
+		if j.WindowFrom == nil || j.WindowTo == nil || !j.WindowFrom.Before(*j.WindowTo) {
+			return db.JobOutcome{Status: "DONE"}, nil
+		}
+		from, to := *j.WindowFrom, *j.WindowTo
+		end := from.Add(time.Duration(s.o.ChunkDays) * 24 * time.Hour)
+		if end.After(to) {
+			end = to
+		}
+		r, err := s.fetchWindow(ctx, p, sess, j, from, end)
+		if err != nil {
+			return db.JobOutcome{}, err
+		}
+		total := j.WindowTotalDays
+		if total <= 0 {
+			total = int((to.Sub(from) + 24*time.Hour - 1) / (24 * time.Hour))
+		}
+		left := int((to.Sub(end) + 24*time.Hour - 1) / (24 * time.Hour))
+		done := end.Equal(to)
+		cur := fmt.Sprintf("backfill %s..%s: %d/%d days", to.AddDate(0, 0, -total).Format("2006-01-02"),
+			to.Format("2006-01-02"), total-left, total)
+		if done {
+			cur += " (done)"
+		}
+		if err := s.progress(ctx, j.UserID, name, j.DataType, &cur, r); err != nil {
+			return db.JobOutcome{}, err
+		}
+		if !done {
+			return db.JobOutcome{Status: "QUEUED", RunAt: now, WindowFrom: &end, ResetAttempts: true}, nil
+		}
+		// The window is in; from now on the data type is polled (webhooks bring most changes sooner).
+		err = s.store.InUserTx(ctx, j.UserID, func(tx *db.Tx) error {
+			return tx.EnqueueJobs(ctx, []db.ProviderJob{{Provider: j.Provider, Kind: db.JobPoll,
+				DataType: j.DataType, RunAt: now.Add(s.o.PollEvery)}}, now)
+		})
+		return db.JobOutcome{Status: "DONE"}, err
+	}
+}
+
+// fetchWindow fetches and stores one data type over [from, to) in chunks of ChunkDays.
+func (s *Service) fetchWindow(ctx context.Context, p Provider, sess *session, j db.ProviderJob, from, to time.Time) (StoreResult, error) {
+	var sum StoreResult
+	step := time.Duration(s.o.ChunkDays) * 24 * time.Hour
+	for f := from; f.Before(to); f = f.Add(step) {
+		t := f.Add(step)
+		if t.After(to) {
+			t = to
+		}
+		recs, err := p.Adapter.Fetch(ctx, sess.api, j.DataType, f, t)
+		if err != nil {
+			return sum, err
+		}
+		r, err := s.storeRecords(ctx, j.UserID, p.Adapter.Provider(), recs)
+		if err != nil {
+			return sum, err
+		}
+		sum.Records += r.Records
+		sum.Changed += r.Changed
+		sum.Unchanged += r.Unchanged
+		sum.Ingest.Accepted += r.Ingest.Accepted
+		if r.NewestEnd != nil && (sum.NewestEnd == nil || r.NewestEnd.After(*sum.NewestEnd)) {
+			sum.NewestEnd = r.NewestEnd
+		}
+	}
+	return sum, nil
+}
+
+// progress shows a provider data type's sync position in syncState, under the provider's device.
+func (s *Service) progress(ctx context.Context, userID int64, name ingest.Provider, dataType string, cursor *string, r StoreResult) error {
+	now := s.o.Now().UTC()
+	return s.store.InUserTx(ctx, userID, func(tx *db.Tx) error {
+		if err := tx.UpsertDevice(ctx, db.Device{ID: DeviceID(name), Provider: string(name)}, now); err != nil {
+			return err
+		}
+		return tx.UpdateSyncState(ctx, DeviceID(name), []db.SyncUpdate{{DataType: progressType(name, dataType),
+			Cursor: cursor, NewestEnd: r.NewestEnd, NewItems: int64(r.Changed)}}, now)
+	})
+}
+
+// keepToken stores the session's token again when the oauth2 transport refreshed it during the job; providers
+// that rotate refresh tokens (Whoop) would otherwise lock the connection out.
+func (s *Service) keepToken(ctx context.Context, c db.Connection, sess *session) {
+	tok, err := sess.ts.Token()
+	if err != nil || tok.AccessToken == sess.first {
+		return
+	}
+	sealed, exp, err := s.sealToken(c.UserID, ingest.Provider(c.Provider), tok)
+	if err != nil {
+		s.o.Logger.Error("seal refreshed token", "err", err)
+		return
+	}
+	if err := s.store.InUserTx(ctx, c.UserID, func(tx *db.Tx) error {
+		return tx.UpdateConnectionToken(ctx, c.Provider, c.ConnectedAt, sealed, exp, s.o.Now().UTC())
+	}); err != nil {
+		s.o.Logger.Error("store refreshed token", "provider", c.Provider, "err", err)
+	}
+}

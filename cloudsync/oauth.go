@@ -1,0 +1,230 @@
+package cloudsync
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"healthsync/db"
+	"healthsync/ingest"
+	"healthsync/providers"
+)
+
+// Authorization is the start of a connection: the URL to open in the user's browser.
+type Authorization struct {
+	Provider     ingest.Provider
+	AuthorizeURL string
+	ExpiresAt    time.Time
+}
+
+// state is what the authorization round trip carries, sealed: the callback arrives from the user's browser
+// without a token, so the state is what names the user, and sealing it means nobody can forge one for
+// somebody else. PKCE's verifier rides along so no server-side session is needed.
+type state struct {
+	UserID   int64  `json:"u"`
+	Provider string `json:"p"`
+	Verifier string `json:"v"`
+	Expires  int64  `json:"e"`
+}
+
+const stateOwner = "oauth-state"
+
+func (s *Service) oauthConfig(p Provider) *oauth2.Config {
+	ep := p.Adapter.Endpoints()
+	auth, token := ep.AuthURL, ep.TokenURL
+	if p.Config.AuthURL != "" {
+		auth = p.Config.AuthURL
+	}
+	if p.Config.TokenURL != "" {
+		token = p.Config.TokenURL
+	}
+	return &oauth2.Config{
+		ClientID:     p.Config.ClientID,
+		ClientSecret: p.Config.ClientSecret,
+		Endpoint:     oauth2.Endpoint{AuthURL: auth, TokenURL: token},
+		RedirectURL:  s.o.PublicURL + "/providers/" + strings.ToLower(string(p.Adapter.Provider())) + "/callback",
+		Scopes:       p.Adapter.Scopes(),
+	}
+}
+
+func (s *Service) oauthContext(ctx context.Context) context.Context {
+	return context.WithValue(ctx, oauth2.HTTPClient, s.o.HTTPClient)
+}
+
+// Connect starts connecting the user to the provider: the answer's URL leads the user to the provider's
+// consent page, which sends them back to the callback.
+func (s *Service) Connect(ctx context.Context, userID int64, name ingest.Provider) (Authorization, error) {
+	p, err := s.provider(name)
+	if err != nil {
+		return Authorization{}, err
+	}
+	exp := s.o.Now().Add(s.o.StateTTL)
+	verifier := oauth2.GenerateVerifier()
+	raw, _ := json.Marshal(state{UserID: userID, Provider: string(name), Verifier: verifier, Expires: exp.Unix()})
+	sealed, err := s.box.Seal(raw, stateOwner)
+	if err != nil {
+		return Authorization{}, err
+	}
+	st := base64.RawURLEncoding.EncodeToString(sealed)
+	u := s.oauthConfig(p).AuthCodeURL(st, oauth2.AccessTypeOffline, oauth2.S256ChallengeOption(verifier))
+	return Authorization{Provider: name, AuthorizeURL: u, ExpiresAt: exp.UTC()}, nil
+}
+
+func (s *Service) openState(name ingest.Provider, raw string) (state, error) {
+	sealed, err := base64.RawURLEncoding.DecodeString(raw)
+	if err != nil {
+		return state{}, ErrBadState
+	}
+	plain, err := s.box.Open(sealed, stateOwner)
+	if err != nil {
+		return state{}, ErrBadState
+	}
+	var st state
+	if err := json.Unmarshal(plain, &st); err != nil || st.Provider != string(name) || s.o.Now().Unix() > st.Expires {
+		return state{}, ErrBadState
+	}
+	return st, nil
+}
+
+// Callback finishes a connection: it checks the state, exchanges the code for tokens, asks the provider who the
+// user is, stores the tokens sealed, and queues the backfill of every data type.
+func (s *Service) Callback(ctx context.Context, name ingest.Provider, rawState, code string) (int64, error) {
+	p, err := s.provider(name)
+	if err != nil {
+		return 0, err
+	}
+	st, err := s.openState(name, rawState)
+	if err != nil {
+		return 0, err
+	}
+	if code == "" {
+		return 0, fmt.Errorf("%w: the provider sent no authorization code", ErrDenied)
+	}
+	cfg := s.oauthConfig(p)
+	tok, err := cfg.Exchange(s.oauthContext(ctx), code, oauth2.VerifierOption(st.Verifier))
+	if err != nil {
+		return 0, fmt.Errorf("exchange the authorization code: %w", err)
+	}
+	api := s.apiFor(ctx, p, cfg, tok)
+	puid, err := p.Adapter.UserID(ctx, api.api)
+	if err != nil {
+		return 0, fmt.Errorf("ask %s who the user is: %w", name, err)
+	}
+	if t, err := api.ts.Token(); err == nil { // the lookup may have refreshed it
+		tok = t
+	}
+	sealed, expiry, err := s.sealToken(st.UserID, name, tok)
+	if err != nil {
+		return 0, err
+	}
+	now := s.o.Now().UTC()
+	from := now.Add(-time.Duration(s.o.BackfillDays) * 24 * time.Hour)
+	var jobs []db.ProviderJob
+	for _, dt := range p.Adapter.DataTypes() {
+		f, t := from, now
+		jobs = append(jobs, db.ProviderJob{Provider: string(name), Kind: db.JobBackfill, DataType: dt,
+			WindowFrom: &f, WindowTo: &t, WindowTotalDays: s.o.BackfillDays, RunAt: now})
+	}
+	err = s.store.InUserTx(ctx, st.UserID, func(tx *db.Tx) error {
+		if err := tx.SaveConnection(ctx, db.Connection{Provider: string(name), ProviderUserID: puid,
+			Status: db.ConnConnected, Scopes: strings.Join(cfg.Scopes, " "), TokenSealed: sealed,
+			TokenExpiry: expiry, ConnectedAt: now}); err != nil {
+			return err
+		}
+		return tx.EnqueueJobs(ctx, jobs, now)
+	})
+	if err != nil {
+		return 0, err
+	}
+	s.o.Logger.Info("cloud provider connected", "provider", name, "data_types", len(jobs), "backfill_days", s.o.BackfillDays)
+	return st.UserID, nil
+}
+
+func tokenOwner(userID int64, name ingest.Provider) string {
+	return fmt.Sprintf("token|%d|%s", userID, name)
+}
+
+func (s *Service) sealToken(userID int64, name ingest.Provider, tok *oauth2.Token) ([]byte, *time.Time, error) {
+	raw, err := json.Marshal(tok)
+	if err != nil {
+		return nil, nil, fmt.Errorf("encode token: %w", err)
+	}
+	sealed, err := s.box.Seal(raw, tokenOwner(userID, name))
+	if err != nil {
+		return nil, nil, err
+	}
+	var exp *time.Time
+	if !tok.Expiry.IsZero() {
+		e := tok.Expiry.UTC()
+		exp = &e
+	}
+	return sealed, exp, nil
+}
+
+func (s *Service) openToken(c db.Connection) (*oauth2.Token, error) {
+	if len(c.TokenSealed) == 0 {
+		return nil, errors.New("connection has no token")
+	}
+	raw, err := s.box.Open(c.TokenSealed, tokenOwner(c.UserID, ingest.Provider(c.Provider)))
+	if err != nil {
+		return nil, fmt.Errorf("open token: %w", err)
+	}
+	var tok oauth2.Token
+	if err := json.Unmarshal(raw, &tok); err != nil {
+		return nil, fmt.Errorf("decode token: %w", err)
+	}
+	return &tok, nil
+}
+
+// session is one connection's API client and its token source, whose token is stored again when refreshed.
+type session struct {
+	api   *providers.API
+	ts    oauth2.TokenSource
+	first string
+}
+
+// apiFor builds the connection's client. The token is refreshed RefreshAhead before it expires (not when a
+// request has already failed): the inner source holds only the refresh token, so every call to it refreshes,
+// and the outer one calls it when the current token is within RefreshAhead of its expiry.
+func (s *Service) apiFor(ctx context.Context, p Provider, cfg *oauth2.Config, tok *oauth2.Token) *session {
+	octx := s.oauthContext(ctx)
+	var ts oauth2.TokenSource
+	if tok.RefreshToken != "" {
+		inner := cfg.TokenSource(octx, &oauth2.Token{RefreshToken: tok.RefreshToken})
+		ts = oauth2.ReuseTokenSourceWithExpiry(tok, inner, s.o.RefreshAhead)
+	} else {
+		ts = oauth2.StaticTokenSource(tok)
+	}
+	base := p.Adapter.Endpoints().APIURL
+	if p.Config.APIURL != "" {
+		base = p.Config.APIURL
+	}
+	client := oauth2.NewClient(octx, ts)
+	client.Timeout = s.o.HTTPClient.Timeout
+	return &session{
+		api: &providers.API{Client: client, BaseURL: base, Retries: s.o.APIRetries, Backoff: s.o.APIBackoff,
+			Sleep: s.o.Sleep},
+		ts:    ts,
+		first: tok.AccessToken,
+	}
+}
+
+// isReauthorize tells errors that only the user can fix by connecting again: the provider refused the token
+// or the refresh token.
+func isReauthorize(err error) bool {
+	if errors.Is(err, providers.ErrUnauthorized) {
+		return true
+	}
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) {
+		return re.Response == nil || re.Response.StatusCode == http.StatusBadRequest || re.Response.StatusCode == http.StatusUnauthorized
+	}
+	return false
+}
