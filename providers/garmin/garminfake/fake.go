@@ -69,17 +69,17 @@ type Fake struct {
 	o   Options
 	srv *httptest.Server
 
-	mu         sync.Mutex
-	days       map[string]*day // by local date
-	codes      map[string]grant
-	access     map[string]bool
-	refresh    map[string]bool
-	n429       int
-	dataReqs   int
-	exchanges  int
-	refreshes  int
-	deregs     int
-	windows    [][2]int64
+	mu        sync.Mutex
+	days      map[string]*day // by local date
+	codes     map[string]grant
+	access    map[string]bool
+	refresh   map[string]bool
+	n429      int
+	dataReqs  int
+	exchanges int
+	refreshes int
+	deregs    int
+	windows   [][2]int64
 }
 
 type day struct {
