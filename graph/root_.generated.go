@@ -53,6 +53,16 @@ type ComplexityRoot struct {
 		Workouts         func(childComplexity int) int
 	}
 
+	DailyTotal struct {
+		Day      func(childComplexity int) int
+		Metric   func(childComplexity int) int
+		Provider func(childComplexity int) int
+		SourceID func(childComplexity int) int
+		TimeZone func(childComplexity int) int
+		Unit     func(childComplexity int) int
+		Value    func(childComplexity int) int
+	}
+
 	Device struct {
 		AppVersion func(childComplexity int) int
 		FirstSeen  func(childComplexity int) int
@@ -111,6 +121,8 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
+		ConnectProvider        func(childComplexity int, provider model.CloudProvider) int
+		DisconnectProvider     func(childComplexity int, provider model.CloudProvider) int
 		FinishImportUpload     func(childComplexity int, jobID string) int
 		IngestBatch            func(childComplexity int, input model.IngestBatchInput) int
 		SetSourcePriority      func(childComplexity int, metric *string, sourceIds []string) int
@@ -123,20 +135,39 @@ type ComplexityRoot struct {
 		HasNextPage func(childComplexity int) int
 	}
 
+	ProviderAuthorization struct {
+		AuthorizeURL func(childComplexity int) int
+		ExpiresAt    func(childComplexity int) int
+		Provider     func(childComplexity int) int
+	}
+
+	ProviderConnection struct {
+		ConnectedAt    func(childComplexity int) int
+		DeviceID       func(childComplexity int) int
+		LastError      func(childComplexity int) int
+		LastSyncAt     func(childComplexity int) int
+		Provider       func(childComplexity int) int
+		ProviderUserID func(childComplexity int) int
+		Scopes         func(childComplexity int) int
+		Status         func(childComplexity int) int
+	}
+
 	Query struct {
-		Categories      func(childComplexity int) int
-		DailySummary    func(childComplexity int, from scalar.Date, to scalar.Date, timeZone *string) int
-		Devices         func(childComplexity int) int
-		ImportJob       func(childComplexity int, id string) int
-		Me              func(childComplexity int) int
-		Metrics         func(childComplexity int) int
-		Samples         func(childComplexity int, metric string, from time.Time, to time.Time, limit *int) int
-		Series          func(childComplexity int, metric string, from time.Time, to time.Time, bucket model.Bucket, timeZone *string, sources []string, merge *model.MergeMode) int
-		Sleep           func(childComplexity int, from time.Time, to time.Time, timeZone *string) int
-		SourceBreakdown func(childComplexity int, metric string, from time.Time, to time.Time) int
-		Sources         func(childComplexity int) int
-		SyncState       func(childComplexity int, deviceID *string, staleAfterHours *int) int
-		Workouts        func(childComplexity int, from time.Time, to time.Time, first *int, after *string) int
+		Categories          func(childComplexity int) int
+		DailySummary        func(childComplexity int, from scalar.Date, to scalar.Date, timeZone *string) int
+		DailyTotals         func(childComplexity int, metric string, from scalar.Date, to scalar.Date) int
+		Devices             func(childComplexity int) int
+		ImportJob           func(childComplexity int, id string) int
+		Me                  func(childComplexity int) int
+		Metrics             func(childComplexity int) int
+		ProviderConnections func(childComplexity int) int
+		Samples             func(childComplexity int, metric string, from time.Time, to time.Time, limit *int) int
+		Series              func(childComplexity int, metric string, from time.Time, to time.Time, bucket model.Bucket, timeZone *string, sources []string, merge *model.MergeMode) int
+		Sleep               func(childComplexity int, from time.Time, to time.Time, timeZone *string) int
+		SourceBreakdown     func(childComplexity int, metric string, from time.Time, to time.Time) int
+		Sources             func(childComplexity int) int
+		SyncState           func(childComplexity int, deviceID *string, staleAfterHours *int) int
+		Workouts            func(childComplexity int, from time.Time, to time.Time, first *int, after *string) int
 	}
 
 	Rejection struct {
@@ -384,6 +415,49 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DailySummary.Workouts(childComplexity), true
+
+	case "DailyTotal.day":
+		if e.ComplexityRoot.DailyTotal.Day == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DailyTotal.Day(childComplexity), true
+	case "DailyTotal.metric":
+		if e.ComplexityRoot.DailyTotal.Metric == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DailyTotal.Metric(childComplexity), true
+	case "DailyTotal.provider":
+		if e.ComplexityRoot.DailyTotal.Provider == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DailyTotal.Provider(childComplexity), true
+	case "DailyTotal.sourceId":
+		if e.ComplexityRoot.DailyTotal.SourceID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DailyTotal.SourceID(childComplexity), true
+	case "DailyTotal.timeZone":
+		if e.ComplexityRoot.DailyTotal.TimeZone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DailyTotal.TimeZone(childComplexity), true
+	case "DailyTotal.unit":
+		if e.ComplexityRoot.DailyTotal.Unit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DailyTotal.Unit(childComplexity), true
+	case "DailyTotal.value":
+		if e.ComplexityRoot.DailyTotal.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DailyTotal.Value(childComplexity), true
 
 	case "Device.appVersion":
 		if e.ComplexityRoot.Device.AppVersion == nil {
@@ -659,6 +733,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Metric.Unit(childComplexity), true
 
+	case "Mutation.connectProvider":
+		if e.ComplexityRoot.Mutation.ConnectProvider == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_connectProvider_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ConnectProvider(childComplexity, args["provider"].(model.CloudProvider)), true
+	case "Mutation.disconnectProvider":
+		if e.ComplexityRoot.Mutation.DisconnectProvider == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_disconnectProvider_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DisconnectProvider(childComplexity, args["provider"].(model.CloudProvider)), true
 	case "Mutation.finishImportUpload":
 		if e.ComplexityRoot.Mutation.FinishImportUpload == nil {
 			break
@@ -728,6 +824,74 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PageInfo.HasNextPage(childComplexity), true
 
+	case "ProviderAuthorization.authorizeUrl":
+		if e.ComplexityRoot.ProviderAuthorization.AuthorizeURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProviderAuthorization.AuthorizeURL(childComplexity), true
+	case "ProviderAuthorization.expiresAt":
+		if e.ComplexityRoot.ProviderAuthorization.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProviderAuthorization.ExpiresAt(childComplexity), true
+	case "ProviderAuthorization.provider":
+		if e.ComplexityRoot.ProviderAuthorization.Provider == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProviderAuthorization.Provider(childComplexity), true
+
+	case "ProviderConnection.connectedAt":
+		if e.ComplexityRoot.ProviderConnection.ConnectedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProviderConnection.ConnectedAt(childComplexity), true
+	case "ProviderConnection.deviceId":
+		if e.ComplexityRoot.ProviderConnection.DeviceID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProviderConnection.DeviceID(childComplexity), true
+	case "ProviderConnection.lastError":
+		if e.ComplexityRoot.ProviderConnection.LastError == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProviderConnection.LastError(childComplexity), true
+	case "ProviderConnection.lastSyncAt":
+		if e.ComplexityRoot.ProviderConnection.LastSyncAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProviderConnection.LastSyncAt(childComplexity), true
+	case "ProviderConnection.provider":
+		if e.ComplexityRoot.ProviderConnection.Provider == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProviderConnection.Provider(childComplexity), true
+	case "ProviderConnection.providerUserId":
+		if e.ComplexityRoot.ProviderConnection.ProviderUserID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProviderConnection.ProviderUserID(childComplexity), true
+	case "ProviderConnection.scopes":
+		if e.ComplexityRoot.ProviderConnection.Scopes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProviderConnection.Scopes(childComplexity), true
+	case "ProviderConnection.status":
+		if e.ComplexityRoot.ProviderConnection.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProviderConnection.Status(childComplexity), true
+
 	case "Query.categories":
 		if e.ComplexityRoot.Query.Categories == nil {
 			break
@@ -745,6 +909,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.DailySummary(childComplexity, args["from"].(scalar.Date), args["to"].(scalar.Date), args["timeZone"].(*string)), true
+	case "Query.dailyTotals":
+		if e.ComplexityRoot.Query.DailyTotals == nil {
+			break
+		}
+
+		args, err := ec.field_Query_dailyTotals_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.DailyTotals(childComplexity, args["metric"].(string), args["from"].(scalar.Date), args["to"].(scalar.Date)), true
 	case "Query.devices":
 		if e.ComplexityRoot.Query.Devices == nil {
 			break
@@ -775,6 +950,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Metrics(childComplexity), true
+	case "Query.providerConnections":
+		if e.ComplexityRoot.Query.ProviderConnections == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.ProviderConnections(childComplexity), true
 	case "Query.samples":
 		if e.ComplexityRoot.Query.Samples == nil {
 			break
@@ -2255,6 +2436,84 @@ type Subscription {
   """
   syncEvents: SyncEvent! @scope(needs: READ)
 }
+
+"A cloud provider whose data reaches healthsync from the provider's servers rather than from the phone."
+enum CloudProvider {
+  GARMIN
+  OURA
+  WHOOP
+}
+
+"The start of a connection to a cloud provider."
+type ProviderAuthorization {
+  provider: CloudProvider!
+  """
+  Open this URL in the user's browser. The provider asks the user for consent and sends the browser back to the
+  server's callback (` + "`" + `/providers/<provider>/callback` + "`" + `), which stores the connection (tokens encrypted at rest) and
+  starts fetching the last 30 days; the backfill's progress shows in ` + "`" + `syncState` + "`" + ` under ` + "`" + `deviceId` + "`" + `.
+  """
+  authorizeUrl: String!
+  "The URL works until then."
+  expiresAt: Time!
+}
+
+enum ConnectionStatus {
+  CONNECTED
+  "The provider refused the stored token (access revoked or expired beyond refresh): connect again."
+  REAUTHORIZE
+  "Disconnected by the user: tokens forgotten, nothing is fetched; the data already stored stays."
+  DISCONNECTED
+}
+
+type ProviderConnection {
+  provider: CloudProvider!
+  status: ConnectionStatus!
+  "The user's id at the provider (webhooks name the user by it)."
+  providerUserId: String!
+  "The device under which this provider's data and per-data-type sync progress appear in ` + "`" + `syncState` + "`" + `."
+  deviceId: ID!
+  scopes: [String!]!
+  connectedAt: Time!
+  "Last successful fetch from the provider."
+  lastSyncAt: Time
+  "The last fetch's error, for a person to read; null after a success."
+  lastError: String
+}
+
+"""
+A provider's own total of a metric for one local calendar day (Garmin dailies, Oura daily activity). Kept apart
+from samples and never summed with them or with each other: ` + "`" + `series` + "`" + ` and ` + "`" + `dailySummary` + "`" + ` add up samples only.
+"""
+type DailyTotal {
+  metric: String!
+  day: Date!
+  "In the metric's canonical unit."
+  value: Float!
+  unit: String!
+  provider: Provider!
+  sourceId: ID!
+  timeZone: String
+}
+
+extend type Query {
+  "The user's cloud provider connections, one per provider ever connected."
+  providerConnections: [ProviderConnection!]! @scope(needs: READ)
+  "Providers' own daily totals of a metric for the local days ` + "`" + `from` + "`" + ` to ` + "`" + `to` + "`" + ` (both included, at most 366 days)."
+  dailyTotals(metric: String!, from: Date!, to: Date!): [DailyTotal!]! @scope(needs: READ)
+}
+
+extend type Mutation {
+  """
+  Start connecting the user to a cloud provider. Errors: ` + "`" + `PROVIDER_NOT_CONFIGURED` + "`" + ` when this server has no client
+  id for it.
+  """
+  connectProvider(provider: CloudProvider!): ProviderAuthorization! @scope(needs: INGEST)
+  """
+  Disconnect a cloud provider: its tokens are forgotten and its pending fetches cancelled; the data already stored
+  stays. Null when the user never connected it.
+  """
+  disconnectProvider(provider: CloudProvider!): ProviderConnection @scope(needs: INGEST)
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -2299,6 +2558,26 @@ func (ec *executionContext) childFields_DailySummary(ctx context.Context, field 
 		return ec.fieldContext_DailySummary_workouts(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type DailySummary", field.Name)
+}
+
+func (ec *executionContext) childFields_DailyTotal(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "metric":
+		return ec.fieldContext_DailyTotal_metric(ctx, field)
+	case "day":
+		return ec.fieldContext_DailyTotal_day(ctx, field)
+	case "value":
+		return ec.fieldContext_DailyTotal_value(ctx, field)
+	case "unit":
+		return ec.fieldContext_DailyTotal_unit(ctx, field)
+	case "provider":
+		return ec.fieldContext_DailyTotal_provider(ctx, field)
+	case "sourceId":
+		return ec.fieldContext_DailyTotal_sourceId(ctx, field)
+	case "timeZone":
+		return ec.fieldContext_DailyTotal_timeZone(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DailyTotal", field.Name)
 }
 
 func (ec *executionContext) childFields_Device(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2423,6 +2702,40 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 		return ec.fieldContext_PageInfo_endCursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_ProviderAuthorization(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "provider":
+		return ec.fieldContext_ProviderAuthorization_provider(ctx, field)
+	case "authorizeUrl":
+		return ec.fieldContext_ProviderAuthorization_authorizeUrl(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_ProviderAuthorization_expiresAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ProviderAuthorization", field.Name)
+}
+
+func (ec *executionContext) childFields_ProviderConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "provider":
+		return ec.fieldContext_ProviderConnection_provider(ctx, field)
+	case "status":
+		return ec.fieldContext_ProviderConnection_status(ctx, field)
+	case "providerUserId":
+		return ec.fieldContext_ProviderConnection_providerUserId(ctx, field)
+	case "deviceId":
+		return ec.fieldContext_ProviderConnection_deviceId(ctx, field)
+	case "scopes":
+		return ec.fieldContext_ProviderConnection_scopes(ctx, field)
+	case "connectedAt":
+		return ec.fieldContext_ProviderConnection_connectedAt(ctx, field)
+	case "lastSyncAt":
+		return ec.fieldContext_ProviderConnection_lastSyncAt(ctx, field)
+	case "lastError":
+		return ec.fieldContext_ProviderConnection_lastError(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ProviderConnection", field.Name)
 }
 
 func (ec *executionContext) childFields_Rejection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

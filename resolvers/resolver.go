@@ -7,6 +7,7 @@ import (
 
 	"healthsync/auth"
 	"healthsync/catalog"
+	"healthsync/cloudsync"
 	"healthsync/db"
 	"healthsync/imports"
 	"healthsync/ingest"
@@ -23,6 +24,8 @@ type Resolver struct {
 	Imports *imports.Service
 	// Events feeds the syncEvents subscription; nil answers it with UNAVAILABLE.
 	Events *syncevents.Hub
+	// Cloud connects Garmin, Oura and Whoop; nil answers their fields with PROVIDER_NOT_CONFIGURED.
+	Cloud *cloudsync.Service
 }
 
 // user resolves the token's subject to the stored user, creating it on first use. The @scope directive has

@@ -49,6 +49,16 @@ func (r *mutationResolver) FinishImportUpload(ctx context.Context, jobID string)
 	return r.finishImportUpload(ctx, jobID)
 }
 
+// ConnectProvider is the resolver for the connectProvider field.
+func (r *mutationResolver) ConnectProvider(ctx context.Context, provider model.CloudProvider) (*model.ProviderAuthorization, error) {
+	return r.connectProvider(ctx, provider)
+}
+
+// DisconnectProvider is the resolver for the disconnectProvider field.
+func (r *mutationResolver) DisconnectProvider(ctx context.Context, provider model.CloudProvider) (*model.ProviderConnection, error) {
+	return r.disconnectProvider(ctx, provider)
+}
+
 // Me is the resolver for the me field.
 func (r *queryResolver) Me(ctx context.Context) (*model.User, error) {
 	u, err := r.user(ctx)
@@ -194,6 +204,16 @@ func (r *queryResolver) DailySummary(ctx context.Context, from scalar.Date, to s
 // ImportJob is the resolver for the importJob field.
 func (r *queryResolver) ImportJob(ctx context.Context, id string) (*model.ImportJob, error) {
 	return r.importJob(ctx, id)
+}
+
+// ProviderConnections is the resolver for the providerConnections field.
+func (r *queryResolver) ProviderConnections(ctx context.Context) ([]model.ProviderConnection, error) {
+	return r.providerConnections(ctx)
+}
+
+// DailyTotals is the resolver for the dailyTotals field.
+func (r *queryResolver) DailyTotals(ctx context.Context, metric string, from scalar.Date, to scalar.Date) ([]model.DailyTotal, error) {
+	return r.dailyTotals(ctx, metric, from, to)
 }
 
 // SyncEvents is the resolver for the syncEvents field.

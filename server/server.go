@@ -23,6 +23,7 @@ import (
 	"healthsync/appleexport"
 	"healthsync/auth"
 	"healthsync/catalog"
+	"healthsync/cloudsync"
 	"healthsync/db"
 	"healthsync/graph"
 	"healthsync/hae"
@@ -64,6 +65,9 @@ type Options struct {
 	// Events feeds the syncEvents subscription (websocket transport); nil answers it with UNAVAILABLE. The
 	// Ingest service must be built with ingest.WithSyncNotify for events to flow.
 	Events *syncevents.Hub
+	// Cloud, when set, serves the cloud providers' GraphQL fields and their callback and webhook endpoints
+	// under /providers/ (authenticated by the sealed OAuth state and the providers' signatures, not by JWT).
+	Cloud *cloudsync.Service
 }
 
 // New builds the HTTP handler.
@@ -82,7 +86,7 @@ func New(o Options) http.Handler {
 		Resolvers: &resolvers.Resolver{Store: o.Store, Ingest: o.Ingest, Catalog: o.Catalog,
 			Series:  series.NewService(o.Store, o.Catalog),
 			Imports: imports.NewService(o.Store, appleexport.NewImporter(o.Ingest, o.Catalog, appleexport.Options{}), o.Log),
-			Events:  o.Events},
+			Events:  o.Events, Cloud: o.Cloud},
 		Directives: graph.DirectiveRoot{Scope: resolvers.Scope},
 	}))
 	gql.AddTransport(websocketTransport(o.Verifier, o.Log))
@@ -134,6 +138,9 @@ func New(o Options) http.Handler {
 	mux.Handle("POST /ingest/health-auto-export", limitBody(o.MaxRequestBytes, o.Verifier.Middleware(hae.NewHandler(o.Ingest, o.Store, o.Catalog, o.Log))))
 	if o.Metrics != nil {
 		mux.Handle("GET /metrics", o.Metrics.Handler())
+	}
+	if o.Cloud != nil {
+		mux.Handle("/providers/", o.Cloud.Handler())
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})

@@ -49,6 +49,19 @@ type DailySummary struct {
 	Workouts     int      `json:"workouts"`
 }
 
+// A provider's own total of a metric for one local calendar day (Garmin dailies, Oura daily activity). Kept apart
+// from samples and never summed with them or with each other: `series` and `dailySummary` add up samples only.
+type DailyTotal struct {
+	Metric string      `json:"metric"`
+	Day    scalar.Date `json:"day"`
+	// In the metric's canonical unit.
+	Value    float64  `json:"value"`
+	Unit     string   `json:"unit"`
+	Provider Provider `json:"provider"`
+	SourceID string   `json:"sourceId"`
+	TimeZone *string  `json:"timeZone,omitempty"`
+}
+
 type Device struct {
 	ID         string    `json:"id"`
 	Provider   Provider  `json:"provider"`
@@ -156,6 +169,32 @@ type Mutation struct {
 type PageInfo struct {
 	HasNextPage bool    `json:"hasNextPage"`
 	EndCursor   *string `json:"endCursor,omitempty"`
+}
+
+// The start of a connection to a cloud provider.
+type ProviderAuthorization struct {
+	Provider CloudProvider `json:"provider"`
+	// Open this URL in the user's browser. The provider asks the user for consent and sends the browser back to the
+	// server's callback (`/providers/<provider>/callback`), which stores the connection (tokens encrypted at rest) and
+	// starts fetching the last 30 days; the backfill's progress shows in `syncState` under `deviceId`.
+	AuthorizeURL string `json:"authorizeUrl"`
+	// The URL works until then.
+	ExpiresAt time.Time `json:"expiresAt"`
+}
+
+type ProviderConnection struct {
+	Provider CloudProvider    `json:"provider"`
+	Status   ConnectionStatus `json:"status"`
+	// The user's id at the provider (webhooks name the user by it).
+	ProviderUserID string `json:"providerUserId"`
+	// The device under which this provider's data and per-data-type sync progress appear in `syncState`.
+	DeviceID    string    `json:"deviceId"`
+	Scopes      []string  `json:"scopes"`
+	ConnectedAt time.Time `json:"connectedAt"`
+	// Last successful fetch from the provider.
+	LastSyncAt *time.Time `json:"lastSyncAt,omitempty"`
+	// The last fetch's error, for a person to read; null after a success.
+	LastError *string `json:"lastError,omitempty"`
 }
 
 type QuantityInput struct {
@@ -537,6 +576,123 @@ func (e *Bucket) UnmarshalJSON(b []byte) error {
 }
 
 func (e Bucket) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// A cloud provider whose data reaches healthsync from the provider's servers rather than from the phone.
+type CloudProvider string
+
+const (
+	CloudProviderGarmin CloudProvider = "GARMIN"
+	CloudProviderOura   CloudProvider = "OURA"
+	CloudProviderWhoop  CloudProvider = "WHOOP"
+)
+
+var AllCloudProvider = []CloudProvider{
+	CloudProviderGarmin,
+	CloudProviderOura,
+	CloudProviderWhoop,
+}
+
+func (e CloudProvider) IsValid() bool {
+	switch e {
+	case CloudProviderGarmin, CloudProviderOura, CloudProviderWhoop:
+		return true
+	}
+	return false
+}
+
+func (e CloudProvider) String() string {
+	return string(e)
+}
+
+func (e *CloudProvider) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = CloudProvider(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid CloudProvider", str)
+	}
+	return nil
+}
+
+func (e CloudProvider) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *CloudProvider) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e CloudProvider) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type ConnectionStatus string
+
+const (
+	ConnectionStatusConnected ConnectionStatus = "CONNECTED"
+	// The provider refused the stored token (access revoked or expired beyond refresh): connect again.
+	ConnectionStatusReauthorize ConnectionStatus = "REAUTHORIZE"
+	// Disconnected by the user: tokens forgotten, nothing is fetched; the data already stored stays.
+	ConnectionStatusDisconnected ConnectionStatus = "DISCONNECTED"
+)
+
+var AllConnectionStatus = []ConnectionStatus{
+	ConnectionStatusConnected,
+	ConnectionStatusReauthorize,
+	ConnectionStatusDisconnected,
+}
+
+func (e ConnectionStatus) IsValid() bool {
+	switch e {
+	case ConnectionStatusConnected, ConnectionStatusReauthorize, ConnectionStatusDisconnected:
+		return true
+	}
+	return false
+}
+
+func (e ConnectionStatus) String() string {
+	return string(e)
+}
+
+func (e *ConnectionStatus) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ConnectionStatus(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ConnectionStatus", str)
+	}
+	return nil
+}
+
+func (e ConnectionStatus) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ConnectionStatus) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ConnectionStatus) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil
