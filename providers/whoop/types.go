@@ -50,7 +50,7 @@ type recoveryScore struct {
 	RecoveryScore    *float64 `json:"recovery_score"`
 	RestingHeartRate *float64 `json:"resting_heart_rate"`
 	HRVRMSSDMilli    *float64 `json:"hrv_rmssd_milli"`
-	SpO2Percentage   *float64 `json:"spo2_percentage"`  // WHOOP 4.0 and later
+	SpO2Percentage   *float64 `json:"spo2_percentage"`   // WHOOP 4.0 and later
 	SkinTempCelsius  *float64 `json:"skin_temp_celsius"` // WHOOP 4.0 and later
 }
 
