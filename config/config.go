@@ -25,7 +25,28 @@ type Config struct {
 	ShutdownTimeout  time.Duration // HEALTHSYNC_SHUTDOWN_TIMEOUT
 	LogFormat        string        // HEALTHSYNC_LOG_FORMAT: text or json
 	JWTJWKS          []string      // HEALTHSYNC_JWT_JWKS: JWK Set files, comma-separated
+
+	// Cloud providers (Garmin, Oura, Whoop).
+	PublicURL         string              // HEALTHSYNC_PUBLIC_URL: how browsers and providers reach this server
+	TokenKeys         []string            // HEALTHSYNC_TOKEN_KEYS: base64 AES-256 keys sealing provider tokens; the first seals
+	BackfillDays      int                 // HEALTHSYNC_BACKFILL_DAYS
+	ProviderPollEvery time.Duration       // HEALTHSYNC_PROVIDER_POLL_EVERY
+	AfterConnectURL   string              // HEALTHSYNC_AFTER_CONNECT_URL
+	Providers         map[string]Provider // by GARMIN, OURA, WHOOP: HEALTHSYNC_<NAME>_*
 }
+
+// Provider is one cloud provider's OAuth client and endpoints. Empty URLs mean the provider's production ones.
+type Provider struct {
+	ClientID      string // HEALTHSYNC_<NAME>_CLIENT_ID
+	ClientSecret  string // HEALTHSYNC_<NAME>_CLIENT_SECRET
+	AuthURL       string // HEALTHSYNC_<NAME>_AUTH_URL
+	TokenURL      string // HEALTHSYNC_<NAME>_TOKEN_URL
+	APIURL        string // HEALTHSYNC_<NAME>_API_URL
+	WebhookSecret string // HEALTHSYNC_<NAME>_WEBHOOK_SECRET
+}
+
+// CloudProviders are the provider names configuration is read for.
+var CloudProviders = []string{"GARMIN", "OURA", "WHOOP"}
 
 // Production reports whether the server runs in production mode (no GraphiQL, no development token).
 func (c Config) Production() bool { return c.Env == "production" }
@@ -55,7 +76,44 @@ func FromEnv(getenv func(string) string) (Config, error) {
 			c.JWTJWKS = append(c.JWTJWKS, f)
 		}
 	}
+	for _, k := range strings.Split(getenv("HEALTHSYNC_TOKEN_KEYS"), ",") {
+		if k = strings.TrimSpace(k); k != "" {
+			c.TokenKeys = append(c.TokenKeys, k)
+		}
+	}
+	c.PublicURL = strings.TrimRight(getenv("HEALTHSYNC_PUBLIC_URL"), "/")
+	if c.PublicURL == "" {
+		port := ":8080"
+		if i := strings.LastIndexByte(c.Addr, ':'); i >= 0 {
+			port = c.Addr[i:]
+		}
+		c.PublicURL = "http://localhost" + port
+	}
+	c.AfterConnectURL = getenv("HEALTHSYNC_AFTER_CONNECT_URL")
+	c.Providers = map[string]Provider{}
+	anyProvider := false
+	for _, name := range CloudProviders {
+		v := func(k string) string { return strings.TrimSpace(getenv("HEALTHSYNC_" + name + "_" + k)) }
+		p := Provider{ClientID: v("CLIENT_ID"), ClientSecret: v("CLIENT_SECRET"), AuthURL: v("AUTH_URL"),
+			TokenURL: v("TOKEN_URL"), APIURL: v("API_URL"), WebhookSecret: v("WEBHOOK_SECRET")}
+		if (p.ClientID == "") != (p.ClientSecret == "") {
+			return c, fmt.Errorf("HEALTHSYNC_%s_CLIENT_ID and HEALTHSYNC_%s_CLIENT_SECRET go together", name, name)
+		}
+		anyProvider = anyProvider || p.ClientID != ""
+		c.Providers[name] = p
+	}
 	var err error
+	days, err := intVar(getenv, "HEALTHSYNC_BACKFILL_DAYS", 30)
+	if err != nil {
+		return c, err
+	}
+	c.BackfillDays = int(days)
+	if c.ProviderPollEvery, err = durationVar(getenv, "HEALTHSYNC_PROVIDER_POLL_EVERY", time.Hour); err != nil {
+		return c, err
+	}
+	if c.Production() && anyProvider && len(c.TokenKeys) == 0 {
+		return c, fmt.Errorf("production mode with a cloud provider configured needs HEALTHSYNC_TOKEN_KEYS (openssl rand -base64 32) to encrypt their tokens")
+	}
 	if c.MaxRequestBytes, err = intVar(getenv, "HEALTHSYNC_MAX_REQUEST_BYTES", 32<<20); err != nil {
 		return c, err
 	}

@@ -126,10 +126,19 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 			return err
 		}
 	}
+	cloud, err := cloudService(ctx, cfg, store, svc, cat, log)
+	if err != nil {
+		return err
+	}
 	h := server.New(server.Options{Store: store, Ingest: svc, Catalog: cat, Verifier: verifier, Log: log,
 		MaxRequestBytes: cfg.MaxRequestBytes, Development: !cfg.Production(), DevToken: devToken,
 		Production: cfg.Production(), MutationsPerSecond: server.DefaultMutationsPerSecond, MutationBurst: server.DefaultMutationBurst,
-		Metrics: mets, Events: hub})
+		Metrics: mets, Events: hub, Cloud: cloud})
+
+	// Every process works on cloud provider jobs; SKIP LOCKED keeps them from running one job twice.
+	workCtx, stopWork := context.WithCancel(ctx)
+	defer stopWork()
+	go cloud.Run(workCtx, 0)
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
