@@ -62,6 +62,7 @@ type Fake struct {
 	access   map[string]time.Time // access token → expiry
 	refresh  map[string]grant     // live refresh tokens (rotated on use)
 	n429     int
+	nRefresh int
 	served   bool // the first data request has had its 429
 	requests map[string]int
 	body     body
@@ -210,6 +211,13 @@ func (f *Fake) Count429() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.n429
+}
+
+// Refreshes is how many refresh_token grants the token endpoint honoured.
+func (f *Fake) Refreshes() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.nRefresh
 }
 
 // Requests is how many authorised API requests reached path ("/v2/activity/sleep"), 429s included.
@@ -393,6 +401,7 @@ func (f *Fake) token(w http.ResponseWriter, r *http.Request) {
 		}
 		// Refresh tokens are single use: the answer carries the next one.
 		delete(f.refresh, rt)
+		f.nRefresh++
 	default:
 		oauthError(w, http.StatusBadRequest, "unsupported_grant_type")
 		return
