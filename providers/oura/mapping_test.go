@@ -104,7 +104,9 @@ func TestHeartRateHours(t *testing.T) {
 	if q.Get("start_datetime") != "2026-11-24T10:00:00Z" || q.Get("end_datetime") != "2026-11-24T12:00:00Z" {
 		t.Errorf("query %v", q)
 	}
-	pt := func(s string, v float64) ingest.SeriesPoint { return ingest.SeriesPoint{Time: utc(s), Value: ingest.Float(v)} }
+	pt := func(s string, v float64) ingest.SeriesPoint {
+		return ingest.SeriesPoint{Time: utc(s), Value: ingest.Float(v)}
+	}
 	want := []providers.Record{
 		{DataType: HeartRate, ID: "2026-11-24T10Z", Series: []ingest.SeriesSample{{Type: "heart_rate", Unit: "count/min",
 			Start: utc("2026-11-24T10:00:00Z"), End: utc("2026-11-24T10:55:00Z"), Source: testSourceOf(),
