@@ -70,7 +70,7 @@ type Fake struct {
 	off int
 
 	mu        sync.Mutex
-	codes     map[string]string    // authorization code -> redirect_uri
+	codes     map[string]grant     // authorization code -> what the authorize request said
 	access    map[string]time.Time // access token -> expiry
 	refresh   map[string]bool      // live refresh tokens (each is used once)
 	corrected map[string]int       // day -> corrections
@@ -79,6 +79,13 @@ type Fake struct {
 	n429      int
 	refreshes int
 	exchanges int
+}
+
+// grant is an issued authorization code's context: the token request must repeat the redirect_uri and, when
+// the authorize request carried a PKCE challenge, prove the verifier.
+type grant struct {
+	redirect  string
+	challenge string // S256 of the verifier, "" without PKCE
 }
 
 // New starts a fake Oura; it stops when the test ends.
@@ -119,7 +126,7 @@ func New(t testing.TB, o Options) *Fake {
 	if o.ExpiresIn <= 0 {
 		o.ExpiresIn = 5
 	}
-	f := &Fake{t: t, o: o, off: off, codes: map[string]string{}, access: map[string]time.Time{},
+	f := &Fake{t: t, o: o, off: off, codes: map[string]grant{}, access: map[string]time.Time{},
 		refresh: map[string]bool{}, corrected: map[string]int{}, deleted: map[string]bool{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /oauth/authorize", f.authorize)
@@ -230,9 +237,17 @@ func (f *Fake) authorize(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad redirect_uri", http.StatusBadRequest)
 		return
 	}
+	g := grant{redirect: redirect}
+	if c := q.Get("code_challenge"); c != "" {
+		if q.Get("code_challenge_method") != "S256" {
+			http.Error(w, "only S256 PKCE", http.StatusBadRequest)
+			return
+		}
+		g.challenge = c
+	}
 	code := randomToken("code")
 	f.mu.Lock()
-	f.codes[code] = redirect
+	f.codes[code] = g
 	f.mu.Unlock()
 	v := u.Query()
 	v.Set("code", code)
@@ -262,8 +277,10 @@ func (f *Fake) token(w http.ResponseWriter, r *http.Request) {
 	switch r.PostForm.Get("grant_type") {
 	case "authorization_code":
 		code := r.PostForm.Get("code")
-		redirect, ok := f.codes[code]
-		if !ok || (r.PostForm.Has("redirect_uri") && r.PostForm.Get("redirect_uri") != redirect) {
+		g, ok := f.codes[code]
+		sum := sha256.Sum256([]byte(r.PostForm.Get("code_verifier")))
+		if !ok || (r.PostForm.Has("redirect_uri") && r.PostForm.Get("redirect_uri") != g.redirect) ||
+			(g.challenge != "" && base64.RawURLEncoding.EncodeToString(sum[:]) != g.challenge) {
 			oauthError(w, http.StatusBadRequest, "invalid_grant")
 			return
 		}

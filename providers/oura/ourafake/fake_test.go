@@ -78,6 +78,25 @@ func TestOAuthWithRefreshThroughX(t *testing.T) {
 	}
 }
 
+func TestPKCE(t *testing.T) {
+	f := ourafake.New(t, ourafake.Options{No429: true})
+	oc := oauthConfig(f)
+	ctx := context.Background()
+	verifier := oauth2.GenerateVerifier()
+	c, _ := code(t, oc.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)))
+	if _, err := oc.Exchange(ctx, c, oauth2.VerifierOption(oauth2.GenerateVerifier())); err == nil {
+		t.Error("a code was exchanged with another PKCE verifier")
+	}
+	c, _ = code(t, oc.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)))
+	if _, err := oc.Exchange(ctx, c); err == nil {
+		t.Error("a PKCE code was exchanged without its verifier")
+	}
+	c, _ = code(t, oc.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)))
+	if _, err := oc.Exchange(ctx, c, oauth2.VerifierOption(verifier)); err != nil {
+		t.Errorf("the right verifier: %v", err)
+	}
+}
+
 func TestOAuthRefusals(t *testing.T) {
 	f := ourafake.New(t, ourafake.Options{No429: true})
 	oc := oauthConfig(f)
