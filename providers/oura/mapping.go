@@ -60,6 +60,10 @@ func (a *Adapter) plausible(metric string, v float64) bool {
 // heartRateHours groups heart rate rows by UTC hour within [from, to), one series per hour, points in time
 // order without repeated instants (consecutive queries overlap at their inclusive bounds).
 func (a *Adapter) heartRateHours(rows []heartRate, from, to time.Time) ([]providers.Record, error) {
+	hr, ok := a.cat.Lookup("heart_rate")
+	if !ok {
+		return nil, fmt.Errorf("oura: the catalog has no heart_rate")
+	}
 	hours := map[time.Time][]ingest.SeriesPoint{}
 	for _, r := range rows {
 		t, err := time.Parse(time.RFC3339, r.Timestamp)
@@ -67,7 +71,7 @@ func (a *Adapter) heartRateHours(rows []heartRate, from, to time.Time) ([]provid
 			return nil, fmt.Errorf("oura: heartrate timestamp %q: %w", r.Timestamp, err)
 		}
 		t = t.UTC()
-		if t.Before(from) || !t.Before(to) || !a.plausible("heart_rate", r.BPM) {
+		if t.Before(from) || !t.Before(to) || !hr.InRange(r.BPM) {
 			continue
 		}
 		h := t.Truncate(time.Hour)
