@@ -185,8 +185,7 @@ func (s *Service) work(ctx context.Context, j db.ProviderJob) (db.JobOutcome, er
 		}
 		left := int((to.Sub(end) + 24*time.Hour - 1) / (24 * time.Hour))
 		done := end.Equal(to)
-		cur := fmt.Sprintf("backfill %s..%s: %d/%d days", to.AddDate(0, 0, -total).Format("2006-01-02"),
-			to.Format("2006-01-02"), total-left, total)
+		cur := fmt.Sprintf("backfill through %s: %d/%d days", to.Format("2006-01-02"), total-left, total)
 		if done {
 			cur += " (done)"
 		}

@@ -125,7 +125,8 @@ func (s *Service) Callback(ctx context.Context, name ingest.Provider, rawState, 
 		return 0, err
 	}
 	now := s.o.Now().UTC()
-	from := now.Add(-time.Duration(s.o.BackfillDays) * 24 * time.Hour)
+	// Whole days: today and the BackfillDays-1 days before it, from midnight UTC (providers keep data by day).
+	from := now.Truncate(24*time.Hour).AddDate(0, 0, 1-s.o.BackfillDays)
 	var jobs []db.ProviderJob
 	for _, dt := range p.Adapter.DataTypes() {
 		f, t := from, now

@@ -1,0 +1,424 @@
+package cloudsync_test
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"healthsync/catalog"
+	"healthsync/cloudsync"
+	"healthsync/db"
+	"healthsync/dbtest"
+	"healthsync/ingest"
+	"healthsync/providers"
+	"healthsync/seal"
+)
+
+func TestMain(m *testing.M) {
+	dbtest.Main(m, func(ctx context.Context, d *sqlx.DB) error {
+		_, err := db.Migrate(ctx, d, nil)
+		return err
+	})
+}
+
+type env struct {
+	t      *testing.T
+	d      *sqlx.DB
+	store  *db.Store
+	svc    *cloudsync.Service
+	fake   *bandFake
+	server *httptest.Server
+	waits  []time.Duration
+	mu     sync.Mutex
+}
+
+func newEnv(t *testing.T, tweak func(*cloudsync.Options)) *env {
+	t.Helper()
+	d := dbtest.New(t)
+	e := &env{t: t, d: d, store: db.New(d, db.Options{}), fake: newBandFake(t)}
+	cat := catalog.New()
+	ing := ingest.NewService(e.store, cat, ingest.Limits{}, nil)
+	key, _ := seal.NewKey()
+	box, err := seal.New(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	e.server = httptest.NewServer(mux)
+	t.Cleanup(e.server.Close)
+	o := cloudsync.Options{PublicURL: e.server.URL, BackfillDays: 30, ChunkDays: 3, APIBackoff: time.Millisecond,
+		Sleep: func(_ context.Context, d time.Duration) error {
+			e.mu.Lock()
+			defer e.mu.Unlock()
+			e.waits = append(e.waits, d)
+			return nil
+		}}
+	if tweak != nil {
+		tweak(&o)
+	}
+	e.svc = cloudsync.New(e.store, ing, cat, box, []cloudsync.Provider{{Adapter: bandAdapter{}, Config: e.fake.config()}}, o)
+	mux.Handle("/providers/", e.svc.Handler())
+	return e
+}
+
+func (e *env) user(subject string) int64 {
+	u, err := e.store.EnsureUser(context.Background(), subject)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return u.ID
+}
+
+// connect runs the browser's part of the OAuth dance and returns the callback's answer.
+func (e *env) connect(userID int64) *http.Response {
+	e.t.Helper()
+	a, err := e.svc.Connect(context.Background(), userID, ingest.OtherProvider)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noFollow.Get(a.AuthorizeURL)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusFound {
+		e.t.Fatalf("authorize answered %d", resp.StatusCode)
+	}
+	cb, err := http.Get(resp.Header.Get("Location"))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	cb.Body.Close()
+	return cb
+}
+
+func (e *env) runDue() int {
+	e.t.Helper()
+	n, err := e.svc.RunDue(context.Background())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return n
+}
+
+func (e *env) int(q string, args ...any) int {
+	e.t.Helper()
+	var n int
+	if err := e.d.Get(&n, q, args...); err != nil {
+		e.t.Fatal(err)
+	}
+	return n
+}
+
+func day(offset int) string {
+	return time.Now().UTC().AddDate(0, 0, offset).Format("2006-01-02")
+}
+
+func TestConnectBackfillCorrectDeleteDisconnect(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	for i := 1; i <= 5; i++ {
+		e.fake.setDay(day(-i), 100*i, 200, 300) // 3 intervals a day
+	}
+	e.fake.setDay(day(-40), 999) // outside the 30-day backfill
+	u := e.user("alice")
+
+	if resp := e.connect(u); resp.StatusCode != http.StatusOK {
+		t.Fatalf("callback answered %d", resp.StatusCode)
+	}
+	var sealed []byte
+	if err := e.d.Get(&sealed, `SELECT token_sealed FROM provider_connections WHERE user_id = $1`, u); err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(sealed, []byte("access-")) || bytes.Contains(sealed, []byte("refresh-")) {
+		t.Fatal("the token is stored in the clear")
+	}
+	if got := e.int(`SELECT count(*) FROM provider_connections WHERE user_id = $1 AND provider_user_id = 'band-user-77' AND status = 'CONNECTED'`, u); got != 1 {
+		t.Fatalf("connections = %d", got)
+	}
+
+	// Backfill: 30 days in chunks of 3 = 10 runs of one job; the first request met a 429 and was retried.
+	if n := e.runDue(); n != 10 {
+		t.Fatalf("ran %d job runs, want 10 (30 days in 3-day chunks)", n)
+	}
+	if len(e.waits) == 0 || e.waits[0] != time.Second {
+		t.Fatalf("429 waits = %v, want the Retry-After of 1 s first", e.waits)
+	}
+	if got := e.int(`SELECT count(*) FROM samples WHERE user_id = $1 AND metric = 'steps'`, u); got != 15 {
+		t.Fatalf("samples = %d, want 15 (5 days × 3 intervals)", got)
+	}
+	if got := e.int(`SELECT count(*) FROM daily_totals WHERE user_id = $1 AND metric = 'steps'`, u); got != 5 {
+		t.Fatalf("daily totals = %d, want 5", got)
+	}
+	var cursor string
+	if err := e.d.Get(&cursor, `SELECT cursor FROM sync_state WHERE user_id = $1 AND device_id = 'cloud:other' AND data_type = 'other:steps'`, u); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(cursor, "30/30 days (done)") {
+		t.Fatalf("progress cursor = %q", cursor)
+	}
+	if n := e.runDue(); n != 0 {
+		t.Fatalf("%d jobs ran after the backfill; the poll is due in an hour", n)
+	}
+
+	// The same records fetched again (a poll, a retried job) write nothing.
+	before := e.int(`SELECT count(*) FROM samples WHERE user_id = $1`, u)
+	e.d.MustExec(`UPDATE provider_jobs SET run_at = now() WHERE user_id = $1 AND kind = 'POLL'`, u)
+	if n := e.runDue(); n != 1 {
+		t.Fatalf("poll runs = %d", n)
+	}
+	if got := e.int(`SELECT count(*) FROM samples WHERE user_id = $1`, u); got != before {
+		t.Fatalf("a poll of unchanged records changed the samples: %d → %d", before, got)
+	}
+
+	// A correction: day -2 now has two intervals with other values. The webhook names the record; the job
+	// fetches it; every item of the old version goes, including the interval the correction dropped.
+	e.fake.setDay(day(-2), 50, 60)
+	hook := e.server.URL + "/providers/other/webhook"
+	if code := e.fake.webhook(hook, map[string]any{"user": "band-user-77", "id": "day-" + day(-2)}, "wrong-secret"); code != http.StatusUnauthorized {
+		t.Fatalf("badly signed webhook answered %d", code)
+	}
+	if got := e.int(`SELECT count(*) FROM provider_jobs WHERE kind = 'FETCH_RECORD'`); got != 0 {
+		t.Fatal("a badly signed webhook queued work")
+	}
+	if code := e.fake.webhook(hook, map[string]any{"user": "band-user-77", "id": "day-" + day(-2)}, e.fake.secret); code != http.StatusNoContent {
+		t.Fatalf("webhook answered %d", code)
+	}
+	if n := e.runDue(); n != 1 {
+		t.Fatalf("webhook job runs = %d", n)
+	}
+	d2 := day(-2)
+	if got := e.int(`SELECT coalesce(sum(value), 0)::int FROM samples WHERE user_id = $1 AND metric = 'steps' AND start_time::date = $2`, u, d2); got != 110 {
+		t.Fatalf("corrected day sums to %d, want 110", got)
+	}
+	if got := e.int(`SELECT count(*) FROM samples WHERE user_id = $1 AND start_time::date = $2`, u, d2); got != 2 {
+		t.Fatalf("corrected day has %d samples, want 2", got)
+	}
+	if got := e.int(`SELECT value::int FROM daily_totals WHERE user_id = $1 AND day = $2`, u, d2); got != 110 {
+		t.Fatalf("corrected daily total = %d", got)
+	}
+	if got := e.int(`SELECT round(sum(prorated))::int FROM sample_hourly WHERE user_id = $1 AND metric = 'steps' AND hour::date = $2`, u, d2); got != 110 {
+		t.Fatalf("hourly aggregate of the corrected day = %d, want 110", got)
+	}
+
+	// A deletion removes the record's items and its total.
+	d3 := day(-3)
+	if code := e.fake.webhook(hook, map[string]any{"user": "band-user-77", "id": "day-" + d3, "deleted": true}, e.fake.secret); code != http.StatusNoContent {
+		t.Fatalf("delete webhook answered %d", code)
+	}
+	if got := e.int(`SELECT count(*) FROM samples WHERE user_id = $1 AND start_time::date = $2`, u, d3); got != 0 {
+		t.Fatalf("deleted record left %d samples", got)
+	}
+	if got := e.int(`SELECT count(*) FROM daily_totals WHERE user_id = $1 AND day = $2`, u, d3); got != 0 {
+		t.Fatal("deleted record left its daily total")
+	}
+
+	// Disconnect: token forgotten, jobs cancelled, data kept.
+	c, err := e.svc.Disconnect(context.Background(), u, ingest.OtherProvider)
+	if err != nil || c == nil || c.Status != db.ConnDisconnected || c.TokenSealed != nil {
+		t.Fatalf("disconnect = %+v, %v", c, err)
+	}
+	if got := e.int(`SELECT count(*) FROM provider_jobs WHERE user_id = $1 AND status IN ('QUEUED', 'RUNNING')`, u); got != 0 {
+		t.Fatalf("%d jobs still pending after disconnect", got)
+	}
+	if got := e.int(`SELECT count(*) FROM samples WHERE user_id = $1`, u); got == 0 {
+		t.Fatal("disconnect deleted the data")
+	}
+	// A webhook for the disconnected user is acknowledged and ignored.
+	if code := e.fake.webhook(hook, map[string]any{"user": "band-user-77", "id": "day-" + day(-1)}, e.fake.secret); code != http.StatusNoContent {
+		t.Fatalf("webhook after disconnect answered %d", code)
+	}
+	if n := e.runDue(); n != 0 {
+		t.Fatalf("%d jobs ran after disconnect", n)
+	}
+}
+
+func TestTokensAreRefreshedBeforeExpiryAndKept(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	e.fake.expiresIn = 60 // within RefreshAhead (5 min): every job refreshes first
+	e.fake.setDay(day(-1), 10)
+	u := e.user("bob")
+	if resp := e.connect(u); resp.StatusCode != http.StatusOK {
+		t.Fatalf("callback answered %d", resp.StatusCode)
+	}
+	var first []byte
+	_ = e.d.Get(&first, `SELECT token_sealed FROM provider_connections WHERE user_id = $1`, u)
+	e.runDue()
+	if e.fake.refreshes == 0 {
+		t.Fatal("no refresh although the token expires within a minute")
+	}
+	var now []byte
+	_ = e.d.Get(&now, `SELECT token_sealed FROM provider_connections WHERE user_id = $1`, u)
+	if bytes.Equal(first, now) {
+		t.Fatal("the refreshed token was not stored")
+	}
+	// The fake rotates refresh tokens: a second round only works with the stored, rotated one.
+	e.d.MustExec(`UPDATE provider_jobs SET run_at = now() WHERE user_id = $1 AND kind = 'POLL'`, u)
+	e.runDue()
+	var status string
+	_ = e.d.Get(&status, `SELECT status FROM provider_connections WHERE user_id = $1`, u)
+	if status != "CONNECTED" || e.fake.refreshes < 2 {
+		t.Fatalf("after a second refresh: status %s, refreshes %d", status, e.fake.refreshes)
+	}
+}
+
+func TestRefusedTokenAsksTheUserToConnectAgain(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	e.fake.setDay(day(-1), 10)
+	u := e.user("carol")
+	e.connect(u)
+	e.fake.mu.Lock()
+	e.fake.access = map[string]time.Time{} // provider revoked every token
+	e.fake.refresh = "revoked"
+	e.fake.mu.Unlock()
+	e.runDue()
+	var status string
+	_ = e.d.Get(&status, `SELECT status FROM provider_connections WHERE user_id = $1`, u)
+	if status != db.ConnReauthorize {
+		t.Fatalf("status = %s, want REAUTHORIZE", status)
+	}
+	if got := e.int(`SELECT count(*) FROM provider_jobs WHERE user_id = $1 AND status = 'FAILED'`, u); got != 1 {
+		t.Fatalf("failed jobs = %d", got)
+	}
+}
+
+func TestStateIsBoundToUserProviderAndTime(t *testing.T) {
+	t.Parallel()
+	now := time.Now()
+	clock := func() time.Time { return now }
+	e := newEnv(t, func(o *cloudsync.Options) { o.Now = func() time.Time { return clock() } })
+	u := e.user("dave")
+	a, err := e.svc.Connect(context.Background(), u, ingest.OtherProvider)
+	if err != nil {
+		t.Fatal(err)
+	}
+	au, _ := url.Parse(a.AuthorizeURL)
+	st := au.Query().Get("state")
+	if au.Query().Get("redirect_uri") != e.server.URL+"/providers/other/callback" {
+		t.Fatalf("redirect_uri = %s", au.Query().Get("redirect_uri"))
+	}
+	ctx := context.Background()
+	tampered := []byte(st)
+	tampered[len(tampered)/2] ^= 1
+	for name, s := range map[string]string{"tampered": string(tampered), "empty": "", "garbage": "abc"} {
+		if _, err := e.svc.Callback(ctx, ingest.OtherProvider, s, "code-1"); err == nil || !strings.Contains(err.Error(), "state") {
+			t.Errorf("%s state: %v", name, err)
+		}
+	}
+	now = now.Add(16 * time.Minute)
+	if _, err := e.svc.Callback(ctx, ingest.OtherProvider, st, "code-1"); err != cloudsync.ErrBadState {
+		t.Errorf("expired state: %v", err)
+	}
+	// Through HTTP: a bad state is a 400 page, not a connection.
+	resp, err := http.Get(e.server.URL + "/providers/other/callback?state=x&code=y")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("callback with a bad state answered %d", resp.StatusCode)
+	}
+	if got := e.int(`SELECT count(*) FROM provider_connections`); got != 0 {
+		t.Fatal("a bad state stored a connection")
+	}
+}
+
+// Several workers (processes) claim from one table: every job runs exactly once.
+func TestJobsRunOnceAcrossWorkers(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	for i := 1; i <= 29; i++ { // the window is today and the 29 days before
+		e.fake.setDay(day(-i), i)
+	}
+	var users []int64
+	for i := 0; i < 4; i++ {
+		u := e.user("worker-user-" + string(rune('a'+i)))
+		e.connect(u)
+		users = append(users, u)
+	}
+	var wg sync.WaitGroup
+	for w := 0; w < 3; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := e.svc.RunDue(context.Background()); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	e.fake.mu.Lock()
+	total, dup := 0, 0
+	for _, n := range e.fake.fetches {
+		total += n
+		if n > len(users) {
+			dup++
+		}
+	}
+	e.fake.mu.Unlock()
+	if total != 10*len(users) {
+		t.Fatalf("%d window fetches, want %d (10 chunks × %d users)", total, 10*len(users), len(users))
+	}
+	if dup != 0 {
+		t.Fatalf("%d windows fetched more often than once per user", dup)
+	}
+	for _, u := range users {
+		if got := e.int(`SELECT count(*) FROM samples WHERE user_id = $1`, u); got != 29 {
+			t.Fatalf("user %d has %d samples, want 29", u, got)
+		}
+	}
+}
+
+// Row-level security: one user's transaction sees nothing of another's connection, jobs or totals.
+func TestConnectionsAreScopedToTheirUser(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	e.fake.setDay(day(-1), 10)
+	a, b := e.user("erin"), e.user("frank")
+	e.connect(a)
+	e.runDue()
+	ctx := context.Background()
+	err := e.store.InUserTx(ctx, b, func(tx *db.Tx) error {
+		cs, err := tx.Connections(ctx)
+		if err != nil {
+			return err
+		}
+		if len(cs) != 0 {
+			t.Errorf("user b sees %d connections", len(cs))
+		}
+		jobs, err := tx.Jobs(ctx, string(ingest.OtherProvider))
+		if err != nil {
+			return err
+		}
+		if len(jobs) != 0 {
+			t.Errorf("user b sees %d jobs", len(jobs))
+		}
+		ts, err := tx.DailyTotals(ctx, "steps", time.Now().AddDate(0, 0, -10), time.Now())
+		if err != nil {
+			return err
+		}
+		if len(ts) != 0 {
+			t.Errorf("user b sees %d daily totals", len(ts))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, err := e.svc.Connections(ctx, a)
+	if err != nil || len(cs) != 1 {
+		t.Fatalf("user a's connections: %v, %v", cs, err)
+	}
+	var _ providers.Adapter = bandAdapter{}
+}
