@@ -128,7 +128,7 @@ func TestDailyActivityTotalsAcrossPages(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Two pages: the second request carries the first page's next_token and the same window.
-	if got := fx.last(); got != "/v2/usercollection/daily_activity?end_date=2026-11-27&next_token=cGFnZTI&start_date=2026-11-24" {
+	if got := fx.last(); got != "/v2/usercollection/daily_activity?end_date=2026-11-27&next_token=cGFnZTI&start_date=2026-11-23" {
 		t.Errorf("second page asked as %s", got)
 	}
 	day := func(s string) time.Time { d, _ := time.Parse(time.DateOnly, s); return d }
@@ -160,7 +160,7 @@ func TestSleepPeriods(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := fx.last(); got != "/v2/usercollection/sleep?end_date=2026-11-25&start_date=2026-11-23" {
+	if got := fx.last(); got != "/v2/usercollection/sleep?end_date=2026-11-25&start_date=2026-11-22" {
 		t.Errorf("asked %s", got)
 	}
 	cet := ptr("Etc/GMT-1")

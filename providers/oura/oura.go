@@ -99,9 +99,10 @@ func (a *Adapter) UserID(ctx context.Context, api *providers.API) (string, error
 }
 
 // Fetch returns the records of dataType in [from, to). Day-keyed collections are asked for every day the
-// window touches plus one: Oura filters them by the document's timestamp (04:00 local for activity, the
-// wake-up day for sleep) and reads a date-only end_date as that day's midnight. Records beyond the window are
-// whole documents, so returning them is harmless.
+// window touches and one more on each side: Oura filters them by the document's timestamp (04:00 local time
+// for activity, which is the previous UTC day east of UTC+04, and the wake-up day for sleep) and reads a
+// date-only end_date as that day's midnight. Records beyond the window are whole documents, so returning
+// them is harmless.
 func (a *Adapter) Fetch(ctx context.Context, api *providers.API, dataType string, from, to time.Time) ([]providers.Record, error) {
 	if !to.After(from) {
 		return nil, nil
@@ -110,7 +111,7 @@ func (a *Adapter) Fetch(ctx context.Context, api *providers.API, dataType string
 		return a.fetchHeartRate(ctx, api, from, to)
 	}
 	q := url.Values{}
-	q.Set("start_date", from.UTC().Format(time.DateOnly))
+	q.Set("start_date", from.UTC().AddDate(0, 0, -1).Format(time.DateOnly))
 	q.Set("end_date", to.UTC().Add(-time.Nanosecond).AddDate(0, 0, 2).Format(time.DateOnly))
 	path := collection + dataType
 	switch dataType {
