@@ -289,6 +289,7 @@ func TestFakeWebhooksVerify(t *testing.T) {
 	}
 	want := []providers.Event{
 		{ProviderUserID: f.UserID(), DataType: "sleep", RecordID: day.SleepID},
+		{ProviderUserID: f.UserID(), DataType: "recovery", RecordID: day.SleepID},
 		{ProviderUserID: f.UserID(), DataType: "workout", RecordID: day.WorkoutID, Deleted: true},
 	}
 	if !reflect.DeepEqual(got, want) {

@@ -99,7 +99,15 @@ func (Adapter) Webhook(cfg providers.Config, req providers.WebhookRequest) ([]pr
 	default:
 		return []providers.Event{}, nil
 	}
-	return []providers.Event{{ProviderUserID: user, DataType: kind, RecordID: id, Deleted: action == "deleted"}}, nil
+	deleted := action == "deleted"
+	events := []providers.Event{{ProviderUserID: user, DataType: kind, RecordID: id, Deleted: deleted}}
+	if kind == TypeSleep {
+		// The recovery record shares its sleep's id and is timed by it: a rescored sleep moves the recovery's
+		// samples, and WHOOP deletes a recovery with its sleep. Saying so here keeps both right whichever
+		// webhook model (v1 names recoveries by cycle) the app is set to.
+		events = append(events, providers.Event{ProviderUserID: user, DataType: TypeRecovery, RecordID: id, Deleted: deleted})
+	}
+	return events, nil
 }
 
 // recordID reads a webhook's id, a JSON string (v2) or integer (v1).

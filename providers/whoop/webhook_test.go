@@ -41,7 +41,11 @@ func TestWebhook(t *testing.T) {
 	if err != nil {
 		t.Fatalf("signed webhook refused: %v", err)
 	}
-	want := []providers.Event{{ProviderUserID: "10129", DataType: "sleep", RecordID: "ecfc6a15-4661-442f-a9a4-f160dd7afae8"}}
+	// The recovery keyed by the same sleep is refetched too: the sleep times its samples.
+	want := []providers.Event{
+		{ProviderUserID: "10129", DataType: "sleep", RecordID: "ecfc6a15-4661-442f-a9a4-f160dd7afae8"},
+		{ProviderUserID: "10129", DataType: "recovery", RecordID: "ecfc6a15-4661-442f-a9a4-f160dd7afae8"},
+	}
 	if !reflect.DeepEqual(events, want) {
 		t.Errorf("events %+v, want %+v", events, want)
 	}
@@ -55,12 +59,21 @@ func TestWebhook(t *testing.T) {
 			providers.Event{ProviderUserID: "10129", DataType: "workout", RecordID: "b2a9c6f4-0d1e-4f3a-8c7b-5e6d4a3b2c10", Deleted: true}},
 		{"recovery by sleep", `{"user_id":10129,"id":"ecfc6a15-4661-442f-a9a4-f160dd7afae8","type":"recovery.updated","trace_id":"t"}`,
 			providers.Event{ProviderUserID: "10129", DataType: "recovery", RecordID: "ecfc6a15-4661-442f-a9a4-f160dd7afae8"}},
+		{"sleep deleted takes its recovery", `{"user_id":10129,"id":"ecfc6a15-4661-442f-a9a4-f160dd7afae8","type":"sleep.deleted","trace_id":"t"}`,
+			providers.Event{ProviderUserID: "10129", DataType: "sleep", RecordID: "ecfc6a15-4661-442f-a9a4-f160dd7afae8", Deleted: true}},
 		{"v1 integer id", `{"user_id":10129,"id":93845,"type":"recovery.updated","trace_id":"t"}`,
 			providers.Event{ProviderUserID: "10129", DataType: "recovery", RecordID: "93845"}},
 	} {
 		events, err := New().Webhook(cfg, signed([]byte(c.body), testSecret, now, now))
-		if err != nil || len(events) != 1 || !reflect.DeepEqual(events[0], c.want) {
+		n := 1
+		if c.want.DataType == "sleep" {
+			n = 2
+		}
+		if err != nil || len(events) != n || !reflect.DeepEqual(events[0], c.want) {
 			t.Errorf("%s: %+v, %v; want %+v", c.name, events, err, c.want)
+		}
+		if n == 2 && (events[1].DataType != "recovery" || events[1].RecordID != c.want.RecordID || events[1].Deleted != c.want.Deleted) {
+			t.Errorf("%s: recovery event %+v", c.name, events[1])
 		}
 	}
 

@@ -21,9 +21,13 @@
 //     it over the days it touches. The cycle in progress (no end yet) is skipped until it ends.
 //   - body_measurement (/v2/user/measurement/body): the height and weight the member typed into WHOOP, as
 //     user-entered height and body_mass samples. WHOOP keeps no history and no date for them, so one record
-//     ("body_measurement") holds the current values, dated at the end of the window fetched.
+//     ("body_measurement") holds the current values, dated at the start of the current UTC day.
 //
 // WHOOP has no steps and no intraday series in v2, so nothing here is a DailyTotal.
+//
+// Webhooks (sleep, workout and recovery; updated and deleted) name one record each and are verified with
+// the client secret (see Webhook). WHOOP has none for cycles or body measurements: those arrive through the
+// windows the core fetches.
 package whoop
 
 import (
@@ -53,11 +57,27 @@ const pageLimit = 25
 // maxPages bounds one window's paging: a provider handing out next tokens forever must not hold a job forever.
 const maxPages = 400
 
-// Adapter is the WHOOP adapter. It holds nothing.
-type Adapter struct{}
+// Adapter is the WHOOP adapter. It holds no state: only a clock, for dating the body measurement.
+type Adapter struct {
+	now func() time.Time // nil: time.Now
+}
 
 // New returns the WHOOP adapter.
 func New() providers.Adapter { return Adapter{} }
+
+func (a Adapter) clock() time.Time {
+	if a.now != nil {
+		return a.now()
+	}
+	return time.Now()
+}
+
+// bodyDate dates the body measurement: WHOOP gives no date, and the values are the member's current ones,
+// so they are dated at the start of the current UTC day whatever window is being fetched. Fetching again the
+// same day changes nothing; the next day moves the one record forward.
+func (a Adapter) bodyDate() time.Time {
+	return a.clock().UTC().Truncate(24 * time.Hour)
+}
 
 // Provider implements providers.Adapter.
 func (Adapter) Provider() ingest.Provider { return ingest.Whoop }
@@ -94,7 +114,7 @@ func (Adapter) UserID(ctx context.Context, api *providers.API) (string, error) {
 }
 
 // Fetch implements providers.Adapter.
-func (Adapter) Fetch(ctx context.Context, api *providers.API, dataType string, from, to time.Time) ([]providers.Record, error) {
+func (a Adapter) Fetch(ctx context.Context, api *providers.API, dataType string, from, to time.Time) ([]providers.Record, error) {
 	switch dataType {
 	case TypeSleep:
 		sleeps, err := collect[sleepJSON](ctx, api, "/v2/activity/sleep", from, to)
@@ -139,7 +159,7 @@ func (Adapter) Fetch(ctx context.Context, api *providers.API, dataType string, f
 		if err := api.GetJSON(ctx, "/v2/user/measurement/body", nil, &b); err != nil {
 			return nil, err
 		}
-		return []providers.Record{mapBody(b, to)}, nil
+		return []providers.Record{mapBody(b, a.bodyDate())}, nil
 	}
 	return nil, fmt.Errorf("whoop has no data type %q", dataType)
 }
@@ -153,7 +173,7 @@ func (a Adapter) FetchRecord(ctx context.Context, api *providers.API, dataType, 
 	return out, err
 }
 
-func (Adapter) fetchRecord(ctx context.Context, api *providers.API, dataType, id string) ([]providers.Record, error) {
+func (a Adapter) fetchRecord(ctx context.Context, api *providers.API, dataType, id string) ([]providers.Record, error) {
 	if id == "" {
 		return nil, errors.New("whoop record id is empty")
 	}
@@ -183,7 +203,7 @@ func (Adapter) fetchRecord(ctx context.Context, api *providers.API, dataType, id
 		if err := api.GetJSON(ctx, "/v2/user/measurement/body", nil, &b); err != nil {
 			return nil, err
 		}
-		return []providers.Record{mapBody(b, time.Now())}, nil
+		return []providers.Record{mapBody(b, a.bodyDate())}, nil
 	}
 	return nil, fmt.Errorf("whoop has no data type %q", dataType)
 }

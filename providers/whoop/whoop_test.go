@@ -283,7 +283,11 @@ func TestBodyAndProfile(t *testing.T) {
 	if err != nil || id != "10129" {
 		t.Fatalf("UserID = %q, %v", id, err)
 	}
-	recs := fetch(t, api, TypeBody)
+	clock := func() time.Time { return ts("2026-11-25T17:42:10Z") }
+	recs, err := Adapter{now: clock}.Fetch(context.Background(), api, TypeBody, winFrom.AddDate(0, 0, -30), winFrom)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(recs) != 1 || recs[0].ID != "body_measurement" || len(recs[0].Samples) != 2 {
 		t.Fatalf("body %+v", recs)
 	}
@@ -296,7 +300,9 @@ func TestBodyAndProfile(t *testing.T) {
 		if s.Type != want.metric || float64(s.Value) != want.value || s.Unit != want.unit {
 			t.Errorf("sample %d: %s %v %s, want %v", i, s.Type, s.Value, s.Unit, want)
 		}
-		if !s.Start.Equal(winTo) || !s.End.Equal(winTo) || s.UserEntered == nil || !*s.UserEntered {
+		// Dated today whatever the window: WHOOP's values are the current ones.
+		today := ts("2026-11-25T00:00:00Z")
+		if !s.Start.Equal(today) || !s.End.Equal(today) || s.UserEntered == nil || !*s.UserEntered {
 			t.Errorf("%s: dated %s–%s, user entered %v", s.Type, s.Start, s.End, s.UserEntered)
 		}
 		if s.Metadata["max_heart_rate"] != 200 {
