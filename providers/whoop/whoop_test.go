@@ -321,7 +321,7 @@ func TestCatalogAcceptsEverything(t *testing.T) {
 		"/v2/activity/workout": "workout_page.json",
 		"/v2/cycle":            "cycle_page.json",
 		"/v2/activity/sleep/3f1e9a52-7b0c-4d8e-a1f2-9c3b5d7e0a14": "sleep_single.json",
-		"/v2/user/measurement/body": "body.json",
+		"/v2/user/measurement/body":                               "body.json",
 	})
 	acts := cat.Activities()
 	check := func(metric string, v ingest.Float, unit string) {
