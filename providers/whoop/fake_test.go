@@ -34,7 +34,8 @@ func connect(t *testing.T, f *whoopfake.Fake) (*providers.API, *[]time.Duration)
 		Scopes:      whoop.New().Scopes(),
 	}
 	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := noFollow.Get(oc.AuthCodeURL("state-0123456789"))
+	verifier := oauth2.GenerateVerifier()
+	resp, err := noFollow.Get(oc.AuthCodeURL("state-0123456789", oauth2.AccessTypeOffline, oauth2.S256ChallengeOption(verifier)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +47,7 @@ func connect(t *testing.T, f *whoopfake.Fake) (*providers.API, *[]time.Duration)
 	if err != nil || loc.Host != "healthsync.example" || loc.Query().Get("state") != "state-0123456789" {
 		t.Fatalf("redirect %q", resp.Header.Get("Location"))
 	}
-	tok, err := oc.Exchange(ctx, loc.Query().Get("code"))
+	tok, err := oc.Exchange(ctx, loc.Query().Get("code"), oauth2.VerifierOption(verifier))
 	if err != nil {
 		t.Fatalf("exchange: %v", err)
 	}
@@ -114,6 +115,32 @@ func TestOAuthRefusals(t *testing.T) {
 	var re *oauth2.RetrieveError
 	if _, err := oc.Exchange(context.Background(), "any"); !errors.As(err, &re) {
 		t.Errorf("exchange with a wrong secret: %v", err)
+	}
+
+	// PKCE: a code asked for with a challenge is only exchanged with its verifier.
+	oc = oauth2.Config{
+		ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, RedirectURL: "https://a.example/cb",
+		Endpoint: oauth2.Endpoint{AuthURL: cfg.AuthURL, TokenURL: cfg.TokenURL},
+	}
+	code := func() string {
+		resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).
+			Get(oc.AuthCodeURL("12345678", oauth2.S256ChallengeOption("the-verifier-of-this-test-0123456789abcdef")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		loc, _ := url.Parse(resp.Header.Get("Location"))
+		return loc.Query().Get("code")
+	}
+	if _, err := oc.Exchange(context.Background(), code(), oauth2.VerifierOption("another-verifier-0123456789abcdef0123456789")); !errors.As(err, &re) {
+		t.Errorf("exchange with the wrong verifier: %v", err)
+	}
+	c := code()
+	if _, err := oc.Exchange(context.Background(), c, oauth2.VerifierOption("the-verifier-of-this-test-0123456789abcdef")); err != nil {
+		t.Errorf("exchange with the right verifier: %v", err)
+	}
+	if _, err := oc.Exchange(context.Background(), c, oauth2.VerifierOption("the-verifier-of-this-test-0123456789abcdef")); !errors.As(err, &re) {
+		t.Errorf("a code exchanged twice: %v", err)
 	}
 	api := &providers.API{Client: http.DefaultClient, BaseURL: cfg.APIURL}
 	if _, err := whoop.New().UserID(context.Background(), api); !errors.Is(err, providers.ErrUnauthorized) {

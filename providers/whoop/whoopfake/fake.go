@@ -1,4 +1,5 @@
-// Package whoopfake is an httptest stand-in for WHOOP: the OAuth authorize and token endpoints, the v2
+// Package whoopfake is an httptest stand-in for WHOOP: the OAuth authorize and token endpoints (PKCE S256
+// checked when the authorize request carries a challenge; single-use refresh tokens), the v2
 // data endpoints the whoop adapter reads (documented shapes, paged with next_token), and signed webhooks.
 // Every day of Options.Days has one night's sleep ending that morning, its recovery, the physiological
 // cycle starting with that sleep, and one workout in the evening. WHOOP has no steps, so there is nothing
@@ -71,6 +72,7 @@ type Fake struct {
 type grant struct {
 	redirectURI string
 	scope       string
+	challenge   string // PKCE S256 code_challenge, when the authorize request carried one
 }
 
 type body struct {
@@ -355,10 +357,13 @@ func (f *Fake) authorize(w http.ResponseWriter, r *http.Request) {
 		// WHOOP refuses a state shorter than eight characters.
 		http.Error(w, "state must be at least 8 characters", http.StatusBadRequest)
 		return
+	case q.Get("code_challenge") != "" && q.Get("code_challenge_method") != "S256":
+		http.Error(w, "code_challenge_method must be S256", http.StatusBadRequest)
+		return
 	}
 	code := randomToken()
 	f.mu.Lock()
-	f.codes[code] = grant{redirectURI: redirect.String(), scope: q.Get("scope")}
+	f.codes[code] = grant{redirectURI: redirect.String(), scope: q.Get("scope"), challenge: q.Get("code_challenge")}
 	f.mu.Unlock()
 	rq := redirect.Query()
 	rq.Set("code", code)
@@ -391,7 +396,15 @@ func (f *Fake) token(w http.ResponseWriter, r *http.Request) {
 			oauthError(w, http.StatusBadRequest, "invalid_grant")
 			return
 		}
+		// A code is good once, whether the exchange succeeds or not.
 		delete(f.codes, code)
+		if g.challenge != "" {
+			sum := sha256.Sum256([]byte(r.PostForm.Get("code_verifier")))
+			if base64.RawURLEncoding.EncodeToString(sum[:]) != g.challenge {
+				oauthError(w, http.StatusBadRequest, "invalid_grant")
+				return
+			}
+		}
 	case "refresh_token":
 		rt := r.PostForm.Get("refresh_token")
 		g, ok = f.refresh[rt]
