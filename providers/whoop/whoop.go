@@ -21,7 +21,8 @@
 //     it over the days it touches. The cycle in progress (no end yet) is skipped until it ends.
 //   - body_measurement (/v2/user/measurement/body): the height and weight the member typed into WHOOP, as
 //     user-entered height and body_mass samples. WHOOP keeps no history and no date for them, so one record
-//     ("body_measurement") holds the current values, dated at the start of the current UTC day.
+//     ("body_measurement") holds the current values, dated at the start of the UTC day the fetched window
+//     ends in (see bodyDate).
 //
 // WHOOP has no steps and no intraday series in v2, so nothing here is a DailyTotal.
 //
@@ -57,7 +58,8 @@ const pageLimit = 25
 // maxPages bounds one window's paging: a provider handing out next tokens forever must not hold a job forever.
 const maxPages = 400
 
-// Adapter is the WHOOP adapter. It holds no state: only a clock, for dating the body measurement.
+// Adapter is the WHOOP adapter. It holds no state: only a clock, for dating a body measurement read
+// outside any window.
 type Adapter struct {
 	now func() time.Time // nil: time.Now
 }
@@ -72,11 +74,12 @@ func (a Adapter) clock() time.Time {
 	return time.Now()
 }
 
-// bodyDate dates the body measurement: WHOOP gives no date, and the values are the member's current ones,
-// so they are dated at the start of the current UTC day whatever window is being fetched. Fetching again the
-// same day changes nothing; the next day moves the one record forward.
-func (a Adapter) bodyDate() time.Time {
-	return a.clock().UTC().Truncate(24 * time.Hour)
+// bodyDate dates the body measurement fetched for a window ending at to: WHOOP gives no date and only the
+// member's current values, which are dated at the start of the UTC day the window ends in. Polls (windows
+// ending now) fetched again the same day change nothing, the next day moves the one record forward, and a
+// backfill, which walks its windows forward in time, leaves it at its last window.
+func bodyDate(to time.Time) time.Time {
+	return to.UTC().Truncate(24 * time.Hour)
 }
 
 // Provider implements providers.Adapter.
@@ -114,7 +117,7 @@ func (Adapter) UserID(ctx context.Context, api *providers.API) (string, error) {
 }
 
 // Fetch implements providers.Adapter.
-func (a Adapter) Fetch(ctx context.Context, api *providers.API, dataType string, from, to time.Time) ([]providers.Record, error) {
+func (Adapter) Fetch(ctx context.Context, api *providers.API, dataType string, from, to time.Time) ([]providers.Record, error) {
 	switch dataType {
 	case TypeSleep:
 		sleeps, err := collect[sleepJSON](ctx, api, "/v2/activity/sleep", from, to)
@@ -159,7 +162,7 @@ func (a Adapter) Fetch(ctx context.Context, api *providers.API, dataType string,
 		if err := api.GetJSON(ctx, "/v2/user/measurement/body", nil, &b); err != nil {
 			return nil, err
 		}
-		return []providers.Record{mapBody(b, a.bodyDate())}, nil
+		return []providers.Record{mapBody(b, bodyDate(to))}, nil
 	}
 	return nil, fmt.Errorf("whoop has no data type %q", dataType)
 }
@@ -203,7 +206,7 @@ func (a Adapter) fetchRecord(ctx context.Context, api *providers.API, dataType, 
 		if err := api.GetJSON(ctx, "/v2/user/measurement/body", nil, &b); err != nil {
 			return nil, err
 		}
-		return []providers.Record{mapBody(b, a.bodyDate())}, nil
+		return []providers.Record{mapBody(b, bodyDate(a.clock()))}, nil
 	}
 	return nil, fmt.Errorf("whoop has no data type %q", dataType)
 }

@@ -283,8 +283,7 @@ func TestBodyAndProfile(t *testing.T) {
 	if err != nil || id != "10129" {
 		t.Fatalf("UserID = %q, %v", id, err)
 	}
-	clock := func() time.Time { return ts("2026-11-25T17:42:10Z") }
-	recs, err := Adapter{now: clock}.Fetch(context.Background(), api, TypeBody, winFrom.AddDate(0, 0, -30), winFrom)
+	recs, err := New().Fetch(context.Background(), api, TypeBody, winFrom, ts("2026-11-25T17:42:10Z"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -300,7 +299,7 @@ func TestBodyAndProfile(t *testing.T) {
 		if s.Type != want.metric || float64(s.Value) != want.value || s.Unit != want.unit {
 			t.Errorf("sample %d: %s %v %s, want %v", i, s.Type, s.Value, s.Unit, want)
 		}
-		// Dated today whatever the window: WHOOP's values are the current ones.
+		// Dated at the start of the day the window ends in: WHOOP's values are the current ones.
 		today := ts("2026-11-25T00:00:00Z")
 		if !s.Start.Equal(today) || !s.End.Equal(today) || s.UserEntered == nil || !*s.UserEntered {
 			t.Errorf("%s: dated %s–%s, user entered %v", s.Type, s.Start, s.End, s.UserEntered)
@@ -440,5 +439,11 @@ func TestUnknownDataType(t *testing.T) {
 	}
 	if recs, err := New().FetchRecord(context.Background(), api, TypeSleep, "no-such-sleep"); err != nil || recs == nil || len(recs) != 0 {
 		t.Errorf("a record WHOOP no longer has: %v, %v; want an empty slice", recs, err)
+	}
+	body, _ := fixtureAPI(t, map[string]string{"/v2/user/measurement/body": "body.json"})
+	clock := func() time.Time { return ts("2026-11-25T17:42:10Z") }
+	recs, err := Adapter{now: clock}.FetchRecord(context.Background(), body, TypeBody, "body_measurement")
+	if err != nil || len(recs) != 1 || !recs[0].Samples[0].Start.Equal(ts("2026-11-25T00:00:00Z")) {
+		t.Errorf("body by id: %+v, %v", recs, err)
 	}
 }
