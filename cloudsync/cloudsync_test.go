@@ -42,10 +42,15 @@ type env struct {
 
 func newEnv(t *testing.T, tweak func(*cloudsync.Options)) *env {
 	t.Helper()
+	return newEnvLimited(t, tweak, 0)
+}
+
+func newEnvLimited(t *testing.T, tweak func(*cloudsync.Options), maxItems int) *env {
+	t.Helper()
 	d := dbtest.New(t)
 	e := &env{t: t, d: d, store: db.New(d, db.Options{}), fake: newBandFake(t)}
 	cat := catalog.New()
-	ing := ingest.NewService(e.store, cat, ingest.Limits{}, nil)
+	ing := ingest.NewService(e.store, cat, ingest.Limits{MaxItems: maxItems}, nil)
 	key, _ := seal.NewKey()
 	box, err := seal.New(key)
 	if err != nil {
@@ -421,4 +426,28 @@ func TestConnectionsAreScopedToTheirUser(t *testing.T) {
 		t.Fatalf("user a's connections: %v, %v", cs, err)
 	}
 	var _ providers.Adapter = bandAdapter{}
+}
+
+// A fetch larger than one batch may hold is stored in several batches, records whole.
+func TestLargeFetchesAreSplitIntoBatches(t *testing.T) {
+	t.Parallel()
+	e := newEnvLimited(t, nil, 100)
+	steps := make([]int, 60)
+	for i := range steps {
+		steps[i] = i + 1
+	}
+	for i := 1; i <= 3; i++ { // 3 days in one 3-day chunk: 180 samples, with a batch limit of 100 items
+		e.fake.setDay(day(-i), steps...)
+	}
+	u := e.user("gina")
+	e.connect(u)
+	e.runDue()
+	if got := e.int(`SELECT count(*) FROM samples WHERE user_id = $1`, u); got != 180 {
+		t.Fatalf("samples = %d, want 180", got)
+	}
+	var failed int
+	_ = e.d.Get(&failed, `SELECT count(*) FROM provider_jobs WHERE status = 'FAILED' OR last_error IS NOT NULL`)
+	if failed != 0 {
+		t.Fatalf("%d jobs failed or carry an error", failed)
+	}
 }

@@ -17,7 +17,12 @@ func (s *Service) Run(ctx context.Context, idle time.Duration) {
 	if idle <= 0 {
 		idle = 5 * time.Second
 	}
+	var pruned time.Time
 	for ctx.Err() == nil {
+		if now := s.o.Now(); now.Sub(pruned) > time.Hour {
+			pruned = now
+			s.prune(ctx, now.Add(-7*24*time.Hour))
+		}
 		n, err := s.RunDue(ctx)
 		if err != nil && ctx.Err() == nil {
 			s.o.Logger.Error("cloud provider jobs", "err", err)
@@ -27,6 +32,20 @@ func (s *Service) Run(ctx context.Context, idle time.Duration) {
 				return
 			}
 		}
+	}
+}
+
+// prune deletes jobs that ended before the cut-off: finished record fetches would otherwise pile up.
+func (s *Service) prune(ctx context.Context, before time.Time) {
+	err := s.store.InSystemTx(ctx, func(tx *db.SysTx) error {
+		n, err := tx.PruneJobs(ctx, before)
+		if n > 0 {
+			s.o.Logger.Info("pruned ended cloud provider jobs", "jobs", n)
+		}
+		return err
+	})
+	if err != nil && ctx.Err() == nil {
+		s.o.Logger.Error("prune cloud provider jobs", "err", err)
 	}
 }
 

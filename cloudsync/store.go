@@ -48,14 +48,48 @@ func (s *Service) storeRecords(ctx context.Context, userID int64, name ingest.Pr
 		byKey[k] = len(uniq)
 		uniq = append(uniq, r)
 	}
-	for attempt := 0; ; attempt++ {
-		out, err := s.storeOnce(ctx, userID, name, uniq)
-		if errors.Is(err, db.ErrRecordMoved) && attempt < 3 {
-			continue // another writer stored a revision meanwhile: build on it
+	// Batches stay well under the write path's item limit (a Garmin day of 15-second heart rate is 5,760
+	// points; a push may carry many days): records are grouped, never split.
+	limit := s.ing.Limits().MaxItems / 2
+	for start := 0; start < len(uniq); {
+		end, items := start, 0
+		for end < len(uniq) && (end == start || items+recordItems(uniq[end]) <= limit) {
+			items += recordItems(uniq[end])
+			end++
 		}
-		out.Records = res.Records
-		return out, err
+		var out StoreResult
+		var err error
+		for attempt := 0; ; attempt++ {
+			out, err = s.storeOnce(ctx, userID, name, uniq[start:end])
+			if errors.Is(err, db.ErrRecordMoved) && attempt < 3 {
+				continue // another writer stored a revision meanwhile: build on it
+			}
+			break
+		}
+		if err != nil {
+			return res, err
+		}
+		res.Unchanged += out.Unchanged
+		res.Changed += out.Changed
+		res.Ingest.Accepted += out.Ingest.Accepted
+		res.Ingest.Duplicates += out.Ingest.Duplicates
+		res.Ingest.Deleted += out.Ingest.Deleted
+		res.Ingest.Rejected = append(res.Ingest.Rejected, out.Ingest.Rejected...)
+		if out.NewestEnd != nil && (res.NewestEnd == nil || out.NewestEnd.After(*res.NewestEnd)) {
+			res.NewestEnd = out.NewestEnd
+		}
+		start = end
 	}
+	return res, nil
+}
+
+// recordItems counts what a record costs against the batch limit (a series counts its points).
+func recordItems(r providers.Record) int {
+	n := len(r.Samples) + len(r.Categories) + len(r.Workouts) + 1
+	for _, s := range r.Series {
+		n += len(s.Points)
+	}
+	return 2 * n // a correction also deletes the earlier revision's items, about as many
 }
 
 type pending struct {

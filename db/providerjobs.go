@@ -111,3 +111,14 @@ func (t *Tx) FinishJob(ctx context.Context, jobID int64, o JobOutcome, at time.T
 	}
 	return nil
 }
+
+// PruneJobs deletes jobs that ended (DONE, FAILED, CANCELLED) before the given time and reports how many.
+func (t *SysTx) PruneJobs(ctx context.Context, before time.Time) (int64, error) {
+	res, err := t.tx.ExecContext(ctx, `DELETE FROM provider_jobs
+		WHERE status IN ('DONE', 'FAILED', 'CANCELLED') AND updated_at < $1`, before)
+	if err != nil {
+		return 0, fmt.Errorf("prune jobs: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
+}
