@@ -451,3 +451,20 @@ func TestLargeFetchesAreSplitIntoBatches(t *testing.T) {
 		t.Fatalf("%d jobs failed or carry an error", failed)
 	}
 }
+
+// The worker loop deletes jobs that ended more than a week ago and keeps the rest.
+func TestWorkerPrunesEndedJobs(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	u := e.user("hana")
+	e.d.MustExec(`INSERT INTO provider_jobs (user_id, provider, kind, data_type, status, run_at, created_at, updated_at)
+		VALUES ($1, 'OTHER', 'FETCH_RECORD', 'steps', 'DONE', now(), now() - interval '9 days', now() - interval '8 days'),
+		       ($1, 'OTHER', 'FETCH_RECORD', 'steps', 'DONE', now(), now(), now()),
+		       ($1, 'OTHER', 'POLL', 'steps', 'QUEUED', now() + interval '1 hour', now() - interval '30 days', now() - interval '30 days')`, u)
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	e.svc.Run(ctx, 50*time.Millisecond)
+	if got := e.int(`SELECT count(*) FROM provider_jobs WHERE user_id = $1`, u); got != 2 {
+		t.Fatalf("%d jobs left, want 2 (the recent DONE and the pending POLL)", got)
+	}
+}
