@@ -2125,7 +2125,10 @@ enum SyncStatus {
 
 type SyncState {
   deviceId: ID!
-  "Canonical metric or category name."
+  """
+  Canonical metric or category name. Under a cloud provider's device (` + "`" + `cloud:oura` + "`" + `), rows named
+  ` + "`" + `<provider>:<provider data type>` + "`" + ` (` + "`" + `oura:sleep` + "`" + `) carry the backfill and polling progress in ` + "`" + `cursor` + "`" + `.
+  """
   dataType: String!
   "The device's opaque sync position (e.g. a base64 HKQueryAnchor), as last sent. Null when none was sent."
   cursor: String

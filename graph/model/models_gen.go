@@ -396,7 +396,8 @@ type SyncEvent struct {
 
 type SyncState struct {
 	DeviceID string `json:"deviceId"`
-	// Canonical metric or category name.
+	// Canonical metric or category name. Under a cloud provider's device (`cloud:oura`), rows named
+	// `<provider>:<provider data type>` (`oura:sleep`) carry the backfill and polling progress in `cursor`.
 	DataType string `json:"dataType"`
 	// The device's opaque sync position (e.g. a base64 HKQueryAnchor), as last sent. Null when none was sent.
 	Cursor *string `json:"cursor,omitempty"`
