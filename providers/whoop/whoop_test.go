@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -375,7 +376,7 @@ func TestCatalogAcceptsEverything(t *testing.T) {
 	}
 	for _, row := range sportTable() {
 		if !slices.Contains(acts, row.activity) {
-			t.Errorf("WHOOP sport %s maps to %q, which the catalog lacks", row.names[0], row.activity)
+			t.Errorf("WHOOP sport %s maps to %q, which the catalog lacks", row.names, row.activity)
 		}
 	}
 }
@@ -411,7 +412,7 @@ func TestSportNames(t *testing.T) {
 			t.Errorf("sport id %d twice", r.id)
 		}
 		seenID[r.id] = true
-		for _, n := range r.names {
+		for _, n := range strings.Split(r.names, "|") {
 			if k := foldSport(n); seenName[k] {
 				t.Errorf("sport name %q twice", n)
 			} else {
