@@ -323,3 +323,32 @@ func TestFakeWebhooksVerify(t *testing.T) {
 		t.Errorf("events %+v, want %+v", got, want)
 	}
 }
+
+// TestTokenEndpointAuthStyles: the core's client auto-detects how to send its credentials, so the fake takes
+// them by HTTP Basic (form-encoded first, RFC 6749 §2.3.1) and as form fields.
+func TestTokenEndpointAuthStyles(t *testing.T) {
+	f := whoopfake.New(t, whoopfake.Options{ClientID: "app id+1", ClientSecret: "s3cr=t&+/%"})
+	cfg := f.Config()
+	for _, style := range []oauth2.AuthStyle{oauth2.AuthStyleInHeader, oauth2.AuthStyleInParams} {
+		oc := oauth2.Config{
+			ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, RedirectURL: "https://a.example/cb",
+			Endpoint: oauth2.Endpoint{AuthURL: cfg.AuthURL, TokenURL: cfg.TokenURL, AuthStyle: style},
+			Scopes:   whoop.New().Scopes(),
+		}
+		resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).
+			Get(oc.AuthCodeURL("12345678"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		loc, _ := url.Parse(resp.Header.Get("Location"))
+		tok, err := oc.Exchange(context.Background(), loc.Query().Get("code"))
+		if err != nil {
+			t.Errorf("auth style %v: %v", style, err)
+			continue
+		}
+		if _, err := oc.TokenSource(context.Background(), &oauth2.Token{RefreshToken: tok.RefreshToken}).Token(); err != nil {
+			t.Errorf("auth style %v, refresh: %v", style, err)
+		}
+	}
+}

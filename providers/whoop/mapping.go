@@ -165,8 +165,9 @@ func mapWorkout(w workoutJSON) (providers.Record, bool) {
 			wo.Distance = &ingest.Quantity{Value: ingest.Float(*sc.DistanceMeter), Unit: "m"}
 		}
 		setIf(meta, "strain", sc.Strain)
-		setIf(meta, "average_heart_rate", sc.AverageHeartRate)
-		setIf(meta, "max_heart_rate", sc.MaxHeartRate)
+		// The keys the workouts API reads a workout's own heart rate statistics from.
+		setIf(meta, "averageHeartRate", sc.AverageHeartRate)
+		setIf(meta, "maxHeartRate", sc.MaxHeartRate)
 		setIf(meta, "percent_recorded", sc.PercentRecorded)
 		setIf(meta, "altitude_gain_meter", sc.AltitudeGainMeter)
 		setIf(meta, "altitude_change_meter", sc.AltitudeChangeMeter)

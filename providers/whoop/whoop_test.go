@@ -235,8 +235,8 @@ func TestWorkoutMapping(t *testing.T) {
 		t.Errorf("run %s–%s", run.Start, run.End)
 	}
 	wantMeta := map[string]any{
-		"sport_name": "running", "score_state": "SCORED", "strain": 8.2463, "average_heart_rate": 123.0,
-		"max_heart_rate": 146.0, "percent_recorded": 100.0, "altitude_gain_meter": 46.64384460449,
+		"sport_name": "running", "score_state": "SCORED", "strain": 8.2463, "averageHeartRate": 123.0,
+		"maxHeartRate": 146.0, "percent_recorded": 100.0, "altitude_gain_meter": 46.64384460449,
 		"altitude_change_meter": -0.781372010707855,
 		"zone_durations_milli":  []int64{13458, 389370, 388367, 71137, 0, 0},
 	}

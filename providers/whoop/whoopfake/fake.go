@@ -378,7 +378,11 @@ func (f *Fake) token(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id, secret, ok := r.BasicAuth()
-	if !ok {
+	if ok {
+		// RFC 6749 §2.3.1: Basic credentials are form-encoded first (x/oauth2 does so).
+		id, _ = url.QueryUnescape(id)
+		secret, _ = url.QueryUnescape(secret)
+	} else {
 		id, secret = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
 	}
 	if !hmac.Equal([]byte(id), []byte(f.o.ClientID)) || !hmac.Equal([]byte(secret), []byte(f.o.ClientSecret)) {
