@@ -87,9 +87,10 @@ func mapSleep(s sleepJSON) (providers.Record, bool) {
 		setIf(meta, "sleep_consistency_percentage", sc.SleepConsistencyPercentage)
 		setIf(meta, "sleep_efficiency_percentage", sc.SleepEfficiencyPercentage)
 		if sc.RespiratoryRate != nil {
+			// At waking, like the recovery's measurements (see mapRecovery).
 			rec.Samples = append(rec.Samples, ingest.QuantitySample{
 				Type: "respiratory_rate", Value: ingest.Float(*sc.RespiratoryRate), Unit: "count/min",
-				Start: start, End: end, Source: source(), TimeZone: zone,
+				Start: end, End: end, Source: source(), TimeZone: zone,
 			})
 		}
 	}
@@ -99,9 +100,11 @@ func mapSleep(s sleepJSON) (providers.Record, bool) {
 	return rec, true
 }
 
-// mapRecovery: the recovery's measurements as samples over the sleep they were taken in. Without its sleep a
-// recovery has no time and is left out. An unscored recovery is a record without items, so a recovery that
-// loses its score also loses its samples.
+// mapRecovery: the recovery's measurements as samples at the end of the sleep they were taken in (WHOOP
+// scores the recovery on waking). An instant at waking, not the whole night, so that a day's series shows the
+// night's values on the day of waking, as WHOOP does and as sleep sessions are dated, rather than on the day
+// the night began. Without its sleep a recovery has no time and is left out. An unscored recovery is a record
+// without items, so a recovery that loses its score also loses its samples.
 func mapRecovery(r recoveryJSON, s *sleepJSON) (providers.Record, bool) {
 	id := r.SleepID
 	if id == "" {
@@ -110,7 +113,7 @@ func mapRecovery(r recoveryJSON, s *sleepJSON) (providers.Record, bool) {
 	if s == nil {
 		return providers.Record{}, false
 	}
-	start, end, ok := interval(s.Start, s.End)
+	_, end, ok := interval(s.Start, s.End)
 	if !ok {
 		return providers.Record{}, false
 	}
@@ -128,7 +131,7 @@ func mapRecovery(r recoveryJSON, s *sleepJSON) (providers.Record, bool) {
 			return
 		}
 		rec.Samples = append(rec.Samples, ingest.QuantitySample{
-			Type: metric, Value: ingest.Float(*v), Unit: unit, Start: start, End: end,
+			Type: metric, Value: ingest.Float(*v), Unit: unit, Start: end, End: end,
 			Source: source(), TimeZone: zone, Metadata: meta,
 		})
 	}

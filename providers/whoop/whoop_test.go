@@ -114,7 +114,7 @@ func TestSleepMapping(t *testing.T) {
 	}
 	rr := night.Samples[0]
 	if rr.Type != "respiratory_rate" || rr.Value != 16.11328125 || rr.Unit != "count/min" ||
-		!rr.Start.Equal(start) || !rr.End.Equal(end) || zoneName(rr.TimeZone) != "Etc/GMT+5" {
+		!rr.Start.Equal(end) || !rr.End.Equal(end) || zoneName(rr.TimeZone) != "Etc/GMT+5" {
 		t.Errorf("respiratory rate %+v", rr)
 	}
 	if rr.Source.Name != "WHOOP" {
@@ -174,8 +174,8 @@ func TestRecoveryMapping(t *testing.T) {
 		t.Errorf("samples\n got %v\nwant %v", g, want)
 	}
 	for _, s := range first.Samples {
-		if !s.Start.Equal(ts("2026-11-23T04:12:30.120Z")) || !s.End.Equal(ts("2026-11-23T11:48:05.500Z")) {
-			t.Errorf("%s is timed %s–%s, want the sleep's interval", s.Type, s.Start, s.End)
+		if !s.Start.Equal(ts("2026-11-23T11:48:05.500Z")) || !s.End.Equal(ts("2026-11-23T11:48:05.500Z")) {
+			t.Errorf("%s is timed %s–%s, want the sleep's end", s.Type, s.Start, s.End)
 		}
 		if s.Metadata["recovery_score"] != 44.0 || s.Metadata["cycle_id"] != int64(93845) {
 			t.Errorf("%s metadata %v", s.Type, s.Metadata)
@@ -188,7 +188,7 @@ func TestRecoveryMapping(t *testing.T) {
 	if g := got(second); !reflect.DeepEqual(g, want) {
 		t.Errorf("samples\n got %v\nwant %v", g, want)
 	}
-	if !second.Samples[0].Start.Equal(ts("2026-11-22T03:55:00Z")) || second.Samples[0].Metadata["user_calibrating"] != true {
+	if !second.Samples[0].Start.Equal(ts("2026-11-22T11:40:00Z")) || second.Samples[0].Metadata["user_calibrating"] != true {
 		t.Errorf("second recovery %+v", second.Samples[0])
 	}
 
