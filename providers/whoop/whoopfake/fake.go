@@ -229,6 +229,17 @@ func (f *Fake) Requests(path string) int {
 	return f.requests[path]
 }
 
+// RequestsTotal is how many authorised API requests reached the fake, 429s included.
+func (f *Fake) RequestsTotal() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, c := range f.requests {
+		n += c
+	}
+	return n
+}
+
 // DayIDs are the WHOOP ids of one date's records. A recovery is named by its sleep's id in v2 webhooks.
 type DayIDs struct {
 	CycleID   int64
