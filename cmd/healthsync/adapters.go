@@ -1,8 +1,13 @@
 package main
 
-import "healthsync/providers"
+import (
+	"healthsync/providers"
+	"healthsync/providers/whoop"
+)
 
 // adapters are the cloud providers this build knows.
 func adapters() []providers.Adapter {
-	return []providers.Adapter{}
+	return []providers.Adapter{
+		whoop.New(),
+	}
 }
