@@ -3,15 +3,16 @@
 // What WHOOP offers and what becomes of it:
 //
 //   - sleep (/v2/activity/sleep): one "sleep" category item with value in_bed spanning the sleep, and one
-//     respiratory_rate sample at its end (the day of waking, like the recovery). WHOOP v2 gives stage totals, not stage intervals, so
-//     no asleep_* or awake items are emitted: laying the totals end to end would draw a hypnogram WHOOP never
-//     measured. The totals travel as metadata of the in_bed item (stage_detail = "summary_only").
+//     respiratory_rate sample at its end (the day of waking, like the recovery). WHOOP v2 gives stage totals,
+//     not stage intervals, so no asleep_* or awake items are emitted: laying the totals end to end would draw
+//     a hypnogram WHOOP never measured. The totals travel as metadata of the in_bed item
+//     (stage_detail = "summary_only").
 //   - recovery (/v2/recovery): resting_heart_rate, hrv_rmssd, oxygen_saturation and
 //     sleeping_wrist_temperature samples (WHOOP's skin temperature is an absolute reading taken by the strap
 //     during sleep, which is what that metric holds), dated at the end of the sleep the recovery was scored
-//     from: WHOOP measures them during that sleep, scores them on waking, and the recovery carries no time. The recovery score goes
-//     to metadata; the catalog has no metric for it. Record id: the sleep's id, because v2 webhooks name a
-//     recovery by its sleep.
+//     from: WHOOP measures them during that sleep, scores them on waking, and the recovery carries no time.
+//     The recovery score goes to metadata; the catalog has no metric for it. Record id: the sleep's id,
+//     because v2 webhooks name a recovery by its sleep.
 //   - workout (/v2/activity/workout): one workout, the WHOOP sport mapped to a catalog activity ("other"
 //     when WHOOP's sport has no counterpart), energy from kilojoule, distance from distance_meter; strain,
 //     heart rates and zone durations go to metadata.
@@ -43,7 +44,7 @@ import (
 	"healthsync/providers"
 )
 
-// Data types, in backfill order: sleeps first, since a recovery is timed by its sleep.
+// Data types, as Record.DataType and sync state name them.
 const (
 	TypeSleep    = "sleep"
 	TypeRecovery = "recovery"
