@@ -64,7 +64,8 @@ func (t *Tx) PutMergedHours(ctx context.Context, metric string, hours []time.Tim
 	return nil
 }
 
-// forgetMerged empties the cache for metric, or for every metric when metric is "".
+// forgetMerged empties the cache (and the day buckets built on it) for metric, or for every metric when metric
+// is "".
 func (t *Tx) forgetMerged(ctx context.Context, metric string) error {
 	if err := t.lockMergedShared(ctx); err != nil {
 		return err
@@ -73,7 +74,8 @@ func (t *Tx) forgetMerged(ctx context.Context, metric string) error {
 		t.userID, metric); err != nil {
 		return fmt.Errorf("forget merged totals: %w", err)
 	}
-	return nil
+	// The day buckets' merged totals were summed from those hours.
+	return t.forgetDayBuckets(ctx, metric)
 }
 
 // MergedStatsBucket is one calendar bucket of a merged series: the merged total from the cache, the sample

@@ -24,6 +24,38 @@ func (t *Tx) SourcePriority(ctx context.Context, metric string) ([]int64, error)
 	return ids, nil
 }
 
+// SourcePriorities is SourcePriority for several metrics (or scopes) in one statement.
+func (t *Tx) SourcePriorities(ctx context.Context, metrics []string) (map[string][]int64, error) {
+	rows, err := t.tx.QueryContext(ctx, `
+		SELECT metric, source_ids FROM source_priority WHERE user_id = $1 AND (metric = ANY($2) OR metric = '')`,
+		t.userID, pq.Array(metrics))
+	if err != nil {
+		return nil, fmt.Errorf("read source priorities: %w", err)
+	}
+	defer rows.Close()
+	stored := map[string][]int64{}
+	for rows.Next() {
+		var m string
+		var ids pq.Int64Array
+		if err := rows.Scan(&m, &ids); err != nil {
+			return nil, fmt.Errorf("read source priorities: %w", err)
+		}
+		stored[m] = ids
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read source priorities: %w", err)
+	}
+	out := make(map[string][]int64, len(metrics))
+	for _, m := range metrics {
+		if ids, ok := stored[m]; ok {
+			out[m] = ids
+		} else if ids, ok := stored[""]; ok {
+			out[m] = ids
+		}
+	}
+	return out, nil
+}
+
 // SetSourcePriority stores the order for metric (” = all metrics); an empty list removes it.
 func (t *Tx) SetSourcePriority(ctx context.Context, metric string, ids []int64) error {
 	var err error

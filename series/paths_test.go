@@ -69,11 +69,20 @@ func TestAggregatePathEqualsRawPath(t *testing.T) {
 			{"steps", Hour, "UTC", ""}, {"steps", Day, "Europe/Berlin", ""}, {"steps", Week, "America/Los_Angeles", ""},
 			{"steps", Day, "Europe/Berlin", MergePriority}, {"steps", Hour, "UTC", MergePriority}, {"steps", Month, "Asia/Tokyo", MergePriority},
 			{"heart_rate", Hour, "Europe/Berlin", ""}, {"heart_rate", Day, "Australia/Sydney", ""}, {"heart_rate", Month, "UTC", ""},
+			// Local days across DST changes (Berlin 25 Oct, Los Angeles 1 Nov 2026), merged, unmerged and discrete,
+			// and a zone whose days do not start on UTC hours (raw samples on both sides).
+			{"steps", Day, "America/Los_Angeles", MergePriority}, {"steps", Day, "America/Los_Angeles", MergeNone},
+			{"heart_rate", Day, "America/Los_Angeles", ""}, {"heart_rate", Day, "Europe/Berlin", ""},
+			{"steps", Day, "Asia/Kolkata", MergePriority}, {"heart_rate", Day, "Asia/Kathmandu", ""},
 		} {
 			t.Run(tc.metric+"/"+string(tc.bucket)+"/"+tc.zone+"/"+string(tc.merge), func(t *testing.T) {
 				loc, _ := time.LoadLocation(tc.zone)
 				from := time.Date(2026, 10, 18, 0, 0, 0, 0, loc)
 				to := time.Date(2026, 11, 22, 0, 0, 0, 0, loc)
+				if tc.bucket == Day {
+					// A range that starts and ends inside days: the first and last buckets are clipped.
+					from, to = from.Add(5*time.Hour), to.Add(-7*time.Hour)
+				}
 				merge := MergeNone
 				if tc.merge != "" {
 					merge = tc.merge
@@ -88,7 +97,14 @@ func TestAggregatePathEqualsRawPath(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if (agg.Path != PathHourly && agg.Path != PathMergedCache) || raw.Path != PathRaw {
+				want := map[Path]bool{PathHourly: true, PathMergedCache: true}
+				if tc.bucket == Day {
+					want = map[Path]bool{PathDayBuckets: true}
+				}
+				if _, off := from.Zone(); off%3600 != 0 {
+					want = map[Path]bool{PathRaw: true}
+				}
+				if !want[agg.Path] || raw.Path != PathRaw {
 					t.Fatalf("paths %s and %s", agg.Path, raw.Path)
 				}
 				if len(agg.Points) != len(raw.Points) || len(agg.Points) == 0 {
@@ -104,7 +120,39 @@ func TestAggregatePathEqualsRawPath(t *testing.T) {
 			})
 		}
 	}
+	// DailyPoints (a home page's metrics together) must give each metric's merged DAY series.
+	daily := func(t *testing.T) {
+		for _, zone := range []string{"Europe/Berlin", "Asia/Kolkata"} {
+			loc, _ := time.LoadLocation(zone)
+			from, to := time.Date(2026, 10, 18, 0, 0, 0, 0, loc), time.Date(2026, 11, 22, 0, 0, 0, 0, loc)
+			metrics := []string{"steps", "heart_rate"}
+			var got [][]Point
+			err := store.InUserTx(context.Background(), u.ID, func(tx *db.Tx) (err error) {
+				got, err = svc.DailyPoints(context.Background(), tx, metrics, from, to, loc)
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, m := range metrics {
+				raw, err := svc.Series(context.Background(), u.ID, Request{Metric: m, From: from, To: to, Bucket: Day,
+					TimeZone: zone, Merge: MergePriority, forceRaw: true})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(got[i]) != len(raw.Points) || len(raw.Points) == 0 {
+					t.Fatalf("%s %s: %d points, raw %d", zone, m, len(got[i]), len(raw.Points))
+				}
+				for k, w := range raw.Points {
+					if a := got[i][k]; !a.Start.Equal(w.Start) || a.Count != w.Count || !close(a.Value, w.Value) {
+						t.Fatalf("%s %s point %d: %+v, raw %+v", zone, m, k, a, w)
+					}
+				}
+			}
+		}
+	}
 	compare(t)
+	t.Run("daily points", daily)
 	// Writes after the cache was filled: new overlapping samples, deletions, a new source. The cache must follow.
 	more := ingest.Batch{IdempotencyKey: "later", Provider: ingest.AppleHealth, Device: ingest.Device{ID: "d"}}
 	for i := 0; i < 300; i++ {
@@ -120,6 +168,24 @@ func TestAggregatePathEqualsRawPath(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Run("after more writes", compare)
+	t.Run("daily points after more writes", daily)
+	// A new source order changes merged totals: the cached ones must go.
+	err = store.InUserTx(context.Background(), u.ID, func(tx *db.Tx) error {
+		all, err := tx.Sources(context.Background())
+		if err != nil {
+			return err
+		}
+		ids := make([]int64, len(all))
+		for i, src := range all {
+			ids[len(all)-1-i] = src.ID
+		}
+		return tx.SetSourcePriority(context.Background(), "steps", ids)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Run("after a priority change", compare)
+	t.Run("daily points after a priority change", daily)
 }
 
 func close(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Max(1, math.Abs(b)) }

@@ -34,6 +34,9 @@ const (
 	PathRaw    Path = "raw_samples"
 	// PathMergedCache reads merged hourly totals, computing the hours it lacks from raw samples first.
 	PathMergedCache Path = "merged_cache"
+	// PathDayBuckets reads cached local-day totals, computing the days it lacks from the hourly aggregate (and
+	// the merged cache) first.
+	PathDayBuckets Path = "day_buckets"
 )
 
 // Request is one series query.
@@ -148,10 +151,17 @@ func (s *Service) SeriesTx(ctx context.Context, tx *db.Tx, req Request) (Result,
 	return res, nil
 }
 
-// compute picks the cheapest path that gives exactly the raw answer: the hourly aggregate serves discrete
-// metrics and unmerged sums whenever buckets are whole UTC hours; minutes, zones with half-hour offsets and the
-// priority merge of overlapping sources read raw samples.
+// compute picks the cheapest path that gives exactly the raw answer: whenever buckets are whole UTC hours, the
+// cached day buckets serve local days of all sources, the hourly aggregate serves discrete metrics and unmerged
+// sums, the merged cache the priority merge; minutes and zones with half-hour offsets read raw samples.
 func (s *Service) compute(ctx context.Context, tx *db.Tx, m catalog.Metric, req Request, edges []time.Time, loc *time.Location) (Path, []Acc, error) {
+	if !req.forceRaw && req.Bucket == Day && req.Sources == nil && HourAligned(edges, req.From, req.To) {
+		acc, err := DayBuckets(ctx, tx, []catalog.Metric{m}, req.Merge, edges, req.From, req.To)
+		if err != nil {
+			return "", nil, err
+		}
+		return PathDayBuckets, acc[0], nil
+	}
 	useHourly := !req.forceRaw && req.Bucket != Minute && HourAligned(edges, req.From, req.To) &&
 		(m.Aggregation == catalog.Discrete || req.Merge == MergeNone)
 	if useHourly {
@@ -299,6 +309,23 @@ func OrderedSources(ctx context.Context, tx *db.Tx, metric string) ([]db.Source,
 		return nil, err
 	}
 	return priority.Order(all, custom), nil
+}
+
+// OrderedSourcesFor is OrderedSources for several metrics (or the scopes sleep and workout) in two statements.
+func OrderedSourcesFor(ctx context.Context, tx *db.Tx, metrics ...string) (map[string][]db.Source, error) {
+	all, err := tx.Sources(ctx)
+	if err != nil {
+		return nil, err
+	}
+	custom, err := tx.SourcePriorities(ctx, metrics)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string][]db.Source, len(metrics))
+	for _, m := range metrics {
+		out[m] = priority.Order(all, custom[m])
+	}
+	return out, nil
 }
 
 func toSamples(rows []db.SpanRow) []Sample {
