@@ -7,6 +7,7 @@ import (
 	"healthsync/graph/model"
 	"healthsync/scalar"
 	"healthsync/series"
+	"healthsync/workouts"
 )
 
 // maxSummaryDays bounds one dailySummary request.
@@ -38,7 +39,8 @@ func (r *Resolver) dailySummary(ctx context.Context, from, to scalar.Date, timeZ
 	}
 	days := map[scalar.Date]*model.DailySummary{}
 	var out []model.DailySummary
-	// One transaction for the whole page: one snapshot, one round of set-up.
+	// One transaction for the whole page, one round of set-up, and few statements: the zone, the sources with
+	// the sleep and workout orders, the sleep stages, the workout starts, and the cached days of every metric.
 	err = r.Store.InUserTx(ctx, u.ID, func(tx *db.Tx) error {
 		loc, err := location(ctx, tx, timeZone)
 		if err != nil {
@@ -53,7 +55,11 @@ func (r *Resolver) dailySummary(ctx context.Context, from, to scalar.Date, timeZ
 		for i := range out {
 			days[out[i].Date] = &out[i]
 		}
-		sessions, _, err := loadSleep(ctx, tx, start, end, loc)
+		ordered, err := series.OrderedSourcesFor(ctx, tx, "sleep", "workout")
+		if err != nil {
+			return err
+		}
+		sessions, _, err := loadSleepOrdered(ctx, tx, ordered["sleep"], start, end, loc)
 		if err != nil {
 			return err
 		}
@@ -67,7 +73,7 @@ func (r *Resolver) dailySummary(ctx context.Context, from, to scalar.Date, timeZ
 				day.SleepMinutes = &v
 			}
 		}
-		starts, err := workoutStarts(ctx, tx, start, end)
+		starts, err := tx.WorkoutStarts(ctx, start, end, sourceIDs(ordered["workout"]), workouts.OverlapNum, workouts.OverlapDen)
 		if err != nil {
 			return err
 		}
@@ -76,15 +82,18 @@ func (r *Resolver) dailySummary(ctx context.Context, from, to scalar.Date, timeZ
 				day.Workouts++
 			}
 		}
-		for _, dm := range dailyMetrics {
-			res, err := r.Series.SeriesTx(ctx, tx, series.Request{Metric: dm.metric, From: start, To: end,
-				Bucket: series.Day, TimeZone: loc.String(), Merge: series.MergePriority})
-			if err != nil {
-				return err
-			}
-			for _, p := range res.Points {
+		names := make([]string, len(dailyMetrics))
+		for i, dm := range dailyMetrics {
+			names[i] = dm.metric
+		}
+		perMetric, err := r.Series.DailyPoints(ctx, tx, names, start, end, loc)
+		if err != nil {
+			return err
+		}
+		for i, points := range perMetric {
+			for _, p := range points {
 				if d, ok := days[scalar.DateOf(p.Start.In(loc))]; ok {
-					dm.set(d, p.Value)
+					dailyMetrics[i].set(d, p.Value)
 				}
 			}
 		}

@@ -55,6 +55,11 @@ func loadSleep(ctx context.Context, tx *db.Tx, from, to time.Time, loc *time.Loc
 	if err != nil {
 		return nil, nil, err
 	}
+	return loadSleepOrdered(ctx, tx, ordered, from, to, loc)
+}
+
+// loadSleepOrdered is loadSleep with the sources already in the sleep priority order.
+func loadSleepOrdered(ctx context.Context, tx *db.Tx, ordered []db.Source, from, to time.Time, loc *time.Location) ([]sleep.Session, map[int64]db.Source, error) {
 	lo, hi := sleep.ReadWindow(from, to)
 	rows, err := tx.SleepStages(ctx, lo, hi)
 	if err != nil {

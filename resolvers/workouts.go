@@ -146,16 +146,6 @@ func metadataMap(raw *string) map[string]any {
 	return m
 }
 
-// workoutStarts lists the start times of the workouts starting in [from, to), duplicates across sources
-// counted once (the workouts connection's rule), for daily counts.
-func workoutStarts(ctx context.Context, tx *db.Tx, from, to time.Time) ([]time.Time, error) {
-	sources, err := orderedSources(ctx, tx, "workout")
-	if err != nil {
-		return nil, err
-	}
-	return tx.WorkoutStarts(ctx, from, to, sourceIDs(sources), workouts.OverlapNum, workouts.OverlapDen)
-}
-
 func sourceIDs(sources []db.Source) []int64 {
 	out := make([]int64, len(sources))
 	for i, s := range sources {
