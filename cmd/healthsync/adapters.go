@@ -2,6 +2,7 @@ package main
 
 import (
 	"healthsync/providers"
+	"healthsync/providers/oura"
 	"healthsync/providers/whoop"
 )
 
@@ -9,5 +10,6 @@ import (
 func adapters() []providers.Adapter {
 	return []providers.Adapter{
 		whoop.New(),
+		oura.New(),
 	}
 }
