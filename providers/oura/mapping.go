@@ -159,12 +159,14 @@ func (a *Adapter) sleep(s sleepPeriod) (providers.Record, error) {
 			rec.Categories = append(rec.Categories, cat(st.value, st.start, st.end, nil))
 		}
 	}
+	// The night's summary values sit at its end: day views bucket a discrete sample by its start, and the
+	// wake-up falls on the day Oura files the night under (its "day"), where a start at bedtime would not.
 	add := func(metric string, v *float64, unit string) {
 		if v == nil || !a.plausible(metric, *v) {
 			return
 		}
 		rec.Samples = append(rec.Samples, ingest.QuantitySample{Type: metric, Value: ingest.Float(*v), Unit: unit,
-			Start: start, End: end, Source: source(), TimeZone: zone})
+			Start: end, End: end, Source: source(), TimeZone: zone})
 	}
 	// Oura's HRV is the night's RMSSD in milliseconds.
 	add("hrv_rmssd", s.AverageHRV, "ms")

@@ -186,9 +186,9 @@ func TestSleepPeriods(t *testing.T) {
 				cat("awake", "2026-11-23T22:55:00Z", "2026-11-23T23:02:30Z", nil),
 			},
 			Samples: []ingest.QuantitySample{
-				q("hrv_rmssd", 38, "ms", night[0], night[1]),
-				q("respiratory_rate", 14.875, "count/min", night[0], night[1]),
-				q("resting_heart_rate", 49, "count/min", night[0], night[1]),
+				q("hrv_rmssd", 38, "ms", night[1], night[1]),
+				q("respiratory_rate", 14.875, "count/min", night[1], night[1]),
+				q("resting_heart_rate", 49, "count/min", night[1], night[1]),
 			}},
 		// A nap: no resting heart rate, no breathing rate (null).
 		{DataType: Sleep, ID: "c0ffee00-slp-0002",
@@ -197,7 +197,7 @@ func TestSleepPeriods(t *testing.T) {
 				cat("awake", "2026-11-24T13:00:00Z", "2026-11-24T13:05:00Z", nil),
 				cat("asleep_core", "2026-11-24T13:05:00Z", "2026-11-24T13:30:00Z", nil),
 			},
-			Samples: []ingest.QuantitySample{q("hrv_rmssd", 55, "ms", nap[0], nap[1])}},
+			Samples: []ingest.QuantitySample{q("hrv_rmssd", 55, "ms", nap[1], nap[1])}},
 		// Deleted by the user: an empty record, so an earlier version is removed.
 		{DataType: Sleep, ID: "c0ffee00-slp-0003"},
 	}

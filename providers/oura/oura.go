@@ -6,9 +6,9 @@
 //   - heartrate: heart_rate series, one record per UTC hour (the rows carry no id and no zone).
 //   - sleep: "sleep" category (in_bed for the period, one item per run of equal 5-minute phases),
 //     hrv_rmssd from average_hrv, respiratory_rate from average_breath, and resting_heart_rate from
-//     lowest_heart_rate of the main sleep (type long_sleep) only. The period's heart_rate and hrv 5-minute
-//     items are not mapped: the same beats arrive through heartrate (source "sleep"), and the night's HRV
-//     is kept as one value as Apple Health does.
+//     lowest_heart_rate of the main sleep (type long_sleep) only, each at the period's end (the wake-up).
+//     The period's heart_rate and hrv 5-minute items are not mapped: the same beats arrive through
+//     heartrate (source "sleep"), and the night's HRV is kept as one value.
 //   - daily_activity: daily totals steps, active_energy_burned and total_energy_burned. Oura gives no
 //     intraday steps. equivalent_walking_distance is left out: it is energy expressed as metres walked,
 //     not a distance anyone covered.
