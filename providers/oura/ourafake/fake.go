@@ -104,9 +104,15 @@ func New(t testing.TB, o Options) *Fake {
 		o.VerificationToken = "oura-verify"
 	}
 	if len(o.Days) == 0 {
-		today := time.Now().UTC().Truncate(24 * time.Hour)
+		today := dateOf(time.Now().UTC())
 		o.Days = []time.Time{today.AddDate(0, 0, -3), today.AddDate(0, 0, -2), today.AddDate(0, 0, -1)}
 	}
+	days := make([]time.Time, len(o.Days))
+	for i, d := range o.Days {
+		days[i] = dateOf(d)
+	}
+	slices.SortFunc(days, func(a, b time.Time) int { return a.Compare(b) })
+	o.Days = days
 	off := 3600
 	if o.OffsetSeconds != nil {
 		off = *o.OffsetSeconds
@@ -189,7 +195,7 @@ func (f *Fake) Requests() int {
 func (f *Fake) Correct(day time.Time) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.corrected[day.Format(time.DateOnly)]++
+	f.corrected[dateOf(day).Format(time.DateOnly)]++
 }
 
 // Delete makes a document disappear (lists skip it, its route answers 404), as after a user deletes it.
@@ -213,14 +219,14 @@ func (f *Fake) docID(dataType string, day time.Time) string {
 	if prefix == "" {
 		return ""
 	}
-	return prefix + "-" + f.o.UserID + "-" + day.Format(time.DateOnly)
+	return prefix + "-" + f.o.UserID + "-" + dateOf(day).Format(time.DateOnly)
 }
 
 // Steps is a day's step total as daily_activity reports it.
 func (f *Fake) Steps(day time.Time) int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.o.StepsPerInterval*f.o.Intervals + 1000*f.corrected[day.Format(time.DateOnly)]
+	return f.o.StepsPerInterval*f.o.Intervals + 1000*f.corrected[dateOf(day).Format(time.DateOnly)]
 }
 
 // --- OAuth ---
@@ -379,7 +385,7 @@ func (f *Fake) collection(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		for _, d := range f.o.Days {
-			day := d.UTC().Truncate(24 * time.Hour)
+			day := d
 			// end_date is read as that day's midnight, so its own day is left out.
 			if day.Before(start) || !day.Before(end) {
 				continue
@@ -414,7 +420,7 @@ func (f *Fake) collection(w http.ResponseWriter, r *http.Request) {
 func (f *Fake) document(w http.ResponseWriter, r *http.Request) {
 	typ, id := r.PathValue("type"), r.PathValue("id")
 	for _, d := range f.o.Days {
-		day := d.UTC().Truncate(24 * time.Hour)
+		day := d
 		if want := f.docID(typ, day); want == "" || want != id {
 			continue
 		}
@@ -424,6 +430,12 @@ func (f *Fake) document(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	http.Error(w, `{"detail":"Not Found"}`, http.StatusNotFound)
+}
+
+// dateOf is the calendar date of t in t's own location, as midnight UTC: callers may pass a local midnight.
+func dateOf(t time.Time) time.Time {
+	y, m, d := t.Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 }
 
 func writeJSON(w http.ResponseWriter, v any) {
@@ -500,10 +512,8 @@ type hrRow struct {
 // heartRate is every day's rows in time order, each local day from 00:00 to 24:00.
 func (f *Fake) heartRate() []hrRow {
 	var rows []hrRow
-	days := slices.Clone(f.o.Days)
-	slices.SortFunc(days, func(a, b time.Time) int { return a.Compare(b) })
-	for _, d := range days {
-		day := d.UTC().Truncate(24 * time.Hour)
+	for _, d := range f.o.Days {
+		day := d
 		f.mu.Lock()
 		c := f.corrected[day.Format(time.DateOnly)]
 		f.mu.Unlock()
