@@ -2,6 +2,7 @@ package main
 
 import (
 	"healthsync/providers"
+	"healthsync/providers/garmin"
 	"healthsync/providers/oura"
 	"healthsync/providers/whoop"
 )
@@ -11,5 +12,6 @@ func adapters() []providers.Adapter {
 	return []providers.Adapter{
 		whoop.New(),
 		oura.New(),
+		garmin.New(),
 	}
 }
