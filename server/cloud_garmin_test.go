@@ -74,6 +74,7 @@ func TestCloudGarmin(t *testing.T) {
 	if f.Count429() != 1 || len(c.Waits) == 0 || c.Waits[0] != time.Second {
 		t.Errorf("429s %d, waits %v: want the fake's 429 met and its Retry-After of 1s honoured", f.Count429(), c.Waits)
 	}
+	t.Logf("backfill: %d summary requests, %d token refreshes", f.DataRequests(), f.Refreshes())
 	if f.Exchanges() != 1 || f.Refreshes() == 0 {
 		t.Errorf("%d code exchanges, %d refreshes: want one exchange and the one-second token refreshed", f.Exchanges(), f.Refreshes())
 	}
