@@ -468,3 +468,31 @@ func TestWorkerPrunesEndedJobs(t *testing.T) {
 		t.Fatalf("%d jobs left, want 2 (the recent DONE and the pending POLL)", got)
 	}
 }
+
+// A user who withdraws access at the provider: the connection asks to be connected again, the token is
+// forgotten and nothing more is fetched.
+func TestWithdrawnAccessStopsTheConnection(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	e.fake.setDay(day(-1), 10)
+	u := e.user("ivan")
+	e.connect(u)
+	hook := e.server.URL + "/providers/other/webhook"
+	if code := e.fake.webhook(hook, map[string]any{"user": "band-user-77", "revoked": true}, e.fake.secret); code != http.StatusNoContent {
+		t.Fatalf("webhook answered %d", code)
+	}
+	var c struct {
+		Status string  `db:"status"`
+		Sealed []byte  `db:"token_sealed"`
+		Err    *string `db:"last_error"`
+	}
+	if err := e.d.Get(&c, `SELECT status, token_sealed, last_error FROM provider_connections WHERE user_id = $1`, u); err != nil {
+		t.Fatal(err)
+	}
+	if c.Status != db.ConnReauthorize || c.Sealed != nil || c.Err == nil || !strings.Contains(*c.Err, "withdrawn") {
+		t.Fatalf("connection after withdrawal: %s, token kept %v, error %v", c.Status, c.Sealed != nil, c.Err)
+	}
+	if n := e.runDue(); n != 0 {
+		t.Fatalf("%d jobs ran after access was withdrawn", n)
+	}
+}

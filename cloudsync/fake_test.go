@@ -261,11 +261,13 @@ func (bandAdapter) Webhook(cfg providers.Config, req providers.WebhookRequest) (
 		User    string `json:"user"`
 		ID      string `json:"id"`
 		Deleted bool   `json:"deleted"`
+		Revoked bool   `json:"revoked"`
 	}
 	if err := json.Unmarshal(req.Body, &ev); err != nil {
 		return nil, errors.New("malformed")
 	}
-	return []providers.Event{{ProviderUserID: ev.User, DataType: "steps", RecordID: ev.ID, Deleted: ev.Deleted}}, nil
+	return []providers.Event{{ProviderUserID: ev.User, DataType: "steps", RecordID: ev.ID, Deleted: ev.Deleted,
+		Revoked: ev.Revoked}}, nil
 }
 
 func ptr[T any](v T) *T { return &v }

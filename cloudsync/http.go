@@ -167,6 +167,11 @@ func (s *Service) HandleEvents(ctx context.Context, name ingest.Provider, events
 func (s *Service) applyEvent(ctx context.Context, c db.Connection, ev providers.Event, now time.Time) error {
 	name := ingest.Provider(c.Provider)
 	switch {
+	case ev.Revoked:
+		s.o.Logger.Info("cloud provider access withdrawn by the user", "provider", name)
+		return s.store.InUserTx(ctx, c.UserID, func(tx *db.Tx) error {
+			return tx.RevokeConnection(ctx, c.Provider, "access was withdrawn at "+displayName(name)+"; connect again to resume", now)
+		})
 	case len(ev.Records) > 0:
 		r, err := s.storeRecords(ctx, c.UserID, name, ev.Records)
 		if err != nil {

@@ -145,7 +145,7 @@ func (s *Service) work(ctx context.Context, j db.ProviderJob) (db.JobOutcome, er
 	}); err != nil {
 		return db.JobOutcome{}, err
 	}
-	if conn == nil || conn.Status == db.ConnDisconnected {
+	if conn == nil || conn.Status == db.ConnDisconnected || len(conn.TokenSealed) == 0 {
 		return db.JobOutcome{}, errGone
 	}
 	tok, err := s.openToken(*conn)

@@ -150,6 +150,21 @@ func (t *Tx) Disconnect(ctx context.Context, provider string, at time.Time) (boo
 	return n > 0, nil
 }
 
+// RevokeConnection records that the user withdrew access at the provider: the token is forgotten (it no longer
+// works), pending jobs are cancelled, and the status asks the user to connect again.
+func (t *Tx) RevokeConnection(ctx context.Context, provider, reason string, at time.Time) error {
+	if _, err := t.tx.ExecContext(ctx, `UPDATE provider_connections SET status = 'REAUTHORIZE', token_sealed = NULL,
+		token_expiry = NULL, last_error = $3, updated_at = $4 WHERE user_id = $1 AND provider = $2 AND status <> 'DISCONNECTED'`,
+		t.userID, provider, reason, at); err != nil {
+		return fmt.Errorf("revoke connection: %w", err)
+	}
+	if _, err := t.tx.ExecContext(ctx, `UPDATE provider_jobs SET status = 'CANCELLED', updated_at = $3
+		WHERE user_id = $1 AND provider = $2 AND status IN ('QUEUED', 'RUNNING')`, t.userID, provider, at); err != nil {
+		return fmt.Errorf("cancel jobs: %w", err)
+	}
+	return nil
+}
+
 // ConnectionsByProviderUser finds the connected users the provider knows by this id (normally one).
 func (t *SysTx) ConnectionsByProviderUser(ctx context.Context, provider, providerUserID string) ([]Connection, error) {
 	var cs []Connection

@@ -113,6 +113,9 @@ type Event struct {
 	// RecordID names one record to fetch with FetchRecord (Oura, Whoop), or to delete when Deleted.
 	RecordID string
 	Deleted  bool
+	// Revoked says the user withdrew the app's access at the provider (Garmin deregistration): the connection
+	// stops and asks the user to connect again.
+	Revoked bool
 	// From and To name a window to fetch when the event announces one rather than a record.
 	From, To time.Time
 	// Records are data pushed in the webhook itself (Garmin push); nothing is fetched then.

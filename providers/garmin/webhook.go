@@ -51,7 +51,7 @@ func (Adapter) Webhook(cfg providers.Config, req providers.WebhookRequest) ([]pr
 		return nil, err
 	}
 	for _, u := range gone {
-		events = append(events, providers.Event{ProviderUserID: u, DataType: Deregistrations, Deleted: true})
+		events = append(events, providers.Event{ProviderUserID: u, DataType: Deregistrations, Deleted: true, Revoked: true})
 	}
 	return events, nil
 }
