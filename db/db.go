@@ -5,6 +5,7 @@ package db
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"sync"
@@ -19,6 +20,8 @@ type Store struct {
 	db               *sqlx.DB
 	statementTimeout time.Duration
 	users            sync.Map // subject → User: the mapping never changes once made, so caching it is safe across processes
+	prepareOnce      sync.Once
+	prepared         map[string]*sqlx.Stmt // read-only once prepareOnce has run; see Store.prepareReads
 }
 
 // Options tune a Store.
@@ -65,6 +68,65 @@ const AppRole = "healthsync_app"
 type Tx struct {
 	tx     *sqlx.Tx
 	userID int64
+	store  *Store
+}
+
+// prepareReads prepares the dashboard reads' statements (readStatements) once per process, the first time a
+// user transaction starts and before it takes its connection (preparing holds one of the pool's connections
+// for a moment; a transaction that already held one could wait on itself when the pool is exhausted). A
+// statement that fails to prepare (say, an older schema) is simply sent unprepared.
+func (s *Store) prepareReads(ctx context.Context) {
+	s.prepareOnce.Do(func() {
+		// Not the request's deadline: a cancelled first request must not leave the process unprepared.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		s.prepared = map[string]*sqlx.Stmt{}
+		for _, q := range readStatements() {
+			if st, err := s.db.PreparexContext(ctx, q); err == nil {
+				s.prepared[q] = st
+			}
+		}
+	})
+}
+
+// readStatements are the statements of the dashboard reads whose text is constant: prepared, each costs one
+// round trip (Bind/Execute) instead of two (Parse/Describe, then Bind/Execute) and no parse.
+func readStatements() []string {
+	return []string{qLatestDeviceTimeZone, qSourcePriorities, qDayBuckets, qSleepStages, workoutStartsSQL()}
+}
+
+// stmt is q prepared on the transaction's connection (database/sql prepares it there the first time and
+// reuses it after), or nil when q is not one of readStatements.
+func (t *Tx) stmt(ctx context.Context, q string) *sqlx.Stmt {
+	st, ok := t.store.prepared[q]
+	if !ok {
+		return nil
+	}
+	return t.tx.StmtxContext(ctx, st)
+}
+
+// query runs q, prepared when it is one of readStatements.
+func (t *Tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if st := t.stmt(ctx, q); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return t.tx.QueryContext(ctx, q, args...)
+}
+
+// selectRows is sqlx's Select for q, prepared when it is one of readStatements.
+func (t *Tx) selectRows(ctx context.Context, dest any, q string, args ...any) error {
+	if st := t.stmt(ctx, q); st != nil {
+		return st.SelectContext(ctx, dest, args...)
+	}
+	return t.tx.SelectContext(ctx, dest, q, args...)
+}
+
+// getRow is sqlx's Get for q, prepared when it is one of readStatements.
+func (t *Tx) getRow(ctx context.Context, dest any, q string, args ...any) error {
+	if st := t.stmt(ctx, q); st != nil {
+		return st.GetContext(ctx, dest, args...)
+	}
+	return t.tx.GetContext(ctx, dest, q, args...)
 }
 
 // UserID is the user the transaction belongs to.
@@ -87,6 +149,7 @@ func (s *Store) InUserTx(ctx context.Context, userID int64, fn func(tx *Tx) erro
 }
 
 func (s *Store) inUserTxOnce(ctx context.Context, userID int64, fn func(tx *Tx) error) (err error) {
+	s.prepareReads(ctx)
 	sqlTx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
@@ -110,7 +173,7 @@ func (s *Store) inUserTxOnce(ctx context.Context, userID int64, fn func(tx *Tx) 
 		userID, s.statementTimeout.Milliseconds(), AppRole)); err != nil {
 		return fmt.Errorf("set user: %w", err)
 	}
-	if err = fn(&Tx{tx: sqlTx, userID: userID}); err != nil {
+	if err = fn(&Tx{tx: sqlTx, userID: userID, store: s}); err != nil {
 		return err
 	}
 	if err = sqlTx.Commit(); err != nil {

@@ -159,14 +159,15 @@ type DayBucketRow struct {
 	Merged     *float64
 }
 
+const qDayBuckets = `
+	SELECT metric, bucket_start, bucket_end, n, sum_start, min_value, max_value, prorated, merged
+	FROM day_buckets
+	WHERE user_id = $1 AND metric = ANY($2) AND bucket_start >= $3 AND bucket_start < $4`
+
 // DayBuckets lists the cached buckets of the metrics that start in [from, to). The caller keeps those whose
 // interval is one it asked for (another zone's days may be cached beside them).
 func (t *Tx) DayBuckets(ctx context.Context, metrics []string, from, to time.Time) ([]DayBucketRow, error) {
-	rows, err := t.tx.QueryContext(ctx, `
-		SELECT metric, bucket_start, bucket_end, n, sum_start, min_value, max_value, prorated, merged
-		FROM day_buckets
-		WHERE user_id = $1 AND metric = ANY($2) AND bucket_start >= $3 AND bucket_start < $4`,
-		t.userID, pq.Array(metrics), from, to)
+	rows, err := t.query(ctx, qDayBuckets, t.userID, pq.Array(metrics), from, to)
 	if err != nil {
 		return nil, fmt.Errorf("read day buckets: %w", err)
 	}

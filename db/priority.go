@@ -24,11 +24,12 @@ func (t *Tx) SourcePriority(ctx context.Context, metric string) ([]int64, error)
 	return ids, nil
 }
 
+const qSourcePriorities = `
+	SELECT metric, source_ids FROM source_priority WHERE user_id = $1 AND (metric = ANY($2) OR metric = '')`
+
 // SourcePriorities is SourcePriority for several metrics (or scopes) in one statement.
 func (t *Tx) SourcePriorities(ctx context.Context, metrics []string) (map[string][]int64, error) {
-	rows, err := t.tx.QueryContext(ctx, `
-		SELECT metric, source_ids FROM source_priority WHERE user_id = $1 AND (metric = ANY($2) OR metric = '')`,
-		t.userID, pq.Array(metrics))
+	rows, err := t.query(ctx, qSourcePriorities, t.userID, pq.Array(metrics))
 	if err != nil {
 		return nil, fmt.Errorf("read source priorities: %w", err)
 	}
@@ -74,12 +75,13 @@ func (t *Tx) SetSourcePriority(ctx context.Context, metric string, ids []int64) 
 	return t.forgetMerged(ctx, metric)
 }
 
+const qLatestDeviceTimeZone = `
+	SELECT time_zone FROM devices WHERE user_id = $1 AND time_zone IS NOT NULL ORDER BY last_seen DESC LIMIT 1`
+
 // LatestDeviceTimeZone is the time zone of the user's most recently seen device that has one ("" when none).
 func (t *Tx) LatestDeviceTimeZone(ctx context.Context) (string, error) {
 	var tz string
-	err := t.tx.GetContext(ctx, &tz, `
-		SELECT time_zone FROM devices WHERE user_id = $1 AND time_zone IS NOT NULL
-		ORDER BY last_seen DESC LIMIT 1`, t.userID)
+	err := t.getRow(ctx, &tz, qLatestDeviceTimeZone, t.userID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil
 	}

@@ -114,16 +114,19 @@ func sameSessionProbe(v, w, num, den string) string {
 		           extract(epoch FROM %[2]s.end_time - %[2]s.start_time)) * %[3]s::int8`, v, w, num, den)
 }
 
-// WorkoutStarts lists the start times of the workouts starting in [from, to) that are not duplicates of a
-// higher-priority recording (the rule of WorkoutPage), oldest first. One statement.
-func (t *Tx) WorkoutStarts(ctx context.Context, from, to time.Time, priority []int64, overlapNum, overlapDen int64) ([]time.Time, error) {
-	query := fmt.Sprintf(`
+func workoutStartsSQL() string {
+	return fmt.Sprintf(`
 		WITH longest AS (%s)
 		SELECT w.start_time FROM workouts w
 		WHERE w.user_id = $1 AND w.start_time >= $3 AND w.start_time < $4 AND NOT EXISTS (%s)
 		ORDER BY w.start_time`, longestSQL, outrankedSQL("w", "v", "$5", "$6"))
+}
+
+// WorkoutStarts lists the start times of the workouts starting in [from, to) that are not duplicates of a
+// higher-priority recording (the rule of WorkoutPage), oldest first. One statement.
+func (t *Tx) WorkoutStarts(ctx context.Context, from, to time.Time, priority []int64, overlapNum, overlapDen int64) ([]time.Time, error) {
 	var out []time.Time
-	if err := t.tx.SelectContext(ctx, &out, query, t.userID, pq.Array(priority), from, to, overlapNum, overlapDen); err != nil {
+	if err := t.selectRows(ctx, &out, workoutStartsSQL(), t.userID, pq.Array(priority), from, to, overlapNum, overlapDen); err != nil {
 		return nil, fmt.Errorf("list workout starts: %w", err)
 	}
 	return out, nil
