@@ -33,11 +33,12 @@ const maxChallenge = 512
 // Webhook verifies an Oura notification and returns the record it announces.
 //
 // Oura signs each POST with x-oura-signature: the hex HMAC-SHA256, keyed with the application's client
-// secret, of the x-oura-timestamp header value followed by the body. Oura's examples print the digest in
-// upper case and the timestamp as Unix seconds; the hex is compared as bytes (either case passes), and a
-// timestamp in milliseconds is read as such, since the guides disagree and both name one instant. The
-// signature covers the raw body as received. Oura's own sample signs its re-serialised JSON, which is the
-// same bytes for the compact JSON Oura sends.
+// secret, of the x-oura-timestamp header value followed by the body. That is the form Oura's webhook guide
+// and every integration we read use; the guide's sample prints the digest in upper case and the timestamp
+// as Unix seconds. The hex is compared as bytes (either case passes), and a timestamp in milliseconds is
+// read as such, since secondary guides disagree and both name one instant. The raw body is what is verified:
+// Oura's sample re-serialises the parsed JSON instead, which gives the same bytes only if Oura sends compact
+// JSON in key order (assumed, not verified against the live service).
 func (a *Adapter) Webhook(cfg providers.Config, req providers.WebhookRequest) ([]providers.Event, error) {
 	if cfg.ClientSecret == "" {
 		return nil, ErrSignature
