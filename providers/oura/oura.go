@@ -49,7 +49,8 @@ const collection = "/v2/usercollection/"
 // job forever.
 const maxPages = 500
 
-// heartRateSpan is the widest heartrate query: Oura refuses longer start_datetime–end_datetime ranges.
+// heartRateSpan is the widest heartrate query: integrators report that Oura refuses ranges over 30 days
+// (its reference names no limit), and the core's windows are a few days anyway.
 const heartRateSpan = 30 * 24 * time.Hour
 
 // Adapter is the Oura provider. Its only field is the read-only catalog the mapping checks values against.
