@@ -86,24 +86,38 @@ func (d *database) stop() {
 	}
 }
 
-// app is the server as `healthsync serve` wires it (store, catalog, ingest service, verifier, server.New, an
-// http.Server with serve's timeouts) on a loopback listener, and what a client needs to call it.
+// app is the server as `healthsync serve` wires it, on loopback, and what a client needs to call it: either
+// `healthsync serve` itself as a child process (proc set; memory and CPU are then the server's alone) or the
+// same wiring (store, catalog, ingest service, verifier, server.New, an http.Server with serve's timeouts) in
+// this process. Either way the benchmark also keeps its own pool, store and ingest service for untimed loading.
 type app struct {
 	sql    *sqlx.DB
 	store  *db.Store
 	svc    *ingest.Service
 	cat    *catalog.Catalog
-	srv    *http.Server
+	srv    *http.Server // in-process only
+	proc   *serverProc  // child process only
 	url    string
 	client *http.Client
 	signer *auth.Signer
 	tokens map[string]string
 }
 
+// appConfig says how to run the server.
+type appConfig struct {
+	dsn      string
+	maxItems int
+	conns    int
+	// serverBin, when set, is a healthsync binary to run as `serve` (in dir, with serverEnv added).
+	serverBin string
+	serverEnv []string
+	dir       string
+}
+
 const statementTimeout = 5 * time.Minute // reads and writes here are large on purpose; config default is 30s
 
-func startApp(ctx context.Context, dsn string, maxItems, conns int, log *slog.Logger) (*app, error) {
-	d, err := db.Open(ctx, dsn)
+func startApp(ctx context.Context, c appConfig, log *slog.Logger) (*app, error) {
+	d, err := db.Open(ctx, c.dsn)
 	if err != nil {
 		return nil, err
 	}
@@ -114,6 +128,24 @@ func startApp(ctx context.Context, dsn string, maxItems, conns int, log *slog.Lo
 	if err := CreateBaselineTables(ctx, d); err != nil {
 		return fail(err)
 	}
+	store := db.New(d, db.Options{StatementTimeout: statementTimeout})
+	cat := catalog.New()
+	svc := ingest.NewService(store, cat, ingest.Limits{MaxItems: max(20000, c.maxItems)}, nil)
+	tr := &http.Transport{MaxIdleConns: c.conns * 2, MaxIdleConnsPerHost: c.conns * 2, DisableCompression: true}
+	a := &app{sql: d, store: store, svc: svc, cat: cat, client: &http.Client{Transport: tr, Timeout: 5 * time.Minute},
+		tokens: map[string]string{}}
+	if c.serverBin != "" {
+		p, err := startServerProc(ctx, c.serverBin, c.dir, c.dsn, c.maxItems, c.serverEnv)
+		if err != nil {
+			return fail(err)
+		}
+		if a.signer, err = auth.NewHMACSigner(p.secret, "", ""); err != nil {
+			p.stop()
+			return fail(err)
+		}
+		a.proc, a.url = p, p.url
+		return a, nil
+	}
 	secret := make([]byte, 32)
 	if _, err := rand.Read(secret); err != nil {
 		return fail(err)
@@ -122,13 +154,9 @@ func startApp(ctx context.Context, dsn string, maxItems, conns int, log *slog.Lo
 	if err != nil {
 		return fail(err)
 	}
-	signer, err := auth.NewHMACSigner(secret, "", "")
-	if err != nil {
+	if a.signer, err = auth.NewHMACSigner(secret, "", ""); err != nil {
 		return fail(err)
 	}
-	store := db.New(d, db.Options{StatementTimeout: statementTimeout})
-	cat := catalog.New()
-	svc := ingest.NewService(store, cat, ingest.Limits{MaxItems: max(20000, maxItems)}, nil)
 	// The server logs only warnings and errors: per-request info lines would cost the server time we measure.
 	quiet := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	h := server.New(server.Options{Store: store, Ingest: svc, Catalog: cat, Verifier: verifier, Log: quiet})
@@ -136,18 +164,29 @@ func startApp(ctx context.Context, dsn string, maxItems, conns int, log *slog.Lo
 	if err != nil {
 		return fail(fmt.Errorf("listen on loopback: %w", err))
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute,
+	a.srv = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute,
 		WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute}
-	go func() { _ = srv.Serve(ln) }()
-	tr := &http.Transport{MaxIdleConns: conns * 2, MaxIdleConnsPerHost: conns * 2, DisableCompression: true}
-	return &app{sql: d, store: store, svc: svc, cat: cat, srv: srv, url: "http://" + ln.Addr().String() + "/graphql",
-		client: &http.Client{Transport: tr, Timeout: 5 * time.Minute}, signer: signer, tokens: map[string]string{}}, nil
+	go func() { _ = a.srv.Serve(ln) }()
+	a.url = "http://" + ln.Addr().String() + "/graphql"
+	return a, nil
+}
+
+// serverPID is the process whose memory and CPU are the server's: the child, or this process.
+func (a *app) serverPID() string {
+	if a.proc != nil {
+		return strconv.Itoa(a.proc.pid())
+	}
+	return "self"
 }
 
 func (a *app) close() {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	_ = a.srv.Shutdown(ctx)
+	if a.proc != nil {
+		a.proc.stop()
+	} else {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		_ = a.srv.Shutdown(ctx)
+	}
 	a.client.CloseIdleConnections()
 	a.sql.Close()
 }

@@ -33,7 +33,7 @@ func (r *runner) growth(ctx context.Context) error {
 		r.rep.Notes = append(r.rep.Notes, "growth skipped: "+err.Error())
 		return nil
 	}
-	a, err := startApp(ctx, dsn, r.o.BatchSize, r.o.Concurrency, r.log)
+	a, err := startApp(ctx, r.appConfig(dsn), r.log)
 	if err != nil {
 		return err
 	}

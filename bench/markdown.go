@@ -48,8 +48,8 @@ func WriteMarkdown(w io.Writer, rep *Report) {
 
 	fmt.Fprintln(w, "### Ingest (items/s over the whole pass; batch latency in ms)")
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "| path | items | items/s | ratio | latency p50 | p95 | p99 | min–max |")
-	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|")
+	fmt.Fprintln(w, "| path | items | items/s | ratio | latency p50 | p95 | p99 | min–max | CPU s Go / PG | items per CPU s |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	first := rep.Ingest["first_upload"].PerSecond
 	copyRate := rep.Ingest["copy"].PerSecond
 	rows := []struct{ key, label, ratioOf string }{
@@ -73,18 +73,27 @@ func WriteMarkdown(w io.Writer, rep *Report) {
 		default:
 			rt = r.ratioOf
 		}
-		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s–%s |\n", r.label, num(float64(p.Items)), num(p.PerSecond), rt,
-			ms(p.Latency.P50), ms(p.Latency.P95), ms(p.Latency.P99), ms(p.Latency.Min), ms(p.Latency.Max))
+		cpu, perCPU := "–", "–"
+		if c := p.GoCPU + p.PostgresCPU; c > 0 {
+			cpu, perCPU = fmt.Sprintf("%.1f / %.1f", p.GoCPU, p.PostgresCPU), num(float64(p.Items)/c)
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s–%s | %s | %s |\n", r.label, num(float64(p.Items)), num(p.PerSecond), rt,
+			ms(p.Latency.P50), ms(p.Latency.P95), ms(p.Latency.P99), ms(p.Latency.Min), ms(p.Latency.Max), cpu, perCPU)
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Items are quantity samples + sleep stages + workouts for ingestBatch, samples rows for the baselines (quantity samples are",
-		fmt.Sprintf("%.0f%% of the items).", 100*float64(d.Samples)/float64(max(d.Items, 1))))
+		fmt.Sprintf("%.0f%% of the items).", 100*float64(d.Samples)/float64(max(d.Items, 1))),
+		"CPU is user + system time during the pass: Go is the server process for ingestBatch (the benchmark process when the server runs in it) and the benchmark process, which encodes and sends the rows, for the baselines; PG is all of PostgreSQL's processes. On a shared machine items per CPU second moves less than items/s.")
 	fmt.Fprintln(w)
 
 	mem := rep.Memory
 	fmt.Fprintln(w, "### Memory (peak during each pass)")
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "| pass | Go process (server + client, in-process) peak RSS MB | PostgreSQL (all its processes) peak PSS MB |")
+	goCol := "Go process (server + client, in-process) peak RSS MB"
+	if mem.ServerAlone {
+		goCol = "server (`healthsync serve`, its own process) peak RSS MB"
+	}
+	fmt.Fprintf(w, "| pass | %s | PostgreSQL (all its processes) peak PSS MB |\n", goCol)
 	fmt.Fprintln(w, "|---|---:|---:|")
 	keys := make([]string, 0, len(mem.GoPeakMB))
 	for k := range mem.GoPeakMB {
@@ -102,7 +111,11 @@ func WriteMarkdown(w io.Writer, rep *Report) {
 	if !mem.GoPeakExact {
 		note = "VmHWM could not be reset: each value is the peak since the process started"
 	}
-	fmt.Fprintf(w, "\nThe server runs inside the benchmark process, so the Go figure includes the HTTP client (bodies are read from files, one per worker); %s. Whole run (including generation and the baselines' rows, held in memory while they run): %.0f MB.\n\n", note, mem.GoRunPeakMB)
+	where := "The server runs inside the benchmark process, so the Go figure includes the HTTP client (bodies are read from files, one per worker)"
+	if mem.ServerAlone {
+		where = "The server is `healthsync serve` in a child process (the benchmark's client, generator and baselines are not in the figure)"
+	}
+	fmt.Fprintf(w, "\n%s; %s. Benchmark process over the whole run (generation and the baselines' rows, held in memory while they run): %.0f MB.\n\n", where, note, mem.GoRunPeakMB)
 
 	fmt.Fprintf(w, "### Reads (ms over %v runs each, beside the naive SQL over raw samples in the same run)\n\n", rep.Settings["read_reps"])
 	fmt.Fprintln(w, "| read | API p50 | API p95 | naive p50 | naive p95 | naive ÷ API (p50) | answer size |")

@@ -13,6 +13,8 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -36,6 +38,14 @@ type Options struct {
 	Out          string // JSON report; "" writes none
 	DatabaseURL  string // "" starts a private PostgreSQL in a temp folder
 	TempDir      string // parent of the run's temp folder; "" = os.TempDir()
+	// ServerBin is the healthsync binary the benchmark runs as `serve` in a child process, so that the server's
+	// memory and CPU are measured alone; "" (or InProcess) wires the server inside the benchmark process.
+	ServerBin string
+	InProcess bool
+	// CPUProfile, when set with InProcess, is where the first upload's CPU profile goes (server and client).
+	CPUProfile string
+	// ServerEnv adds KEY=VALUE settings to the child server's environment (e.g. GOGC, GOMEMLIMIT).
+	ServerEnv []string
 	Log          *slog.Logger
 }
 
@@ -60,6 +70,9 @@ func ParseFlags(args []string, stderr io.Writer) (Options, error) {
 	growth := fs.String("growth", "1M,10M", "samples-table sizes to measure ingest at besides empty (e.g. 1M or 1M,10M); \"none\" skips")
 	fs.Uint64Var(&o.Seed, "seed", o.Seed, "generator seed")
 	fs.StringVar(&o.Out, "out", o.Out, "JSON report file (\"\" for none)")
+	fs.BoolVar(&o.InProcess, "in-process", o.InProcess, "run the server inside the benchmark process (for profiling) instead of as a child `healthsync serve`")
+	fs.StringVar(&o.CPUProfile, "cpuprofile", o.CPUProfile, "write a CPU profile of the first upload to this file (needs --in-process)")
+	serverEnv := fs.String("server-env", "", "comma-separated KEY=VALUE settings for the child server's environment (e.g. GOGC=50,GOMEMLIMIT=200MiB)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -68,6 +81,17 @@ func ParseFlags(args []string, stderr io.Writer) (Options, error) {
 		return o, err
 	}
 	o.GrowthRows = g
+	for _, kv := range strings.Split(*serverEnv, ",") {
+		if kv = strings.TrimSpace(kv); kv != "" {
+			if !strings.Contains(kv, "=") {
+				return o, fmt.Errorf("bench: --server-env wants KEY=VALUE, got %q", kv)
+			}
+			o.ServerEnv = append(o.ServerEnv, kv)
+		}
+	}
+	if o.CPUProfile != "" && !o.InProcess {
+		return o, errors.New("bench: --cpuprofile profiles this process: add --in-process")
+	}
 	if o.Users < 1 || o.Years <= 0 || o.BatchSize < 1 || o.Concurrency < 1 || o.ReadYears <= 0 || o.ReadReps < 1 || o.ProbeBatches < 1 {
 		return o, errors.New("bench: users, years, batch-size, concurrency, read-years, read-reps and growth-batches must be positive")
 	}
@@ -142,6 +166,10 @@ type Phase struct {
 	Seconds   float64 `json:"seconds"`
 	PerSecond float64 `json:"items_per_second"`
 	Latency   Dist    `json:"batch_latency"`
+	// CPU time spent during the pass: the server process (for the baselines: the benchmark process, which
+	// encodes and sends the rows) and all of PostgreSQL's processes. Less noisy than rates on a shared machine.
+	GoCPU       float64 `json:"go_cpu_seconds,omitempty"`
+	PostgresCPU float64 `json:"postgres_cpu_seconds,omitempty"`
 }
 
 // Memory is resident memory during the HTTP phases.
@@ -150,6 +178,9 @@ type Memory struct {
 	GoPeakExact    bool               `json:"go_peak_is_per_phase"`
 	PostgresPeakMB map[string]float64 `json:"postgres_peak_pss_mb,omitempty"`
 	GoRunPeakMB    float64            `json:"go_process_peak_rss_whole_run_mb"`
+	// ServerAlone says GoPeakMB is the peak of the `healthsync serve` child process alone (else the benchmark
+	// process with the server in it).
+	ServerAlone bool `json:"go_peak_is_server_alone"`
 }
 
 // Read is one dashboard read beside its naive SQL.
@@ -214,7 +245,7 @@ func Run(ctx context.Context, o Options, stdout io.Writer) (*Report, error) {
 		return nil, err
 	}
 	defer r.db.stop()
-	if r.app, err = startApp(ctx, r.db.dsn, o.BatchSize, o.Concurrency, log); err != nil {
+	if r.app, err = startApp(ctx, r.appConfig(r.db.dsn), log); err != nil {
 		return nil, err
 	}
 	defer func() { r.app.close() }()
@@ -259,6 +290,15 @@ func Run(ctx context.Context, o Options, stdout io.Writer) (*Report, error) {
 	}
 	WriteMarkdown(stdout, r.rep)
 	return r.rep, nil
+}
+
+// appConfig is how the run's servers start.
+func (r *runner) appConfig(dsn string) appConfig {
+	c := appConfig{dsn: dsn, maxItems: r.o.BatchSize, conns: r.o.Concurrency, dir: r.dir}
+	if !r.o.InProcess {
+		c.serverBin, c.serverEnv = r.o.ServerBin, r.o.ServerEnv
+	}
+	return c
 }
 
 func (r *runner) machine(ctx context.Context) {
@@ -413,10 +453,13 @@ func timed(ctx context.Context, n, workers int, work func(context.Context, int) 
 // each answer with check. While it runs it samples PostgreSQL's memory; it records the Go process's peak too.
 func (r *runner) upload(ctx context.Context, a *app, name string, jobs []job, keyOf func(job) string, check func(job, Answer) error) (Phase, error) {
 	r.quiesce(ctx, a)
+	pid := a.serverPID()
 	r.runPeakKB = max(r.runPeakKB, procStatusKB("self", "VmHWM"))
-	exact := resetPeakRSS()
+	exact := resetPeakRSS(pid)
 	r.rep.Memory.GoPeakExact = exact
+	r.rep.Memory.ServerAlone = a.proc != nil
 	stopPG := r.samplePG(name)
+	cpu := r.cpuMeter(pid)
 	p, err := timed(ctx, len(jobs), r.o.Concurrency, func(ctx context.Context, i int) (int, time.Duration, error) {
 		j := jobs[i]
 		body, err := os.ReadFile(j.path)
@@ -439,8 +482,19 @@ func (r *runner) upload(ctx context.Context, a *app, name string, jobs []job, ke
 		return j.items, d, nil
 	})
 	stopPG()
-	r.rep.Memory.GoPeakMB[name] = round(float64(procStatusKB("self", "VmHWM"))/1024, 1)
+	p.GoCPU, p.PostgresCPU = cpu()
+	r.rep.Memory.GoPeakMB[name] = round(float64(procStatusKB(pid, "VmHWM"))/1024, 1)
 	return p, err
+}
+
+// cpuMeter starts counting the CPU time of the Go process pid and of PostgreSQL; the returned function stops
+// and reports both in seconds.
+func (r *runner) cpuMeter(pid string) func() (goSecs, pgSecs float64) {
+	pg := r.db.postmasterPID()
+	g0, p0 := cpuSeconds(pid, false), treeCPUSeconds(pg)
+	return func() (float64, float64) {
+		return round(cpuSeconds(pid, false)-g0, 2), round(treeCPUSeconds(pg)-p0, 2)
+	}
 }
 
 // quiesce flushes the previous pass's dirty pages before a timed pass, so a checkpoint it caused does not land
@@ -452,6 +506,8 @@ func (r *runner) quiesce(ctx context.Context, a *app) {
 }
 
 // samplePG records the peak proportional memory of the private PostgreSQL's processes until the returned stop.
+// Reading every process's smaps_rollup costs CPU on the cores we measure (at 4 Hz it was a tenth of a pass's
+// profile), so it samples once a second, and the baselines run with it too, so that every pass pays alike.
 func (r *runner) samplePG(name string) func() {
 	pid := r.db.postmasterPID()
 	if pid == 0 {
@@ -463,7 +519,7 @@ func (r *runner) samplePG(name string) func() {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		tick := time.NewTicker(250 * time.Millisecond)
+		tick := time.NewTicker(time.Second)
 		defer tick.Stop()
 		for {
 			peak = max(peak, treePSSKB(pid))
@@ -484,10 +540,21 @@ func (r *runner) samplePG(name string) func() {
 }
 
 func (r *runner) ingestPhases(ctx context.Context) error {
+	if r.o.CPUProfile != "" {
+		f, err := os.Create(r.o.CPUProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+	}
 	first, err := r.upload(ctx, r.app, "first_upload", r.jobs, nil, func(j job, a Answer) error { return expect(a, false, j.items, 0) })
 	if err != nil {
 		return err
 	}
+	pprof.StopCPUProfile()
 	r.rep.Ingest["first_upload"] = first
 	replay, err := r.upload(ctx, r.app, "replay", r.jobs, nil, func(j job, a Answer) error { return expect(a, true, j.items, 0) })
 	if err != nil {
@@ -550,6 +617,8 @@ func (r *runner) baselines(ctx context.Context) error {
 		total += len(rs)
 	}
 	r.quiesce(ctx, r.app)
+	cpu := r.cpuMeter("self")
+	stopPG := r.samplePG("copy")
 	cp, err := timed(ctx, len(rows), r.o.Concurrency, func(ctx context.Context, i int) (int, time.Duration, error) {
 		t := time.Now()
 		err := CopyRows(ctx, r.app.sql, CopyTable, rows[i])
@@ -558,7 +627,11 @@ func (r *runner) baselines(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("copy: %w", err)
 	}
+	stopPG()
+	cp.GoCPU, cp.PostgresCPU = cpu()
 	r.quiesce(ctx, r.app)
+	cpu = r.cpuMeter("self")
+	stopPG = r.samplePG("insert_unnest")
 	un, err := timed(ctx, len(rows), r.o.Concurrency, func(ctx context.Context, i int) (int, time.Duration, error) {
 		t := time.Now()
 		n, err := UnnestRows(ctx, r.app.sql, UnnestTable, rows[i])
@@ -570,6 +643,8 @@ func (r *runner) baselines(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("unnest: %w", err)
 	}
+	stopPG()
+	un.GoCPU, un.PostgresCPU = cpu()
 	for _, t := range []string{CopyTable, UnnestTable} {
 		var n int
 		if err := r.app.sql.GetContext(ctx, &n, `SELECT count(*) FROM `+quote(t)); err != nil {

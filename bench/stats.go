@@ -76,9 +76,9 @@ func scanKB(f *os.File, prefix string) int64 {
 }
 
 // resetPeakRSS restarts VmHWM from the current resident size (Linux: "5" to clear_refs), so a phase's peak is
-// its own. It reports whether the kernel took it.
-func resetPeakRSS() bool {
-	return os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) == nil
+// its own (pid "self" for us; a child of ours is ours to reset too). It reports whether the kernel took it.
+func resetPeakRSS(pid string) bool {
+	return os.WriteFile(filepath.Join("/proc", pid, "clear_refs"), []byte("5"), 0) == nil
 }
 
 // treePSSKB is the proportional set size (shared pages split among their users, so the sum is meaningful) of
@@ -137,4 +137,83 @@ func treePSSKB(root int) int64 {
 		f.Close()
 	}
 	return total
+}
+
+// clockTicks is USER_HZ, the unit of /proc/<pid>/stat's times (100 on every Linux ABI Go supports).
+const clockTicks = 100
+
+// statFields are the fields of /proc/<pid>/stat after the parenthesized command (state is [0]).
+func statFields(pid string) []string {
+	b, err := os.ReadFile(filepath.Join("/proc", pid, "stat"))
+	if err != nil {
+		return nil
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return nil
+	}
+	return strings.Fields(s[i+1:])
+}
+
+// cpuSeconds is the user + system CPU time of a process (pid "self" for us); with children, also that of its
+// children that have exited and been waited for. 0 when /proc does not tell us.
+func cpuSeconds(pid string, children bool) float64 {
+	f := statFields(pid)
+	if len(f) < 15 {
+		return 0
+	}
+	// utime, stime, cutime, cstime are fields 14–17 of stat, [11]–[14] here.
+	n := 2
+	if children {
+		n = 4
+	}
+	var ticks int64
+	for _, v := range f[11 : 11+n] {
+		t, _ := strconv.ParseInt(v, 10, 64)
+		ticks += t
+	}
+	return float64(ticks) / clockTicks
+}
+
+// treeCPUSeconds is the CPU time of root, its live descendants, and the descendants it has reaped (PostgreSQL:
+// the postmaster, its backends and workers, and backends that have exited).
+func treeCPUSeconds(root int) float64 {
+	if root <= 0 {
+		return 0
+	}
+	total := 0.0
+	for _, pid := range tree(root) {
+		total += cpuSeconds(strconv.Itoa(pid), pid == root)
+	}
+	return total
+}
+
+// tree lists root and its descendants.
+func tree(root int) []int {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	parent := map[int]int{}
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if f := statFields(e.Name()); len(f) >= 2 {
+			parent[pid], _ = strconv.Atoi(f[1])
+		}
+	}
+	var out []int
+	for pid := range parent {
+		for p, hops := pid, 0; hops < 64 && p != 0; hops++ {
+			if p == root {
+				out = append(out, pid)
+				break
+			}
+			p = parent[p]
+		}
+	}
+	return out
 }

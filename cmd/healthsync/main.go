@@ -58,6 +58,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return err
 		}
 		opts.DatabaseURL, opts.Log = cfg.DatabaseURL, log
+		if !opts.InProcess {
+			// The server under test is this binary's own `serve`, in a child process.
+			if opts.ServerBin, err = os.Executable(); err != nil {
+				return fmt.Errorf("bench: find the healthsync binary: %w", err)
+			}
+		}
 		_, err = bench.Run(ctx, opts, stdout)
 		return err
 	case "import":
