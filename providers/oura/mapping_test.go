@@ -423,3 +423,31 @@ func checkCatalog(t *testing.T, recs []providers.Record) {
 		}
 	}
 }
+
+func TestHeartRateLongWindowIsSplit(t *testing.T) {
+	api, fx := fixtureAPI(t)
+	// 45 days: two queries, the first 30 days long, both widened to whole hours; the same fixture answers
+	// both, and its rows are kept once.
+	recs, err := New().Fetch(context.Background(), api, HeartRate, utc("2026-10-20T10:30:00Z"), utc("2026-12-04T10:30:00Z"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fx.mu.Lock()
+	got := append([]string(nil), fx.queries...)
+	fx.mu.Unlock()
+	want := []string{
+		"/v2/usercollection/heartrate?end_datetime=2026-11-19T10%3A00%3A00Z&start_datetime=2026-10-20T10%3A00%3A00Z",
+		"/v2/usercollection/heartrate?end_datetime=2026-12-04T11%3A00%3A00Z&start_datetime=2026-11-19T10%3A00%3A00Z",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("queries\n got %q\nwant %q", got, want)
+	}
+	points := 0
+	for _, r := range recs {
+		points += len(r.Series[0].Points)
+	}
+	// 09:58; 10:00, 10:05, 10:55; 11:03; 12:00 (bpm 0 at 11:00 is dropped).
+	if len(recs) != 4 || points != 6 {
+		t.Errorf("%d hours with %d points, want 4 hours (09 to 12) with 6 points", len(recs), points)
+	}
+}
