@@ -84,11 +84,18 @@ func TestCloudOura(t *testing.T) {
 
 	// Connect and backfill.
 	c.connect(tok, "OURA")
-	for runs := 0; c.runJobs() > 0; runs++ {
+	jobs := 0
+	for runs := 0; ; runs++ {
+		n := c.runJobs()
+		if n == 0 {
+			break
+		}
+		jobs += n
 		if runs > 200 {
 			t.Fatal("backfill jobs keep coming")
 		}
 	}
+	t.Logf("backfill of %d days: %d job runs, %d requests to Oura, %d token refreshes", 30, jobs, f.Requests(), f.Refreshes())
 	if f.Count429() != 1 || len(c.Waits) == 0 || c.Waits[0] != time.Second {
 		t.Errorf("429s %d, waits %v: want the fake's 429 met and its Retry-After of 1s honoured", f.Count429(), c.Waits)
 	}
