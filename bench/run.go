@@ -46,7 +46,7 @@ type Options struct {
 	CPUProfile string
 	// ServerEnv adds KEY=VALUE settings to the child server's environment (e.g. GOGC, GOMEMLIMIT).
 	ServerEnv []string
-	Log          *slog.Logger
+	Log       *slog.Logger
 }
 
 // DefaultOptions fit a `make bench` in well under 15 minutes on 2 cores.
