@@ -42,7 +42,7 @@ func (r *Resolver) dailySummary(ctx context.Context, from, to scalar.Date, timeZ
 	// One transaction for the whole page, one round of set-up, and few statements: the zone, the sources with
 	// the sleep and workout orders, the sleep stages, the workout starts, and the cached days of every metric.
 	err = r.Store.InUserTx(ctx, u.ID, func(tx *db.Tx) error {
-		loc, err := location(ctx, tx, timeZone)
+		loc, err := r.location(ctx, tx, timeZone)
 		if err != nil {
 			return err
 		}
@@ -59,7 +59,7 @@ func (r *Resolver) dailySummary(ctx context.Context, from, to scalar.Date, timeZ
 		if err != nil {
 			return err
 		}
-		sessions, _, err := loadSleepOrdered(ctx, tx, ordered["sleep"], start, end, loc)
+		sessions, _, err := r.loadSleepOrdered(ctx, tx, ordered["sleep"], start, end, loc)
 		if err != nil {
 			return err
 		}

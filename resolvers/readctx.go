@@ -11,12 +11,12 @@ import (
 )
 
 // location resolves a read's time zone: the one asked for, else the user's most recent device's, else UTC.
-func location(ctx context.Context, tx *db.Tx, asked *string) (*time.Location, error) {
+func (r *Resolver) location(ctx context.Context, tx *db.Tx, asked *string) (*time.Location, error) {
 	name := ""
 	if asked != nil {
 		name = *asked
 	}
-	return series.Location(ctx, tx, name)
+	return r.Series.Location(ctx, tx, name)
 }
 
 // orderedSources loads the user's sources in priority order for metric (” = the all-metrics order).

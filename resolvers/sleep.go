@@ -27,11 +27,11 @@ func (r *Resolver) sleepSessions(ctx context.Context, from, to time.Time, timeZo
 		sources  map[int64]db.Source
 	)
 	err := r.inUserTx(ctx, func(tx *db.Tx) error {
-		loc, err := location(ctx, tx, timeZone)
+		loc, err := r.location(ctx, tx, timeZone)
 		if err != nil {
 			return err
 		}
-		sessions, sources, err = loadSleep(ctx, tx, from, to, loc)
+		sessions, sources, err = r.loadSleep(ctx, tx, from, to, loc)
 		return err
 	})
 	if err != nil {
@@ -50,16 +50,16 @@ func (r *Resolver) sleepSessions(ctx context.Context, from, to time.Time, timeZo
 
 // loadSleep reads the stage samples around [from, to) and assembles the sessions that end in it, choosing per
 // night the highest-priority source. It returns the sources by id for the caller's mapping.
-func loadSleep(ctx context.Context, tx *db.Tx, from, to time.Time, loc *time.Location) ([]sleep.Session, map[int64]db.Source, error) {
+func (r *Resolver) loadSleep(ctx context.Context, tx *db.Tx, from, to time.Time, loc *time.Location) ([]sleep.Session, map[int64]db.Source, error) {
 	ordered, err := orderedSources(ctx, tx, "sleep")
 	if err != nil {
 		return nil, nil, err
 	}
-	return loadSleepOrdered(ctx, tx, ordered, from, to, loc)
+	return r.loadSleepOrdered(ctx, tx, ordered, from, to, loc)
 }
 
 // loadSleepOrdered is loadSleep with the sources already in the sleep priority order.
-func loadSleepOrdered(ctx context.Context, tx *db.Tx, ordered []db.Source, from, to time.Time, loc *time.Location) ([]sleep.Session, map[int64]db.Source, error) {
+func (r *Resolver) loadSleepOrdered(ctx context.Context, tx *db.Tx, ordered []db.Source, from, to time.Time, loc *time.Location) ([]sleep.Session, map[int64]db.Source, error) {
 	lo, hi := sleep.ReadWindow(from, to)
 	rows, err := tx.SleepStages(ctx, lo, hi)
 	if err != nil {
@@ -75,7 +75,7 @@ func loadSleepOrdered(ctx context.Context, tx *db.Tx, ordered []db.Source, from,
 		samples[i] = sleep.Sample{SourceID: row.SourceID, Stage: row.Value, Start: row.Start, End: row.End,
 			TimeZone: row.TimeZone}
 	}
-	return sleep.Sessions(samples, order, loc, from, to), sources, nil
+	return sleep.SessionsLoading(samples, order, loc, from, to, r.Series.LoadZone), sources, nil
 }
 
 func toSleepModel(s sleep.Session, src model.Source) model.SleepSession {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"sync"
 	"time"
 
 	"healthsync/catalog"
@@ -74,6 +75,7 @@ type Result struct {
 type Service struct {
 	store *db.Store
 	cat   *catalog.Catalog
+	zones sync.Map // IANA name → *time.Location: LoadLocation reads and parses the zone file on every call
 }
 
 // NewService wires the read side.
@@ -83,6 +85,27 @@ func NewService(store *db.Store, cat *catalog.Catalog) *Service {
 
 // Location resolves a read's time zone: the one asked for, else the user's latest device's, else UTC.
 func Location(ctx context.Context, tx *db.Tx, asked string) (*time.Location, error) {
+	return location(ctx, tx, asked, time.LoadLocation)
+}
+
+// Location is the package's Location with each zone loaded once per process.
+func (s *Service) Location(ctx context.Context, tx *db.Tx, asked string) (*time.Location, error) {
+	return location(ctx, tx, asked, s.LoadZone)
+}
+
+// LoadZone is time.LoadLocation, remembered per name for the process.
+func (s *Service) LoadZone(name string) (*time.Location, error) {
+	if loc, ok := s.zones.Load(name); ok {
+		return loc.(*time.Location), nil
+	}
+	loc, err := time.LoadLocation(name)
+	if err == nil {
+		s.zones.Store(name, loc)
+	}
+	return loc, err
+}
+
+func location(ctx context.Context, tx *db.Tx, asked string, load func(string) (*time.Location, error)) (*time.Location, error) {
 	name := asked
 	if name == "" {
 		var err error
@@ -93,8 +116,11 @@ func Location(ctx context.Context, tx *db.Tx, asked string) (*time.Location, err
 	if name == "" {
 		return time.UTC, nil
 	}
-	loc, err := time.LoadLocation(name)
-	if err != nil || name == "Local" {
+	if name == "Local" {
+		return nil, fmt.Errorf("%w: time zone %q is not an IANA zone name such as Europe/Zurich", ErrInvalid, name)
+	}
+	loc, err := load(name)
+	if err != nil {
 		return nil, fmt.Errorf("%w: time zone %q is not an IANA zone name such as Europe/Zurich", ErrInvalid, name)
 	}
 	return loc, nil
@@ -131,7 +157,7 @@ func (s *Service) SeriesTx(ctx context.Context, tx *db.Tx, req Request) (Result,
 		req.Merge = MergePriority
 	}
 	res := Result{Metric: m, Bucket: req.Bucket, Merge: req.Merge}
-	loc, err := Location(ctx, tx, req.TimeZone)
+	loc, err := s.Location(ctx, tx, req.TimeZone)
 	if err != nil {
 		return Result{}, err
 	}

@@ -100,6 +100,12 @@ func ReadWindow(from, to time.Time) (start, end time.Time) {
 // carry no time zone.
 // Samples with unknown stage values or no duration are ignored.
 func Sessions(samples []Sample, priority []int64, zone *time.Location, from, to time.Time) []Session {
+	return SessionsLoading(samples, priority, zone, from, to, time.LoadLocation)
+}
+
+// SessionsLoading is Sessions with the samples' zones loaded by load (a caller that keeps loaded zones spares
+// reading the zone file on every call).
+func SessionsLoading(samples []Sample, priority []int64, zone *time.Location, from, to time.Time, load func(string) (*time.Location, error)) []Session {
 	bySource := map[int64][]Sample{}
 	for _, s := range samples {
 		if _, known := stageKind[s.Stage]; known && s.End.After(s.Start) {
@@ -109,7 +115,7 @@ func Sessions(samples []Sample, priority []int64, zone *time.Location, from, to 
 	if zone == nil {
 		zone = time.UTC
 	}
-	zones := zoneCache{fallback: zone, loaded: map[string]*time.Location{}}
+	zones := zoneCache{fallback: zone, loaded: map[string]*time.Location{}, load: load}
 	var kept []Session
 	for _, src := range rankSources(bySource, priority) {
 		for _, group := range split(bySource[src]) {
@@ -251,6 +257,7 @@ func overlapsAny(s Session, kept []Session) bool {
 type zoneCache struct {
 	fallback *time.Location
 	loaded   map[string]*time.Location
+	load     func(string) (*time.Location, error)
 }
 
 // zoneOf is the zone of the session's latest-ending sample that has one: where the sleeper woke up.
@@ -268,7 +275,7 @@ func (c zoneCache) zoneOf(group []Sample) *time.Location {
 	if loc, ok := c.loaded[name]; ok {
 		return loc
 	}
-	loc, err := time.LoadLocation(name)
+	loc, err := c.load(name)
 	if err != nil || name == "Local" {
 		loc = c.fallback
 	}
