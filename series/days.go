@@ -8,7 +8,25 @@ import (
 	"healthsync/db"
 )
 
-// DayBuckets computes DAY buckets (edges cut in a zone whose day edges fall on UTC hours, see HourAligned) of
+// maxDay is the longest bucket day_buckets holds (its CHECK): a local day is at most 25 hours long (26 where a
+// zone moves its clock by two hours).
+const maxDay = 26 * time.Hour
+
+// dayCacheable reports whether the day buckets can answer these edges: whole UTC hours, and no day longer than
+// the cache holds.
+func dayCacheable(edges []time.Time, from, to time.Time) bool {
+	if !HourAligned(edges, from, to) {
+		return false
+	}
+	for i := 1; i < len(edges); i++ {
+		if edges[i].Sub(edges[i-1]) > maxDay {
+			return false
+		}
+	}
+	return true
+}
+
+// DayBuckets computes DAY buckets (edges for which dayCacheable holds) of
 // several metrics, all sources, from the day_buckets cache: one statement when every day is cached. Days it
 // lacks are computed from the hourly aggregate, and for merged cumulative metrics from the merged cache (filled
 // first where it lacks hours), under the user's fill lock, and stored. The result is per metric, aligned with
@@ -112,7 +130,7 @@ func (s *Service) DailyPoints(ctx context.Context, tx *db.Tx, metrics []string, 
 	if err != nil {
 		return nil, err
 	}
-	if !HourAligned(edges, from, to) {
+	if !dayCacheable(edges, from, to) {
 		for i, m := range ms {
 			res, err := s.SeriesTx(ctx, tx, Request{Metric: m.Name, From: from, To: to, Bucket: Day, TimeZone: loc.String(), Merge: MergePriority})
 			if err != nil {

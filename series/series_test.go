@@ -176,3 +176,16 @@ func TestMergeOfOneSourceEqualsSum(t *testing.T) {
 		}
 	}
 }
+
+func TestDayCacheableNeedsWholeHoursAndShortDays(t *testing.T) {
+	h := func(n int) time.Time { return time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(n) * time.Hour) }
+	if !dayCacheable([]time.Time{h(0), h(23), h(48)}, h(0), h(48)) {
+		t.Fatal("23- and 25-hour days are cacheable")
+	}
+	if dayCacheable([]time.Time{h(0), h(27)}, h(0), h(27)) {
+		t.Fatal("a 27-hour bucket does not fit day_buckets")
+	}
+	if dayCacheable([]time.Time{h(0), h(24)}, h(0).Add(30*time.Minute), h(24)) {
+		t.Fatal("a range starting on the half hour is not whole hours")
+	}
+}

@@ -181,7 +181,7 @@ func (s *Service) SeriesTx(ctx context.Context, tx *db.Tx, req Request) (Result,
 // cached day buckets serve local days of all sources, the hourly aggregate serves discrete metrics and unmerged
 // sums, the merged cache the priority merge; minutes and zones with half-hour offsets read raw samples.
 func (s *Service) compute(ctx context.Context, tx *db.Tx, m catalog.Metric, req Request, edges []time.Time, loc *time.Location) (Path, []Acc, error) {
-	if !req.forceRaw && req.Bucket == Day && req.Sources == nil && HourAligned(edges, req.From, req.To) {
+	if !req.forceRaw && req.Bucket == Day && req.Sources == nil && dayCacheable(edges, req.From, req.To) {
 		acc, err := DayBuckets(ctx, tx, []catalog.Metric{m}, req.Merge, edges, req.From, req.To)
 		if err != nil {
 			return "", nil, err
