@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -80,57 +81,11 @@ func (t *Tx) WriteSamples(ctx context.Context, deviceID string, rows []SampleRow
 		start[i], end[i], val[i], orig[i] = micros(r.Start), micros(r.End), r.Value, r.OrigValue
 		unit[i], tz[i], manual[i], ver[i], meta[i] = r.OrigUnit, r.TimeZone, r.UserEntered, r.Version, r.Metadata
 	}
-	// The answer is the number of rows inserted and, only when that is neither all nor none, which ones: a
-	// batch of new samples (or of pure repeats) sends back one row instead of one per sample.
-	q := fmt.Sprintf(`
-		WITH ins AS (
-			INSERT INTO samples (user_id, sample_id, point_ms, metric, source_id, device_id, start_time, end_time,
-				value, orig_value, orig_unit, time_zone, user_entered, version, metadata)
-			SELECT $1, id, pt, m, src, $2, %s, %s, v, ov, ou, nullif(tz, ''), manual, ver, nullif(meta, '')::jsonb
-			FROM unnest($3::text[], $4::bigint[], $5::text[], $6::bigint[], $7::bigint[], $8::bigint[],
-				$9::float8[], $10::float8[], $11::text[], $12::text[], $13::bool[], $14::bigint[], $15::text[])
-				AS r(id, pt, m, src, s, e, v, ov, ou, tz, manual, ver, meta)
-			ON CONFLICT (user_id, sample_id, point_ms) DO NOTHING
-			RETURNING sample_id, point_ms),
-		c AS (SELECT count(*) AS n FROM ins)
-		SELECT c.n, NULL::text, NULL::bigint FROM c
-		UNION ALL
-		SELECT NULL, i.sample_id, i.point_ms FROM ins i, c WHERE c.n > 0 AND c.n < $16`,
-		fmt.Sprintf(tsFromMicros, "s"), fmt.Sprintf(tsFromMicros, "e"))
-	res, err := t.tx.QueryContext(ctx, q, t.userID, deviceID, pq.Array(id), pq.Array(point), pq.Array(metric),
+	count, some, err := t.insertSamples(ctx, id, []any{t.userID, deviceID, pq.Array(id), pq.Array(point), pq.Array(metric),
 		pq.Array(src), pq.Array(start), pq.Array(end), pq.Array(val), pq.Array(orig), pq.Array(unit),
-		pq.Array(tz), pq.Array(manual), pq.Array(ver), pq.Array(meta), n)
+		pq.Array(tz), pq.Array(manual), pq.Array(ver), pq.Array(meta)})
 	if err != nil {
 		return out, fmt.Errorf("insert samples: %w", err)
-	}
-	type rowKey struct {
-		id string
-		pt int64
-	}
-	count := int64(-1)
-	var some map[rowKey]struct{}
-	for res.Next() {
-		var c sql.NullInt64
-		var sid sql.NullString
-		var pt sql.NullInt64
-		if err := res.Scan(&c, &sid, &pt); err != nil {
-			res.Close()
-			return out, fmt.Errorf("insert samples: %w", err)
-		}
-		if c.Valid {
-			count = c.Int64
-			continue
-		}
-		if some == nil {
-			some = map[rowKey]struct{}{}
-		}
-		some[rowKey{sid.String, pt.Int64}] = struct{}{}
-	}
-	if err := res.Err(); err != nil {
-		return out, fmt.Errorf("insert samples: %w", err)
-	}
-	if count < 0 {
-		return out, fmt.Errorf("insert samples: no row count in the answer")
 	}
 	var added []*SampleRow
 	if count > 0 {
@@ -138,7 +93,7 @@ func (t *Tx) WriteSamples(ctx context.Context, deviceID string, rows []SampleRow
 		for _, at := range order {
 			r := &rows[at]
 			if count < int64(n) {
-				if _, ok := some[rowKey{r.ID, r.PointMS}]; !ok {
+				if _, ok := some[sampleKey{r.ID, r.PointMS}]; !ok {
 					continue
 				}
 			}
@@ -150,6 +105,99 @@ func (t *Tx) WriteSamples(ctx context.Context, deviceID string, rows []SampleRow
 		return out, err
 	}
 	return out, nil
+}
+
+// sampleKey is a samples row's key within the user.
+type sampleKey struct {
+	id string
+	pt int64
+}
+
+// insertSQL is the statement the samples are stored with, over args $1 user, $2 device and $3… the column arrays.
+func insertSQL(onConflict string) string {
+	return fmt.Sprintf(`
+		INSERT INTO samples (user_id, sample_id, point_ms, metric, source_id, device_id, start_time, end_time,
+			value, orig_value, orig_unit, time_zone, user_entered, version, metadata)
+		SELECT $1, id, pt, m, src, $2, %s, %s, v, ov, ou, nullif(tz, ''), manual, ver, nullif(meta, '')::jsonb
+		FROM unnest($3::text[], $4::bigint[], $5::text[], $6::bigint[], $7::bigint[], $8::bigint[],
+			$9::float8[], $10::float8[], $11::text[], $12::text[], $13::bool[], $14::bigint[], $15::text[])
+			AS r(id, pt, m, src, s, e, v, ov, ou, tz, manual, ver, meta)
+		%s`, fmt.Sprintf(tsFromMicros, "s"), fmt.Sprintf(tsFromMicros, "e"), onConflict)
+}
+
+// insertSamples stores the rows (ids sorted) and reports how many went in, and which when that is neither all
+// nor none.
+//
+// A batch of new samples, the usual upload, takes a plain INSERT in a savepoint: ON CONFLICT's speculative
+// insertion probes the primary key once more per row before inserting (about a sixth of the statement's
+// PostgreSQL time, measured on 10,000 heart-rate rows). When the probe on the batch's first and last ids finds
+// one stored (a retry, a re-export) or the INSERT meets a stored key (a mix, or a concurrent upload of the same
+// ids that committed first), the savepoint is rolled back and the rows go through ON CONFLICT DO NOTHING, which
+// keeps every stored row as it is. Either way the result is the same rows stored.
+func (t *Tx) insertSamples(ctx context.Context, ids []string, args []any) (int64, map[sampleKey]struct{}, error) {
+	n := int64(len(ids))
+	var seen bool
+	if err := t.tx.GetContext(ctx, &seen, `SELECT EXISTS (SELECT 1 FROM samples WHERE user_id = $1 AND sample_id = ANY($2::text[]))`,
+		t.userID, pq.Array([]string{ids[0], ids[len(ids)-1]})); err != nil {
+		return 0, nil, err
+	}
+	if !seen {
+		if _, err := t.tx.ExecContext(ctx, `SAVEPOINT new_samples`); err != nil {
+			return 0, nil, err
+		}
+		res, err := t.tx.ExecContext(ctx, insertSQL(""), args...)
+		if err == nil {
+			got, err := res.RowsAffected()
+			if err == nil && got != n {
+				err = fmt.Errorf("a plain insert of %d rows stored %d", n, got)
+			}
+			return got, nil, err
+		}
+		var pqErr *pq.Error
+		if !errors.As(err, &pqErr) || pqErr.Code != "23505" { // unique_violation
+			return 0, nil, err
+		}
+		if _, err := t.tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT new_samples`); err != nil {
+			return 0, nil, err
+		}
+	}
+	// The answer is the number of rows inserted and, only when that is neither all nor none, which ones: a
+	// batch of pure repeats sends back one row instead of one per sample.
+	q := `WITH ins AS (` + insertSQL(`ON CONFLICT (user_id, sample_id, point_ms) DO NOTHING RETURNING sample_id, point_ms`) + `),
+		c AS (SELECT count(*) AS n FROM ins)
+		SELECT c.n, NULL::text, NULL::bigint FROM c
+		UNION ALL
+		SELECT NULL, i.sample_id, i.point_ms FROM ins i, c WHERE c.n > 0 AND c.n < $16`
+	res, err := t.tx.QueryContext(ctx, q, append(args, n)...)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer res.Close()
+	count := int64(-1)
+	var some map[sampleKey]struct{}
+	for res.Next() {
+		var c sql.NullInt64
+		var sid sql.NullString
+		var pt sql.NullInt64
+		if err := res.Scan(&c, &sid, &pt); err != nil {
+			return 0, nil, err
+		}
+		if c.Valid {
+			count = c.Int64
+			continue
+		}
+		if some == nil {
+			some = map[sampleKey]struct{}{}
+		}
+		some[sampleKey{sid.String, pt.Int64}] = struct{}{}
+	}
+	if err := res.Err(); err != nil {
+		return 0, nil, err
+	}
+	if count < 0 {
+		return 0, nil, errors.New("no row count in the answer")
+	}
+	return count, some, nil
 }
 
 // hourKey is one row of sample_hourly; hour in Unix microseconds.

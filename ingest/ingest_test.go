@@ -336,3 +336,29 @@ func TestAFailureMidBatchLeavesNothingHalfWritten(t *testing.T) {
 		t.Fatalf("retry: %+v", res)
 	}
 }
+
+// New samples go in by a plain INSERT unless the first or last id (in key order) is stored already; a stored id
+// between them makes that INSERT fail, and the batch must then land exactly as through ON CONFLICT: the new
+// samples stored and counted once, the stored one a duplicate, the aggregate as the raw rows give it.
+func TestAStoredSampleAmongNewOnesIsADuplicate(t *testing.T) {
+	e := newEnv(t)
+	alice := e.user("alice")
+	samples := heartRates(11, 3, t0)
+	samples[0].ID = "00000000-0000-4000-8000-000000000001"
+	samples[1].ID = "80000000-0000-4000-8000-000000000001"
+	samples[2].ID = "FFFFFFFF-0000-4000-8000-000000000001"
+	if res := e.ingest(alice, batch("middle-1", samples[1])); res.Accepted != 1 {
+		t.Fatalf("first: %+v", res)
+	}
+	res := e.ingest(alice, batch("middle-2", samples...))
+	if res.Accepted != 2 || res.Duplicates != 1 || len(res.Rejected) != 0 {
+		t.Fatalf("second: %+v, want 2 accepted and 1 duplicate", res)
+	}
+	if n := e.count(`SELECT count(*) FROM samples WHERE user_id = $1`, alice); n != 3 {
+		t.Fatalf("rows = %d, want 3", n)
+	}
+	if n := e.count(`SELECT item_count FROM sync_state WHERE user_id = $1 AND data_type = 'heart_rate'`, alice); n != 3 {
+		t.Fatalf("sync count = %d, want 3", n)
+	}
+	e.checkHourly(alice)
+}
