@@ -191,13 +191,15 @@ func (t *Tx) FillDayBuckets(ctx context.Context, metric string, starts, ends []t
 	}
 	rows, err := t.tx.QueryContext(ctx, fmt.Sprintf(`
 		INSERT INTO day_buckets AS d (user_id, metric, bucket_start, bucket_end, n, sum_start, min_value, max_value, prorated, merged)
-		SELECT $1, $2, b.s, b.e, coalesce(sum(h.n), 0), coalesce(sum(h.sum_start), 0), min(h.min_value), max(h.max_value),
-			coalesce(sum(h.prorated), 0),
+		SELECT $1, $2, b.s, b.e, h.n, h.sum_start, h.min_value, h.max_value, h.prorated,
 			CASE WHEN $5 THEN (SELECT coalesce(sum(m.value), 0) FROM merged_hourly m
 				WHERE m.user_id = $1 AND m.metric = $2 AND m.hour >= b.s AND m.hour < b.e) END
 		FROM (SELECT %s AS s, %s AS e FROM unnest($3::bigint[], $4::bigint[]) AS u(s, e)) b
-		LEFT JOIN sample_hourly h ON h.user_id = $1 AND h.metric = $2 AND h.hour >= b.s AND h.hour < b.e
-		GROUP BY b.s, b.e
+		-- Per bucket, so that each is an index range: as a join, the planner scanned all the metric's hours.
+		CROSS JOIN LATERAL (
+			SELECT coalesce(sum(x.n), 0) AS n, coalesce(sum(x.sum_start), 0) AS sum_start, min(x.min_value) AS min_value,
+				max(x.max_value) AS max_value, coalesce(sum(x.prorated), 0) AS prorated
+			FROM sample_hourly x WHERE x.user_id = $1 AND x.metric = $2 AND x.hour >= b.s AND x.hour < b.e) h
 		ON CONFLICT (user_id, metric, bucket_start, bucket_end) DO UPDATE SET
 			n = EXCLUDED.n, sum_start = EXCLUDED.sum_start, min_value = EXCLUDED.min_value,
 			max_value = EXCLUDED.max_value, prorated = EXCLUDED.prorated, merged = EXCLUDED.merged
