@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"healthsync/bench/gen"
+	"healthsync/ingest"
 )
 
 // readerIndex is the generated user the reads run on when the uploaded users have less data than --read-years.
@@ -19,6 +20,8 @@ type readQuery struct {
 	vars  map[string]any
 	size  func(json.RawMessage) (int, error)
 	naive []naiveSQL
+	// before runs, untimed, ahead of every API call (nil: nothing).
+	before func(ctx context.Context) error
 }
 
 type naiveSQL struct {
@@ -118,6 +121,7 @@ func (r *runner) readQueries(u *gen.User, g *gen.Generator, userID int64) []read
 		series("series heart_rate HOUR, 1 week", "heart_rate", "HOUR", "hour", weekFrom, weekFrom.AddDate(0, 0, 7)),
 		series("series heart_rate MINUTE, 1 day", "heart_rate", "MINUTE", "minute", weekFrom, weekFrom.AddDate(0, 0, 1)),
 		series("series steps DAY merged, 1 year", "steps", "DAY", "day", yearFrom, to),
+		r.afterSync(series("series steps DAY merged, 1 year, after a sync", "steps", "DAY", "day", yearFrom, to), u, userID, to),
 		{
 			name: "dailySummary, 30 days",
 			query: `query D($from: Date!, $to: Date!) { dailySummary(from: $from, to: $to) {
@@ -168,6 +172,33 @@ GROUP BY w.user_id, w.workout_id ORDER BY w.start_time DESC LIMIT 20`, []any{use
 	}
 }
 
+// afterSync makes q the read a dashboard does right after the phone uploaded: before every call, a small batch
+// of new watch steps in the last hour of the data lands (untimed), so the read finds that day's cached totals
+// gone and computes them again, as it would after every sync.
+func (r *runner) afterSync(q readQuery, u *gen.User, userID int64, to time.Time) readQuery {
+	n := 0
+	q.before = func(ctx context.Context) error {
+		n++
+		b := ingest.Batch{IdempotencyKey: fmt.Sprintf("bench-sync-%d", n), Provider: ingest.AppleHealth,
+			Device: ingest.Device{ID: u.Device.ID, TimeZone: &u.Device.TimeZone}}
+		for k := range 12 {
+			start := to.Add(-time.Hour + time.Duration(k)*5*time.Minute)
+			b.Samples = append(b.Samples, ingest.QuantitySample{ID: fmt.Sprintf("5E5E5E5E-%04X-4000-8000-%012X", k, n),
+				Type: "HKQuantityTypeIdentifierStepCount", Value: ingest.Float(40 + k), Unit: "count",
+				Start: start, End: start.Add(2 * time.Minute), Source: ingestSource(u.Watch)})
+		}
+		res, err := r.app.svc.Ingest(ctx, userID, b)
+		if err == nil && (res.Accepted != len(b.Samples) || len(res.Rejected) > 0) {
+			err = fmt.Errorf("accepted %d of %d, rejected %v", res.Accepted, len(b.Samples), res.Rejected)
+		}
+		if err != nil {
+			return fmt.Errorf("%s: sync: %w", q.name, err)
+		}
+		return nil
+	}
+	return q
+}
+
 // reads times each dashboard read over HTTP and its naive SQL, alternating them so drift hits both alike.
 func (r *runner) reads(ctx context.Context) error {
 	u, g, userID, err := r.readUser(ctx)
@@ -188,6 +219,11 @@ func (r *runner) reads(ctx context.Context) error {
 			return err
 		}
 		api := func() (int, time.Duration, error) {
+			if q.before != nil {
+				if err := q.before(ctx); err != nil {
+					return 0, 0, err
+				}
+			}
 			var data json.RawMessage
 			t := time.Now()
 			err := r.app.post(ctx, tok, body, &data)
