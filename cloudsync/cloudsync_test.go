@@ -128,9 +128,27 @@ func day(offset int) string {
 	return time.Now().UTC().AddDate(0, 0, offset).Format("2006-01-02")
 }
 
+type countingObserver struct {
+	mu     sync.Mutex
+	counts map[string]int
+}
+
+func (o *countingObserver) ObserveJob(p, kind, outcome string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.counts["job "+kind+" "+outcome]++
+}
+
+func (o *countingObserver) ObserveWebhook(p, outcome string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.counts["webhook "+outcome]++
+}
+
 func TestConnectBackfillCorrectDeleteDisconnect(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, nil)
+	obs := &countingObserver{counts: map[string]int{}}
+	e := newEnv(t, func(o *cloudsync.Options) { o.Observer = obs })
 	for i := 1; i <= 5; i++ {
 		e.fake.setDay(day(-i), 100*i, 200, 300) // 3 intervals a day
 	}
@@ -244,6 +262,12 @@ func TestConnectBackfillCorrectDeleteDisconnect(t *testing.T) {
 	}
 	if n := e.runDue(); n != 0 {
 		t.Fatalf("%d jobs ran after disconnect", n)
+	}
+	want := map[string]int{"job BACKFILL ok": 10, "job POLL ok": 1, "job FETCH_RECORD ok": 1, "webhook refused": 1, "webhook stored": 3}
+	for k, n := range want {
+		if obs.counts[k] != n {
+			t.Errorf("observer %q = %d, want %d (all: %v)", k, obs.counts[k], n, obs.counts)
+		}
 	}
 }
 

@@ -123,15 +123,18 @@ func (s *Service) serveWebhook(w http.ResponseWriter, r *http.Request) {
 	events, err := p.Adapter.Webhook(p.Config, providers.WebhookRequest{Header: r.Header, Query: r.URL.Query(),
 		Body: body, Now: s.o.Now()})
 	if err != nil {
+		s.o.Observer.ObserveWebhook(string(name), "refused")
 		s.o.Logger.Warn("cloud provider webhook refused", "provider", name, "err", err)
 		http.Error(w, "webhook refused: signature or payload invalid", http.StatusUnauthorized)
 		return
 	}
 	if err := s.HandleEvents(r.Context(), name, events); err != nil {
+		s.o.Observer.ObserveWebhook(string(name), "failed")
 		s.o.Logger.Error("cloud provider webhook", "provider", name, "err", err)
 		http.Error(w, "could not store the notification; send it again", http.StatusInternalServerError)
 		return
 	}
+	s.o.Observer.ObserveWebhook(string(name), "stored")
 	w.WriteHeader(http.StatusNoContent)
 }
 

@@ -102,6 +102,7 @@ func (s *Service) runJob(ctx context.Context, j db.ProviderJob) {
 	if outcome.RunAt.IsZero() {
 		outcome.RunAt = now
 	}
+	s.o.Observer.ObserveJob(j.Provider, j.Kind, jobOutcome(syncErr, connStatus, outcome.Status))
 	err := s.store.InUserTx(ctx, j.UserID, func(tx *db.Tx) error {
 		if err := tx.FinishJob(ctx, j.JobID, outcome, now); err != nil {
 			return err
@@ -114,6 +115,20 @@ func (s *Service) runJob(ctx context.Context, j db.ProviderJob) {
 	if err != nil {
 		log.Error("record cloud provider job outcome", "err", err)
 	}
+}
+
+func jobOutcome(err error, conn, status string) string {
+	switch {
+	case err == nil:
+		return "ok"
+	case conn == db.ConnReauthorize:
+		return "reauthorize"
+	case status == "CANCELLED":
+		return "cancelled"
+	case status == "QUEUED":
+		return "retry"
+	}
+	return "failed"
 }
 
 // errGone means the connection went away (disconnected) while the job waited.

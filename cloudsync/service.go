@@ -64,7 +64,20 @@ type Options struct {
 	Sleep      func(context.Context, time.Duration) error
 	Now        func() time.Time
 	Logger     *slog.Logger
+	// Observer, when set, counts job runs and webhook calls (metrics.Metrics implements it).
+	Observer Observer
 }
+
+// Observer hears of every job run and webhook call.
+type Observer interface {
+	ObserveJob(provider, kind, outcome string)
+	ObserveWebhook(provider, outcome string)
+}
+
+type noObserver struct{}
+
+func (noObserver) ObserveJob(string, string, string) {}
+func (noObserver) ObserveWebhook(string, string)     {}
 
 // Service is the cloud provider connection manager.
 type Service struct {
@@ -116,6 +129,9 @@ func New(store *db.Store, ing *ingest.Service, cat *catalog.Catalog, box *seal.B
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
+	}
+	if o.Observer == nil {
+		o.Observer = noObserver{}
 	}
 	o.PublicURL = strings.TrimRight(o.PublicURL, "/")
 	m := map[ingest.Provider]Provider{}

@@ -26,6 +26,8 @@ type Metrics struct {
 	batchItems     prometheus.Histogram
 	items          *prometheus.CounterVec
 	ingestSeconds  prometheus.Histogram
+	providerJobs   *prometheus.CounterVec
+	webhooks       *prometheus.CounterVec
 }
 
 // Batch outcomes and item outcomes, the label values of healthsync_ingest_batches_total and
@@ -75,8 +77,17 @@ func New(reg *prometheus.Registry, d *sql.DB) (*Metrics, error) {
 			Help:    "Time to validate and store one batch, its transaction included.",
 			Buckets: latency,
 		}),
+		providerJobs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "healthsync_provider_job_runs_total",
+			Help: "Runs of cloud provider jobs by provider, kind (BACKFILL, POLL, FETCH_RECORD) and outcome (ok, retry, failed, reauthorize, cancelled).",
+		}, []string{"provider", "kind", "outcome"}),
+		webhooks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "healthsync_provider_webhooks_total",
+			Help: "Cloud provider webhook calls by provider and outcome (stored, refused: signature or payload, failed: answered 500 for a resend).",
+		}, []string{"provider", "outcome"}),
 	}
-	cs := []prometheus.Collector{m.requests, m.requestSeconds, m.batches, m.batchItems, m.items, m.ingestSeconds}
+	cs := []prometheus.Collector{m.requests, m.requestSeconds, m.batches, m.batchItems, m.items, m.ingestSeconds,
+		m.providerJobs, m.webhooks}
 	if d != nil {
 		cs = append(cs, collectors.NewDBStatsCollector(d, "healthsync"))
 	}

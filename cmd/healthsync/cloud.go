@@ -23,7 +23,7 @@ import (
 const devTokenKeyFile = "token-seal.key"
 
 // cloudService wires the cloud provider connections, or returns nil when no provider is configured.
-func cloudService(ctx context.Context, cfg config.Config, store *db.Store, svc *ingest.Service, cat *catalog.Catalog, log *slog.Logger) (*cloudsync.Service, error) {
+func cloudService(ctx context.Context, cfg config.Config, store *db.Store, svc *ingest.Service, cat *catalog.Catalog, obs cloudsync.Observer, log *slog.Logger) (*cloudsync.Service, error) {
 	var provs []cloudsync.Provider
 	for _, a := range adapters() {
 		pc := cfg.Providers[string(a.Provider())]
@@ -62,7 +62,7 @@ func cloudService(ctx context.Context, cfg config.Config, store *db.Store, svc *
 	log.Info("cloud providers", "enabled", strings.Join(enabled, ","), "public_url", cfg.PublicURL)
 	return cloudsync.New(store, svc, cat, box, provs, cloudsync.Options{PublicURL: cfg.PublicURL,
 		AfterConnectURL: cfg.AfterConnectURL, BackfillDays: cfg.BackfillDays, PollEvery: cfg.ProviderPollEvery,
-		Logger: log}), nil
+		Observer: obs, Logger: log}), nil
 }
 
 func loadOrCreateDevKey(dir string) (string, error) {

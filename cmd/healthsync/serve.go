@@ -126,7 +126,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 			return err
 		}
 	}
-	cloud, err := cloudService(ctx, cfg, store, svc, cat, log)
+	cloud, err := cloudService(ctx, cfg, store, svc, cat, mets, log)
 	if err != nil {
 		return err
 	}
