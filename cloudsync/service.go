@@ -178,6 +178,7 @@ func (s *Service) Disconnect(ctx context.Context, userID int64, name ingest.Prov
 	if _, ok := s.providers[name]; !ok {
 		return nil, fmt.Errorf("%w: %s", ErrUnknownProvider, name)
 	}
+	s.revoke(ctx, userID, name)
 	var c *db.Connection
 	err := s.store.InUserTx(ctx, userID, func(tx *db.Tx) error {
 		if _, err := tx.Disconnect(ctx, string(name), s.o.Now().UTC()); err != nil {
@@ -188,6 +189,38 @@ func (s *Service) Disconnect(ctx context.Context, userID int64, name ingest.Prov
 		return err
 	})
 	return c, err
+}
+
+// revoke withdraws the grant at the provider when the adapter can. Best effort: the user asked to disconnect,
+// and a provider that is down must not keep the tokens alive here; the failure is logged.
+func (s *Service) revoke(ctx context.Context, userID int64, name ingest.Provider) {
+	p, err := s.provider(name)
+	if err != nil {
+		return
+	}
+	rv, ok := p.Adapter.(providers.Revoker)
+	if !ok {
+		return
+	}
+	var conn *db.Connection
+	if err := s.store.InUserTx(ctx, userID, func(tx *db.Tx) error {
+		var err error
+		conn, err = tx.Connection(ctx, string(name))
+		return err
+	}); err != nil || conn == nil || len(conn.TokenSealed) == 0 {
+		return
+	}
+	tok, err := s.openToken(*conn)
+	if err != nil {
+		return
+	}
+	rctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	sess := s.apiFor(rctx, p, s.oauthConfig(p), tok)
+	sess.api.Retries = 1
+	if err := rv.Revoke(rctx, sess.api); err != nil {
+		s.o.Logger.Warn("withdraw the grant at the provider", "provider", name, "err", err)
+	}
 }
 
 // DailyTotals returns the providers' own daily totals of a metric for days in [from, to].

@@ -61,7 +61,25 @@ func (a *API) GetJSON(ctx context.Context, path string, query url.Values, out an
 	return nil
 }
 
+// Send makes a request without a body whose answer is not read (DELETE of a registration, a revocation); a
+// 404 counts as done.
+func (a *API) Send(ctx context.Context, method, path string, query url.Values) error {
+	u := strings.TrimRight(a.BaseURL, "/") + "/" + strings.TrimLeft(path, "/")
+	if len(query) > 0 {
+		u += "?" + query.Encode()
+	}
+	_, err := a.do(ctx, method, u)
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	return err
+}
+
 func (a *API) get(ctx context.Context, u string) ([]byte, error) {
+	return a.do(ctx, http.MethodGet, u)
+}
+
+func (a *API) do(ctx context.Context, method, u string) ([]byte, error) {
 	wait := a.Backoff
 	if wait <= 0 {
 		wait = time.Second
@@ -75,7 +93,7 @@ func (a *API) get(ctx context.Context, u string) ([]byte, error) {
 		max = 32 << 20
 	}
 	for attempt := 0; ; attempt++ {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+		req, err := http.NewRequestWithContext(ctx, method, u, nil)
 		if err != nil {
 			return nil, fmt.Errorf("build request: %w", err)
 		}

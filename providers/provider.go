@@ -66,6 +66,13 @@ type Challenger interface {
 	Challenge(cfg Config, query url.Values) (answer []byte, ok bool)
 }
 
+// Revoker is implemented by providers that let an app withdraw a user's grant (Garmin deregistration, Whoop's
+// access revocation): disconnectProvider calls it, best effort, before forgetting the token, so the provider
+// stops pushing and the grant disappears from the user's account there too.
+type Revoker interface {
+	Revoke(ctx context.Context, api *API) error
+}
+
 // WebhookRequest is an incoming webhook call, read in full (bodies are bounded by the server).
 type WebhookRequest struct {
 	Header http.Header

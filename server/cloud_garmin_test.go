@@ -317,6 +317,9 @@ func TestCloudGarmin(t *testing.T) {
 	if status := c.disconnect(tok, "GARMIN"); status != "DISCONNECTED" {
 		t.Errorf("disconnectProvider: %q", status)
 	}
+	if n := f.Deregistrations(); n != 1 {
+		t.Errorf("disconnecting deleted the Garmin registration %d times, want 1", n)
+	}
 	before := f.DataRequests()
 	if n := c.runJobs(); n != 0 {
 		t.Errorf("%d jobs ran after disconnecting", n)

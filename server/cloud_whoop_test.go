@@ -289,6 +289,9 @@ func TestCloudWhoop(t *testing.T) {
 	if status := c.disconnect(tok, "WHOOP"); status != "DISCONNECTED" {
 		t.Errorf("disconnectProvider: %q", status)
 	}
+	if n := f.Requests("/v2/user/access"); n != 1 {
+		t.Errorf("disconnecting revoked the grant at WHOOP %d times, want 1", n)
+	}
 	before := f.RequestsTotal()
 	if n := c.runJobs(); n != 0 {
 		t.Errorf("%d jobs ran after disconnecting", n)

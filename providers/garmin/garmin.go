@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strconv"
 	"time"
@@ -175,4 +176,10 @@ func latest(recs []providers.Record) []providers.Record {
 		}
 	}
 	return out
+}
+
+// Revoke implements providers.Revoker: deleting the user's registration withdraws the app's access, so Garmin
+// stops pushing that user's data.
+func (Adapter) Revoke(ctx context.Context, api *providers.API) error {
+	return api.Send(ctx, http.MethodDelete, restPrefix+"user/registration", nil)
 }

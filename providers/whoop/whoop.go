@@ -36,6 +36,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strconv"
 	"time"
@@ -319,4 +320,9 @@ func one(r providers.Record, ok bool) []providers.Record {
 		return []providers.Record{}
 	}
 	return []providers.Record{r}
+}
+
+// Revoke implements providers.Revoker: WHOOP's access revocation ends the grant, its tokens and its webhooks.
+func (Adapter) Revoke(ctx context.Context, api *providers.API) error {
+	return api.Send(ctx, http.MethodDelete, "/v2/user/access", nil)
 }

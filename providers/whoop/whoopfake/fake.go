@@ -149,6 +149,7 @@ func New(t testing.TB, o Options) *Fake {
 	mux.HandleFunc("GET /oauth/oauth2/auth", f.authorize)
 	mux.HandleFunc("POST /oauth/oauth2/token", f.token)
 	mux.HandleFunc("GET /developer/v2/user/profile/basic", f.api(f.profile))
+	mux.HandleFunc("DELETE /developer/v2/user/access", f.api(f.revoke))
 	mux.HandleFunc("GET /developer/v2/user/measurement/body", f.api(f.bodyMeasurement))
 	mux.HandleFunc("GET /developer/v2/cycle", f.api(f.cycles))
 	mux.HandleFunc("GET /developer/v2/cycle/{id}", f.api(f.cycle))
@@ -486,6 +487,15 @@ func (f *Fake) api(h func(http.ResponseWriter, *http.Request)) http.HandlerFunc 
 		f.mu.Unlock()
 		h(w, r)
 	}
+}
+
+// revoke ends every grant: tokens stop working (Requests("/v2/user/access") counts the calls).
+func (f *Fake) revoke(w http.ResponseWriter, _ *http.Request) {
+	f.mu.Lock()
+	f.access = map[string]time.Time{}
+	f.refresh = map[string]grant{}
+	f.mu.Unlock()
+	w.WriteHeader(http.StatusNoContent)
 }
 
 func (f *Fake) profile(w http.ResponseWriter, _ *http.Request) {
