@@ -13,7 +13,16 @@ import (
 // fields straight into SHA-256 with length prefixes (no reflection: encoding the batch as JSON cost 8% of an
 // upload's CPU); metadata maps are hashed as their JSON with sorted keys.
 func (b *Batch) Fingerprint() ([]byte, error) {
-	f := fp{h: sha256.New()}
+	return b.fingerprint(nil)
+}
+
+// fingerprint is Fingerprint that, when metas is not nil, also sets (*metas)[i] to the JSON of quantity sample
+// i's metadata ("" for none): the very bytes the normalizer stores, so it need not encode them again.
+func (b *Batch) fingerprint(metas *[]string) ([]byte, error) {
+	f := fp{h: sha256.New(), out: make([]byte, 0, fpChunk+512)}
+	if metas != nil {
+		*metas = make([]string, len(b.Samples))
+	}
 	f.str("v2")
 	f.str(b.IdempotencyKey)
 	f.str(string(b.Provider))
@@ -32,6 +41,9 @@ func (b *Batch) Fingerprint() ([]byte, error) {
 		f.str(s.Unit)
 		f.optBool(s.UserEntered)
 		f.envelope(s.Start, s.End, &s.Source, s.TimeZone, s.Version, s.Metadata)
+		if metas != nil && len(s.Metadata) > 0 && f.err == nil {
+			(*metas)[i] = string(f.scratch)
+		}
 	}
 	f.n(len(b.Series))
 	for i := range b.Series {
@@ -86,29 +98,42 @@ func (b *Batch) Fingerprint() ([]byte, error) {
 	if f.err != nil {
 		return nil, f.err
 	}
+	f.h.Write(f.out)
 	return f.h.Sum(nil), nil
 }
 
+// fpChunk is how much the fingerprint gathers before handing it to the hash: one Write per field (and a copy
+// of every string into a byte slice) was a third of its time.
+const fpChunk = 16 << 10
+
 type fp struct {
 	h       hash.Hash
-	buf     [8]byte
+	out     []byte // bytes not yet hashed
 	scratch []byte // reused for each metadata map's JSON
 	err     error
 }
 
+func (f *fp) flush() {
+	if len(f.out) >= fpChunk {
+		f.h.Write(f.out)
+		f.out = f.out[:0]
+	}
+}
+
 func (f *fp) n(v int) {
-	binary.LittleEndian.PutUint64(f.buf[:], uint64(v))
-	f.h.Write(f.buf[:])
+	f.out = binary.LittleEndian.AppendUint64(f.out, uint64(v))
+	f.flush()
 }
 
 func (f *fp) str(s string) {
-	f.n(len(s))
-	f.h.Write([]byte(s))
+	f.out = binary.LittleEndian.AppendUint64(f.out, uint64(len(s)))
+	f.out = append(f.out, s...)
+	f.flush()
 }
 
 func (f *fp) float(v float64) {
-	binary.LittleEndian.PutUint64(f.buf[:], math.Float64bits(v))
-	f.h.Write(f.buf[:])
+	f.out = binary.LittleEndian.AppendUint64(f.out, math.Float64bits(v))
+	f.flush()
 }
 
 // time hashes the instant (not its zone), so the same moment spelled with another offset is the same payload.
@@ -169,5 +194,6 @@ func (f *fp) meta(m map[string]any) {
 	}
 	f.scratch = b
 	f.n(len(b))
-	f.h.Write(b)
+	f.out = append(f.out, b...)
+	f.flush()
 }

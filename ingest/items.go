@@ -41,8 +41,9 @@ type envelope struct {
 	meta    string
 }
 
-// envelope validates the shared fields in one order for every kind of item.
-func (n *normalizer) envelope(start, end time.Time, zone *string, meta map[string]any, src Source, ver *int64) (envelope, *problem) {
+// envelope validates the shared fields in one order for every kind of item. metaJSON, when not nil, is meta
+// already encoded (by the fingerprint).
+func (n *normalizer) envelope(start, end time.Time, zone *string, meta map[string]any, metaJSON *string, src Source, ver *int64) (envelope, *problem) {
 	var e envelope
 	var p *problem
 	if p = n.checkTimes(start, end); p != nil {
@@ -55,6 +56,10 @@ func (n *normalizer) envelope(start, end time.Time, zone *string, meta map[strin
 		return e, p
 	}
 	if e.version, p = version(ver); p != nil {
+		return e, p
+	}
+	if metaJSON != nil {
+		e.meta, p = *metaJSON, checkMeta(*metaJSON)
 		return e, p
 	}
 	e.meta, p = encodeMeta(meta)
@@ -83,7 +88,11 @@ func (n *normalizer) quantitySample(i int, s QuantitySample) *record {
 	}
 	var env envelope
 	if p == nil {
-		env, p = n.envelope(s.Start, s.End, s.TimeZone, s.Metadata, s.Source, s.Version)
+		var pre *string
+		if i < len(n.metas) {
+			pre = &n.metas[i]
+		}
+		env, p = n.envelope(s.Start, s.End, s.TimeZone, s.Metadata, pre, s.Source, s.Version)
 	}
 	if p != nil {
 		n.reject(KindSample, i, id, p.code, "%s", p.msg)
@@ -110,7 +119,7 @@ func (n *normalizer) seriesSample(i int, s SeriesSample) *record {
 		return nil
 	}
 	rec := &record{kind: KindSeriesSample, index: i, id: id, dataType: m.Name, end: s.End}
-	env, p := n.envelope(s.Start, s.End, s.TimeZone, s.Metadata, s.Source, s.Version)
+	env, p := n.envelope(s.Start, s.End, s.TimeZone, s.Metadata, nil, s.Source, s.Version)
 	if p == nil && len(s.Points) == 0 {
 		p = fail(CodeBadField, "a series record needs at least one point")
 	}
@@ -166,7 +175,7 @@ func (n *normalizer) categorySample(i int, s CategorySample) *record {
 		return nil
 	}
 	rec := &record{kind: KindCategorySample, index: i, id: id, dataType: c.Name, end: s.End}
-	env, p := n.envelope(s.Start, s.End, s.TimeZone, s.Metadata, s.Source, s.Version)
+	env, p := n.envelope(s.Start, s.End, s.TimeZone, s.Metadata, nil, s.Source, s.Version)
 	if p != nil {
 		n.reject(KindCategorySample, i, id, p.code, "%s", p.msg)
 		return nil
@@ -191,7 +200,7 @@ func (n *normalizer) workout(i int, w Workout) *record {
 		return nil
 	}
 	rec := &record{kind: KindWorkout, index: i, id: id, dataType: workoutType, end: w.End}
-	env, p := n.envelope(w.Start, w.End, w.TimeZone, w.Metadata, w.Source, w.Version)
+	env, p := n.envelope(w.Start, w.End, w.TimeZone, w.Metadata, nil, w.Source, w.Version)
 	row := db.WorkoutRow{ID: id, ActivityType: act, OrigActivityType: w.ActivityType, Start: w.Start, End: w.End,
 		DurationSeconds: w.End.Sub(w.Start).Seconds(), TimeZone: env.tz, Version: env.version, Metadata: env.meta}
 	if p == nil && w.DurationSeconds != nil {

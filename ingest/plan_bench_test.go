@@ -29,11 +29,12 @@ func BenchmarkNormalize10k(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if _, err := batch.Fingerprint(); err != nil {
+		var metas []string
+		if _, err := batch.fingerprint(&metas); err != nil {
 			b.Fatal(err)
 		}
 		n := &normalizer{cat: cat, dialect: catalog.HealthKit, provider: AppleHealth, now: now, deviceTZ: tz,
-			zones: map[string]bool{}, sources: map[string]db.Source{}}
+			zones: map[string]bool{}, sources: map[string]db.Source{}, metas: metas}
 		if p := n.plan(&batch); len(p.records) != 10000 || len(n.rejected) != 0 {
 			b.Fatalf("%d records, %v", len(p.records), n.rejected)
 		}

@@ -72,26 +72,35 @@ func (s *Service) ingest(ctx context.Context, userID int64, b Batch) (Result, er
 	if err := s.checkBatch(&b); err != nil {
 		return Result{}, err
 	}
-	hash, err := b.Fingerprint()
+	var metas []string
+	hash, err := b.fingerprint(&metas)
 	if err != nil {
 		return Result{}, fmt.Errorf("%w: metadata cannot be encoded: %v", ErrInvalidBatch, err)
 	}
 	now := s.now().UTC()
 
 	n := &normalizer{cat: s.cat, dialect: dialectOf(b.Provider), provider: b.Provider, now: now,
-		zones: map[string]bool{}, sources: map[string]db.Source{}}
+		zones: map[string]bool{}, sources: map[string]db.Source{}, metas: metas}
 	if b.Device.TimeZone != nil && *b.Device.TimeZone != "" {
 		if !n.validZone(*b.Device.TimeZone) {
 			return Result{}, fmt.Errorf("%w: device.timeZone %q is not an IANA zone name such as Europe/Zurich", ErrInvalidBatch, clip(*b.Device.TimeZone))
 		}
 		n.deviceTZ = *b.Device.TimeZone
 	}
-	plan := n.plan(&b)
+	// Normalizing waits until the key is claimed: a replay (a client retrying a batch whose answer it lost)
+	// is answered from the stored result without it. The plan is made once, whatever the retries.
+	var p *plan
+	planned := func() *plan {
+		if p == nil {
+			p = n.plan(&b)
+		}
+		return p
+	}
 
 	var res Result
 	err = s.store.InUserTx(ctx, userID, func(tx *db.Tx) error {
 		var err error
-		res, err = s.write(ctx, tx, &b, hash, plan, n, now)
+		res, err = s.write(ctx, tx, &b, hash, planned, n, now)
 		if err == nil && b.Within != nil && !res.Replayed {
 			err = b.Within(ctx, tx)
 		}
@@ -140,15 +149,20 @@ type plan struct {
 // plan normalizes every item, collecting rejections, and keeps one record per id (the highest version, else the first).
 func (n *normalizer) plan(b *Batch) *plan {
 	p := &plan{cursors: map[string]Cursor{}}
-	winners := map[string]int{} // table+id → position in p.records
+	type recKey struct{ table, id string }
+	winners := make(map[recKey]int, batchItems(b)) // → position in p.records
+	lastKey := "\x00"
 	add := func(r *record) {
 		if r == nil {
 			return
 		}
-		if ref := db.SourceRef(r.source.Provider, r.source.Key); n.sources[ref].Name == "" {
-			n.sources[ref] = r.source
+		if r.source.Key != lastKey { // consecutive items mostly share their source
+			if ref := db.SourceRef(r.source.Provider, r.source.Key); n.sources[ref].Name == "" {
+				n.sources[ref] = r.source
+			}
+			lastKey = r.source.Key
 		}
-		key := r.table() + "\x00" + r.id
+		key := recKey{r.table(), r.id}
 		if at, ok := winners[key]; ok {
 			p.duplicates++
 			if r.version > p.records[at].version {
@@ -217,7 +231,7 @@ func (n *normalizer) dataType(typ string) (string, bool) {
 }
 
 // write is the transaction body. It may run more than once (deadlock retry), so it derives everything afresh.
-func (s *Service) write(ctx context.Context, tx *db.Tx, b *Batch, hash []byte, p *plan, n *normalizer, now time.Time) (Result, error) {
+func (s *Service) write(ctx context.Context, tx *db.Tx, b *Batch, hash []byte, planned func() *plan, n *normalizer, now time.Time) (Result, error) {
 	prior, err := tx.ClaimIdempotencyKey(ctx, b.IdempotencyKey, hash)
 	if err != nil {
 		return Result{}, err
@@ -234,6 +248,7 @@ func (s *Service) write(ctx context.Context, tx *db.Tx, b *Batch, hash []byte, p
 		return res, nil
 	}
 
+	p := planned()
 	if err := tx.UpsertDevice(ctx, db.Device{ID: b.Device.ID, Provider: string(b.Provider), Model: b.Device.Model,
 		OSVersion: b.Device.OSVersion, AppVersion: b.Device.AppVersion, TimeZone: nonEmpty(n.deviceTZ),
 		ContentIDs: b.ContentIDs}, now); err != nil {
