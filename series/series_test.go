@@ -178,7 +178,9 @@ func TestMergeOfOneSourceEqualsSum(t *testing.T) {
 }
 
 func TestDayCacheableNeedsWholeHoursAndShortDays(t *testing.T) {
-	h := func(n int) time.Time { return time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(n) * time.Hour) }
+	h := func(n int) time.Time {
+		return time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(n) * time.Hour)
+	}
 	if !dayCacheable([]time.Time{h(0), h(23), h(48)}, h(0), h(48)) {
 		t.Fatal("23- and 25-hour days are cacheable")
 	}
