@@ -21,7 +21,7 @@ import (
 // challenge, backfill through the fake (its first answer a 429), Oura's day totals kept apart from the same
 // user's Apple Watch steps, sleep stages, heart rate, HRV, resting heart rate, SpO2 and workouts read back next
 // to the watch's data; then Oura re-analyses a day and its webhooks replace the old values, a deleted workout
-// goes, a forged webhook is refused, and disconnecting stops the jobs.
+// goes, a forged webhook is refused, and disconnecting revokes the grant and stops the jobs.
 func TestCloudOura(t *testing.T) {
 	ctx := context.Background()
 	zurich, err := time.LoadLocation("Europe/Zurich")
@@ -376,6 +376,9 @@ func TestCloudOura(t *testing.T) {
 	// Disconnected: no job runs and Oura hears nothing more.
 	if status := c.disconnect(tok, "OURA"); status != "DISCONNECTED" {
 		t.Errorf("disconnectProvider: %q", status)
+	}
+	if n := f.Revocations(); n != 1 {
+		t.Errorf("disconnecting revoked the grant at Oura %d times, want 1", n)
 	}
 	before := f.Requests()
 	if n := c.runJobs(); n != 0 {

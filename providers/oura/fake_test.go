@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/oauth2"
+
 	"healthsync/providers"
 	"healthsync/providers/oura"
 	"healthsync/providers/oura/ourafake"
@@ -271,4 +273,39 @@ func newCallback(t *testing.T, h http.HandlerFunc) string {
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return srv.URL
+}
+
+func TestRevokeThroughOAuthTransport(t *testing.T) {
+	f := ourafake.New(t, ourafake.Options{No429: true})
+	cfg := f.Config()
+	oc := &oauth2.Config{ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, RedirectURL: "https://app.example/cb",
+		Endpoint: oauth2.Endpoint{AuthURL: cfg.AuthURL, TokenURL: cfg.TokenURL}}
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noFollow.Get(oc.AuthCodeURL("s"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	loc, _ := url.Parse(resp.Header.Get("Location"))
+	ctx := context.Background()
+	tok, err := oc.Exchange(ctx, loc.Query().Get("code"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := &providers.API{Client: oc.Client(ctx, tok), BaseURL: cfg.APIURL}
+	a := oura.New()
+	if _, err := a.UserID(ctx, api); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Revoke(ctx, api); err != nil || f.Revocations() != 1 {
+		t.Fatalf("Revoke: %v, %d revocations", err, f.Revocations())
+	}
+	// The grant is gone: the refresh token no longer works, so the next request fails.
+	if _, err := a.UserID(ctx, api); err == nil {
+		t.Error("the revoked grant still reads data")
+	}
+	// Without the oauth2 transport there is no token to name.
+	if err := a.Revoke(ctx, &providers.API{Client: http.DefaultClient, BaseURL: cfg.APIURL}); err == nil {
+		t.Error("Revoke without a token source succeeded")
+	}
 }

@@ -26,8 +26,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"time"
+
+	"golang.org/x/oauth2"
 
 	"healthsync/catalog"
 	"healthsync/ingest"
@@ -63,6 +66,7 @@ func New() *Adapter { return &Adapter{cat: catalog.New()} }
 
 var _ providers.Adapter = (*Adapter)(nil)
 var _ providers.Challenger = (*Adapter)(nil)
+var _ providers.Revoker = (*Adapter)(nil)
 
 // Provider is ingest.Oura.
 func (a *Adapter) Provider() ingest.Provider { return ingest.Oura }
@@ -241,4 +245,19 @@ func (a *Adapter) fetchHeartRate(ctx context.Context, api *providers.API, from, 
 		}
 	}
 	return a.heartRateHours(rows, from, to)
+}
+
+// Revoke implements providers.Revoker. Oura's authentication guide ends a grant with GET /oauth/revoke and the
+// access token in the access_token query parameter (some integrations POST the same URL; the guide's GET is
+// what is used here). The token comes from the connection's oauth2 transport, the only holder of it.
+func (a *Adapter) Revoke(ctx context.Context, api *providers.API) error {
+	t, ok := api.Client.Transport.(*oauth2.Transport)
+	if !ok || t.Source == nil {
+		return errors.New("oura: revoking needs the connection's OAuth 2.0 transport")
+	}
+	tok, err := t.Source.Token()
+	if err != nil {
+		return fmt.Errorf("oura: the token to revoke: %w", err)
+	}
+	return api.Send(ctx, http.MethodGet, "/oauth/revoke", url.Values{"access_token": {tok.AccessToken}})
 }

@@ -79,6 +79,7 @@ type Fake struct {
 	n429      int
 	refreshes int
 	exchanges int
+	revokes   int
 }
 
 // grant is an issued authorization code's context: the token request must repeat the redirect_uri and, when
@@ -137,6 +138,7 @@ func New(t testing.TB, o Options) *Fake {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /oauth/authorize", f.authorize)
 	mux.HandleFunc("POST /oauth/token", f.token)
+	mux.HandleFunc("GET /oauth/revoke", f.revoke)
 	mux.HandleFunc("GET /v2/usercollection/{type}", f.data(f.collection))
 	mux.HandleFunc("GET /v2/usercollection/{type}/{id}", f.data(f.document))
 	f.srv = httptest.NewServer(mux)
@@ -181,6 +183,13 @@ func (f *Fake) Exchanges() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.exchanges
+}
+
+// Revocations is how many grants were revoked (GET /oauth/revoke with a live access token).
+func (f *Fake) Revocations() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.revokes
 }
 
 // Requests is how many data requests (any /v2/ route, the 429 included) the fake answered.
@@ -309,6 +318,21 @@ func (f *Fake) token(w http.ResponseWriter, r *http.Request) {
 	f.refresh[rt] = true
 	writeJSON(w, map[string]any{"access_token": at, "token_type": "bearer", "expires_in": f.o.ExpiresIn,
 		"refresh_token": rt})
+}
+
+// revoke ends the grant the access token belongs to; the fake has one user, so every token goes.
+func (f *Fake) revoke(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	exp, ok := f.access[r.URL.Query().Get("access_token")]
+	if !ok || time.Now().After(exp) {
+		oauthError(w, http.StatusUnauthorized, "invalid_token")
+		return
+	}
+	f.access = map[string]time.Time{}
+	f.refresh = map[string]bool{}
+	f.revokes++
+	w.WriteHeader(http.StatusOK)
 }
 
 func oauthError(w http.ResponseWriter, status int, code string) {
