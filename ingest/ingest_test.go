@@ -361,4 +361,12 @@ func TestAStoredSampleAmongNewOnesIsADuplicate(t *testing.T) {
 		t.Fatalf("sync count = %d, want 3", n)
 	}
 	e.checkHourly(alice)
+	// All of them again under a new key: nothing is written, all are duplicates.
+	if res := e.ingest(alice, batch("middle-3", samples...)); res.Accepted != 0 || res.Duplicates != 3 {
+		t.Fatalf("third: %+v, want 3 duplicates", res)
+	}
+	if n := e.count(`SELECT item_count FROM sync_state WHERE user_id = $1 AND data_type = 'heart_rate'`, alice); n != 3 {
+		t.Fatalf("sync count = %d, want 3", n)
+	}
+	e.checkHourly(alice)
 }
