@@ -520,3 +520,29 @@ func TestWithdrawnAccessStopsTheConnection(t *testing.T) {
 		t.Fatalf("%d jobs ran after access was withdrawn", n)
 	}
 }
+
+// A data type the user did not grant (403) fails its own job at once; the connection stays connected.
+func TestUngrantedDataTypeFailsAloneWithoutRetries(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	e.fake.forbid = true
+	e.fake.n429 = 1 // no 429 first
+	u := e.user("jo")
+	e.connect(u)
+	if n := e.runDue(); n != 1 {
+		t.Fatalf("job runs = %d, want 1 (no retry of a refusal)", n)
+	}
+	var c struct {
+		Status string  `db:"status"`
+		Err    *string `db:"last_error"`
+	}
+	if err := e.d.Get(&c, `SELECT status, last_error FROM provider_connections WHERE user_id = $1`, u); err != nil {
+		t.Fatal(err)
+	}
+	if c.Status != db.ConnConnected || c.Err == nil || !strings.Contains(*c.Err, "not granted") {
+		t.Fatalf("connection: %s, %v", c.Status, c.Err)
+	}
+	if got := e.int(`SELECT count(*) FROM provider_jobs WHERE user_id = $1 AND status = 'FAILED'`, u); got != 1 {
+		t.Fatalf("failed jobs = %d", got)
+	}
+}

@@ -38,6 +38,7 @@ type bandFake struct {
 	refreshes int
 	fetches   map[string]int // "from|to" → count
 	secret    string
+	forbid    bool // data requests answer 403 (the user did not grant the type)
 }
 
 func newBandFake(t testing.TB) *bandFake {
@@ -150,6 +151,10 @@ type bandRecord struct {
 func (f *bandFake) list(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.forbid {
+		http.Error(w, "scope not granted", http.StatusForbidden)
+		return
+	}
 	if f.n429 == 0 {
 		f.n429++
 		w.Header().Set("Retry-After", "1")

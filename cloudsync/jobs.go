@@ -90,6 +90,13 @@ func (s *Service) runJob(ctx context.Context, j db.ProviderJob) {
 			log.Warn("cloud provider refused the token; the user must connect again", "err", syncErr)
 		case errors.Is(syncErr, errGone):
 			outcome.Status = "CANCELLED"
+		case errors.Is(syncErr, providers.ErrForbidden):
+			// Not granted: retrying will not help until the user connects again with the type ticked; the other
+			// data types of the connection keep flowing.
+			outcome.Status = "FAILED"
+			msg := fmt.Sprintf("%s was not granted by the user (connect again and allow it): %v", j.DataType, syncErr)
+			outcome.Error = &msg
+			log.Warn("cloud provider data type not granted", "err", syncErr)
 		case j.Attempts >= s.o.MaxAttempts:
 			outcome.Status = "FAILED"
 			log.Error("cloud provider job failed for good", "attempts", j.Attempts, "err", syncErr)
@@ -123,6 +130,8 @@ func jobOutcome(err error, conn, status string) string {
 		return "ok"
 	case conn == db.ConnReauthorize:
 		return "reauthorize"
+	case errors.Is(err, providers.ErrForbidden):
+		return "forbidden"
 	case status == "CANCELLED":
 		return "cancelled"
 	case status == "QUEUED":

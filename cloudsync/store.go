@@ -196,7 +196,7 @@ func contentHash(r providers.Record) ([]byte, error) {
 // assignIDs gives the record's items their ids and appends them to the batch.
 func assignIDs(b *ingest.Batch, name ingest.Provider, r providers.Record, rev int) []string {
 	prefix := fmt.Sprintf("%s:%s:%s:r%d:", strings.ToLower(string(name)), r.DataType, r.ID, rev)
-	var ids []string
+	ids := []string{} // a record of daily totals only, or an emptied one, has no items (the column is NOT NULL)
 	for i, it := range r.Samples {
 		it.ID = fmt.Sprintf("%ss%d", prefix, i)
 		it.Version = nil

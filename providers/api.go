@@ -16,6 +16,10 @@ import (
 // ErrUnauthorized means the provider refused the connection's token (revoked or expired beyond refresh).
 var ErrUnauthorized = errors.New("provider refused the token")
 
+// ErrForbidden means the provider refused one request although the token is good: the user did not grant the
+// data type (providers let users untick types on the consent screen). Only that data type stops.
+var ErrForbidden = errors.New("provider refused access to this data")
+
 // ErrNotFound means the provider has no such record.
 var ErrNotFound = errors.New("provider has no such record")
 
@@ -125,8 +129,10 @@ func (a *API) do(ctx context.Context, method, u string) ([]byte, error) {
 			}
 			wait = nextWait(wait)
 			continue
-		case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
+		case resp.StatusCode == http.StatusUnauthorized:
 			return nil, fmt.Errorf("%w (%d for %s)", ErrUnauthorized, resp.StatusCode, redact(u))
+		case resp.StatusCode == http.StatusForbidden:
+			return nil, fmt.Errorf("%w (%d for %s)", ErrForbidden, resp.StatusCode, redact(u))
 		case resp.StatusCode == http.StatusNotFound:
 			return nil, fmt.Errorf("%w: %s", ErrNotFound, redact(u))
 		case resp.StatusCode >= 300:
