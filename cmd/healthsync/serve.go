@@ -82,11 +82,13 @@ func migrate(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 
 // defaultMemoryLimit is the Go runtime's soft memory limit when GOMEMLIMIT is not set. Uploads are bursts of
 // garbage (a 5,000-sample batch decodes into about 10 MB of JSON values): with GOGC alone the heap goal doubles
-// whatever four concurrent batches hold, and the resident size reached 230-290 MB in the benchmark. Under the
-// limit the collector runs earlier instead, which kept the server at about 215 MB there. It is soft: when the
-// live data really is larger (bigger batches, more concurrent uploads), the runtime caps the collector's CPU
-// share and lets the heap grow. Set GOMEMLIMIT (e.g. 1GiB, or off) to choose another.
-const defaultMemoryLimit = 200 << 20
+// whatever four concurrent batches hold, and the server's resident size reached 250-280 MB in the benchmark's
+// replay and duplicate passes. Under the limit the collector runs earlier, only when the heap comes near it: at
+// 220 MiB the peaks stayed at 200-231 MB for about the same CPU, while 200 MiB made the collector run so often
+// that the server's CPU per item grew by a fifth to a half. It is soft: when the live data really is larger
+// (bigger batches, more concurrent uploads), the runtime caps the collector's CPU share and lets the heap grow.
+// Set GOMEMLIMIT (e.g. 1GiB, or off) to choose another.
+const defaultMemoryLimit = 220 << 20
 
 func setMemoryLimit(log *slog.Logger) {
 	if _, set := os.LookupEnv("GOMEMLIMIT"); set {
