@@ -104,7 +104,9 @@ func (Adapter) Fetch(ctx context.Context, api *providers.API, dataType string, f
 		if err != nil {
 			return nil, fmt.Errorf("garmin %s: %w", dataType, err)
 		}
-		recs = append(recs, got...)
+		for _, g := range got {
+			recs = append(recs, g...)
+		}
 	}
 	return latest(recs), nil
 }
@@ -129,30 +131,35 @@ func windows(from, to time.Time) [][2]int64 {
 	return out
 }
 
-// decoder decodes one answer (or one push array) of a summary type and maps it; nil for unknown types.
-func decoder(dataType string) func(get func(any) error) ([]providers.Record, error) {
+// decoder decodes one answer (or one push array) of a summary type and maps it, one group of records per
+// summary (a daily becomes the day's record and its hours of heart rate); nil for unknown types.
+func decoder(dataType string) func(get func(any) error) ([][]providers.Record, error) {
 	switch dataType {
 	case Dailies:
-		return decodeWith(mapDaily)
+		return decodeEach(mapDaily)
 	case Epochs:
-		return decodeWith(mapEpoch)
+		return decodeEach(one(mapEpoch))
 	case Sleeps:
-		return decodeWith(mapSleep)
+		return decodeEach(one(mapSleep))
 	case Activities:
-		return decodeWith(mapActivity)
+		return decodeEach(one(mapActivity))
 	case BodyComps:
-		return decodeWith(mapBodyComp)
+		return decodeEach(one(mapBodyComp))
 	}
 	return nil
 }
 
-func decodeWith[T any](m func(T) providers.Record) func(func(any) error) ([]providers.Record, error) {
-	return func(get func(any) error) ([]providers.Record, error) {
+func one[T any](m func(T) providers.Record) func(T) []providers.Record {
+	return func(v T) []providers.Record { return []providers.Record{m(v)} }
+}
+
+func decodeEach[T any](m func(T) []providers.Record) func(func(any) error) ([][]providers.Record, error) {
+	return func(get func(any) error) ([][]providers.Record, error) {
 		var in []T
 		if err := get(&in); err != nil {
 			return nil, err
 		}
-		out := make([]providers.Record, 0, len(in))
+		out := make([][]providers.Record, 0, len(in))
 		for _, s := range in {
 			out = append(out, m(s))
 		}

@@ -53,10 +53,33 @@ func present(v *float64, keepZero bool) bool {
 }
 
 // mapDaily maps a daily summary to the day's totals (never samples: epochs carry the intraday steps, and
-// summing both would count every step twice), a resting heart rate sample over the day and the day's heart
-// rate samples as one series. The record is keyed by the day: Garmin re-sends the daily as the day fills
-// up, and the day is what stays the same.
-func mapDaily(d daily) providers.Record {
+// summing both would count every step twice) and a resting heart rate sample over the day, in a record keyed
+// by the day (Garmin re-sends the daily as the day fills up, and the day is what stays the same), and the
+// day's heart rate in one record per hour (keyed day and hour). Hours matter because of those re-sends: a
+// day is up to 5,760 points at 15 s, and an hour whose points did not change is recognised and not written
+// again, where one series per day would replace, and tombstone, the whole day's points on every re-send.
+func mapDaily(d daily) []providers.Record {
+	rec := mapDayTotals(d)
+	start := unix(d.StartTimeInSeconds)
+	end := start.Add(seconds(d.DurationInSeconds, 86400))
+	pts := offsetPoints(d.TimeOffsetHeartRateSamples, start, end)
+	out := []providers.Record{rec}
+	for len(pts) > 0 {
+		hour := pts[0].Time.Truncate(time.Hour)
+		n := 1
+		for n < len(pts) && pts[n].Time.Before(hour.Add(time.Hour)) {
+			n++
+		}
+		out = append(out, providers.Record{DataType: Dailies, ID: hour.Format("2006-01-02T15Z"),
+			Series: []ingest.SeriesSample{{Type: "heart_rate", Unit: "count/min", Start: pts[0].Time,
+				End: pts[n-1].Time, Source: source(), TimeZone: providers.OffsetZone(d.StartTimeOffsetInSeconds),
+				Points: pts[:n:n]}}})
+		pts = pts[n:]
+	}
+	return out
+}
+
+func mapDayTotals(d daily) providers.Record {
 	day := localDay(d.CalendarDate, d.StartTimeInSeconds, d.StartTimeOffsetInSeconds)
 	zone := providers.OffsetZone(d.StartTimeOffsetInSeconds)
 	start := unix(d.StartTimeInSeconds)
@@ -77,10 +100,6 @@ func mapDaily(d daily) providers.Record {
 		rec.Samples = append(rec.Samples, ingest.QuantitySample{Type: "resting_heart_rate",
 			Value: ingest.Float(*d.RestingHeartRate), Unit: "count/min", Start: start, End: end,
 			Source: source(), TimeZone: zone})
-	}
-	if pts := offsetPoints(d.TimeOffsetHeartRateSamples, start, end); len(pts) > 0 {
-		rec.Series = append(rec.Series, ingest.SeriesSample{Type: "heart_rate", Unit: "count/min",
-			Start: start, End: end, Source: source(), TimeZone: zone, Points: pts})
 	}
 	return rec
 }

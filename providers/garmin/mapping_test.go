@@ -22,9 +22,13 @@ func fixture(t *testing.T, dataType string) []providers.Record {
 	if err != nil {
 		t.Fatal(err)
 	}
-	recs, err := decoder(dataType)(func(out any) error { return json.Unmarshal(raw, out) })
+	groups, err := decoder(dataType)(func(out any) error { return json.Unmarshal(raw, out) })
 	if err != nil {
 		t.Fatalf("%s: %v", dataType, err)
+	}
+	var recs []providers.Record
+	for _, g := range groups {
+		recs = append(recs, g...)
 	}
 	return latest(recs)
 }
@@ -45,8 +49,8 @@ func wantSample(t *testing.T, got ingest.QuantitySample, typ string, v float64, 
 
 func TestDailiesKeepTheLastVersionOfTheDayAsTotals(t *testing.T) {
 	recs := fixture(t, Dailies)
-	if len(recs) != 1 {
-		t.Fatalf("%d records, want the day's last version only", len(recs))
+	if len(recs) != 3 {
+		t.Fatalf("%d records, want the day's last version and its two hours of heart rate", len(recs))
 	}
 	r := recs[0]
 	if r.ID != "2026-11-23" || r.DataType != Dailies {
@@ -74,24 +78,40 @@ func TestDailiesKeepTheLastVersionOfTheDayAsTotals(t *testing.T) {
 		t.Fatalf("%d samples, want the resting heart rate only (day totals are never samples)", len(r.Samples))
 	}
 	wantSample(t, r.Samples[0], "resting_heart_rate", 52, "count/min", 1795388400, 1795388400+86400)
-	if len(r.Series) != 1 {
-		t.Fatalf("%d series, want one heart rate series", len(r.Series))
+	if len(r.Series) != 0 {
+		t.Fatalf("the day's record holds %d series; heart rate goes in hourly records", len(r.Series))
 	}
-	s := r.Series[0]
-	if s.Type != "heart_rate" || s.Unit != "count/min" || !s.Start.Equal(at(1795388400)) || !s.End.Equal(at(1795388400+86400)) {
-		t.Errorf("series = %s %s %s–%s", s.Type, s.Unit, s.Start, s.End)
-	}
-	// The sample 90000 s after the start lies past the day's end and is dropped.
-	wantPts := []struct {
+	// Heart rate: one record per UTC hour, keyed by day and hour, so a re-sent daily rewrites only the hours
+	// that changed. The sample 90000 s after the start lies past the day's end and is dropped.
+	type pt struct {
 		off int64
 		v   float64
-	}{{0, 58}, {15, 57}, {30, 60}, {86400, 71}}
-	if len(s.Points) != len(wantPts) {
-		t.Fatalf("%d points, want %d: %+v", len(s.Points), len(wantPts), s.Points)
 	}
-	for i, w := range wantPts {
-		if !s.Points[i].Time.Equal(at(1795388400+w.off)) || float64(s.Points[i].Value) != w.v {
-			t.Errorf("point %d = %s %v, want +%ds %v", i, s.Points[i].Time, s.Points[i].Value, w.off, w.v)
+	wantHours := []struct {
+		id  string
+		pts []pt
+	}{
+		{at(1795388400).Format("2006-01-02T15Z"), []pt{{0, 58}, {15, 57}, {30, 60}}},
+		{at(1795388400 + 86400).Format("2006-01-02T15Z"), []pt{{86400, 71}}},
+	}
+	for h, w := range wantHours {
+		hr := recs[1+h]
+		if hr.ID != w.id || hr.DataType != Dailies || len(hr.Series) != 1 || len(hr.Samples)+len(hr.Totals) != 0 {
+			t.Fatalf("hour record %d = %s %q with %d series, %d samples, %d totals; want %q with one series",
+				h, hr.DataType, hr.ID, len(hr.Series), len(hr.Samples), len(hr.Totals), w.id)
+		}
+		s := hr.Series[0]
+		if s.Type != "heart_rate" || s.Unit != "count/min" || !s.Start.Equal(at(1795388400+w.pts[0].off)) ||
+			!s.End.Equal(at(1795388400+w.pts[len(w.pts)-1].off)) {
+			t.Errorf("hour %d series = %s %s %s–%s", h, s.Type, s.Unit, s.Start, s.End)
+		}
+		if len(s.Points) != len(w.pts) {
+			t.Fatalf("hour %d: %d points, want %d: %+v", h, len(s.Points), len(w.pts), s.Points)
+		}
+		for i, p := range w.pts {
+			if !s.Points[i].Time.Equal(at(1795388400+p.off)) || float64(s.Points[i].Value) != p.v {
+				t.Errorf("hour %d point %d = %s %v, want +%ds %v", h, i, s.Points[i].Time, s.Points[i].Value, p.off, p.v)
+			}
 		}
 	}
 }

@@ -80,7 +80,7 @@ func pushEvents(dataType string, raw json.RawMessage) ([]providers.Event, error)
 			at[o.UserID] = j
 			events = append(events, providers.Event{ProviderUserID: o.UserID, DataType: dataType})
 		}
-		events[j].Records = append(events[j].Records, recs[i])
+		events[j].Records = append(events[j].Records, recs[i]...)
 	}
 	for i := range events {
 		events[i].Records = latest(events[i].Records)
