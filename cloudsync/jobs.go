@@ -17,11 +17,15 @@ func (s *Service) Run(ctx context.Context, idle time.Duration) {
 	if idle <= 0 {
 		idle = 5 * time.Second
 	}
-	var pruned time.Time
+	var pruned, subscribed time.Time
 	for ctx.Err() == nil {
 		if now := s.o.Now(); now.Sub(pruned) > time.Hour {
 			pruned = now
 			s.prune(ctx, now.Add(-7*24*time.Hour))
+			if now.Sub(subscribed) > 24*time.Hour {
+				subscribed = now
+				_ = s.EnsureSubscriptions(ctx) // logged inside; retried tomorrow, polling covers meanwhile
+			}
 		}
 		n, err := s.RunDue(ctx)
 		if err != nil && ctx.Err() == nil {

@@ -174,3 +174,13 @@ func (t *SysTx) ConnectionsByProviderUser(ctx context.Context, provider, provide
 	}
 	return cs, nil
 }
+
+// TryLock takes a transaction-level advisory lock if it is free: work that one process should do for all
+// (keeping webhook subscriptions in place) runs where it got the lock, and is skipped elsewhere.
+func (t *SysTx) TryLock(ctx context.Context, key int64) (bool, error) {
+	var ok bool
+	if err := t.tx.GetContext(ctx, &ok, `SELECT pg_try_advisory_xact_lock($1)`, key); err != nil {
+		return false, fmt.Errorf("advisory lock: %w", err)
+	}
+	return ok, nil
+}

@@ -73,6 +73,14 @@ type Revoker interface {
 	Revoke(ctx context.Context, api *API) error
 }
 
+// Subscriber is implemented by providers whose webhook subscriptions the app itself keeps through their API
+// (Oura: subscriptions per data type and event, which lapse unless renewed). The server calls it at start and
+// daily: it creates what is missing for callbackURL and renews what lapses within a week. client is a plain
+// client (these calls authenticate with the app's own credentials from cfg).
+type Subscriber interface {
+	EnsureSubscriptions(ctx context.Context, cfg Config, client *http.Client, callbackURL string, now time.Time) (created, renewed int, err error)
+}
+
 // WebhookRequest is an incoming webhook call, read in full (bodies are bounded by the server).
 type WebhookRequest struct {
 	Header http.Header

@@ -156,11 +156,6 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 		Production: cfg.Production(), MutationsPerSecond: server.DefaultMutationsPerSecond, MutationBurst: server.DefaultMutationBurst,
 		Metrics: mets, Events: hub, Cloud: cloud})
 
-	// Every process works on cloud provider jobs; SKIP LOCKED keeps them from running one job twice.
-	workCtx, stopWork := context.WithCancel(ctx)
-	defer stopWork()
-	go cloud.Run(workCtx, 0)
-
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
@@ -169,6 +164,11 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 		WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	// Every process works on cloud provider jobs (SKIP LOCKED keeps them from running one job twice). It starts
+	// once the listener is up: keeping webhook subscriptions makes providers call this server back.
+	workCtx, stopWork := context.WithCancel(ctx)
+	defer stopWork()
+	go cloud.Run(workCtx, 0)
 
 	log.Info("healthsync is serving", "addr", ln.Addr().String(), "algorithms", verifier.Algorithms())
 	if devToken != "" {

@@ -80,6 +80,7 @@ type Fake struct {
 	refreshes int
 	exchanges int
 	revokes   int
+	subs      []Subscription
 }
 
 // grant is an issued authorization code's context: the token request must repeat the redirect_uri and, when
@@ -139,6 +140,9 @@ func New(t testing.TB, o Options) *Fake {
 	mux.HandleFunc("GET /oauth/authorize", f.authorize)
 	mux.HandleFunc("POST /oauth/token", f.token)
 	mux.HandleFunc("GET /oauth/revoke", f.revoke)
+	mux.HandleFunc("GET /v2/webhook/subscription", f.app(f.listSubscriptions))
+	mux.HandleFunc("POST /v2/webhook/subscription", f.app(f.createSubscription))
+	mux.HandleFunc("PUT /v2/webhook/subscription/renew/{id}", f.app(f.renewSubscription))
 	mux.HandleFunc("GET /v2/usercollection/{type}", f.data(f.collection))
 	mux.HandleFunc("GET /v2/usercollection/{type}/{id}", f.data(f.document))
 	f.srv = httptest.NewServer(mux)
