@@ -546,3 +546,38 @@ func TestUngrantedDataTypeFailsAloneWithoutRetries(t *testing.T) {
 		t.Fatalf("failed jobs = %d", got)
 	}
 }
+
+// A reloaded callback page sends the spent code again: the user is told they are connected, not that it failed.
+func TestReloadedCallbackStillSaysConnected(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	u := e.user("kim")
+	a, err := e.svc.Connect(context.Background(), u, ingest.OtherProvider)
+	if err != nil {
+		t.Fatal(err)
+	}
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noFollow.Get(a.AuthorizeURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	for i := 0; i < 2; i++ {
+		cb, err := http.Get(resp.Header.Get("Location"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cb.Body.Close()
+		if cb.StatusCode != http.StatusOK {
+			t.Fatalf("callback %d answered %d", i+1, cb.StatusCode)
+		}
+	}
+	// A spent code for a user who is not connected by it is still an error.
+	e2 := newEnv(t, nil)
+	u2 := e2.user("lee")
+	a2, _ := e2.svc.Connect(context.Background(), u2, ingest.OtherProvider)
+	st, _ := url.Parse(a2.AuthorizeURL)
+	if _, err := e2.svc.Callback(context.Background(), ingest.OtherProvider, st.Query().Get("state"), "code-never-issued"); err == nil {
+		t.Fatal("an unknown code connected the user")
+	}
+}

@@ -110,6 +110,12 @@ func (s *Service) Callback(ctx context.Context, name ingest.Provider, rawState, 
 	cfg := s.oauthConfig(p)
 	tok, err := cfg.Exchange(s.oauthContext(ctx), code, oauth2.VerifierOption(st.Verifier))
 	if err != nil {
+		// A browser that reloads the callback page sends the same, now spent, code again: when this very
+		// authorization already connected the user, say so rather than show a failure.
+		issued := time.Unix(st.Expires, 0).Add(-s.o.StateTTL)
+		if c, cerr := s.connection(ctx, st.UserID, name); cerr == nil && c != nil && c.Status == db.ConnConnected && !c.ConnectedAt.Before(issued) {
+			return st.UserID, nil
+		}
 		return 0, fmt.Errorf("exchange the authorization code: %w", err)
 	}
 	api := s.apiFor(ctx, p, cfg, tok)
@@ -146,6 +152,16 @@ func (s *Service) Callback(ctx context.Context, name ingest.Provider, rawState, 
 	}
 	s.o.Logger.Info("cloud provider connected", "provider", name, "data_types", len(jobs), "backfill_days", s.o.BackfillDays)
 	return st.UserID, nil
+}
+
+func (s *Service) connection(ctx context.Context, userID int64, name ingest.Provider) (*db.Connection, error) {
+	var c *db.Connection
+	err := s.store.InUserTx(ctx, userID, func(tx *db.Tx) error {
+		var err error
+		c, err = tx.Connection(ctx, string(name))
+		return err
+	})
+	return c, err
 }
 
 func tokenOwner(userID int64, name ingest.Provider) string {
