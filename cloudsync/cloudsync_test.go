@@ -581,3 +581,42 @@ func TestReloadedCallbackStillSaysConnected(t *testing.T) {
 		t.Fatal("an unknown code connected the user")
 	}
 }
+
+// Jobs of one connection running at once (several processes) refresh its token one at a time: with a provider
+// that rotates refresh tokens, a second refresh with the spent token would lock the user out.
+func TestConcurrentJobsShareOneRefresh(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	e.fake.expiresIn = 60 // inside RefreshAhead: every session refreshes before its first request
+	for i := 1; i <= 6; i++ {
+		e.fake.setDay(day(-i), i)
+	}
+	u := e.user("max")
+	e.connect(u)
+	e.runDue() // the backfill
+	hook := e.server.URL + "/providers/other/webhook"
+	for i := 1; i <= 6; i++ {
+		if code := e.fake.webhook(hook, map[string]any{"user": "band-user-77", "id": "day-" + day(-i)}, e.fake.secret); code != http.StatusNoContent {
+			t.Fatalf("webhook answered %d", code)
+		}
+	}
+	var wg sync.WaitGroup
+	for w := 0; w < 3; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := e.svc.RunDue(context.Background()); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	var status string
+	_ = e.d.Get(&status, `SELECT status FROM provider_connections WHERE user_id = $1`, u)
+	if status != db.ConnConnected {
+		t.Fatalf("status = %s after concurrent refreshes, want CONNECTED", status)
+	}
+	if got := e.int(`SELECT count(*) FROM provider_jobs WHERE user_id = $1 AND (status = 'FAILED' OR last_error IS NOT NULL)`, u); got != 0 {
+		t.Fatalf("%d jobs failed", got)
+	}
+}

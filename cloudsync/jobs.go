@@ -180,8 +180,7 @@ func (s *Service) work(ctx context.Context, j db.ProviderJob) (db.JobOutcome, er
 	if err != nil {
 		return db.JobOutcome{}, err
 	}
-	sess := s.apiFor(ctx, p, s.oauthConfig(p), tok)
-	defer s.keepToken(ctx, *conn, sess)
+	sess := s.storedSession(ctx, p, *conn, tok)
 
 	now := s.o.Now().UTC()
 	switch j.Kind {
@@ -289,23 +288,4 @@ func (s *Service) progress(ctx context.Context, userID int64, name ingest.Provid
 		return tx.UpdateSyncState(ctx, DeviceID(name), []db.SyncUpdate{{DataType: progressType(name, dataType),
 			Cursor: cursor, NewestEnd: r.NewestEnd, NewItems: int64(r.Changed)}}, now)
 	})
-}
-
-// keepToken stores the session's token again when the oauth2 transport refreshed it during the job; providers
-// that rotate refresh tokens (Whoop) would otherwise lock the connection out.
-func (s *Service) keepToken(ctx context.Context, c db.Connection, sess *session) {
-	tok, err := sess.ts.Token()
-	if err != nil || tok.AccessToken == sess.first {
-		return
-	}
-	sealed, exp, err := s.sealToken(c.UserID, ingest.Provider(c.Provider), tok)
-	if err != nil {
-		s.o.Logger.Error("seal refreshed token", "err", err)
-		return
-	}
-	if err := s.store.InUserTx(ctx, c.UserID, func(tx *db.Tx) error {
-		return tx.UpdateConnectionToken(ctx, c.Provider, c.ConnectedAt, sealed, exp, s.o.Now().UTC())
-	}); err != nil {
-		s.o.Logger.Error("store refreshed token", "provider", c.Provider, "err", err)
-	}
 }

@@ -211,14 +211,18 @@ type session struct {
 // request has already failed): the inner source holds only the refresh token, so every call to it refreshes,
 // and the outer one calls it when the current token is within RefreshAhead of its expiry.
 func (s *Service) apiFor(ctx context.Context, p Provider, cfg *oauth2.Config, tok *oauth2.Token) *session {
-	octx := s.oauthContext(ctx)
 	var ts oauth2.TokenSource
 	if tok.RefreshToken != "" {
-		inner := cfg.TokenSource(octx, &oauth2.Token{RefreshToken: tok.RefreshToken})
+		inner := cfg.TokenSource(s.oauthContext(ctx), &oauth2.Token{RefreshToken: tok.RefreshToken})
 		ts = oauth2.ReuseTokenSourceWithExpiry(tok, inner, s.o.RefreshAhead)
 	} else {
 		ts = oauth2.StaticTokenSource(tok)
 	}
+	return s.session(ctx, p, ts, tok)
+}
+
+func (s *Service) session(ctx context.Context, p Provider, ts oauth2.TokenSource, tok *oauth2.Token) *session {
+	octx := s.oauthContext(ctx)
 	base := p.Adapter.Endpoints().APIURL
 	if p.Config.APIURL != "" {
 		base = p.Config.APIURL
@@ -231,6 +235,14 @@ func (s *Service) apiFor(ctx context.Context, p Provider, cfg *oauth2.Config, to
 		ts:    ts,
 		first: tok.AccessToken,
 	}
+}
+
+// storedSession is a job's client for a stored connection: its token refreshes under the connection's row lock
+// and is stored at once (storedToken).
+func (s *Service) storedSession(ctx context.Context, p Provider, c db.Connection, tok *oauth2.Token) *session {
+	ts := &storedToken{s: s, ctx: ctx, cfg: s.oauthConfig(p), userID: c.UserID, name: ingest.Provider(c.Provider),
+		connectedAt: c.ConnectedAt, tok: tok}
+	return s.session(ctx, p, ts, tok)
 }
 
 // isReauthorize tells errors that only the user can fix by connecting again: the provider refused the token

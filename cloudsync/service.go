@@ -216,7 +216,7 @@ func (s *Service) revoke(ctx context.Context, userID int64, name ingest.Provider
 	}
 	rctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	sess := s.apiFor(rctx, p, s.oauthConfig(p), tok)
+	sess := s.storedSession(rctx, p, *conn, tok)
 	sess.api.Retries = 1
 	if err := rv.Revoke(rctx, sess.api); err != nil {
 		s.o.Logger.Warn("withdraw the grant at the provider", "provider", name, "err", err)

@@ -99,6 +99,21 @@ func (t *Tx) Connection(ctx context.Context, provider string) (*Connection, erro
 	return &c, nil
 }
 
+// LockConnection reads the user's connection to the provider and locks its row until the transaction ends:
+// refreshing its token happens under this lock, so two jobs never spend one refresh token twice.
+func (t *Tx) LockConnection(ctx context.Context, provider string) (*Connection, error) {
+	var c Connection
+	err := t.tx.GetContext(ctx, &c, `SELECT `+connectionCols+` FROM provider_connections
+		WHERE user_id = $1 AND provider = $2 FOR UPDATE`, t.userID, provider)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("lock connection: %w", err)
+	}
+	return &c, nil
+}
+
 // Connections lists the user's connections.
 func (t *Tx) Connections(ctx context.Context) ([]Connection, error) {
 	var cs []Connection
