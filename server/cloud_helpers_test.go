@@ -116,4 +116,3 @@ func (c *cloudApp) disconnect(tok, provider string) string {
 	}
 	return out.DisconnectProvider.Status
 }
-
