@@ -25,6 +25,8 @@ type Config struct {
 	ShutdownTimeout  time.Duration // HEALTHSYNC_SHUTDOWN_TIMEOUT
 	LogFormat        string        // HEALTHSYNC_LOG_FORMAT: text or json
 	JWTJWKS          []string      // HEALTHSYNC_JWT_JWKS: JWK Set files, comma-separated
+	// IdempotencyRetention is how long stored answers under idempotency keys are kept (HEALTHSYNC_IDEMPOTENCY_RETENTION).
+	IdempotencyRetention time.Duration
 
 	// Cloud providers (Garmin, Oura, Whoop).
 	PublicURL         string              // HEALTHSYNC_PUBLIC_URL: how browsers and providers reach this server
@@ -109,6 +111,9 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	}
 	c.BackfillDays = int(days)
 	if c.ProviderPollEvery, err = durationVar(getenv, "HEALTHSYNC_PROVIDER_POLL_EVERY", time.Hour); err != nil {
+		return c, err
+	}
+	if c.IdempotencyRetention, err = durationVar(getenv, "HEALTHSYNC_IDEMPOTENCY_RETENTION", 30*24*time.Hour); err != nil {
 		return c, err
 	}
 	if c.Production() && anyProvider && len(c.TokenKeys) == 0 {

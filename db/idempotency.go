@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // PriorRequest is what an earlier request stored under an idempotency key.
@@ -55,4 +56,16 @@ func (t *Tx) SaveIdempotencyResponse(ctx context.Context, key string, response [
 		return fmt.Errorf("save idempotency response: %w", err)
 	}
 	return nil
+}
+
+// PruneIdempotencyKeys deletes up to limit stored answers created before the cut-off, oldest first, and
+// reports how many: small rounds keep each transaction short on a large table.
+func (t *SysTx) PruneIdempotencyKeys(ctx context.Context, before time.Time, limit int) (int64, error) {
+	res, err := t.tx.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE (user_id, key) IN (
+		SELECT user_id, key FROM idempotency_keys WHERE created_at < $1 ORDER BY created_at LIMIT $2)`, before, limit)
+	if err != nil {
+		return 0, fmt.Errorf("prune idempotency keys: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
 }

@@ -169,6 +169,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 	workCtx, stopWork := context.WithCancel(ctx)
 	defer stopWork()
 	go cloud.Run(workCtx, 0)
+	go pruneKeys(workCtx, svc, cfg.IdempotencyRetention, log)
 
 	log.Info("healthsync is serving", "addr", ln.Addr().String(), "algorithms", verifier.Algorithms())
 	if devToken != "" {
@@ -190,6 +191,27 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// pruneKeys deletes stored answers older than the retention, hourly. Every process runs it; the deletes are
+// small rounds, so two processes at once only share the work.
+func pruneKeys(ctx context.Context, svc *ingest.Service, retention time.Duration, log *slog.Logger) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		n, err := svc.PruneKeys(ctx, retention)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			log.Error("prune idempotency keys", "err", err)
+		case n > 0:
+			log.Info("pruned stored answers of idempotency keys", "answers", n, "older_than", retention)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 func portOf(a net.Addr) string {
