@@ -9645,7 +9645,7 @@ func (ec *executionContext) unmarshalOQuantitySampleList2healthsyncᚋscalarᚐQ
 		return nil, nil
 	}
 	var res scalar.QuantitySampleList
-	err := res.UnmarshalGQL(v)
+	err := res.UnmarshalGQLContext(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -9653,7 +9653,7 @@ func (ec *executionContext) marshalOQuantitySampleList2healthsyncᚋscalarᚐQua
 	if v == nil {
 		return graphql.Null
 	}
-	return v
+	return graphql.WrapContextMarshaler(ctx, v)
 }
 
 func (ec *executionContext) unmarshalOScope2ᚖhealthsyncᚋgraphᚋmodelᚐScope(ctx context.Context, v any) (*model.Scope, error) {

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"time"
@@ -126,7 +125,7 @@ func New(o Options) http.Handler {
 	})
 
 	mux := http.NewServeMux()
-	api := limitBody(o.MaxRequestBytes, requireJSON(o.Verifier.Middleware(unauthorizedStatus(rateLimitStatus(gql)))))
+	api := limitBody(o.MaxRequestBytes, requireJSON(predecodeSamples(o.Verifier.Middleware(unauthorizedStatus(rateLimitStatus(gql))))))
 	subscriptions := o.Verifier.Middleware(gql)
 	mux.Handle("/graphql", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if isWebsocket(r) {
@@ -171,7 +170,7 @@ func limitBody(max int64, next http.Handler) http.Handler {
 			return
 		}
 		if r.Body != nil && r.Method == http.MethodPost {
-			body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, max))
+			body, err := readAll(http.MaxBytesReader(w, r.Body, max), r.ContentLength)
 			var mbe *http.MaxBytesError
 			if errors.As(err, &mbe) {
 				tooLarge(w, max)
@@ -185,7 +184,7 @@ func limitBody(max int64, next http.Handler) http.Handler {
 				refuseNUL(w)
 				return
 			}
-			r.Body = io.NopCloser(bytes.NewReader(body))
+			r.Body = &readBody{Reader: bytes.NewReader(body), b: body}
 		}
 		if r.Method == http.MethodGet && queryHasNUL(r) {
 			refuseNUL(w)

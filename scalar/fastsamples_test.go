@@ -1,0 +1,121 @@
+package scalar
+
+import (
+	"context"
+	"encoding/json"
+	"math"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// agree checks the fast decoder against the generic path on one JSON list: when the fast one takes the input,
+// the generic one must take it too and give the same samples (NaN compared as NaN).
+func agree(t *testing.T, src string) (fastOK bool) {
+	t.Helper()
+	d := json.NewDecoder(strings.NewReader(src))
+	d.UseNumber()
+	var v any
+	if err := d.Decode(&v); err != nil {
+		return false // not JSON: the caller never hands such bytes over
+	}
+	var slow QuantitySampleList
+	slowErr := slow.UnmarshalGQL(v)
+	fast, ok := DecodeSamplesJSON([]byte(src))
+	if !ok {
+		return false
+	}
+	if slowErr != nil {
+		t.Fatalf("fast took what the generic path refuses (%v):\n%s", slowErr, src)
+	}
+	if len(fast) != len(slow) {
+		t.Fatalf("fast %d samples, generic %d:\n%s", len(fast), len(slow), src)
+	}
+	for i := range fast {
+		f, s := fast[i], slow[i]
+		fv, sv := float64(f.Value), float64(s.Value)
+		if !(fv == sv || math.IsNaN(fv) && math.IsNaN(sv)) {
+			t.Fatalf("sample %d value %v vs %v", i, fv, sv)
+		}
+		f.Value, s.Value = 0, 0
+		if !reflect.DeepEqual(f, s) {
+			t.Fatalf("sample %d differs:\nfast    %+v\ngeneric %+v\n%s", i, f, s, src)
+		}
+	}
+	return true
+}
+
+func TestFastSamplesAgreeWithTheGenericPath(t *testing.T) {
+	set := func(field, raw string) string {
+		return strings.Replace(good, `"timeZone": "Europe/Zurich"`, `"timeZone": "Europe/Zurich", "`+field+`": `+raw, 1)
+	}
+	takes := map[string]string{
+		"full":            `[` + good + `]`,
+		"two":             `[` + good + `,` + good + `]`,
+		"empty":           `[]`,
+		"escapes":         `[` + strings.Replace(good, `"count/min"`, `"count\/min"`, 1) + `]`,
+		"unicode escape":  `[` + strings.Replace(good, `"name": "Watch"`, `"name": "Montre d\u00e9j\u00e0"`, 1) + `]`,
+		"nan string":      `[` + strings.Replace(good, `61.5`, `"NaN"`, 1) + `]`,
+		"exponent":        `[` + strings.Replace(good, `61.5`, `6.15e1`, 1) + `]`,
+		"negative":        `[` + strings.Replace(good, `61.5`, `-0.5`, 1) + `]`,
+		"nulls":           `[` + strings.NewReplacer(`"timeZone": "Europe/Zurich"`, `"timeZone": null`, `"userEntered": true`, `"userEntered": null`, `"version": 1732000000000`, `"version": null`, `"metadata": {"HKWasUserEntered": 1}`, `"metadata": null`).Replace(good) + `]`,
+		"false flag":      `[` + strings.Replace(good, `"userEntered": true`, `"userEntered": false`, 1) + `]`,
+		"nested metadata": `[` + strings.Replace(good, `{"HKWasUserEntered": 1}`, `{"a": {"b": [1, "x", {"c": null}]}, "d": "e\"f", "g": 1.5e300}`, 1) + `]`,
+		"duplicate key":   `[` + set("id", `"B2"`) + `]`,
+		"minimal":         `[{"id":"x","type":"steps","value":1,"unit":"count","start":"2026-01-01T00:00:00Z","end":"2026-01-01T00:01:00Z","source":{"name":"n"}}]`,
+		"whitespace":      "[ \n\t" + good + " \r\n ]",
+	}
+	for name, src := range takes {
+		if !agree(t, src) {
+			t.Errorf("%s: the fast decoder left it to the generic path", name)
+		}
+	}
+	// What the generic path refuses, the fast one leaves to it (so the error is the generic one).
+	for name, src := range map[string]string{
+		"unknown field":  `[` + set("colour", `"red"`) + `]`,
+		"wrong case":     `[` + strings.Replace(good, `"id"`, `"ID"`, 1) + `]`,
+		"null id":        `[` + strings.Replace(good, `"id": "A1"`, `"id": null`, 1) + `]`,
+		"number id":      `[` + strings.Replace(good, `"id": "A1"`, `"id": 7`, 1) + `]`,
+		"missing source": `[{"id":"x","type":"steps","value":1,"unit":"count","start":"2026-01-01T00:00:00Z","end":"2026-01-01T00:01:00Z"}]`,
+		"bad time":       `[` + strings.Replace(good, `"2026-11-01T09:00:00+01:00"`, `"yesterday"`, 1) + `]`,
+		"bad version":    `[` + strings.Replace(good, `1732000000000`, `1.5`, 1) + `]`,
+		"list metadata":  `[` + strings.Replace(good, `{"HKWasUserEntered": 1}`, `[1]`, 1) + `]`,
+		"source field":   `[` + strings.Replace(good, `"productType"`, `"product"`, 1) + `]`,
+		"not an object":  `[1]`,
+		"not a list":     `{"id": 1}`,
+		"null":           `null`,
+	} {
+		if _, ok := DecodeSamplesJSON([]byte(src)); ok {
+			t.Errorf("%s: the fast decoder took what the generic path refuses", name)
+		}
+	}
+}
+
+func TestPlaceholdersOnlyResolveInTheirRequest(t *testing.T) {
+	list, ok := DecodeSamplesJSON([]byte(`[` + good + `]`))
+	if !ok {
+		t.Fatal("fast decoder refused the good sample")
+	}
+	p := &Predecoded{}
+	ph := p.Add(list)
+	var got QuantitySampleList
+	if err := got.UnmarshalGQLContext(WithPredecoded(context.Background(), p), ph); err != nil || len(got) != 1 || got[0].ID != "A1" {
+		t.Fatalf("placeholder in its request: %v, %v", got, err)
+	}
+	// Another request (no registry, or another one) cannot use it: it is then just a string, not a list.
+	if err := got.UnmarshalGQLContext(context.Background(), ph); err == nil {
+		t.Fatal("a placeholder resolved without its registry")
+	}
+	if err := got.UnmarshalGQLContext(WithPredecoded(context.Background(), &Predecoded{}), ph); err == nil {
+		t.Fatal("a placeholder resolved in another request's registry")
+	}
+}
+
+func FuzzFastSamplesAgree(f *testing.F) {
+	f.Add(`[` + good + `]`)
+	f.Add(`[{"id":"x","type":"steps","value":"NaN","unit":"count","start":"2026-01-01T00:00:00Z","end":"2026-01-01T00:01:00Z","source":{"name":"n","deviceModel":null}}]`)
+	f.Add(`[{"id":"\u00e9","type":"t","value":-1e-3,"unit":"u","start":"2026-01-01T00:00:00.5+05:30","end":"2026-01-01T00:00:00Z","source":{"name":"n"},"metadata":{"k":[{}]}}]`)
+	f.Fuzz(func(t *testing.T, src string) {
+		agree(t, src)
+	})
+}
