@@ -151,6 +151,8 @@ func (d *decoder) str() (string, bool) {
 		case c == '\\':
 			plain = false
 			d.i += 2
+		case c < 0x20:
+			return "", false // not valid JSON: the generic path refuses the body
 		default:
 			d.i++
 		}
@@ -179,7 +181,46 @@ func (d *decoder) number() (string, bool) {
 		}
 		break
 	}
-	return string(d.b[start:d.i]), d.i > start
+	t := d.b[start:d.i]
+	return string(t), validNumber(t)
+}
+
+// validNumber checks JSON's number grammar: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+func validNumber(t []byte) bool {
+	i := 0
+	if i < len(t) && t[i] == '-' {
+		i++
+	}
+	digits := func() int {
+		n := 0
+		for i < len(t) && t[i] >= '0' && t[i] <= '9' {
+			i++
+			n++
+		}
+		return n
+	}
+	switch {
+	case i < len(t) && t[i] == '0':
+		i++
+	case digits() == 0:
+		return false
+	}
+	if i < len(t) && t[i] == '.' {
+		i++
+		if digits() == 0 {
+			return false
+		}
+	}
+	if i < len(t) && (t[i] == 'e' || t[i] == 'E') {
+		i++
+		if i < len(t) && (t[i] == '+' || t[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			return false
+		}
+	}
+	return i == len(t)
 }
 
 // skip passes over one valid JSON value and returns its bytes.
@@ -454,4 +495,136 @@ func (d *decoder) source(s *ingest.Source) bool {
 func (l QuantitySampleList) MarshalGQLContext(_ context.Context, w io.Writer) error {
 	l.MarshalGQL(w)
 	return nil
+}
+
+// RewriteUpload finds, in a GraphQL request body, the `samples` of every variable that isIngestVar accepts
+// (given the operation's text and the variable's name), decodes them with DecodeSamplesJSON and returns the
+// body with each replaced by a placeholder, plus the registry to put on the request's context. It walks the
+// body once without building values; a nil registry means the body is to be used as it is.
+func RewriteUpload(body []byte, isIngestVar func(query, name string) bool) ([]byte, *Predecoded) {
+	d := &decoder{b: body}
+	type splice struct {
+		from, to int
+		with     []byte
+	}
+	var (
+		query   string
+		varFrom = -1
+		varTo   int
+	)
+	if d.peek() != '{' {
+		return nil, nil
+	}
+	d.i++
+	if d.peek() == '}' {
+		return nil, nil
+	}
+	for {
+		key, ok := d.str()
+		if !ok || d.peek() != ':' {
+			return nil, nil
+		}
+		d.i++
+		switch key {
+		case "query":
+			if query, ok = d.str(); !ok {
+				return nil, nil
+			}
+		case "variables":
+			if d.peek() != '{' {
+				return nil, nil
+			}
+			varFrom = d.i
+			if _, ok := d.skip(); !ok {
+				return nil, nil
+			}
+			varTo = d.i
+		default:
+			if _, ok := d.skip(); !ok {
+				return nil, nil
+			}
+		}
+		switch d.peek() {
+		case ',':
+			d.i++
+			continue
+		case '}':
+			d.i++
+		default:
+			return nil, nil
+		}
+		break
+	}
+	if d.ws(); d.i != len(body) || varFrom < 0 || query == "" {
+		return nil, nil
+	}
+	// The variables: find each accepted variable's samples.
+	v := &decoder{b: body, i: varFrom + 1}
+	reg := &Predecoded{}
+	var splices []splice
+	if v.peek() == '}' {
+		return nil, nil
+	}
+	for {
+		name, ok := v.str()
+		if !ok || v.peek() != ':' {
+			return nil, nil
+		}
+		v.i++
+		if v.peek() == '{' && isIngestVar(query, name) {
+			v.i++
+			if v.peek() != '}' {
+				for {
+					field, ok := v.str()
+					if !ok || v.peek() != ':' {
+						return nil, nil
+					}
+					v.i++
+					v.ws()
+					from := v.i
+					raw, ok := v.skip()
+					if !ok {
+						return nil, nil
+					}
+					if field == "samples" {
+						if list, ok := DecodeSamplesJSON(raw); ok {
+							ph, _ := json.Marshal(reg.Add(list))
+							splices = append(splices, splice{from, v.i, ph})
+						}
+					}
+					if v.peek() == ',' {
+						v.i++
+						continue
+					}
+					break
+				}
+			}
+			if !v.eat('}') {
+				return nil, nil
+			}
+		} else if _, ok := v.skip(); !ok {
+			return nil, nil
+		}
+		switch v.peek() {
+		case ',':
+			v.i++
+			continue
+		case '}':
+			v.i++
+		default:
+			return nil, nil
+		}
+		break
+	}
+	if v.i != varTo || len(splices) == 0 {
+		return nil, nil
+	}
+	out := make([]byte, 0, len(body)/8)
+	at := 0
+	for _, s := range splices {
+		out = append(out, body[at:s.from]...)
+		out = append(out, s.with...)
+		at = s.to
+	}
+	return append(out, body[at:]...), reg
 }

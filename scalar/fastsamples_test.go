@@ -84,6 +84,9 @@ func TestFastSamplesAgreeWithTheGenericPath(t *testing.T) {
 		"not an object":  `[1]`,
 		"not a list":     `{"id": 1}`,
 		"null":           `null`,
+		"leading zero":   `[` + strings.Replace(good, `61.5`, `061.5`, 1) + `]`,
+		"raw tab":        `[` + strings.Replace(good, `"A1"`, "\"A\t1\"", 1) + `]`,
+		"bare exponent":  `[` + strings.Replace(good, `61.5`, `6e`, 1) + `]`,
 	} {
 		if _, ok := DecodeSamplesJSON([]byte(src)); ok {
 			t.Errorf("%s: the fast decoder took what the generic path refuses", name)

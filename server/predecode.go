@@ -2,7 +2,6 @@ package server
 
 import (
 	"bytes"
-	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
@@ -52,61 +51,13 @@ var (
 )
 
 // rewriteSamples returns the new body and the registry of decoded lists, or a nil registry when nothing was
-// decoded.
+// decoded. The body is walked once by scalar.RewriteUpload: parsing it with encoding/json to find the samples
+// would cost as much as the generic decode it saves.
 func rewriteSamples(body []byte) ([]byte, *scalar.Predecoded) {
 	if !bytes.Contains(body, samplesKey) || !bytes.Contains(body, inputType) {
 		return nil, nil
 	}
-	var top map[string]json.RawMessage
-	if json.Unmarshal(body, &top) != nil {
-		return nil, nil
-	}
-	var query string
-	var vars map[string]json.RawMessage
-	if json.Unmarshal(top["query"], &query) != nil || json.Unmarshal(top["variables"], &vars) != nil {
-		return nil, nil
-	}
-	reg := &scalar.Predecoded{}
-	changed := false
-	for name, raw := range vars {
-		if !declaresIngestInput(query, name) {
-			continue
-		}
-		var in map[string]json.RawMessage
-		if json.Unmarshal(raw, &in) != nil {
-			continue
-		}
-		samples, ok := in["samples"]
-		if !ok {
-			continue
-		}
-		list, ok := scalar.DecodeSamplesJSON(samples)
-		if !ok {
-			continue
-		}
-		ph, err := json.Marshal(reg.Add(list))
-		if err != nil {
-			continue
-		}
-		in["samples"] = ph
-		if vars[name], err = json.Marshal(in); err != nil {
-			return nil, nil
-		}
-		changed = true
-	}
-	if !changed {
-		return nil, nil
-	}
-	v, err := json.Marshal(vars)
-	if err != nil {
-		return nil, nil
-	}
-	top["variables"] = v
-	out, err := json.Marshal(top)
-	if err != nil {
-		return nil, nil
-	}
-	return out, reg
+	return scalar.RewriteUpload(body, declaresIngestInput)
 }
 
 // declaresIngestInput reports whether the operation declares the variable as IngestBatchInput: only there is
