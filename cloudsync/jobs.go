@@ -165,12 +165,8 @@ func (s *Service) work(ctx context.Context, j db.ProviderJob) (db.JobOutcome, er
 	if err != nil {
 		return db.JobOutcome{}, fmt.Errorf("%w: %v", errGone, err)
 	}
-	var conn *db.Connection
-	if err := s.store.InUserTx(ctx, j.UserID, func(tx *db.Tx) error {
-		var err error
-		conn, err = tx.Connection(ctx, j.Provider)
-		return err
-	}); err != nil {
+	conn, err := s.connection(ctx, j.UserID, name)
+	if err != nil {
 		return db.JobOutcome{}, err
 	}
 	if conn == nil || conn.Status == db.ConnDisconnected || len(conn.TokenSealed) == 0 {
@@ -268,12 +264,7 @@ func (s *Service) fetchWindow(ctx context.Context, p Provider, sess *session, j 
 			return sum, err
 		}
 		sum.Records += r.Records
-		sum.Changed += r.Changed
-		sum.Unchanged += r.Unchanged
-		sum.Ingest.Accepted += r.Ingest.Accepted
-		if r.NewestEnd != nil && (sum.NewestEnd == nil || r.NewestEnd.After(*sum.NewestEnd)) {
-			sum.NewestEnd = r.NewestEnd
-		}
+		sum.add(r)
 	}
 	return sum, nil
 }

@@ -202,12 +202,8 @@ func (s *Service) revoke(ctx context.Context, userID int64, name ingest.Provider
 	if !ok {
 		return
 	}
-	var conn *db.Connection
-	if err := s.store.InUserTx(ctx, userID, func(tx *db.Tx) error {
-		var err error
-		conn, err = tx.Connection(ctx, string(name))
-		return err
-	}); err != nil || conn == nil || len(conn.TokenSealed) == 0 {
+	conn, err := s.connection(ctx, userID, name)
+	if err != nil || conn == nil || len(conn.TokenSealed) == 0 {
 		return
 	}
 	tok, err := s.openToken(*conn)

@@ -69,18 +69,23 @@ func (s *Service) storeRecords(ctx context.Context, userID int64, name ingest.Pr
 		if err != nil {
 			return res, err
 		}
-		res.Unchanged += out.Unchanged
-		res.Changed += out.Changed
-		res.Ingest.Accepted += out.Ingest.Accepted
-		res.Ingest.Duplicates += out.Ingest.Duplicates
-		res.Ingest.Deleted += out.Ingest.Deleted
-		res.Ingest.Rejected = append(res.Ingest.Rejected, out.Ingest.Rejected...)
-		if out.NewestEnd != nil && (res.NewestEnd == nil || out.NewestEnd.After(*res.NewestEnd)) {
-			res.NewestEnd = out.NewestEnd
-		}
+		res.add(out)
 		start = end
 	}
 	return res, nil
+}
+
+// add sums another store's outcome into r (Records excepted: the caller knows what it received).
+func (r *StoreResult) add(o StoreResult) {
+	r.Unchanged += o.Unchanged
+	r.Changed += o.Changed
+	r.Ingest.Accepted += o.Ingest.Accepted
+	r.Ingest.Duplicates += o.Ingest.Duplicates
+	r.Ingest.Deleted += o.Ingest.Deleted
+	r.Ingest.Rejected = append(r.Ingest.Rejected, o.Ingest.Rejected...)
+	if o.NewestEnd != nil && (r.NewestEnd == nil || o.NewestEnd.After(*r.NewestEnd)) {
+		r.NewestEnd = o.NewestEnd
+	}
 }
 
 // recordItems counts what a record costs against the batch limit (a series counts its points).

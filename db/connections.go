@@ -158,11 +158,16 @@ func (t *Tx) Disconnect(ctx context.Context, provider string, at time.Time) (boo
 		return false, fmt.Errorf("disconnect: %w", err)
 	}
 	n, _ := res.RowsAffected()
+	return n > 0, t.cancelJobs(ctx, provider, at)
+}
+
+// cancelJobs cancels the user's pending jobs for the provider.
+func (t *Tx) cancelJobs(ctx context.Context, provider string, at time.Time) error {
 	if _, err := t.tx.ExecContext(ctx, `UPDATE provider_jobs SET status = 'CANCELLED', updated_at = $3
 		WHERE user_id = $1 AND provider = $2 AND status IN ('QUEUED', 'RUNNING')`, t.userID, provider, at); err != nil {
-		return false, fmt.Errorf("cancel jobs: %w", err)
+		return fmt.Errorf("cancel jobs: %w", err)
 	}
-	return n > 0, nil
+	return nil
 }
 
 // RevokeConnection records that the user withdrew access at the provider: the token is forgotten (it no longer
@@ -173,11 +178,7 @@ func (t *Tx) RevokeConnection(ctx context.Context, provider, reason string, at t
 		t.userID, provider, reason, at); err != nil {
 		return fmt.Errorf("revoke connection: %w", err)
 	}
-	if _, err := t.tx.ExecContext(ctx, `UPDATE provider_jobs SET status = 'CANCELLED', updated_at = $3
-		WHERE user_id = $1 AND provider = $2 AND status IN ('QUEUED', 'RUNNING')`, t.userID, provider, at); err != nil {
-		return fmt.Errorf("cancel jobs: %w", err)
-	}
-	return nil
+	return t.cancelJobs(ctx, provider, at)
 }
 
 // ConnectionsByProviderUser finds the connected users the provider knows by this id (normally one).
