@@ -40,7 +40,7 @@ LOAD_SECONDS ?= 60
 load:
 	HEALTHSYNC_LOAD_SECONDS=$(LOAD_SECONDS) $(GO) test -count=1 -v -timeout 10m -run '^TestLoad$$' ./reliability/
 
-## fuzz: each fuzz target for FUZZTIME (unit conversion, type mapper, fast samples decoder against the generic one,
+## fuzz: each fuzz target for FUZZTIME (unit conversion, type mapper, fast samples decoder and upload rewrite against the generic path,
 ## one sample through the handler into
 ## PostgreSQL); a crash is saved under the package's testdata/fuzz and then runs in every `make test`
 FUZZTIME ?= 20s
@@ -49,6 +49,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzConvertCanonicalIdentity$$' -fuzztime $(FUZZTIME) ./catalog/
 	$(GO) test -run '^$$' -fuzz '^FuzzTypeMapper$$' -fuzztime $(FUZZTIME) ./catalog/
 	$(GO) test -run '^$$' -fuzz '^FuzzFastSamplesAgree$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./scalar/
+	$(GO) test -run '^$$' -fuzz '^FuzzRewriteUploadAgrees$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./scalar/
 	$(GO) test -run '^$$' -fuzz '^FuzzIngestSample$$' -fuzztime $(FUZZTIME) -parallel 2 ./server/
 
 ## web: rebuild the GraphiQL and dashboard bundle in web/dist (committed; Go builds embed it and never need node)
