@@ -196,11 +196,23 @@ type ComplexityRoot struct {
 	Series struct {
 		Aggregation func(childComplexity int) int
 		Bucket      func(childComplexity int) int
+		Columns     func(childComplexity int) int
 		Merge       func(childComplexity int) int
 		Metric      func(childComplexity int) int
 		Points      func(childComplexity int) int
 		TimeZone    func(childComplexity int) int
 		Unit        func(childComplexity int) int
+	}
+
+	SeriesColumns struct {
+		Avg   func(childComplexity int) int
+		Count func(childComplexity int) int
+		End   func(childComplexity int) int
+		Max   func(childComplexity int) int
+		Min   func(childComplexity int) int
+		Start func(childComplexity int) int
+		Sum   func(childComplexity int) int
+		Value func(childComplexity int) int
 	}
 
 	SeriesPoint struct {
@@ -1145,6 +1157,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Series.Bucket(childComplexity), true
+	case "Series.columns":
+		if e.ComplexityRoot.Series.Columns == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Series.Columns(childComplexity), true
 	case "Series.merge":
 		if e.ComplexityRoot.Series.Merge == nil {
 			break
@@ -1175,6 +1193,55 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Series.Unit(childComplexity), true
+
+	case "SeriesColumns.avg":
+		if e.ComplexityRoot.SeriesColumns.Avg == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SeriesColumns.Avg(childComplexity), true
+	case "SeriesColumns.count":
+		if e.ComplexityRoot.SeriesColumns.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SeriesColumns.Count(childComplexity), true
+	case "SeriesColumns.end":
+		if e.ComplexityRoot.SeriesColumns.End == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SeriesColumns.End(childComplexity), true
+	case "SeriesColumns.max":
+		if e.ComplexityRoot.SeriesColumns.Max == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SeriesColumns.Max(childComplexity), true
+	case "SeriesColumns.min":
+		if e.ComplexityRoot.SeriesColumns.Min == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SeriesColumns.Min(childComplexity), true
+	case "SeriesColumns.start":
+		if e.ComplexityRoot.SeriesColumns.Start == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SeriesColumns.Start(childComplexity), true
+	case "SeriesColumns.sum":
+		if e.ComplexityRoot.SeriesColumns.Sum == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SeriesColumns.Sum(childComplexity), true
+	case "SeriesColumns.value":
+		if e.ComplexityRoot.SeriesColumns.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SeriesColumns.Value(childComplexity), true
 
 	case "SeriesPoint.avg":
 		if e.ComplexityRoot.SeriesPoint.Avg == nil {
@@ -1825,6 +1892,9 @@ Access the field needs from the bearer token's ` + "`" + `scope` + "`" + ` claim
 """
 directive @scope(needs: Scope) on FIELD_DEFINITION
 
+"gqlgen: the Go type a GraphQL type is bound to (code generation only; not checked at run time)."
+directive @goModel(model: String, models: [String!]) on OBJECT | INPUT_OBJECT | SCALAR | ENUM | INTERFACE | UNION
+
 enum Scope {
   INGEST
   READ
@@ -1934,7 +2004,31 @@ type Series {
   bucket: Bucket!
   timeZone: String!
   merge: MergeMode!
+  "The non-empty buckets, oldest first, one object each."
   points: [SeriesPoint!]!
+  """
+  The same buckets as ` + "`" + `points` + "`" + `, as parallel lists (index i of every list is bucket i): what a chart library
+  takes, and much cheaper to produce and parse for hundreds of buckets. Only the lists asked for are built.
+  """
+  columns: SeriesColumns!
+}
+
+"""
+A series' buckets column by column: every list has one entry per non-empty bucket, in the order of
+` + "`" + `Series.points` + "`" + `, and entry i of each list is that bucket's ` + "`" + `SeriesPoint` + "`" + ` field of the same name.
+"""
+type SeriesColumns @goModel(model: "healthsync/graph/model.SeriesColumns") {
+  start: [Time!]!
+  end: [Time!]!
+  "Cumulative metrics: the bucket total. Discrete metrics: the average."
+  value: [Float!]!
+  "Samples that start in the bucket (for series records: points)."
+  count: [Int!]!
+  sum: [Float!]!
+  "null where the bucket has no sample starting in it (a cumulative bucket reached only by a longer sample)."
+  min: [Float]!
+  max: [Float]!
+  avg: [Float]!
 }
 
 type SeriesPoint {
@@ -2803,8 +2897,32 @@ func (ec *executionContext) childFields_Series(ctx context.Context, field graphq
 		return ec.fieldContext_Series_merge(ctx, field)
 	case "points":
 		return ec.fieldContext_Series_points(ctx, field)
+	case "columns":
+		return ec.fieldContext_Series_columns(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Series", field.Name)
+}
+
+func (ec *executionContext) childFields_SeriesColumns(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "start":
+		return ec.fieldContext_SeriesColumns_start(ctx, field)
+	case "end":
+		return ec.fieldContext_SeriesColumns_end(ctx, field)
+	case "value":
+		return ec.fieldContext_SeriesColumns_value(ctx, field)
+	case "count":
+		return ec.fieldContext_SeriesColumns_count(ctx, field)
+	case "sum":
+		return ec.fieldContext_SeriesColumns_sum(ctx, field)
+	case "min":
+		return ec.fieldContext_SeriesColumns_min(ctx, field)
+	case "max":
+		return ec.fieldContext_SeriesColumns_max(ctx, field)
+	case "avg":
+		return ec.fieldContext_SeriesColumns_avg(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SeriesColumns", field.Name)
 }
 
 func (ec *executionContext) childFields_SeriesPoint(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -3,8 +3,11 @@ package resolvers
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
+
+	"github.com/99designs/gqlgen/graphql"
 
 	"healthsync/db"
 	"healthsync/graph/model"
@@ -33,10 +36,15 @@ func (r *Resolver) series(ctx context.Context, metric string, from, to time.Time
 		return nil, err
 	}
 	out := &model.Series{Metric: res.Metric.Name, Unit: res.Metric.Unit, Aggregation: model.Aggregation(res.Metric.Aggregation),
-		Bucket: bucket, TimeZone: res.TimeZone, Merge: model.MergeMode(res.Merge), Points: make([]model.SeriesPoint, len(res.Points))}
-	for i, p := range res.Points {
-		out.Points[i] = model.SeriesPoint{Start: p.Start, End: p.End, Value: p.Value, Count: int(p.Count), Sum: p.Sum,
-			Min: p.Min, Max: p.Max, Avg: p.Avg}
+		Bucket: bucket, TimeZone: res.TimeZone, Merge: model.MergeMode(res.Merge), Points: []model.SeriesPoint{},
+		Columns: &model.SeriesColumns{Points: res.Points}}
+	// The objects only when asked for: a chart that reads columns should not pay for hundreds of them.
+	if slices.Contains(graphql.CollectAllFields(ctx), "points") {
+		out.Points = make([]model.SeriesPoint, len(res.Points))
+		for i, p := range res.Points {
+			out.Points[i] = model.SeriesPoint{Start: p.Start, End: p.End, Value: p.Value, Count: int(p.Count), Sum: p.Sum,
+				Min: p.Min, Max: p.Max, Avg: p.Avg}
+		}
 	}
 	return out, nil
 }

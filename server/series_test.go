@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"encoding/json"
 	"math"
 	"net/http"
 	"testing"
@@ -244,5 +245,86 @@ func TestARevokedTypeTurnsStale(t *testing.T) {
 		if s.Status != "ACTIVE" {
 			t.Fatalf("with 120 h, %s is %s", s.DataType, s.Status)
 		}
+	}
+}
+
+// Columns are the points turned sideways: for every request, entry i of each list is byte for byte the field of
+// point i, and a query that reaches points only through fragments still gets them.
+func TestSeriesColumnsEqualPoints(t *testing.T) {
+	a := newApp(t)
+	tok := a.token("alice")
+	zurich, _ := time.LoadLocation("Europe/Zurich")
+	day := time.Date(2026, 11, 2, 0, 0, 0, 0, zurich)
+	var samples []map[string]any
+	n := 0
+	for d := range 3 {
+		for h := 6; h < 22; h += 2 {
+			// Steps from both sources, overlapping and crossing hour edges (so some hours hold only a share of
+			// a sample that started before them: a total without min or max).
+			at := day.AddDate(0, 0, d).Add(time.Duration(h)*time.Hour + 40*time.Minute)
+			n++
+			samples = append(samples, stepSample(uuid(n), watchSource, at, at.Add(90*time.Minute), float64(100*h+d)))
+			n++
+			samples = append(samples, stepSample(uuid(n), phoneSource, at.Add(30*time.Minute), at.Add(100*time.Minute), float64(70*h+d)))
+			n++
+			samples = append(samples, hrSample(uuid(n), at.Add(7*time.Minute), 50+h+d))
+		}
+	}
+	var r ingestResult
+	a.do(tok, ingestMutation, ingestInput("columns", samples...)).decode(t, &r)
+	if r.IngestBatch.Accepted != len(samples) {
+		t.Fatalf("%+v", r.IngestBatch)
+	}
+	fields := []string{"start", "end", "value", "count", "sum", "min", "max", "avg"}
+	const query = `query($m: String!, $from: Time!, $to: Time!, $b: Bucket!, $merge: MergeMode) {
+  series(metric: $m, from: $from, to: $to, bucket: $b, merge: $merge) { ...P columns { start end value count sum min max avg } } }
+fragment P on Series { ... on Series { points { start end value count sum min max avg } } }`
+	for _, c := range []struct{ metric, bucket, merge string }{
+		{"steps", "DAY", "PRIORITY"}, {"steps", "DAY", "NONE"}, {"steps", "HOUR", "PRIORITY"}, {"steps", "HOUR", "NONE"},
+		{"steps", "MINUTE", "PRIORITY"}, {"heart_rate", "DAY", "PRIORITY"}, {"heart_rate", "HOUR", "NONE"}, {"steps", "MONTH", "PRIORITY"},
+	} {
+		var out struct {
+			Series struct {
+				Points  []map[string]json.RawMessage `json:"points"`
+				Columns map[string][]json.RawMessage `json:"columns"`
+			} `json:"series"`
+		}
+		a.do(tok, query, map[string]any{"m": c.metric, "from": day.Add(-time.Hour), "to": day.AddDate(0, 0, 4), "b": c.bucket,
+			"merge": c.merge}).decode(t, &out)
+		p, cols := out.Series.Points, out.Series.Columns
+		least := 3
+		if c.bucket == "MONTH" {
+			least = 1
+		}
+		if len(p) < least {
+			t.Fatalf("%v: %d points", c, len(p))
+		}
+		nulls := 0
+		for _, f := range fields {
+			if len(cols[f]) != len(p) {
+				t.Fatalf("%v: %d %s, %d points", c, len(cols[f]), f, len(p))
+			}
+			for i := range p {
+				if string(cols[f][i]) != string(p[i][f]) {
+					t.Fatalf("%v: %s[%d] = %s, point %d has %s", c, f, i, cols[f][i], i, p[i][f])
+				}
+				if string(cols[f][i]) == "null" {
+					nulls++
+				}
+			}
+		}
+		if c.metric == "steps" && c.bucket == "HOUR" && nulls == 0 {
+			t.Fatalf("%v: no hour holds only a share of an earlier sample; the test lost its null case", c)
+		}
+	}
+	// Only some lists: the others are absent, not empty.
+	raw := a.do(tok, `query($from: Time!, $to: Time!) { series(metric: "steps", from: $from, to: $to, bucket: DAY) { columns { value } } }`,
+		map[string]any{"from": day, "to": day.AddDate(0, 0, 3)})
+	var only struct {
+		Series map[string]map[string][]float64 `json:"series"`
+	}
+	raw.decode(t, &only)
+	if cols := only.Series["columns"]; len(cols) != 1 || len(cols["value"]) != 3 {
+		t.Fatalf("columns { value }: %s", raw.Data)
 	}
 }

@@ -252,13 +252,17 @@ type Sample struct {
 }
 
 type Series struct {
-	Metric      string        `json:"metric"`
-	Unit        string        `json:"unit"`
-	Aggregation Aggregation   `json:"aggregation"`
-	Bucket      Bucket        `json:"bucket"`
-	TimeZone    string        `json:"timeZone"`
-	Merge       MergeMode     `json:"merge"`
-	Points      []SeriesPoint `json:"points"`
+	Metric      string      `json:"metric"`
+	Unit        string      `json:"unit"`
+	Aggregation Aggregation `json:"aggregation"`
+	Bucket      Bucket      `json:"bucket"`
+	TimeZone    string      `json:"timeZone"`
+	Merge       MergeMode   `json:"merge"`
+	// The non-empty buckets, oldest first, one object each.
+	Points []SeriesPoint `json:"points"`
+	// The same buckets as `points`, as parallel lists (index i of every list is bucket i): what a chart library
+	// takes, and much cheaper to produce and parse for hundreds of buckets. Only the lists asked for are built.
+	Columns *SeriesColumns `json:"columns"`
 }
 
 type SeriesPoint struct {
