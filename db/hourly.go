@@ -3,7 +3,9 @@ package db
 import (
 	"context"
 	"database/sql"
+	"encoding/binary"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/lib/pq"
@@ -159,21 +161,76 @@ type DayBucketRow struct {
 	Merged     *float64
 }
 
+// qDayBuckets packs the cached buckets into one bytea of fixed-size records (see dayBucketRecord): reading a year
+// of days as 365 rows cost more CPU in database/sql and lib/pq (about 1 ms: a Next and nine conversions per row)
+// than PostgreSQL spent finding them, and timestamps and floats in their binary send forms are exact and need no
+// parsing. The records are in no particular order.
 const qDayBuckets = `
-	SELECT metric, ` + dayBucketTimes + `, n, sum_start, min_value, max_value, prorated, merged
+	SELECT coalesce(string_agg(
+		int4send(array_position($2::text[], metric)) || timestamptz_send(bucket_start) || timestamptz_send(bucket_end) ||
+		int8send(n) || float8send(sum_start) || float8send(coalesce(min_value, 0)) || float8send(coalesce(max_value, 0)) ||
+		float8send(prorated) || float8send(coalesce(merged, 0)) ||
+		int2send(((min_value IS NULL)::int + 2 * (max_value IS NULL)::int + 4 * (merged IS NULL)::int)::int2),
+		''::bytea), ''::bytea)
 	FROM day_buckets
-	WHERE user_id = $1 AND metric = ANY($2) AND bucket_start >= $3 AND bucket_start < $4`
+	WHERE user_id = $1 AND metric = ANY($2::text[]) AND bucket_start >= $3 AND bucket_start < $4`
+
+// dayBucketRecord is the size of one packed bucket: metric index (int4), start and end (timestamptz: int8
+// microseconds since 2000-01-01 UTC), n (int8), sum_start, min, max, prorated, merged (float8), null flags (int2).
+const dayBucketRecord = 4 + 8 + 8 + 8 + 8*5 + 2
+
+// pgEpochMicros is PostgreSQL's timestamp epoch, 2000-01-01 UTC, in Unix microseconds.
+const pgEpochMicros = 946684800 * 1000000
 
 // DayBuckets lists the cached buckets of the metrics that start in [from, to). The caller keeps those whose
 // interval is one it asked for (another zone's days may be cached beside them).
 func (t *Tx) DayBuckets(ctx context.Context, metrics []string, from, to time.Time) ([]DayBucketRow, error) {
-	rows, err := t.query(ctx, qDayBuckets, t.userID, pq.Array(metrics), from, to)
+	var packed []byte
+	if err := t.getRow(ctx, &packed, qDayBuckets, t.userID, pq.Array(metrics), from, to); err != nil {
+		return nil, fmt.Errorf("read day buckets: %w", err)
+	}
+	out, err := unpackDayBuckets(packed, metrics)
 	if err != nil {
 		return nil, fmt.Errorf("read day buckets: %w", err)
 	}
-	out, err := scanDayBuckets(rows)
-	if err != nil {
-		return nil, fmt.Errorf("read day buckets: %w", err)
+	return out, nil
+}
+
+func unpackDayBuckets(b []byte, metrics []string) ([]DayBucketRow, error) {
+	if len(b)%dayBucketRecord != 0 {
+		return nil, fmt.Errorf("packed day buckets: %d bytes is not a whole number of %d-byte records", len(b), dayBucketRecord)
+	}
+	n := len(b) / dayBucketRecord
+	out := make([]DayBucketRow, n)
+	floats := make([]float64, 3*n) // the pointed-to min, max and merged, in one allocation
+	be := binary.BigEndian
+	f := func(p []byte) float64 { return math.Float64frombits(be.Uint64(p)) }
+	for i := range out {
+		r := b[i*dayBucketRecord : (i+1)*dayBucketRecord]
+		m := int(int32(be.Uint32(r)))
+		if m < 1 || m > len(metrics) {
+			return nil, fmt.Errorf("packed day buckets: metric index %d of %d", m, len(metrics))
+		}
+		row := &out[i]
+		row.Metric = metrics[m-1]
+		row.Start = time.UnixMicro(int64(be.Uint64(r[4:])) + pgEpochMicros).UTC()
+		row.End = time.UnixMicro(int64(be.Uint64(r[12:])) + pgEpochMicros).UTC()
+		row.N = int64(be.Uint64(r[20:]))
+		row.SumStart = f(r[28:])
+		row.Prorated = f(r[52:])
+		nulls := be.Uint16(r[68:])
+		if nulls&1 == 0 {
+			floats[3*i] = f(r[36:])
+			row.Min = &floats[3*i]
+		}
+		if nulls&2 == 0 {
+			floats[3*i+1] = f(r[44:])
+			row.Max = &floats[3*i+1]
+		}
+		if nulls&4 == 0 {
+			floats[3*i+2] = f(r[60:])
+			row.Merged = &floats[3*i+2]
+		}
 	}
 	return out, nil
 }
