@@ -84,6 +84,18 @@ func seriesSize(raw json.RawMessage) (int, error) {
 	return len(v.Series.Points), err
 }
 
+func columnsSize(raw json.RawMessage) (int, error) {
+	var v struct {
+		Series struct {
+			Columns struct {
+				Start []json.RawMessage `json:"start"`
+			} `json:"columns"`
+		} `json:"series"`
+	}
+	err := json.Unmarshal(raw, &v)
+	return len(v.Series.Columns.Start), err
+}
+
 func workoutsSize(raw json.RawMessage) (int, error) {
 	var v struct {
 		Workouts struct {
@@ -96,6 +108,11 @@ func workoutsSize(raw json.RawMessage) (int, error) {
 
 const seriesQuery = `query S($metric: String!, $from: Time!, $to: Time!, $bucket: Bucket!) {
   series(metric: $metric, from: $from, to: $to, bucket: $bucket) { unit timeZone points { start end value count min max } }
+}`
+
+// columnsQuery asks for the same fields as seriesQuery, as parallel lists (what a chart library takes).
+const columnsQuery = `query S($metric: String!, $from: Time!, $to: Time!, $bucket: Bucket!) {
+  series(metric: $metric, from: $from, to: $to, bucket: $bucket) { unit timeZone columns { start end value count min max } }
 }`
 
 // naiveBucket is the SQL a developer writes first for a chart: date_trunc + GROUP BY over raw samples.
@@ -116,11 +133,17 @@ func (r *runner) readQueries(u *gen.User, g *gen.Generator, userID int64) []read
 			vars:  map[string]any{"metric": metric, "from": ts(a), "to": ts(b), "bucket": bucket},
 			naive: []naiveSQL{{naiveBucket, []any{userID, metric, a, b, trunc, zone}}}}
 	}
+	columns := func(q readQuery) readQuery {
+		q.name, q.query, q.size = q.name+", columns", columnsQuery, columnsSize
+		return q
+	}
 	return []readQuery{
 		series("series heart_rate DAY, 1 year", "heart_rate", "DAY", "day", yearFrom, to),
+		columns(series("series heart_rate DAY, 1 year", "heart_rate", "DAY", "day", yearFrom, to)),
 		series("series heart_rate HOUR, 1 week", "heart_rate", "HOUR", "hour", weekFrom, weekFrom.AddDate(0, 0, 7)),
 		series("series heart_rate MINUTE, 1 day", "heart_rate", "MINUTE", "minute", weekFrom, weekFrom.AddDate(0, 0, 1)),
 		series("series steps DAY merged, 1 year", "steps", "DAY", "day", yearFrom, to),
+		columns(series("series steps DAY merged, 1 year", "steps", "DAY", "day", yearFrom, to)),
 		r.afterSync(series("series steps DAY merged, 1 year, after a sync", "steps", "DAY", "day", yearFrom, to), u, userID, to),
 		{
 			name: "dailySummary, 30 days",

@@ -161,8 +161,8 @@ func TestRunReportsEverySection(t *testing.T) {
 			t.Errorf("ratio %s = %v", k, v)
 		}
 	}
-	if len(rep.Reads) != 8 {
-		t.Errorf("%d reads, want 8", len(rep.Reads))
+	if len(rep.Reads) != 10 {
+		t.Errorf("%d reads, want 10", len(rep.Reads))
 	}
 	for _, r := range rep.Reads {
 		if r.API.N != 1 || r.API.P50 <= 0 || r.Naive.P50 <= 0 || r.Speedup <= 0 || r.Result <= 0 {
