@@ -293,7 +293,11 @@ func (s *Service) write(ctx context.Context, tx *db.Tx, b *Batch, hash []byte, p
 	}
 	res.Duplicates += before - len(live) // stored already under the other channel's id
 
-	var samples []db.SampleRow
+	rowCount := 0
+	for _, r := range live {
+		rowCount += len(r.samples)
+	}
+	samples := make([]db.SampleRow, 0, rowCount)
 	var cats []db.CategoryRow
 	var works []db.WorkoutRow
 	for _, r := range live {
@@ -345,7 +349,7 @@ func (s *Service) write(ctx context.Context, tx *db.Tx, b *Batch, hash []byte, p
 			out = wOut
 		}
 		u := touch(r.dataType)
-		_, inserted := out.Inserted[r.id]
+		inserted := out.WasInserted(r.id)
 		_, replaced := out.Replaced[r.id]
 		switch {
 		case inserted && replaced:
