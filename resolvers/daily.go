@@ -39,10 +39,22 @@ func (r *Resolver) dailySummary(ctx context.Context, from, to scalar.Date, timeZ
 	}
 	days := map[scalar.Date]*model.DailySummary{}
 	var out []model.DailySummary
-	// One transaction for the whole page, one round of set-up, and few statements: the zone, the sources with
-	// the sleep and workout orders, the sleep stages, the workout starts, and the cached days of every metric.
+	// One transaction for the whole page, one round of set-up, and four round trips: the zone with the sources
+	// and the sleep and workout orders (one simple query), the sleep stages, the workout starts, and the cached
+	// days of every metric.
 	err = r.Store.InUserTx(ctx, u.ID, func(tx *db.Tx) error {
-		loc, err := r.location(ctx, tx, timeZone)
+		asked := ""
+		if timeZone != nil {
+			asked = *timeZone
+		}
+		prelude, err := tx.ReadPrelude(ctx, asked == "", []string{"sleep", "workout"})
+		if err != nil {
+			return err
+		}
+		if asked == "" {
+			asked = prelude.DeviceZone
+		}
+		loc, err := r.Series.Zone(asked)
 		if err != nil {
 			return err
 		}
@@ -55,10 +67,7 @@ func (r *Resolver) dailySummary(ctx context.Context, from, to scalar.Date, timeZ
 		for i := range out {
 			days[out[i].Date] = &out[i]
 		}
-		ordered, err := series.OrderedSourcesFor(ctx, tx, "sleep", "workout")
-		if err != nil {
-			return err
-		}
+		ordered := series.OrderedFrom(prelude.Sources, prelude.Priorities, "sleep", "workout")
 		sessions, _, err := r.loadSleepOrdered(ctx, tx, ordered["sleep"], start, end, loc)
 		if err != nil {
 			return err

@@ -113,6 +113,16 @@ func location(ctx context.Context, tx *db.Tx, asked string, load func(string) (*
 			return nil, err
 		}
 	}
+	return zone(name, load)
+}
+
+// Zone is Location for a zone name the caller has already resolved: the one asked for, else the latest
+// device's as read with db.Tx.ReadPrelude ("" = UTC).
+func (s *Service) Zone(name string) (*time.Location, error) {
+	return zone(name, s.LoadZone)
+}
+
+func zone(name string, load func(string) (*time.Location, error)) (*time.Location, error) {
 	if name == "" {
 		return time.UTC, nil
 	}
@@ -335,6 +345,15 @@ func OrderedSources(ctx context.Context, tx *db.Tx, metric string) ([]db.Source,
 		return nil, err
 	}
 	return priority.Order(all, custom), nil
+}
+
+// OrderedFrom is OrderedSourcesFor over sources and stored orders already read (db.Tx.ReadPrelude).
+func OrderedFrom(all []db.Source, custom map[string][]int64, metrics ...string) map[string][]db.Source {
+	out := make(map[string][]db.Source, len(metrics))
+	for _, m := range metrics {
+		out[m] = priority.Order(all, custom[m])
+	}
+	return out
 }
 
 // OrderedSourcesFor is OrderedSources for several metrics (or the scopes sleep and workout) in two statements.
