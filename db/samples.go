@@ -340,12 +340,14 @@ func (t *Tx) addHourly(ctx context.Context, rows []*SampleRow) error {
 	if err := t.lockMergedShared(ctx); err != nil {
 		return err
 	}
+	// The unnests sit in a select list for the reason given at insertSQL.
 	q := fmt.Sprintf(`
 		WITH agg AS (
 			INSERT INTO sample_hourly AS a (user_id, metric, source_id, hour, n, sum_start, min_value, max_value, prorated)
 			SELECT $1, m, src, %s, n, ss, CASE WHEN n > 0 THEN lo END, CASE WHEN n > 0 THEN hi END, pr
-			FROM unnest($2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::float8[], $7::float8[], $8::float8[],
-				$9::float8[]) AS r(m, src, h, n, ss, lo, hi, pr)
+			FROM (SELECT unnest($2::text[]) AS m, unnest($3::bigint[]) AS src, unnest($4::bigint[]) AS h,
+				unnest($5::bigint[]) AS n, unnest($6::float8[]) AS ss, unnest($7::float8[]) AS lo,
+				unnest($8::float8[]) AS hi, unnest($9::float8[]) AS pr) r
 			ON CONFLICT (user_id, metric, hour, source_id) DO UPDATE SET
 				n         = a.n + EXCLUDED.n,
 				sum_start = a.sum_start + EXCLUDED.sum_start,
