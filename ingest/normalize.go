@@ -107,10 +107,11 @@ func (n *normalizer) normalizeID(id string) (string, *problem) {
 		return "", fail(CodeBadID, "id is empty")
 	}
 	if n.provider == AppleHealth {
-		if !IsUUID(id) {
+		low, ok := lowerUUID(id)
+		if !ok {
 			return "", fail(CodeBadID, "id %q is not a UUID (HealthKit sample ids are UUIDs like 3F2504E0-4F89-41D3-9A0C-0305E82C3301)", clip(id))
 		}
-		return strings.ToLower(id), nil
+		return low, nil
 	}
 	if len(id) > maxIDLen {
 		return "", fail(CodeBadID, "id is %d bytes long; at most %d are allowed", len(id), maxIDLen)
@@ -121,6 +122,36 @@ func (n *normalizer) normalizeID(id string) (string, *problem) {
 		}
 	}
 	return id, nil
+}
+
+// lowerUUID checks that s is a UUID (IsUUID) and returns it in lower case, in one pass and one allocation at
+// most: every HealthKit sample id goes through it.
+func lowerUUID(s string) (string, bool) {
+	if len(s) != 36 {
+		return "", false
+	}
+	var b [36]byte
+	upper := false
+	for i := 0; i < 36; i++ {
+		c := s[i]
+		switch {
+		case i == 8 || i == 13 || i == 18 || i == 23:
+			if c != '-' {
+				return "", false
+			}
+		case c >= '0' && c <= '9' || c >= 'a' && c <= 'f':
+		case c >= 'A' && c <= 'F':
+			c += 'a' - 'A'
+			upper = true
+		default:
+			return "", false
+		}
+		b[i] = c
+	}
+	if !upper {
+		return s, true
+	}
+	return string(b[:]), true
 }
 
 // IsUUID reports whether s is a UUID in its 8-4-4-4-12 hex form (any case).
