@@ -2017,7 +2017,7 @@ type Series {
 A series' buckets column by column: every list has one entry per non-empty bucket, in the order of
 ` + "`" + `Series.points` + "`" + `, and entry i of each list is that bucket's ` + "`" + `SeriesPoint` + "`" + ` field of the same name.
 """
-type SeriesColumns @goModel(model: "healthsync/graph/model.SeriesColumns") {
+type SeriesColumns @goModel(model: "healthsync/series.Columns") {
   start: [Time!]!
   end: [Time!]!
   "Cumulative metrics: the bucket total. Discrete metrics: the average."

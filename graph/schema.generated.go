@@ -7,6 +7,7 @@ import (
 	"errors"
 	"healthsync/graph/model"
 	"healthsync/scalar"
+	"healthsync/series"
 	"math"
 	"strconv"
 	"sync/atomic"
@@ -4292,8 +4293,8 @@ func (ec *executionContext) _Series_columns(ctx context.Context, field graphql.C
 			return obj.Columns, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.SeriesColumns) graphql.Marshaler {
-			return ec.marshalNSeriesColumns2ᚖhealthsyncᚋgraphᚋmodelᚐSeriesColumns(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *series.Columns) graphql.Marshaler {
+			return ec.marshalNSeriesColumns2ᚖhealthsyncᚋseriesᚐColumns(ctx, selections, v)
 		},
 		true,
 		true,
@@ -4312,7 +4313,7 @@ func (ec *executionContext) fieldContext_Series_columns(_ context.Context, field
 	return fc, nil
 }
 
-func (ec *executionContext) _SeriesColumns_start(ctx context.Context, field graphql.CollectedField, obj *model.SeriesColumns) (ret graphql.Marshaler) {
+func (ec *executionContext) _SeriesColumns_start(ctx context.Context, field graphql.CollectedField, obj *series.Columns) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4335,7 +4336,7 @@ func (ec *executionContext) fieldContext_SeriesColumns_start(_ context.Context, 
 	return graphql.NewScalarFieldContext("SeriesColumns", field, true, false, "Time")
 }
 
-func (ec *executionContext) _SeriesColumns_end(ctx context.Context, field graphql.CollectedField, obj *model.SeriesColumns) (ret graphql.Marshaler) {
+func (ec *executionContext) _SeriesColumns_end(ctx context.Context, field graphql.CollectedField, obj *series.Columns) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4358,7 +4359,7 @@ func (ec *executionContext) fieldContext_SeriesColumns_end(_ context.Context, fi
 	return graphql.NewScalarFieldContext("SeriesColumns", field, true, false, "Time")
 }
 
-func (ec *executionContext) _SeriesColumns_value(ctx context.Context, field graphql.CollectedField, obj *model.SeriesColumns) (ret graphql.Marshaler) {
+func (ec *executionContext) _SeriesColumns_value(ctx context.Context, field graphql.CollectedField, obj *series.Columns) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4381,7 +4382,7 @@ func (ec *executionContext) fieldContext_SeriesColumns_value(_ context.Context, 
 	return graphql.NewScalarFieldContext("SeriesColumns", field, true, false, "Float")
 }
 
-func (ec *executionContext) _SeriesColumns_count(ctx context.Context, field graphql.CollectedField, obj *model.SeriesColumns) (ret graphql.Marshaler) {
+func (ec *executionContext) _SeriesColumns_count(ctx context.Context, field graphql.CollectedField, obj *series.Columns) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4404,7 +4405,7 @@ func (ec *executionContext) fieldContext_SeriesColumns_count(_ context.Context, 
 	return graphql.NewScalarFieldContext("SeriesColumns", field, true, false, "Int")
 }
 
-func (ec *executionContext) _SeriesColumns_sum(ctx context.Context, field graphql.CollectedField, obj *model.SeriesColumns) (ret graphql.Marshaler) {
+func (ec *executionContext) _SeriesColumns_sum(ctx context.Context, field graphql.CollectedField, obj *series.Columns) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4427,7 +4428,7 @@ func (ec *executionContext) fieldContext_SeriesColumns_sum(_ context.Context, fi
 	return graphql.NewScalarFieldContext("SeriesColumns", field, true, false, "Float")
 }
 
-func (ec *executionContext) _SeriesColumns_min(ctx context.Context, field graphql.CollectedField, obj *model.SeriesColumns) (ret graphql.Marshaler) {
+func (ec *executionContext) _SeriesColumns_min(ctx context.Context, field graphql.CollectedField, obj *series.Columns) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4450,7 +4451,7 @@ func (ec *executionContext) fieldContext_SeriesColumns_min(_ context.Context, fi
 	return graphql.NewScalarFieldContext("SeriesColumns", field, true, false, "Float")
 }
 
-func (ec *executionContext) _SeriesColumns_max(ctx context.Context, field graphql.CollectedField, obj *model.SeriesColumns) (ret graphql.Marshaler) {
+func (ec *executionContext) _SeriesColumns_max(ctx context.Context, field graphql.CollectedField, obj *series.Columns) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4473,7 +4474,7 @@ func (ec *executionContext) fieldContext_SeriesColumns_max(_ context.Context, fi
 	return graphql.NewScalarFieldContext("SeriesColumns", field, true, false, "Float")
 }
 
-func (ec *executionContext) _SeriesColumns_avg(ctx context.Context, field graphql.CollectedField, obj *model.SeriesColumns) (ret graphql.Marshaler) {
+func (ec *executionContext) _SeriesColumns_avg(ctx context.Context, field graphql.CollectedField, obj *series.Columns) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8453,7 +8454,7 @@ func (ec *executionContext) _Series(ctx context.Context, sel ast.SelectionSet, o
 
 var seriesColumnsImplementors = []string{"SeriesColumns"}
 
-func (ec *executionContext) _SeriesColumns(ctx context.Context, sel ast.SelectionSet, obj *model.SeriesColumns) graphql.Marshaler {
+func (ec *executionContext) _SeriesColumns(ctx context.Context, sel ast.SelectionSet, obj *series.Columns) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, seriesColumnsImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -9595,7 +9596,7 @@ func (ec *executionContext) marshalNSeries2ᚖhealthsyncᚋgraphᚋmodelᚐSerie
 	return ec._Series(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNSeriesColumns2ᚖhealthsyncᚋgraphᚋmodelᚐSeriesColumns(ctx context.Context, sel ast.SelectionSet, v *model.SeriesColumns) graphql.Marshaler {
+func (ec *executionContext) marshalNSeriesColumns2ᚖhealthsyncᚋseriesᚐColumns(ctx context.Context, sel ast.SelectionSet, v *series.Columns) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "SeriesColumns!")
 		return graphql.Null

@@ -37,7 +37,7 @@ func (r *Resolver) series(ctx context.Context, metric string, from, to time.Time
 	}
 	out := &model.Series{Metric: res.Metric.Name, Unit: res.Metric.Unit, Aggregation: model.Aggregation(res.Metric.Aggregation),
 		Bucket: bucket, TimeZone: res.TimeZone, Merge: model.MergeMode(res.Merge), Points: []model.SeriesPoint{},
-		Columns: &model.SeriesColumns{Points: res.Points}}
+		Columns: &series.Columns{Points: res.Points}}
 	// The objects only when asked for: a chart that reads columns should not pay for hundreds of them.
 	if slices.Contains(graphql.CollectAllFields(ctx), "points") {
 		out.Points = make([]model.SeriesPoint, len(res.Points))

@@ -1,19 +1,16 @@
-package model
+package series
 
-import (
-	"time"
+import "time"
 
-	"healthsync/series"
-)
-
-// SeriesColumns is a series' buckets as parallel lists. It keeps the computed buckets and builds a list only
-// when the query selects it (gqlgen calls the method of each selected field). Lists of scalars are marshalled
-// in a plain loop, where a list of objects costs gqlgen a goroutine and a field context per element.
-type SeriesColumns struct {
-	Points []series.Point
+// Columns is a series' points as parallel lists, the GraphQL type SeriesColumns (bound in schema.graphqls). It
+// keeps the computed points and builds a list only when the query selects it (gqlgen calls the method of each
+// selected field). Lists of scalars are marshalled in a plain loop, where a list of objects costs gqlgen a
+// goroutine and a field context per element.
+type Columns struct {
+	Points []Point
 }
 
-func (c SeriesColumns) Start() []time.Time {
+func (c Columns) Start() []time.Time {
 	out := make([]time.Time, len(c.Points))
 	for i, p := range c.Points {
 		out[i] = p.Start
@@ -21,7 +18,7 @@ func (c SeriesColumns) Start() []time.Time {
 	return out
 }
 
-func (c SeriesColumns) End() []time.Time {
+func (c Columns) End() []time.Time {
 	out := make([]time.Time, len(c.Points))
 	for i, p := range c.Points {
 		out[i] = p.End
@@ -29,7 +26,7 @@ func (c SeriesColumns) End() []time.Time {
 	return out
 }
 
-func (c SeriesColumns) Value() []float64 {
+func (c Columns) Value() []float64 {
 	out := make([]float64, len(c.Points))
 	for i, p := range c.Points {
 		out[i] = p.Value
@@ -37,7 +34,7 @@ func (c SeriesColumns) Value() []float64 {
 	return out
 }
 
-func (c SeriesColumns) Count() []int {
+func (c Columns) Count() []int {
 	out := make([]int, len(c.Points))
 	for i, p := range c.Points {
 		out[i] = int(p.Count)
@@ -45,7 +42,7 @@ func (c SeriesColumns) Count() []int {
 	return out
 }
 
-func (c SeriesColumns) Sum() []float64 {
+func (c Columns) Sum() []float64 {
 	out := make([]float64, len(c.Points))
 	for i, p := range c.Points {
 		out[i] = p.Sum
@@ -53,7 +50,7 @@ func (c SeriesColumns) Sum() []float64 {
 	return out
 }
 
-func (c SeriesColumns) Min() []*float64 {
+func (c Columns) Min() []*float64 {
 	out := make([]*float64, len(c.Points))
 	for i, p := range c.Points {
 		out[i] = p.Min
@@ -61,7 +58,7 @@ func (c SeriesColumns) Min() []*float64 {
 	return out
 }
 
-func (c SeriesColumns) Max() []*float64 {
+func (c Columns) Max() []*float64 {
 	out := make([]*float64, len(c.Points))
 	for i, p := range c.Points {
 		out[i] = p.Max
@@ -69,7 +66,7 @@ func (c SeriesColumns) Max() []*float64 {
 	return out
 }
 
-func (c SeriesColumns) Avg() []*float64 {
+func (c Columns) Avg() []*float64 {
 	out := make([]*float64, len(c.Points))
 	for i, p := range c.Points {
 		out[i] = p.Avg

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"fmt"
 	"healthsync/scalar"
+	"healthsync/series"
 	"io"
 	"strconv"
 	"time"
@@ -262,7 +263,7 @@ type Series struct {
 	Points []SeriesPoint `json:"points"`
 	// The same buckets as `points`, as parallel lists (index i of every list is bucket i): what a chart library
 	// takes, and much cheaper to produce and parse for hundreds of buckets. Only the lists asked for are built.
-	Columns *SeriesColumns `json:"columns"`
+	Columns *series.Columns `json:"columns"`
 }
 
 type SeriesPoint struct {
