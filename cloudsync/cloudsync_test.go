@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"strings"
@@ -89,21 +90,67 @@ func (e *env) connect(userID int64) *http.Response {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := noFollow.Get(a.AuthorizeURL)
+	return newBrowser(e.t).open(a.AuthorizeURL, 3)
+}
+
+// browser is a user's browser: it keeps cookies and follows redirects one at a time.
+type browser struct {
+	t testing.TB
+	c *http.Client
+}
+
+func newBrowser(t testing.TB) *browser {
+	jar, err := cookiejar.New(nil)
 	if err != nil {
-		e.t.Fatal(err)
+		t.Fatal(err)
+	}
+	return &browser{t: t, c: &http.Client{Jar: jar,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+// get makes one request and returns the answer (body closed), redirect or not.
+func (b *browser) get(u string) *http.Response {
+	b.t.Helper()
+	resp, err := b.c.Get(u)
+	if err != nil {
+		b.t.Fatal(err)
 	}
 	resp.Body.Close()
+	return resp
+}
+
+// open gets u and follows its redirects, expecting exactly hops requests in all, and returns the last answer
+// (body closed).
+func (b *browser) open(u string, hops int) *http.Response {
+	b.t.Helper()
+	for i := 1; ; i++ {
+		resp := b.get(u)
+		loc := resp.Header.Get("Location")
+		if resp.StatusCode/100 != 3 || loc == "" {
+			if i != hops {
+				b.t.Fatalf("%d requests to reach %s (%d), want %d", i, u, resp.StatusCode, hops)
+			}
+			return resp
+		}
+		if i == hops {
+			b.t.Fatalf("still redirected (%d to %s) after %d requests", resp.StatusCode, loc, hops)
+		}
+		u = loc
+	}
+}
+
+// start opens a connection link in a browser and returns the provider's authorization URL (not followed).
+func (b *browser) start(link string) *url.URL {
+	b.t.Helper()
+	resp := b.get(link)
 	if resp.StatusCode != http.StatusFound {
-		e.t.Fatalf("authorize answered %d", resp.StatusCode)
+		b.t.Fatalf("the connection link answered %d", resp.StatusCode)
 	}
-	cb, err := http.Get(resp.Header.Get("Location"))
+	u, err := url.Parse(resp.Header.Get("Location"))
 	if err != nil {
-		e.t.Fatal(err)
+		b.t.Fatal(err)
 	}
-	cb.Body.Close()
-	return cb
+	return u
 }
 
 func (e *env) runDue() int {
@@ -332,21 +379,36 @@ func TestStateIsBoundToUserProviderAndTime(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	au, _ := url.Parse(a.AuthorizeURL)
+	if u, _ := url.Parse(a.AuthorizeURL); u.Path != "/providers/other/start" || u.Query().Get("ticket") == "" {
+		t.Fatalf("connection link = %s", a.AuthorizeURL)
+	}
+	ticket, _ := url.Parse(a.AuthorizeURL)
+	ctx := context.Background()
+	redirect, key, _, err := e.svc.Start(ctx, ingest.OtherProvider, ticket.Query().Get("ticket"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	au, _ := url.Parse(redirect)
 	st := au.Query().Get("state")
 	if au.Query().Get("redirect_uri") != e.server.URL+"/providers/other/callback" {
 		t.Fatalf("redirect_uri = %s", au.Query().Get("redirect_uri"))
 	}
-	ctx := context.Background()
 	tampered := []byte(st)
 	tampered[len(tampered)/2] ^= 1
-	for name, s := range map[string]string{"tampered": string(tampered), "empty": "", "garbage": "abc"} {
-		if _, err := e.svc.Callback(ctx, ingest.OtherProvider, s, "code-1"); err == nil || !strings.Contains(err.Error(), "state") {
+	for name, s := range map[string]string{"tampered": string(tampered), "empty": "", "garbage": "abc",
+		"the ticket instead": ticket.Query().Get("ticket")} {
+		if _, err := e.svc.Callback(ctx, ingest.OtherProvider, s, "code-1", key); err == nil || !strings.Contains(err.Error(), "state") {
 			t.Errorf("%s state: %v", name, err)
 		}
 	}
+	if _, err := e.svc.Callback(ctx, ingest.OtherProvider, st, "code-1", "another browser's key"); err != cloudsync.ErrOtherBrowser {
+		t.Errorf("callback with another browser's key: %v", err)
+	}
+	if _, err := e.svc.Callback(ctx, ingest.OtherProvider, st, "code-1", ""); err != cloudsync.ErrOtherBrowser {
+		t.Errorf("callback without the browser's key: %v", err)
+	}
 	now = now.Add(16 * time.Minute)
-	if _, err := e.svc.Callback(ctx, ingest.OtherProvider, st, "code-1"); err != cloudsync.ErrBadState {
+	if _, err := e.svc.Callback(ctx, ingest.OtherProvider, st, "code-1", key); err != cloudsync.ErrBadState {
 		t.Errorf("expired state: %v", err)
 	}
 	// Through HTTP: a bad state is a 400 page, not a connection.
@@ -556,18 +618,11 @@ func TestReloadedCallbackStillSaysConnected(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := noFollow.Get(a.AuthorizeURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
+	b := newBrowser(t)
+	au := b.start(a.AuthorizeURL)
+	resp := b.get(au.String()) // the fake's consent page sends the browser straight back
 	for i := 0; i < 2; i++ {
-		cb, err := http.Get(resp.Header.Get("Location"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		cb.Body.Close()
+		cb := b.open(resp.Header.Get("Location"), 1)
 		if cb.StatusCode != http.StatusOK {
 			t.Fatalf("callback %d answered %d", i+1, cb.StatusCode)
 		}
@@ -576,8 +631,13 @@ func TestReloadedCallbackStillSaysConnected(t *testing.T) {
 	e2 := newEnv(t, nil)
 	u2 := e2.user("lee")
 	a2, _ := e2.svc.Connect(context.Background(), u2, ingest.OtherProvider)
-	st, _ := url.Parse(a2.AuthorizeURL)
-	if _, err := e2.svc.Callback(context.Background(), ingest.OtherProvider, st.Query().Get("state"), "code-never-issued"); err == nil {
+	ticket, _ := url.Parse(a2.AuthorizeURL)
+	redirect, key, _, err := e2.svc.Start(context.Background(), ingest.OtherProvider, ticket.Query().Get("ticket"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, _ := url.Parse(redirect)
+	if _, err := e2.svc.Callback(context.Background(), ingest.OtherProvider, st.Query().Get("state"), "code-never-issued", key); err == nil {
 		t.Fatal("an unknown code connected the user")
 	}
 }
@@ -618,5 +678,70 @@ func TestConcurrentJobsShareOneRefresh(t *testing.T) {
 	}
 	if got := e.int(`SELECT count(*) FROM provider_jobs WHERE user_id = $1 AND (status = 'FAILED' OR last_error IS NOT NULL)`, u); got != 0 {
 		t.Fatalf("%d jobs failed", got)
+	}
+}
+
+// A connection link opens once, and only the browser that opened it can finish: another browser that gets the
+// link, or the provider's redirect back, connects nothing.
+func TestConnectionLinkOpensOnceInOneBrowser(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	u := e.user("noor")
+	a, err := e.svc.Connect(context.Background(), u, ingest.OtherProvider)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mine, theirs := newBrowser(t), newBrowser(t)
+	au := mine.start(a.AuthorizeURL)
+	if again := theirs.get(a.AuthorizeURL); again.StatusCode != http.StatusBadRequest {
+		t.Fatalf("the link opened a second time answered %d, want 400", again.StatusCode)
+	}
+	back := mine.get(au.String()).Header.Get("Location") // the provider's redirect back, with state and code
+	if !strings.HasPrefix(back, e.server.URL+"/providers/other/callback?") {
+		t.Fatalf("the provider sent the browser to %q", back)
+	}
+	if cb := theirs.get(back); cb.StatusCode != http.StatusBadRequest {
+		t.Fatalf("the callback in another browser answered %d, want 400", cb.StatusCode)
+	}
+	if got := e.int(`SELECT count(*) FROM provider_connections WHERE user_id = $1`, u); got != 0 {
+		t.Fatalf("another browser's callback stored %d connections", got)
+	}
+	if cb := mine.get(back); cb.StatusCode != http.StatusOK {
+		t.Fatalf("the callback in the browser that opened the link answered %d", cb.StatusCode)
+	}
+	if got := e.int(`SELECT count(*) FROM provider_connections WHERE user_id = $1 AND status = 'CONNECTED'`, u); got != 1 {
+		t.Fatalf("%d connections after the right browser's callback, want 1", got)
+	}
+	if got := e.int(`SELECT count(*) FROM oauth_tickets WHERE user_id = $1`, u); got != 0 {
+		t.Fatalf("%d tickets left after the link was opened", got)
+	}
+}
+
+// Links never opened are pruned once expired; an expired one does not open.
+func TestExpiredConnectionLinksArePruned(t *testing.T) {
+	t.Parallel()
+	now := time.Now()
+	var mu sync.Mutex
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	e := newEnv(t, func(o *cloudsync.Options) { o.Now = clock })
+	u := e.user("omar")
+	old, err := e.svc.Connect(context.Background(), u, ingest.OtherProvider)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	now = now.Add(16 * time.Minute)
+	mu.Unlock()
+	if _, err := e.svc.Connect(context.Background(), u, ingest.OtherProvider); err != nil {
+		t.Fatal(err)
+	}
+	if resp := newBrowser(t).get(old.AuthorizeURL); resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("an expired link answered %d, want 400", resp.StatusCode)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	e.svc.Run(ctx, 50*time.Millisecond)
+	if got := e.int(`SELECT count(*) FROM oauth_tickets WHERE user_id = $1`, u); got != 1 {
+		t.Fatalf("%d tickets left, want 1 (the unexpired one)", got)
 	}
 }

@@ -21,11 +21,13 @@ const maxWebhookBody = 16 << 20
 
 // Handler serves the provider-facing endpoints, mounted at /providers/:
 //
+//	GET  /providers/{provider}/start     a connection link (connectProvider's authorizeUrl): on to the provider
 //	GET  /providers/{provider}/callback  the OAuth redirect back from the provider's consent page
 //	POST /providers/{provider}/webhook   the provider's notifications (signature checked by the adapter)
 //	GET  /providers/{provider}/webhook   the subscription challenge of providers that have one
 func (s *Service) Handler() http.Handler {
 	mux := http.NewServeMux()
+	mux.HandleFunc("GET /providers/{provider}/start", s.serveStart)
 	mux.HandleFunc("GET /providers/{provider}/callback", s.serveCallback)
 	mux.HandleFunc("POST /providers/{provider}/webhook", s.serveWebhook)
 	mux.HandleFunc("GET /providers/{provider}/webhook", s.serveChallenge)
@@ -36,6 +38,32 @@ func providerOf(r *http.Request) ingest.Provider {
 	return ingest.Provider(strings.ToUpper(r.PathValue("provider")))
 }
 
+// browserCookie holds the key that binds an authorization to the browser that opened the link.
+const browserCookie = "healthsync_oauth"
+
+func (s *Service) serveStart(w http.ResponseWriter, r *http.Request) {
+	name := providerOf(r)
+	redirect, key, expires, err := s.Start(r.Context(), name, r.URL.Query().Get("ticket"))
+	if err != nil {
+		s.finish(w, r, name, err)
+		return
+	}
+	http.SetCookie(w, &http.Cookie{
+		Name:  browserCookie,
+		Value: key,
+		// Only this provider's callback receives it; Lax lets the provider's redirect back carry it.
+		Path:     "/providers/" + strings.ToLower(string(name)) + "/",
+		Expires:  expires,
+		MaxAge:   max(1, int(time.Until(expires).Seconds())),
+		HttpOnly: true,
+		Secure:   strings.HasPrefix(s.o.PublicURL, "https://"),
+		SameSite: http.SameSiteLaxMode,
+	})
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	http.Redirect(w, r, redirect, http.StatusFound)
+}
+
 func (s *Service) serveCallback(w http.ResponseWriter, r *http.Request) {
 	name := providerOf(r)
 	q := r.URL.Query()
@@ -43,20 +71,32 @@ func (s *Service) serveCallback(w http.ResponseWriter, r *http.Request) {
 	if e := q.Get("error"); e != "" {
 		err = fmt.Errorf("%w: %s", ErrDenied, e)
 	} else {
-		_, err = s.Callback(r.Context(), name, q.Get("state"), q.Get("code"))
+		var key string
+		if c, cerr := r.Cookie(browserCookie); cerr == nil {
+			key = c.Value
+		}
+		_, err = s.Callback(r.Context(), name, q.Get("state"), q.Get("code"), key)
 	}
+	s.finish(w, r, name, err)
+}
+
+// finish answers the end of the browser's part: a page for the user, or a redirect to AfterConnectURL with
+// the outcome.
+func (s *Service) finish(w http.ResponseWriter, r *http.Request, name ingest.Provider, err error) {
 	status, title, detail := "connected", "Connected", fmt.Sprintf("%s is connected. Its data of the last %d days is being fetched; you can close this window.", displayName(name), s.o.BackfillDays)
 	code := http.StatusOK
 	switch {
 	case err == nil:
 	case errors.Is(err, ErrUnknownProvider), errors.Is(err, ErrNotConfigured):
 		status, title, detail, code = "unavailable", "Not available", "This server is not set up to connect to that provider.", http.StatusNotFound
-	case errors.Is(err, ErrBadState):
-		status, title, detail, code = "expired", "Link expired", "This connection link is invalid or has expired. Start connecting again from the app.", http.StatusBadRequest
+	case errors.Is(err, ErrBadState), errors.Is(err, ErrLinkSpent):
+		status, title, detail, code = "expired", "Link expired", "This connection link is invalid, was already opened, or has expired. Start connecting again from the app.", http.StatusBadRequest
+	case errors.Is(err, ErrOtherBrowser):
+		status, title, detail, code = "other_browser", "Not connected", "This connection was finished in another browser than the one that opened the link, so nothing was connected. Start connecting again from the app and finish in the same browser.", http.StatusBadRequest
 	case errors.Is(err, ErrDenied):
 		status, title, detail, code = "denied", "Not connected", "Access was not granted, so nothing was connected.", http.StatusOK
 	default:
-		s.o.Logger.Error("cloud provider callback", "provider", name, "err", err)
+		s.o.Logger.Error("cloud provider connection", "provider", name, "err", err)
 		status, title, detail, code = "error", "Not connected", fmt.Sprintf("%s could not be reached to finish connecting. Try again in a few minutes.", displayName(name)), http.StatusBadGateway
 	}
 	if s.o.AfterConnectURL != "" {

@@ -39,13 +39,18 @@ func (s *Service) Run(ctx context.Context, idle time.Duration) {
 	}
 }
 
-// prune deletes jobs that ended before the cut-off: finished record fetches would otherwise pile up.
+// prune deletes jobs that ended before the cut-off (finished record fetches would otherwise pile up) and
+// connection links that expired unopened.
 func (s *Service) prune(ctx context.Context, before time.Time) {
 	err := s.store.InSystemTx(ctx, func(tx *db.SysTx) error {
 		n, err := tx.PruneJobs(ctx, before)
+		if err != nil {
+			return err
+		}
 		if n > 0 {
 			s.o.Logger.Info("pruned ended cloud provider jobs", "jobs", n)
 		}
+		_, err = tx.PruneOAuthTickets(ctx, s.o.Now())
 		return err
 	})
 	if err != nil && ctx.Err() == nil {

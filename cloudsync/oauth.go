@@ -2,11 +2,15 @@ package cloudsync
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -27,14 +31,25 @@ type Authorization struct {
 // state is what the authorization round trip carries, sealed: the callback arrives from the user's browser
 // without a token, so the state is what names the user, and sealing it means nobody can forge one for
 // somebody else. PKCE's verifier rides along so no server-side session is needed.
+//
+// It travels twice. As the ticket in the connection link (sealed for ticketOwner, Browser empty): the first
+// browser that opens the link spends the ticket (oauth_tickets) and gets a random key in a cookie. Then as the
+// OAuth state (sealed for stateOwner) with Browser set to the key's hash: the callback requires the cookie,
+// so neither a link opened twice nor a state seen on its way through the provider can be finished by another
+// browser (which would connect this user to somebody else's provider account).
 type state struct {
 	UserID   int64  `json:"u"`
 	Provider string `json:"p"`
 	Verifier string `json:"v"`
 	Expires  int64  `json:"e"`
+	Ticket   string `json:"t"`
+	Browser  string `json:"b,omitempty"`
 }
 
-const stateOwner = "oauth-state"
+const (
+	ticketOwner = "oauth-ticket"
+	stateOwner  = "oauth-state"
+)
 
 func (s *Service) oauthConfig(p Provider) *oauth2.Config {
 	ep := p.Adapter.Endpoints()
@@ -49,40 +64,99 @@ func (s *Service) oauthConfig(p Provider) *oauth2.Config {
 		ClientID:     p.Config.ClientID,
 		ClientSecret: p.Config.ClientSecret,
 		Endpoint:     oauth2.Endpoint{AuthURL: auth, TokenURL: token},
-		RedirectURL:  s.o.PublicURL + "/providers/" + strings.ToLower(string(p.Adapter.Provider())) + "/callback",
+		RedirectURL:  s.providerURL(p.Adapter.Provider(), "callback"),
 		Scopes:       p.Adapter.Scopes(),
 	}
+}
+
+func (s *Service) providerURL(name ingest.Provider, endpoint string) string {
+	return s.o.PublicURL + "/providers/" + strings.ToLower(string(name)) + "/" + endpoint
 }
 
 func (s *Service) oauthContext(ctx context.Context) context.Context {
 	return context.WithValue(ctx, oauth2.HTTPClient, s.o.HTTPClient)
 }
 
-// Connect starts connecting the user to the provider: the answer's URL leads the user to the provider's
-// consent page, which sends them back to the callback.
+func randomText(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// Connect starts connecting the user to the provider: the answer's URL (a one-time link to this server's
+// start endpoint) leads the user's browser to the provider's consent page, which sends it back to the callback.
 func (s *Service) Connect(ctx context.Context, userID int64, name ingest.Provider) (Authorization, error) {
-	p, err := s.provider(name)
-	if err != nil {
+	if _, err := s.provider(name); err != nil {
 		return Authorization{}, err
 	}
 	exp := s.o.Now().Add(s.o.StateTTL)
-	verifier := oauth2.GenerateVerifier()
-	raw, _ := json.Marshal(state{UserID: userID, Provider: string(name), Verifier: verifier, Expires: exp.Unix()})
-	sealed, err := s.box.Seal(raw, stateOwner)
+	st := state{UserID: userID, Provider: string(name), Verifier: oauth2.GenerateVerifier(), Expires: exp.Unix(),
+		Ticket: randomText(16)}
+	if err := s.store.InUserTx(ctx, userID, func(tx *db.Tx) error {
+		return tx.AddOAuthTicket(ctx, st.Ticket, string(name), exp)
+	}); err != nil {
+		return Authorization{}, err
+	}
+	ticket, err := s.seal(st, ticketOwner)
 	if err != nil {
 		return Authorization{}, err
 	}
-	st := base64.RawURLEncoding.EncodeToString(sealed)
-	u := s.oauthConfig(p).AuthCodeURL(st, oauth2.AccessTypeOffline, oauth2.S256ChallengeOption(verifier))
+	u := s.providerURL(name, "start") + "?" + url.Values{"ticket": {ticket}}.Encode()
 	return Authorization{Provider: name, AuthorizeURL: u, ExpiresAt: exp.UTC()}, nil
 }
 
-func (s *Service) openState(name ingest.Provider, raw string) (state, error) {
+// Start opens a connection link: it spends the ticket and answers the provider's authorization URL and the key
+// the browser must keep (in a cookie) for the callback, until expires.
+func (s *Service) Start(ctx context.Context, name ingest.Provider, ticket string) (redirect, browserKey string, expires time.Time, err error) {
+	p, err := s.provider(name)
+	if err != nil {
+		return "", "", time.Time{}, err
+	}
+	st, err := s.open(name, ticket, ticketOwner)
+	if err != nil {
+		return "", "", time.Time{}, err
+	}
+	var spent bool
+	if err := s.store.InSystemTx(ctx, func(tx *db.SysTx) error {
+		var err error
+		spent, err = tx.SpendOAuthTicket(ctx, st.Ticket, st.UserID, string(name), s.o.Now())
+		return err
+	}); err != nil {
+		return "", "", time.Time{}, err
+	}
+	if !spent {
+		return "", "", time.Time{}, ErrLinkSpent
+	}
+	browserKey = randomText(32)
+	st.Browser = keyHash(browserKey)
+	sealed, err := s.seal(st, stateOwner)
+	if err != nil {
+		return "", "", time.Time{}, err
+	}
+	redirect = s.oauthConfig(p).AuthCodeURL(sealed, oauth2.AccessTypeOffline, oauth2.S256ChallengeOption(st.Verifier))
+	return redirect, browserKey, time.Unix(st.Expires, 0), nil
+}
+
+func keyHash(key string) string {
+	h := sha256.Sum256([]byte(key))
+	return base64.RawURLEncoding.EncodeToString(h[:])
+}
+
+func (s *Service) seal(st state, owner string) (string, error) {
+	raw, _ := json.Marshal(st)
+	sealed, err := s.box.Seal(raw, owner)
+	if err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(sealed), nil
+}
+
+func (s *Service) open(name ingest.Provider, raw, owner string) (state, error) {
 	sealed, err := base64.RawURLEncoding.DecodeString(raw)
 	if err != nil {
 		return state{}, ErrBadState
 	}
-	plain, err := s.box.Open(sealed, stateOwner)
+	plain, err := s.box.Open(sealed, owner)
 	if err != nil {
 		return state{}, ErrBadState
 	}
@@ -93,16 +167,20 @@ func (s *Service) openState(name ingest.Provider, raw string) (state, error) {
 	return st, nil
 }
 
-// Callback finishes a connection: it checks the state, exchanges the code for tokens, asks the provider who the
+// Callback finishes a connection: it checks the state and that the browser is the one that opened the link
+// (browserKey, from its cookie), exchanges the code for tokens, asks the provider who the
 // user is, stores the tokens sealed, and queues the backfill of every data type.
-func (s *Service) Callback(ctx context.Context, name ingest.Provider, rawState, code string) (int64, error) {
+func (s *Service) Callback(ctx context.Context, name ingest.Provider, rawState, code, browserKey string) (int64, error) {
 	p, err := s.provider(name)
 	if err != nil {
 		return 0, err
 	}
-	st, err := s.openState(name, rawState)
+	st, err := s.open(name, rawState, stateOwner)
 	if err != nil {
 		return 0, err
+	}
+	if st.Browser == "" || subtle.ConstantTimeCompare([]byte(keyHash(browserKey)), []byte(st.Browser)) != 1 {
+		return 0, ErrOtherBrowser
 	}
 	if code == "" {
 		return 0, fmt.Errorf("%w: the provider sent no authorization code", ErrDenied)

@@ -31,6 +31,10 @@ var (
 	ErrBadState = errors.New("authorization state invalid or expired")
 	// ErrDenied means the user (or the provider) declined the authorization.
 	ErrDenied = errors.New("authorization declined")
+	// ErrLinkSpent means a connection link was opened before (each opens once) or has expired.
+	ErrLinkSpent = errors.New("connection link already opened or expired")
+	// ErrOtherBrowser means an OAuth callback came from a browser other than the one that opened the link.
+	ErrOtherBrowser = errors.New("authorization finished in another browser than the one that started it")
 )
 
 // Provider is one configured cloud provider.

@@ -200,3 +200,35 @@ func (t *SysTx) TryLock(ctx context.Context, key int64) (bool, error) {
 	}
 	return ok, nil
 }
+
+// AddOAuthTicket records a connection link that has not been opened yet.
+func (t *Tx) AddOAuthTicket(ctx context.Context, ticketID, provider string, expires time.Time) error {
+	_, err := t.tx.ExecContext(ctx, `INSERT INTO oauth_tickets (ticket_id, user_id, provider, expires_at)
+		VALUES ($1, $2, $3, $4)`, ticketID, t.userID, provider, expires)
+	if err != nil {
+		return fmt.Errorf("add oauth ticket: %w", err)
+	}
+	return nil
+}
+
+// SpendOAuthTicket deletes an unexpired ticket of the user and provider and reports whether there was one: a link
+// opens once.
+func (t *SysTx) SpendOAuthTicket(ctx context.Context, ticketID string, userID int64, provider string, now time.Time) (bool, error) {
+	res, err := t.tx.ExecContext(ctx, `DELETE FROM oauth_tickets
+		WHERE ticket_id = $1 AND user_id = $2 AND provider = $3 AND expires_at > $4`, ticketID, userID, provider, now)
+	if err != nil {
+		return false, fmt.Errorf("spend oauth ticket: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
+}
+
+// PruneOAuthTickets deletes tickets that expired before the given time, unopened.
+func (t *SysTx) PruneOAuthTickets(ctx context.Context, before time.Time) (int64, error) {
+	res, err := t.tx.ExecContext(ctx, `DELETE FROM oauth_tickets WHERE expires_at < $1`, before)
+	if err != nil {
+		return 0, fmt.Errorf("prune oauth tickets: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
+}

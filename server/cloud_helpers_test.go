@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
 	"strings"
 	"sync"
@@ -66,22 +67,35 @@ func (c *cloudApp) connect(tok, provider string) {
 	}
 	c.do(tok, `mutation($p: CloudProvider!) { connectProvider(provider: $p) { authorizeUrl expiresAt } }`,
 		map[string]any{"p": provider}).decode(c.t, &out)
-	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := noFollow.Get(out.ConnectProvider.AuthorizeURL)
+	// A browser: it keeps the cookie the connection link sets, which the callback requires.
+	jar, err := cookiejar.New(nil)
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	resp.Body.Close()
+	browser := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	get := func(u string) *http.Response {
+		c.t.Helper()
+		resp, err := browser.Get(u)
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	link := out.ConnectProvider.AuthorizeURL
+	if !strings.HasPrefix(link, c.URL+"/providers/") {
+		c.t.Fatalf("connection link %q is not this server's", link)
+	}
+	start := get(link)
+	if start.StatusCode != http.StatusFound {
+		c.t.Fatalf("the connection link answered %d", start.StatusCode)
+	}
+	resp := get(start.Header.Get("Location")) // the provider's consent page sends the browser straight back
 	loc := resp.Header.Get("Location")
 	if resp.StatusCode/100 != 3 || !strings.HasPrefix(loc, c.URL+"/providers/") {
 		c.t.Fatalf("authorize answered %d, Location %q", resp.StatusCode, loc)
 	}
-	cb, err := http.Get(loc)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	cb.Body.Close()
-	if cb.StatusCode != http.StatusOK {
+	if cb := get(loc); cb.StatusCode != http.StatusOK {
 		c.t.Fatalf("callback answered %d", cb.StatusCode)
 	}
 }
