@@ -55,8 +55,8 @@ async function gql(token, query, variables) {
 
 const DASHBOARD = `query Dashboard($from: Time!, $to: Time!, $fromDate: Date!, $toDate: Date!, $tz: String) {
   me { id }
-  steps: series(metric: "steps", from: $from, to: $to, bucket: DAY, timeZone: $tz) { unit timeZone points { start value } }
-  heart: series(metric: "heart_rate", from: $from, to: $to, bucket: DAY, timeZone: $tz) { unit points { start value min max count } }
+  steps: series(metric: "steps", from: $from, to: $to, bucket: DAY, timeZone: $tz) { unit timeZone columns { start value } }
+  heart: series(metric: "heart_rate", from: $from, to: $to, bucket: DAY, timeZone: $tz) { unit columns { start value min max count } }
   stepSources: sourceBreakdown(metric: "steps", from: $from, to: $to) { source { id name deviceName productType } priority total mergedContribution }
   sleep(from: $from, to: $to, timeZone: $tz) { start end date isNap timeZone source { name } inBedMinutes asleepMinutes awakeMinutes
     coreMinutes deepMinutes remMinutes unspecifiedMinutes efficiency stages { stage start end } }
@@ -67,10 +67,21 @@ const DASHBOARD = `query Dashboard($from: Time!, $to: Time!, $fromDate: Date!, $
   days: dailySummary(from: $fromDate, to: $toDate, timeZone: $tz) { date steps restingHeartRate sleepMinutes workouts activeEnergyKcal }
 }`;
 
+// Series are read as columns (parallel lists: far cheaper for the server than an object per bucket); the
+// charts below take points, one object per bucket.
+function pointsOf(series) {
+  const c = series.columns;
+  return c.start.map((start, i) => {
+    const p = { start };
+    for (const k of Object.keys(c)) if (k !== 'start') p[k] = c[k][i];
+    return p;
+  });
+}
+
 // One aliased series per source: the per-source view sums each source's own samples (merge NONE).
 function perSourceQuery(n) {
   const fields = Array.from({ length: n }, (_, i) =>
-    `s${i}: series(metric: "steps", from: $from, to: $to, bucket: DAY, timeZone: $tz, sources: [$id${i}], merge: NONE) { points { start value } }`);
+    `s${i}: series(metric: "steps", from: $from, to: $to, bucket: DAY, timeZone: $tz, sources: [$id${i}], merge: NONE) { columns { start value } }`);
   const vars = Array.from({ length: n }, (_, i) => `$id${i}: ID!`).join(', ');
   return `query StepsBySource($from: Time!, $to: Time!, $tz: String, ${vars}) {\n  ${fields.join('\n  ')}\n}`;
 }
@@ -210,13 +221,15 @@ async function load() {
   };
   try {
     const data = await gql(state.token, DASHBOARD, vars);
+    data.steps.points = pointsOf(data.steps);
+    data.heart.points = pointsOf(data.heart);
     const sources = data.stepSources.slice(0, 8);
     let bySource = [];
     if (sources.length) {
       const sv = { from: vars.from, to: vars.to, tz: vars.tz };
       sources.forEach((s, i) => { sv[`id${i}`] = s.source.id; });
       const ps = await gql(state.token, perSourceQuery(sources.length), sv);
-      bySource = sources.map((s, i) => ({ source: s.source, points: ps[`s${i}`].points }));
+      bySource = sources.map((s, i) => ({ source: s.source, points: pointsOf(ps[`s${i}`]) }));
     }
     state.data = data;
     state.bySource = bySource;
