@@ -745,3 +745,37 @@ func TestExpiredConnectionLinksArePruned(t *testing.T) {
 		t.Fatalf("%d tickets left, want 1 (the unexpired one)", got)
 	}
 }
+
+// The tombstones a correction leaves for its earlier revision's items are pruned after a week; a device's own
+// deletions stay, as do recent cloud tombstones.
+func TestCorrectionTombstonesArePrunedAfterAWeek(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	e.fake.setDay(day(-1), 100, 200, 300)
+	e.fake.setDay(day(-2), 10, 20)
+	u := e.user("pia")
+	e.connect(u)
+	e.runDue()
+	for _, d := range []string{day(-1), day(-2)} {
+		e.fake.setDay(d, 7)
+		if code := e.fake.webhook(e.server.URL+"/providers/other/webhook", map[string]any{"user": "band-user-77", "id": "day-" + d}, e.fake.secret); code != http.StatusNoContent {
+			t.Fatalf("webhook answered %d", code)
+		}
+	}
+	e.runDue()
+	if got := e.int(`SELECT count(*) FROM deletions WHERE user_id = $1 AND item_id LIKE 'other:%'`, u); got != 5 {
+		t.Fatalf("%d tombstones after two corrections, want 5 (3 + 2 replaced items)", got)
+	}
+	// Day -1's tombstones are old now; a device deletion of the same age stays.
+	e.d.MustExec(`UPDATE deletions SET deleted_at = now() - interval '8 days' WHERE user_id = $1 AND item_id LIKE 'other:%' AND item_id LIKE '%day-' || $2 || '%'`, u, day(-1))
+	e.d.MustExec(`INSERT INTO deletions (user_id, item_id, deleted_at) VALUES ($1, '5E1B0C2A-0000-4000-8000-000000000001', now() - interval '30 days')`, u)
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	e.svc.Run(ctx, 50*time.Millisecond)
+	if got := e.int(`SELECT count(*) FROM deletions WHERE user_id = $1 AND item_id LIKE 'other:%'`, u); got != 2 {
+		t.Fatalf("%d cloud tombstones left, want 2 (the recent correction's)", got)
+	}
+	if got := e.int(`SELECT count(*) FROM deletions WHERE user_id = $1 AND item_id NOT LIKE 'other:%'`, u); got != 1 {
+		t.Fatalf("%d device tombstones left, want 1", got)
+	}
+}

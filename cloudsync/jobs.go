@@ -39,8 +39,8 @@ func (s *Service) Run(ctx context.Context, idle time.Duration) {
 	}
 }
 
-// prune deletes jobs that ended before the cut-off (finished record fetches would otherwise pile up) and
-// connection links that expired unopened.
+// prune deletes jobs that ended before the cut-off (finished record fetches would otherwise pile up), connection
+// links that expired unopened, and the tombstones corrections left before the cut-off.
 func (s *Service) prune(ctx context.Context, before time.Time) {
 	err := s.store.InSystemTx(ctx, func(tx *db.SysTx) error {
 		n, err := tx.PruneJobs(ctx, before)
@@ -55,6 +55,33 @@ func (s *Service) prune(ctx context.Context, before time.Time) {
 	})
 	if err != nil && ctx.Err() == nil {
 		s.o.Logger.Error("prune cloud provider jobs", "err", err)
+	}
+	// Tombstones of replaced revisions' items: no upload sends those ids again (see migration 0011).
+	prefixes := make([]string, 0, len(s.providers))
+	for name := range s.providers {
+		prefixes = append(prefixes, itemPrefix(name))
+	}
+	var total int64
+	for ctx.Err() == nil {
+		var n int64
+		err := s.store.InSystemTx(ctx, func(tx *db.SysTx) error {
+			var err error
+			n, err = tx.PruneTombstones(ctx, prefixes, before, 5000)
+			return err
+		})
+		total += n
+		if err != nil {
+			if ctx.Err() == nil {
+				s.o.Logger.Error("prune cloud provider tombstones", "err", err)
+			}
+			break
+		}
+		if n < 5000 {
+			break
+		}
+	}
+	if total > 0 {
+		s.o.Logger.Info("pruned tombstones of replaced cloud provider records", "tombstones", total)
 	}
 }
 

@@ -198,9 +198,12 @@ func contentHash(r providers.Record) ([]byte, error) {
 	return sum[:16], nil
 }
 
+// itemPrefix starts the id of every item stored from the provider's records.
+func itemPrefix(name ingest.Provider) string { return strings.ToLower(string(name)) + ":" }
+
 // assignIDs gives the record's items their ids and appends them to the batch.
 func assignIDs(b *ingest.Batch, name ingest.Provider, r providers.Record, rev int) []string {
-	prefix := fmt.Sprintf("%s:%s:%s:r%d:", strings.ToLower(string(name)), r.DataType, r.ID, rev)
+	prefix := fmt.Sprintf("%s%s:%s:r%d:", itemPrefix(name), r.DataType, r.ID, rev)
 	ids := []string{} // a record of daily totals only, or an emptied one, has no items (the column is NOT NULL)
 	for i, it := range r.Samples {
 		it.ID = fmt.Sprintf("%ss%d", prefix, i)
