@@ -142,14 +142,6 @@ func (d *decoder) ws() {
 	}
 }
 
-func (d *decoder) eat(c byte) bool {
-	if d.i < len(d.b) && d.b[d.i] == c {
-		d.i++
-		return true
-	}
-	return false
-}
-
 func (d *decoder) peek() byte {
 	d.ws()
 	if d.i < len(d.b) {
@@ -289,14 +281,42 @@ func (d *decoder) intern(raw []byte) string {
 	return s
 }
 
-// key reads an object key for a switch over known names (no string is made).
-func (d *decoder) key() ([]byte, bool) {
-	raw, plain, ok := d.span()
-	if !ok || !plain || d.peek() != ':' {
-		return nil, false // an escaped key is no known name: the generic path decides
+// object reads a JSON object, calling member with each key once the decoder stands at the key's value, which
+// member reads (reporting false for anything it does not take). key is the name as it stands between the
+// quotes, unquoted first when it has escapes; it is only valid during the call.
+func (d *decoder) object(member func(key []byte) bool) bool {
+	if d.peek() != '{' {
+		return false
 	}
 	d.i++
-	return raw, true
+	if d.peek() == '}' {
+		d.i++
+		return true
+	}
+	for {
+		key, plain, ok := d.span()
+		if ok && !plain {
+			var k string
+			k, ok = d.unquote(key)
+			key = []byte(k)
+		}
+		if !ok || d.peek() != ':' {
+			return false
+		}
+		d.i++
+		if !member(key) {
+			return false
+		}
+		switch d.peek() {
+		case ',':
+			d.i++
+		case '}':
+			d.i++
+			return true
+		default:
+			return false
+		}
+	}
 }
 
 // null reads a JSON null.
@@ -412,19 +432,8 @@ const (
 )
 
 func (d *decoder) sample(s *ingest.QuantitySample) bool {
-	if d.peek() != '{' {
-		return false
-	}
-	d.i++
 	seen := 0
-	if d.peek() == '}' {
-		return false // no required field
-	}
-	for {
-		key, ok := d.key()
-		if !ok {
-			return false
-		}
+	ok := d.object(func(key []byte) (ok bool) {
 		switch string(key) {
 		case "id":
 			s.ID, ok = d.str()
@@ -455,22 +464,10 @@ func (d *decoder) sample(s *ingest.QuantitySample) bool {
 			s.Version, ok = d.optInt64()
 		case "metadata":
 			s.Metadata, ok = d.metadata()
-		default:
-			return false
 		}
-		if !ok {
-			return false
-		}
-		switch d.peek() {
-		case ',':
-			d.i++
-		case '}':
-			d.i++
-			return seen == fAll
-		default:
-			return false
-		}
-	}
+		return ok
+	})
+	return ok && seen == fAll
 }
 
 func (d *decoder) value(v *ingest.Float) bool {
@@ -721,31 +718,13 @@ func (d *decoder) any(depth int) (any, bool) {
 	}
 	switch c := d.peek(); {
 	case c == '{':
-		d.i++
 		m := make(map[string]any)
-		if d.peek() == '}' {
-			d.i++
-			return m, true
-		}
-		for {
-			k, ok := d.istr()
-			if !ok || d.peek() != ':' {
-				return nil, false
-			}
-			d.i++
-			if m[k], ok = d.any(depth + 1); !ok {
-				return nil, false
-			}
-			switch d.peek() {
-			case ',':
-				d.i++
-			case '}':
-				d.i++
-				return m, true
-			default:
-				return nil, false
-			}
-		}
+		ok := d.object(func(key []byte) (ok bool) {
+			k := d.intern(key)
+			m[k], ok = d.any(depth + 1)
+			return ok
+		})
+		return m, ok
 	case c == '[':
 		d.i++
 		l := []any{}
@@ -817,58 +796,17 @@ func (d *decoder) source() (ingest.Source, bool) {
 }
 
 func (d *decoder) decodeSource() (s ingest.Source, ok bool) {
-	d.i++ // the '{'
 	named := false
-	if d.peek() == '}' {
-		d.i++
-		return s, false // name is required
-	}
-	for {
-		key, ok := d.key()
-		if !ok {
-			return s, false
-		}
-		var p **string
-		switch string(key) {
-		case "name":
-			if s.Name, ok = d.istr(); !ok {
-				return s, false
-			}
+	ok = d.object(func(key []byte) (ok bool) {
+		if string(key) == "name" {
+			s.Name, ok = d.istr()
 			named = true
-		case "bundleId":
-			p = &s.BundleID
-		case "version":
-			p = &s.Version
-		case "productType":
-			p = &s.ProductType
-		case "deviceName":
-			p = &s.DeviceName
-		case "deviceModel":
-			p = &s.DeviceModel
-		case "deviceManufacturer":
-			p = &s.DeviceManufacturer
-		case "hardwareVersion":
-			p = &s.HardwareVersion
-		case "softwareVersion":
-			p = &s.SoftwareVersion
-		default:
-			return s, false
+		} else if p := optionalSourceField(&s, string(key)); p != nil {
+			*p, ok = d.optStr()
 		}
-		if p != nil {
-			if *p, ok = d.optStr(); !ok {
-				return s, false
-			}
-		}
-		switch d.peek() {
-		case ',':
-			d.i++
-		case '}':
-			d.i++
-			return s, named
-		default:
-			return s, false
-		}
-	}
+		return ok
+	})
+	return s, ok && named
 }
 
 // MarshalGQLContext implements graphql.ContextMarshaler (gqlgen uses the context pair only when both exist).
@@ -888,57 +826,29 @@ func RewriteUpload(body []byte, isIngestVar func(query, name string) bool) ([]by
 		varFrom = -1
 		walked  *rewrite
 	)
-	if d.peek() != '{' {
-		return nil, nil
-	}
-	d.i++
-	if d.peek() == '}' {
-		return nil, nil
-	}
-	for {
-		key, ok := d.str()
-		if !ok || d.peek() != ':' {
-			return nil, nil
-		}
-		d.i++
-		if key == "query" && query != "" || key == "variables" && varFrom >= 0 {
-			return nil, nil // a repeated key: which one counts is the generic path's business
-		}
-		switch key {
+	ok := d.object(func(key []byte) (ok bool) {
+		switch string(key) {
 		case "query":
-			if query, ok = d.str(); !ok || query == "" {
-				return nil, nil
+			if query != "" {
+				return false // a repeated key: which one counts is the generic path's business
 			}
+			query, ok = d.str()
+			return ok && query != ""
 		case "variables":
-			if d.peek() != '{' {
-				return nil, nil
+			if varFrom >= 0 || d.peek() != '{' {
+				return false
 			}
 			varFrom = d.i
 			if query != "" {
 				// The usual order: the operation is known, so the variables are decoded in this one pass.
-				if walked = d.variables(query, isIngestVar); walked == nil {
-					return nil, nil
-				}
-			} else if _, ok := d.skip(); !ok {
-				return nil, nil
-			}
-		default:
-			if _, ok := d.skip(); !ok {
-				return nil, nil
+				walked = d.variables(query, isIngestVar)
+				return walked != nil
 			}
 		}
-		switch d.peek() {
-		case ',':
-			d.i++
-			continue
-		case '}':
-			d.i++
-		default:
-			return nil, nil
-		}
-		break
-	}
-	if d.ws(); d.i != len(body) || varFrom < 0 || query == "" {
+		_, ok = d.skip()
+		return ok
+	})
+	if d.ws(); !ok || d.i != len(body) || varFrom < 0 || query == "" {
 		return nil, nil
 	}
 	if walked == nil {
@@ -974,69 +884,30 @@ type rewrite struct {
 
 // variables walks the variables object at the decoder's position, decoding the samples of each variable
 // isIngestVar accepts. nil means the body is to be left as it is.
-func (v *decoder) variables(query string, isIngestVar func(query, name string) bool) *rewrite {
+func (d *decoder) variables(query string, isIngestVar func(query, name string) bool) *rewrite {
 	w := &rewrite{reg: &Predecoded{}}
-	if !v.eat('{') {
+	ok := d.object(func(name []byte) bool {
+		if d.peek() != '{' || !isIngestVar(query, string(name)) {
+			_, ok := d.skip()
+			return ok
+		}
+		return d.object(func(field []byte) bool {
+			if string(field) == "samples" {
+				d.ws()
+				from := d.i
+				if list, ok := d.samples(); ok {
+					ph, _ := json.Marshal(w.reg.Add(list))
+					w.splices = append(w.splices, splice{from, d.i, ph})
+					return true
+				}
+				d.i = from // left to the generic path
+			}
+			_, ok := d.skip()
+			return ok
+		})
+	})
+	if !ok {
 		return nil
 	}
-	if v.peek() == '}' {
-		v.i++
-		return w
-	}
-	for {
-		name, ok := v.str()
-		if !ok || v.peek() != ':' {
-			return nil
-		}
-		v.i++
-		if v.peek() == '{' && isIngestVar(query, name) {
-			v.i++
-			if v.peek() != '}' {
-				for {
-					field, ok := v.str()
-					if !ok || v.peek() != ':' {
-						return nil
-					}
-					v.i++
-					v.ws()
-					from := v.i
-					decoded := false
-					if field == "samples" {
-						if list, ok := v.samples(); ok {
-							ph, _ := json.Marshal(w.reg.Add(list))
-							w.splices = append(w.splices, splice{from, v.i, ph})
-							decoded = true
-						} else {
-							v.i = from // left to the generic path
-						}
-					}
-					if !decoded {
-						if _, ok := v.skip(); !ok {
-							return nil
-						}
-					}
-					if v.peek() == ',' {
-						v.i++
-						continue
-					}
-					break
-				}
-			}
-			if !v.eat('}') {
-				return nil
-			}
-		} else if _, ok := v.skip(); !ok {
-			return nil
-		}
-		switch v.peek() {
-		case ',':
-			v.i++
-			continue
-		case '}':
-			v.i++
-		default:
-			return nil
-		}
-		return w
-	}
+	return w
 }

@@ -125,6 +125,29 @@ func decodeSample(m map[string]any, s *ingest.QuantitySample) error {
 	return nil
 }
 
+// optionalSourceField is where SourceInput's nullable field named key goes, or nil for no such field.
+func optionalSourceField(s *ingest.Source, key string) **string {
+	switch key {
+	case "bundleId":
+		return &s.BundleID
+	case "version":
+		return &s.Version
+	case "productType":
+		return &s.ProductType
+	case "deviceName":
+		return &s.DeviceName
+	case "deviceModel":
+		return &s.DeviceModel
+	case "deviceManufacturer":
+		return &s.DeviceManufacturer
+	case "hardwareVersion":
+		return &s.HardwareVersion
+	case "softwareVersion":
+		return &s.SoftwareVersion
+	}
+	return nil
+}
+
 func decodeSource(v any, s *ingest.Source) error {
 	m, ok := v.(map[string]any)
 	if !ok {
@@ -132,30 +155,14 @@ func decodeSource(v any, s *ingest.Source) error {
 	}
 	var err error
 	for k, fv := range m {
-		var p **string
-		switch k {
-		case "name":
+		if k == "name" {
 			if s.Name, err = str("source.name", fv); err != nil {
 				return err
 			}
 			continue
-		case "bundleId":
-			p = &s.BundleID
-		case "version":
-			p = &s.Version
-		case "productType":
-			p = &s.ProductType
-		case "deviceName":
-			p = &s.DeviceName
-		case "deviceModel":
-			p = &s.DeviceModel
-		case "deviceManufacturer":
-			p = &s.DeviceManufacturer
-		case "hardwareVersion":
-			p = &s.HardwareVersion
-		case "softwareVersion":
-			p = &s.SoftwareVersion
-		default:
+		}
+		p := optionalSourceField(s, k)
+		if p == nil {
 			return &fieldError{"source." + strconv.Quote(k), "is not a field of SourceInput"}
 		}
 		if *p, err = optStr("source."+k, fv); err != nil {
