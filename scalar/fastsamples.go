@@ -246,27 +246,22 @@ func (d *decoder) unquote(raw []byte) (string, bool) {
 }
 
 // str reads a JSON string into a new Go string (ids: they never repeat).
-func (d *decoder) str() (string, bool) {
-	raw, plain, ok := d.span()
-	switch {
-	case !ok:
-		return "", false
-	case !plain:
-		return d.unquote(raw)
-	}
-	return string(raw), true
-}
+func (d *decoder) str() (string, bool) { return d.text(false) }
 
 // istr reads a JSON string that is likely to repeat through the body, making each distinct one once.
-func (d *decoder) istr() (string, bool) {
+func (d *decoder) istr() (string, bool) { return d.text(true) }
+
+func (d *decoder) text(interned bool) (string, bool) {
 	raw, plain, ok := d.span()
 	switch {
 	case !ok:
 		return "", false
 	case !plain:
 		return d.unquote(raw)
+	case interned:
+		return d.intern(raw), true
 	}
-	return d.intern(raw), true
+	return string(raw), true
 }
 
 func (d *decoder) intern(raw []byte) string {
