@@ -321,7 +321,7 @@ func TestConnectBackfillCorrectDeleteDisconnect(t *testing.T) {
 func TestTokensAreRefreshedBeforeExpiryAndKept(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, nil)
-	e.fake.expiresIn = 60 // within RefreshAhead (5 min): every job refreshes first
+	e.fake.oa.SetExpiresIn(60) // within RefreshAhead (5 min): every job refreshes first
 	e.fake.setDay(day(-1), 10)
 	u := e.user("bob")
 	if resp := e.connect(u); resp.StatusCode != http.StatusOK {
@@ -330,7 +330,7 @@ func TestTokensAreRefreshedBeforeExpiryAndKept(t *testing.T) {
 	var first []byte
 	_ = e.d.Get(&first, `SELECT token_sealed FROM provider_connections WHERE user_id = $1`, u)
 	e.runDue()
-	if e.fake.refreshes == 0 {
+	if e.fake.oa.Refreshes() == 0 {
 		t.Fatal("no refresh although the token expires within a minute")
 	}
 	var now []byte
@@ -343,8 +343,8 @@ func TestTokensAreRefreshedBeforeExpiryAndKept(t *testing.T) {
 	e.runDue()
 	var status string
 	_ = e.d.Get(&status, `SELECT status FROM provider_connections WHERE user_id = $1`, u)
-	if status != "CONNECTED" || e.fake.refreshes < 2 {
-		t.Fatalf("after a second refresh: status %s, refreshes %d", status, e.fake.refreshes)
+	if status != "CONNECTED" || e.fake.oa.Refreshes() < 2 {
+		t.Fatalf("after a second refresh: status %s, refreshes %d", status, e.fake.oa.Refreshes())
 	}
 }
 
@@ -355,8 +355,7 @@ func TestRefusedTokenAsksTheUserToConnectAgain(t *testing.T) {
 	u := e.user("carol")
 	e.connect(u)
 	e.fake.mu.Lock()
-	e.fake.access = map[string]time.Time{} // provider revoked every token
-	e.fake.refresh = "revoked"
+	e.fake.oa.RevokeAll() // the provider revoked every token
 	e.fake.mu.Unlock()
 	e.runDue()
 	var status string
@@ -647,7 +646,7 @@ func TestReloadedCallbackStillSaysConnected(t *testing.T) {
 func TestConcurrentJobsShareOneRefresh(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, nil)
-	e.fake.expiresIn = 60 // inside RefreshAhead: every session refreshes before its first request
+	e.fake.oa.SetExpiresIn(60) // inside RefreshAhead: every session refreshes before its first request
 	for i := 1; i <= 6; i++ {
 		e.fake.setDay(day(-i), i)
 	}

@@ -4,11 +4,9 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -19,6 +17,7 @@ import (
 
 	"healthsync/ingest"
 	"healthsync/providers"
+	"healthsync/providers/oauthfake"
 )
 
 // bandFake is a small cloud provider for the core's tests: OAuth with PKCE and rotating refresh tokens, one
@@ -29,24 +28,20 @@ type bandFake struct {
 	srv    *httptest.Server
 	mu     sync.Mutex
 	days   map[string][]int // day → steps per interval, intervals start at 08:00 UTC every 15 minutes
-	codes  map[string]string
-	access map[string]time.Time
-	// refresh is the one valid refresh token (rotated on every use).
-	refresh   string
-	expiresIn int
-	n429      int
-	refreshes int
+	oa     *oauthfake.Server
+	n429   int
 	fetches   map[string]int // "from|to" → count
 	secret    string
 	forbid    bool // data requests answer 403 (the user did not grant the type)
 }
 
 func newBandFake(t testing.TB) *bandFake {
-	f := &bandFake{t: t, days: map[string][]int{}, codes: map[string]string{}, access: map[string]time.Time{},
-		expiresIn: 3600, fetches: map[string]int{}, secret: "band-client-secret"}
+	f := &bandFake{t: t, days: map[string][]int{}, fetches: map[string]int{}, secret: "band-client-secret"}
+	f.oa = oauthfake.New(oauthfake.Options{ClientID: "band-client", ClientSecret: f.secret, ExpiresIn: 3600,
+		RequirePKCE: true, RotateRefresh: true})
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /authorize", f.authorize)
-	mux.HandleFunc("POST /token", f.token)
+	mux.HandleFunc("GET /authorize", f.oa.Authorize)
+	mux.HandleFunc("POST /token", f.oa.Token)
 	mux.HandleFunc("GET /api/me", f.authed(func(w http.ResponseWriter, r *http.Request) {
 		_ = json.NewEncoder(w).Encode(map[string]string{"id": "band-user-77"})
 	}))
@@ -68,73 +63,9 @@ func (f *bandFake) setDay(day string, steps ...int) {
 	f.days[day] = steps
 }
 
-func (f *bandFake) authorize(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	if q.Get("client_id") != "band-client" || q.Get("code_challenge_method") != "S256" || q.Get("code_challenge") == "" {
-		http.Error(w, "bad authorize request", http.StatusBadRequest)
-		return
-	}
-	f.mu.Lock()
-	code := fmt.Sprintf("code-%d", len(f.codes)+1)
-	f.codes[code] = q.Get("code_challenge")
-	f.mu.Unlock()
-	u, _ := url.Parse(q.Get("redirect_uri"))
-	v := u.Query()
-	v.Set("code", code)
-	v.Set("state", q.Get("state"))
-	u.RawQuery = v.Encode()
-	http.Redirect(w, r, u.String(), http.StatusFound)
-}
-
-func (f *bandFake) token(w http.ResponseWriter, r *http.Request) {
-	_ = r.ParseForm()
-	id, secret, ok := r.BasicAuth()
-	if !ok {
-		id, secret = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
-	}
-	if id != "band-client" || secret != f.secret {
-		http.Error(w, `{"error":"invalid_client"}`, http.StatusUnauthorized)
-		return
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	switch r.PostForm.Get("grant_type") {
-	case "authorization_code":
-		challenge, ok := f.codes[r.PostForm.Get("code")]
-		sum := sha256.Sum256([]byte(r.PostForm.Get("code_verifier")))
-		if !ok || base64.RawURLEncoding.EncodeToString(sum[:]) != challenge {
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusBadRequest)
-			_, _ = w.Write([]byte(`{"error":"invalid_grant"}`))
-			return
-		}
-		delete(f.codes, r.PostForm.Get("code"))
-	case "refresh_token":
-		if r.PostForm.Get("refresh_token") != f.refresh {
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusBadRequest)
-			_, _ = w.Write([]byte(`{"error":"invalid_grant"}`))
-			return
-		}
-		f.refreshes++
-	default:
-		http.Error(w, "unsupported grant", http.StatusBadRequest)
-		return
-	}
-	access := fmt.Sprintf("access-%d", len(f.access)+1)
-	f.access[access] = time.Now().Add(time.Duration(f.expiresIn) * time.Second)
-	f.refresh = fmt.Sprintf("refresh-%d", len(f.access))
-	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(map[string]any{"access_token": access, "token_type": "Bearer",
-		"expires_in": f.expiresIn, "refresh_token": f.refresh})
-}
-
 func (f *bandFake) authed(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		f.mu.Lock()
-		exp, ok := f.access[strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")]
-		f.mu.Unlock()
-		if !ok || time.Now().After(exp) {
+		if !f.oa.Bearer(r) {
 			http.Error(w, "unauthorized", http.StatusUnauthorized)
 			return
 		}

@@ -6,10 +6,7 @@ package garminfake
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
-	"crypto/subtle"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -18,12 +15,12 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"healthsync/providers"
+	"healthsync/providers/oauthfake"
 )
 
 // Paths the fake serves, as Garmin's production hosts do.
@@ -68,16 +65,12 @@ type Fake struct {
 	t   testing.TB
 	o   Options
 	srv *httptest.Server
+	oa  *oauthfake.Server
 
 	mu        sync.Mutex
 	days      map[string]*day // by local date
-	codes     map[string]grant
-	access    map[string]bool
-	refresh   map[string]bool
 	n429      int
 	dataReqs  int
-	exchanges int
-	refreshes int
 	deregs    int
 	windows   [][2]int64
 }
@@ -87,11 +80,6 @@ type day struct {
 	steps    int
 	version  int
 	uploaded time.Time
-}
-
-type grant struct {
-	redirectURI string
-	challenge   string
 }
 
 // New starts a fake Garmin; it stops when the test ends.
@@ -121,8 +109,10 @@ func New(t testing.TB, o Options) *Fake {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	f := &Fake{t: t, o: o, days: map[string]*day{}, codes: map[string]grant{}, access: map[string]bool{},
-		refresh: map[string]bool{}}
+	f := &Fake{t: t, o: o, days: map[string]*day{}, oa: oauthfake.New(oauthfake.Options{
+		ClientID: o.ClientID, ClientSecret: o.ClientSecret, ExpiresIn: o.ExpiresIn, RequirePKCE: !o.PKCEOptional,
+		Extra: map[string]any{"refresh_token_expires_in": 7775998,
+			"scope": "PARTNER_WRITE PARTNER_READ CONNECT_READ CONNECT_WRITE", "jti": oauthfake.Random()}})}
 	now := o.Now()
 	for _, d := range o.Days {
 		date := time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, time.UTC)
@@ -134,8 +124,8 @@ func New(t testing.TB, o Options) *Fake {
 		f.days[date.Format(time.DateOnly)] = &day{date: date, steps: o.StepsPerInterval, uploaded: up}
 	}
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET "+AuthorizePath, f.authorize)
-	mux.HandleFunc("POST "+TokenPath, f.token)
+	mux.HandleFunc("GET "+AuthorizePath, f.oa.Authorize)
+	mux.HandleFunc("POST "+TokenPath, f.oa.Token)
 	mux.HandleFunc("GET "+restPrefix+"user/id", f.userID)
 	mux.HandleFunc("DELETE "+restPrefix+"user/registration", f.deregister)
 	mux.HandleFunc("GET "+restPrefix+"{type}", f.summaries)
@@ -161,10 +151,10 @@ func (f *Fake) Count429() int { f.mu.Lock(); defer f.mu.Unlock(); return f.n429 
 func (f *Fake) DataRequests() int { f.mu.Lock(); defer f.mu.Unlock(); return f.dataReqs }
 
 // Exchanges counts authorization codes exchanged for tokens.
-func (f *Fake) Exchanges() int { f.mu.Lock(); defer f.mu.Unlock(); return f.exchanges }
+func (f *Fake) Exchanges() int { return f.oa.Exchanges() }
 
 // Refreshes counts refresh_token grants.
-func (f *Fake) Refreshes() int { f.mu.Lock(); defer f.mu.Unlock(); return f.refreshes }
+func (f *Fake) Refreshes() int { return f.oa.Refreshes() }
 
 // Windows are the upload windows (Unix seconds) of the summary requests answered with data, in order.
 func (f *Fake) Windows() [][2]int64 {
@@ -251,95 +241,9 @@ func (f *Fake) post(ctx context.Context, target, secret string, body []byte) (*h
 	return http.DefaultClient.Do(req)
 }
 
-func (f *Fake) authorize(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	redirect := q.Get("redirect_uri")
-	switch {
-	case q.Get("client_id") != f.o.ClientID:
-		http.Error(w, "unknown client_id", http.StatusBadRequest)
-		return
-	case q.Get("response_type") != "code" || redirect == "":
-		http.Error(w, "response_type=code and redirect_uri are required", http.StatusBadRequest)
-		return
-	case q.Get("code_challenge") == "" && !f.o.PKCEOptional:
-		http.Error(w, "code_challenge is required", http.StatusBadRequest)
-		return
-	case q.Get("code_challenge") != "" && q.Get("code_challenge_method") != "S256":
-		http.Error(w, "code_challenge_method must be S256", http.StatusBadRequest)
-		return
-	}
-	u, err := url.Parse(redirect)
-	if err != nil {
-		http.Error(w, "bad redirect_uri", http.StatusBadRequest)
-		return
-	}
-	code := random()
-	f.mu.Lock()
-	f.codes[code] = grant{redirectURI: redirect, challenge: q.Get("code_challenge")}
-	f.mu.Unlock()
-	rq := u.Query()
-	rq.Set("code", code)
-	if s := q.Get("state"); s != "" {
-		rq.Set("state", s)
-	}
-	u.RawQuery = rq.Encode()
-	http.Redirect(w, r, u.String(), http.StatusFound)
-}
-
-func (f *Fake) token(w http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil {
-		oauthError(w, http.StatusBadRequest, "invalid_request")
-		return
-	}
-	id, secret, ok := r.BasicAuth()
-	if !ok {
-		id, secret = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
-	}
-	if id != f.o.ClientID || subtle.ConstantTimeCompare([]byte(secret), []byte(f.o.ClientSecret)) != 1 {
-		oauthError(w, http.StatusUnauthorized, "invalid_client")
-		return
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	switch r.PostForm.Get("grant_type") {
-	case "authorization_code":
-		g, ok := f.codes[r.PostForm.Get("code")]
-		delete(f.codes, r.PostForm.Get("code")) // codes are single use
-		if !ok || (r.PostForm.Has("redirect_uri") && r.PostForm.Get("redirect_uri") != g.redirectURI) {
-			oauthError(w, http.StatusBadRequest, "invalid_grant")
-			return
-		}
-		if g.challenge != "" && challenge(r.PostForm.Get("code_verifier")) != g.challenge {
-			oauthError(w, http.StatusBadRequest, "invalid_grant")
-			return
-		}
-		f.exchanges++
-	case "refresh_token":
-		if !f.refresh[r.PostForm.Get("refresh_token")] {
-			oauthError(w, http.StatusBadRequest, "invalid_grant")
-			return
-		}
-		f.refreshes++
-	default:
-		oauthError(w, http.StatusBadRequest, "unsupported_grant_type")
-		return
-	}
-	access, refresh := random(), random()
-	f.access[access] = true
-	f.refresh[refresh] = true
-	writeJSON(w, map[string]any{
-		"access_token": access, "token_type": "bearer", "expires_in": f.o.ExpiresIn,
-		"refresh_token": refresh, "refresh_token_expires_in": 7775998,
-		"scope": "PARTNER_WRITE PARTNER_READ CONNECT_READ CONNECT_WRITE", "jti": random(),
-	})
-}
-
 // authorized checks the bearer token; Garmin answers 401 to an unknown one.
 func (f *Fake) authorized(w http.ResponseWriter, r *http.Request) bool {
-	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	f.mu.Lock()
-	known := ok && f.access[tok]
-	f.mu.Unlock()
+	known := f.oa.Bearer(r)
 	if !known {
 		http.Error(w, `{"errorMessage":"Unauthorized"}`, http.StatusUnauthorized)
 	}
@@ -348,7 +252,7 @@ func (f *Fake) authorized(w http.ResponseWriter, r *http.Request) bool {
 
 func (f *Fake) userID(w http.ResponseWriter, r *http.Request) {
 	if f.authorized(w, r) {
-		writeJSON(w, map[string]string{"userId": f.o.UserID})
+		oauthfake.WriteJSON(w, map[string]string{"userId": f.o.UserID})
 	}
 }
 
@@ -393,7 +297,7 @@ func (f *Fake) summaries(w http.ResponseWriter, r *http.Request) {
 			out = append(out, f.render(d, typ)...)
 		}
 	}
-	writeJSON(w, out)
+	oauthfake.WriteJSON(w, out)
 }
 
 func (f *Fake) sortedDays() []*day {
@@ -501,24 +405,3 @@ func (f *Fake) render(d *day, typ string) []map[string]any {
 	return nil
 }
 
-func challenge(verifier string) string {
-	h := sha256.Sum256([]byte(verifier))
-	return base64.RawURLEncoding.EncodeToString(h[:])
-}
-
-func random() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
-func writeJSON(w http.ResponseWriter, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(v)
-}
-
-func oauthError(w http.ResponseWriter, status int, code string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]string{"error": code})
-}

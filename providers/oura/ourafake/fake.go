@@ -7,9 +7,7 @@ package ourafake
 import (
 	"context"
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -25,6 +23,7 @@ import (
 	"time"
 
 	"healthsync/providers"
+	"healthsync/providers/oauthfake"
 )
 
 // Options shape the fake's user and data. Zero values take the defaults in brackets.
@@ -68,26 +67,15 @@ type Fake struct {
 	srv *httptest.Server
 	o   Options
 	off int
+	oa  *oauthfake.Server
 
 	mu        sync.Mutex
-	codes     map[string]grant     // authorization code -> what the authorize request said
-	access    map[string]time.Time // access token -> expiry
-	refresh   map[string]bool      // live refresh tokens (each is used once)
 	corrected map[string]int       // day -> corrections
 	deleted   map[string]bool      // document ids
 	requests  int
 	n429      int
-	refreshes int
-	exchanges int
 	revokes   int
 	subs      []Subscription
-}
-
-// grant is an issued authorization code's context: the token request must repeat the redirect_uri and, when
-// the authorize request carried a PKCE challenge, prove the verifier.
-type grant struct {
-	redirect  string
-	challenge string // S256 of the verifier, "" without PKCE
 }
 
 // New starts a fake Oura; it stops when the test ends.
@@ -134,11 +122,12 @@ func New(t testing.TB, o Options) *Fake {
 	if o.ExpiresIn <= 0 {
 		o.ExpiresIn = 5
 	}
-	f := &Fake{t: t, o: o, off: off, codes: map[string]grant{}, access: map[string]time.Time{},
-		refresh: map[string]bool{}, corrected: map[string]int{}, deleted: map[string]bool{}}
+	f := &Fake{t: t, o: o, off: off, corrected: map[string]int{}, deleted: map[string]bool{},
+		oa: oauthfake.New(oauthfake.Options{ClientID: o.ClientID, ClientSecret: o.ClientSecret,
+			ExpiresIn: o.ExpiresIn, RotateRefresh: true})}
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /oauth/authorize", f.authorize)
-	mux.HandleFunc("POST /oauth/token", f.token)
+	mux.HandleFunc("GET /oauth/authorize", f.oa.Authorize)
+	mux.HandleFunc("POST /oauth/token", f.oa.Token)
 	mux.HandleFunc("GET /oauth/revoke", f.revoke)
 	mux.HandleFunc("GET /v2/webhook/subscription", f.app(f.listSubscriptions))
 	mux.HandleFunc("POST /v2/webhook/subscription", f.app(f.createSubscription))
@@ -176,18 +165,10 @@ func (f *Fake) Count429() int {
 }
 
 // Refreshes is how many refresh_token grants succeeded; Exchanges how many authorization codes were.
-func (f *Fake) Refreshes() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.refreshes
-}
+func (f *Fake) Refreshes() int { return f.oa.Refreshes() }
 
 // Exchanges is how many authorization_code grants succeeded.
-func (f *Fake) Exchanges() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.exchanges
-}
+func (f *Fake) Exchanges() int { return f.oa.Exchanges() }
 
 // Revocations is how many grants were revoked (GET /oauth/revoke with a live access token).
 func (f *Fake) Revocations() int {
@@ -244,111 +225,17 @@ func (f *Fake) Steps(day time.Time) int {
 
 // --- OAuth ---
 
-func (f *Fake) authorize(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	redirect := q.Get("redirect_uri")
-	if q.Get("response_type") != "code" || q.Get("client_id") != f.o.ClientID || redirect == "" {
-		http.Error(w, "bad authorization request", http.StatusBadRequest)
-		return
-	}
-	u, err := url.Parse(redirect)
-	if err != nil {
-		http.Error(w, "bad redirect_uri", http.StatusBadRequest)
-		return
-	}
-	g := grant{redirect: redirect}
-	if c := q.Get("code_challenge"); c != "" {
-		if q.Get("code_challenge_method") != "S256" {
-			http.Error(w, "only S256 PKCE", http.StatusBadRequest)
-			return
-		}
-		g.challenge = c
-	}
-	code := randomToken("code")
-	f.mu.Lock()
-	f.codes[code] = g
-	f.mu.Unlock()
-	v := u.Query()
-	v.Set("code", code)
-	if s := q.Get("state"); s != "" {
-		v.Set("state", s)
-	}
-	u.RawQuery = v.Encode()
-	http.Redirect(w, r, u.String(), http.StatusFound)
-}
-
-func (f *Fake) token(w http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil {
-		oauthError(w, http.StatusBadRequest, "invalid_request")
-		return
-	}
-	id, secret, ok := r.BasicAuth()
-	if !ok {
-		id, secret = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
-	}
-	if subtle.ConstantTimeCompare([]byte(id), []byte(f.o.ClientID)) != 1 ||
-		subtle.ConstantTimeCompare([]byte(secret), []byte(f.o.ClientSecret)) != 1 {
-		oauthError(w, http.StatusUnauthorized, "invalid_client")
-		return
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	switch r.PostForm.Get("grant_type") {
-	case "authorization_code":
-		code := r.PostForm.Get("code")
-		g, ok := f.codes[code]
-		sum := sha256.Sum256([]byte(r.PostForm.Get("code_verifier")))
-		if !ok || (r.PostForm.Has("redirect_uri") && r.PostForm.Get("redirect_uri") != g.redirect) ||
-			(g.challenge != "" && base64.RawURLEncoding.EncodeToString(sum[:]) != g.challenge) {
-			oauthError(w, http.StatusBadRequest, "invalid_grant")
-			return
-		}
-		delete(f.codes, code)
-		f.exchanges++
-	case "refresh_token":
-		rt := r.PostForm.Get("refresh_token")
-		if !f.refresh[rt] {
-			oauthError(w, http.StatusBadRequest, "invalid_grant")
-			return
-		}
-		delete(f.refresh, rt) // Oura's refresh tokens are single use: the answer carries the next one
-		f.refreshes++
-	default:
-		oauthError(w, http.StatusBadRequest, "unsupported_grant_type")
-		return
-	}
-	at, rt := randomToken("at"), randomToken("rt")
-	f.access[at] = time.Now().Add(time.Duration(f.o.ExpiresIn) * time.Second)
-	f.refresh[rt] = true
-	writeJSON(w, map[string]any{"access_token": at, "token_type": "bearer", "expires_in": f.o.ExpiresIn,
-		"refresh_token": rt})
-}
-
 // revoke ends the grant the access token belongs to; the fake has one user, so every token goes.
 func (f *Fake) revoke(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	exp, ok := f.access[r.URL.Query().Get("access_token")]
-	if !ok || time.Now().After(exp) {
-		oauthError(w, http.StatusUnauthorized, "invalid_token")
+	if !f.oa.Valid(r.URL.Query().Get("access_token")) {
+		oauthfake.Error(w, http.StatusUnauthorized, "invalid_token")
 		return
 	}
-	f.access = map[string]time.Time{}
-	f.refresh = map[string]bool{}
+	f.oa.RevokeAll()
+	f.mu.Lock()
 	f.revokes++
+	f.mu.Unlock()
 	w.WriteHeader(http.StatusOK)
-}
-
-func oauthError(w http.ResponseWriter, status int, code string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]string{"error": code})
-}
-
-func randomToken(prefix string) string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	return prefix + "-" + hex.EncodeToString(b)
 }
 
 // --- data routes ---
@@ -365,10 +252,8 @@ func (f *Fake) data(h func(http.ResponseWriter, *http.Request)) http.HandlerFunc
 			http.Error(w, `{"detail":"Request Rate Limit Exceeded."}`, http.StatusTooManyRequests)
 			return
 		}
-		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		exp, known := f.access[tok]
 		f.mu.Unlock()
-		if !ok || !known || time.Now().After(exp) {
+		if !f.oa.Bearer(r) {
 			http.Error(w, `{"detail":"Unauthorized"}`, http.StatusUnauthorized)
 			return
 		}
@@ -380,7 +265,7 @@ func (f *Fake) collection(w http.ResponseWriter, r *http.Request) {
 	typ := r.PathValue("type")
 	q := r.URL.Query()
 	if typ == "personal_info" {
-		writeJSON(w, map[string]any{"id": f.o.UserID, "age": 35, "weight": 70.5, "height": 1.78,
+		oauthfake.WriteJSON(w, map[string]any{"id": f.o.UserID, "age": 35, "weight": 70.5, "height": 1.78,
 			"biological_sex": "female", "email": "user@example.com"})
 		return
 	}
@@ -442,7 +327,7 @@ func (f *Fake) collection(w http.ResponseWriter, r *http.Request) {
 		s := base64.RawURLEncoding.EncodeToString([]byte(strconv.Itoa(end)))
 		next = &s
 	}
-	writeJSON(w, map[string]any{"data": append([]any{}, docs[off:end]...), "next_token": next})
+	oauthfake.WriteJSON(w, map[string]any{"data": append([]any{}, docs[off:end]...), "next_token": next})
 }
 
 func (f *Fake) document(w http.ResponseWriter, r *http.Request) {
@@ -453,7 +338,7 @@ func (f *Fake) document(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		if doc := f.doc(typ, day); doc != nil {
-			writeJSON(w, doc)
+			oauthfake.WriteJSON(w, doc)
 			return
 		}
 	}
@@ -464,11 +349,6 @@ func (f *Fake) document(w http.ResponseWriter, r *http.Request) {
 func dateOf(t time.Time) time.Time {
 	y, m, d := t.Date()
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
-}
-
-func writeJSON(w http.ResponseWriter, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(v)
 }
 
 // local is a wall-clock time of a day in the user's offset, as Oura writes LocalizedDateTime.
@@ -598,7 +478,7 @@ func (f *Fake) SendBadWebhook(ctx context.Context, url string, hook Webhook) (*h
 // SendChallenge makes the subscription check Oura makes when a subscription is created: a GET with the
 // verification token and a challenge, which the answer must echo.
 func (f *Fake) SendChallenge(ctx context.Context, callback string) (challenge string, resp *http.Response, err error) {
-	challenge = randomToken("challenge")
+	challenge = oauthfake.Random()
 	u, err := url.Parse(callback)
 	if err != nil {
 		return "", nil, fmt.Errorf("ourafake: callback %q: %w", callback, err)

@@ -18,8 +18,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -28,6 +26,7 @@ import (
 	"time"
 
 	"healthsync/providers"
+	"healthsync/providers/oauthfake"
 )
 
 // Options shape the fake. Zero values take the defaults named per field.
@@ -56,23 +55,14 @@ type Fake struct {
 	srv  *httptest.Server
 	o    Options
 	zone *time.Location
+	oa   *oauthfake.Server
 
 	mu       sync.Mutex
 	days     []*day
-	codes    map[string]grant     // authorization code → what it grants
-	access   map[string]time.Time // access token → expiry
-	refresh  map[string]grant     // live refresh tokens (rotated on use)
 	n429     int
-	nRefresh int
 	served   bool // the first data request has had its 429
 	requests map[string]int
 	body     body
-}
-
-type grant struct {
-	redirectURI string
-	scope       string
-	challenge   string // PKCE S256 code_challenge, when the authorize request carried one
 }
 
 type body struct {
@@ -133,7 +123,9 @@ func New(t testing.TB, o Options) *Fake {
 	}
 	f := &Fake{
 		t: t, o: o, zone: zone,
-		codes: map[string]grant{}, access: map[string]time.Time{}, refresh: map[string]grant{},
+		// WHOOP: a state of 8 characters at least, rotating refresh tokens, and those only with the offline scope.
+		oa: oauthfake.New(oauthfake.Options{ClientID: o.ClientID, ClientSecret: o.ClientSecret, ExpiresIn: o.ExpiresIn,
+			Now: o.Now, MinStateLength: 8, RotateRefresh: true, RefreshScope: "offline", FormEncodedBasic: true}),
 		requests: map[string]int{},
 		body:     body{height: 1.8288, weight: 90.7185, maxHR: 200},
 	}
@@ -146,8 +138,8 @@ func New(t testing.TB, o Options) *Fake {
 	}
 
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /oauth/oauth2/auth", f.authorize)
-	mux.HandleFunc("POST /oauth/oauth2/token", f.token)
+	mux.HandleFunc("GET /oauth/oauth2/auth", f.oa.Authorize)
+	mux.HandleFunc("POST /oauth/oauth2/token", f.oa.Token)
 	mux.HandleFunc("GET /developer/v2/user/profile/basic", f.api(f.profile))
 	mux.HandleFunc("DELETE /developer/v2/user/access", f.api(f.revoke))
 	mux.HandleFunc("GET /developer/v2/user/measurement/body", f.api(f.bodyMeasurement))
@@ -217,11 +209,7 @@ func (f *Fake) Count429() int {
 }
 
 // Refreshes is how many refresh_token grants the token endpoint honoured.
-func (f *Fake) Refreshes() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.nRefresh
-}
+func (f *Fake) Refreshes() int { return f.oa.Refreshes() }
 
 // Requests is how many authorised API requests reached path ("/v2/activity/sleep"), 429s included.
 func (f *Fake) Requests(path string) int {
@@ -352,128 +340,16 @@ func Sign(secret string, at time.Time, body []byte) (timestamp, signature string
 
 // ---- OAuth ----
 
-func (f *Fake) authorize(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	redirect, err := url.Parse(q.Get("redirect_uri"))
-	switch {
-	case q.Get("client_id") != f.o.ClientID:
-		http.Error(w, "unknown client_id", http.StatusBadRequest)
-		return
-	case q.Get("response_type") != "code":
-		http.Error(w, "response_type must be code", http.StatusBadRequest)
-		return
-	case err != nil || redirect.Scheme == "" || redirect.Host == "":
-		http.Error(w, "redirect_uri is required", http.StatusBadRequest)
-		return
-	case len(q.Get("state")) < 8:
-		// WHOOP refuses a state shorter than eight characters.
-		http.Error(w, "state must be at least 8 characters", http.StatusBadRequest)
-		return
-	case q.Get("code_challenge") != "" && q.Get("code_challenge_method") != "S256":
-		http.Error(w, "code_challenge_method must be S256", http.StatusBadRequest)
-		return
-	}
-	code := randomToken()
-	f.mu.Lock()
-	f.codes[code] = grant{redirectURI: redirect.String(), scope: q.Get("scope"), challenge: q.Get("code_challenge")}
-	f.mu.Unlock()
-	rq := redirect.Query()
-	rq.Set("code", code)
-	rq.Set("state", q.Get("state"))
-	redirect.RawQuery = rq.Encode()
-	http.Redirect(w, r, redirect.String(), http.StatusFound)
-}
-
-func (f *Fake) token(w http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil {
-		oauthError(w, http.StatusBadRequest, "invalid_request")
-		return
-	}
-	id, secret, ok := r.BasicAuth()
-	if ok {
-		// RFC 6749 §2.3.1: Basic credentials are form-encoded first (x/oauth2 does so).
-		id, _ = url.QueryUnescape(id)
-		secret, _ = url.QueryUnescape(secret)
-	} else {
-		id, secret = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
-	}
-	if !hmac.Equal([]byte(id), []byte(f.o.ClientID)) || !hmac.Equal([]byte(secret), []byte(f.o.ClientSecret)) {
-		oauthError(w, http.StatusUnauthorized, "invalid_client")
-		return
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var g grant
-	switch r.PostForm.Get("grant_type") {
-	case "authorization_code":
-		code := r.PostForm.Get("code")
-		g, ok = f.codes[code]
-		if !ok || r.PostForm.Get("redirect_uri") != g.redirectURI {
-			oauthError(w, http.StatusBadRequest, "invalid_grant")
-			return
-		}
-		// A code is good once, whether the exchange succeeds or not.
-		delete(f.codes, code)
-		if g.challenge != "" {
-			sum := sha256.Sum256([]byte(r.PostForm.Get("code_verifier")))
-			if base64.RawURLEncoding.EncodeToString(sum[:]) != g.challenge {
-				oauthError(w, http.StatusBadRequest, "invalid_grant")
-				return
-			}
-		}
-	case "refresh_token":
-		rt := r.PostForm.Get("refresh_token")
-		g, ok = f.refresh[rt]
-		if !ok {
-			oauthError(w, http.StatusBadRequest, "invalid_grant")
-			return
-		}
-		// Refresh tokens are single use: the answer carries the next one.
-		delete(f.refresh, rt)
-		f.nRefresh++
-	default:
-		oauthError(w, http.StatusBadRequest, "unsupported_grant_type")
-		return
-	}
-	at := randomToken()
-	f.access[at] = f.o.Now().Add(time.Duration(f.o.ExpiresIn) * time.Second)
-	resp := map[string]any{
-		"access_token": at, "expires_in": f.o.ExpiresIn, "scope": g.scope, "token_type": "bearer",
-	}
-	// WHOOP hands out refresh tokens only to connections that asked for the offline scope.
-	if slices.Contains(strings.Fields(g.scope), "offline") {
-		rt := randomToken()
-		f.refresh[rt] = g
-		resp["refresh_token"] = rt
-	}
-	writeJSON(w, resp)
-}
-
-func oauthError(w http.ResponseWriter, status int, code string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]string{"error": code})
-}
-
-func randomToken() string {
-	b := make([]byte, 18)
-	_, _ = rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
 // ---- data endpoints ----
 
 // api wraps a data handler with bearer checks, request counting and the first request's 429.
 func (f *Fake) api(h func(http.ResponseWriter, *http.Request)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		f.mu.Lock()
-		exp, known := f.access[tok]
-		if !ok || !known || !f.o.Now().Before(exp) {
-			f.mu.Unlock()
+		if !f.oa.Bearer(r) {
 			w.WriteHeader(http.StatusUnauthorized)
 			return
 		}
+		f.mu.Lock()
 		path := strings.TrimPrefix(r.URL.Path, "/developer")
 		f.requests[path]++
 		if !f.served {
@@ -491,15 +367,12 @@ func (f *Fake) api(h func(http.ResponseWriter, *http.Request)) http.HandlerFunc 
 
 // revoke ends every grant: tokens stop working (Requests("/v2/user/access") counts the calls).
 func (f *Fake) revoke(w http.ResponseWriter, _ *http.Request) {
-	f.mu.Lock()
-	f.access = map[string]time.Time{}
-	f.refresh = map[string]grant{}
-	f.mu.Unlock()
+	f.oa.RevokeAll()
 	w.WriteHeader(http.StatusNoContent)
 }
 
 func (f *Fake) profile(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, map[string]any{
+	oauthfake.WriteJSON(w, map[string]any{
 		"user_id": f.o.UserID, "email": "member@example.com", "first_name": "Test", "last_name": "Member",
 	})
 }
@@ -507,7 +380,7 @@ func (f *Fake) profile(w http.ResponseWriter, _ *http.Request) {
 func (f *Fake) bodyMeasurement(w http.ResponseWriter, _ *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	writeJSON(w, map[string]any{
+	oauthfake.WriteJSON(w, map[string]any{
 		"height_meter": f.body.height, "weight_kilogram": f.body.weight, "max_heart_rate": f.body.maxHR,
 	})
 }
@@ -576,7 +449,7 @@ func writePage[T any](w http.ResponseWriter, win window, recs []T, startOf func(
 	if hi < len(recs) {
 		out["next_token"] = base64.RawURLEncoding.EncodeToString([]byte("offset:" + strconv.Itoa(hi)))
 	}
-	writeJSON(w, out)
+	oauthfake.WriteJSON(w, out)
 }
 
 func (f *Fake) sleeps(w http.ResponseWriter, r *http.Request) {
@@ -601,7 +474,7 @@ func (f *Fake) sleep(w http.ResponseWriter, r *http.Request) {
 	for _, d := range f.days {
 		if d.sleepID == r.PathValue("id") {
 			if s, ok := f.sleepOf(d); ok {
-				writeJSON(w, s)
+				oauthfake.WriteJSON(w, s)
 				return
 			}
 		}
@@ -614,7 +487,7 @@ func (f *Fake) cycleSleep(w http.ResponseWriter, r *http.Request) {
 	defer f.mu.Unlock()
 	if d := f.dayByCycle(r.PathValue("id")); d != nil {
 		if s, ok := f.sleepOf(d); ok {
-			writeJSON(w, s)
+			oauthfake.WriteJSON(w, s)
 			return
 		}
 	}
@@ -647,7 +520,7 @@ func (f *Fake) cycleRecovery(w http.ResponseWriter, r *http.Request) {
 	defer f.mu.Unlock()
 	if d := f.dayByCycle(r.PathValue("id")); d != nil {
 		if _, ok := f.sleepOf(d); ok {
-			writeJSON(w, f.recoveryOf(d))
+			oauthfake.WriteJSON(w, f.recoveryOf(d))
 			return
 		}
 	}
@@ -675,7 +548,7 @@ func (f *Fake) cycle(w http.ResponseWriter, r *http.Request) {
 	defer f.mu.Unlock()
 	if d := f.dayByCycle(r.PathValue("id")); d != nil {
 		if c, ok := f.cycleOf(d); ok {
-			writeJSON(w, c)
+			oauthfake.WriteJSON(w, c)
 			return
 		}
 	}
@@ -704,7 +577,7 @@ func (f *Fake) workout(w http.ResponseWriter, r *http.Request) {
 	for _, d := range f.days {
 		if d.workoutID == r.PathValue("id") {
 			if wo, ok := f.workoutOf(d); ok {
-				writeJSON(w, wo)
+				oauthfake.WriteJSON(w, wo)
 				return
 			}
 		}
@@ -723,11 +596,6 @@ func (f *Fake) dayByCycle(id string) *day {
 		}
 	}
 	return nil
-}
-
-func writeJSON(w http.ResponseWriter, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(v)
 }
 
 func parseOffset(s string) (*time.Location, error) {
