@@ -24,15 +24,15 @@ import (
 // data type ("steps": a record per day with 15-minute intervals and the day's total), a 429 on the first data
 // request, and HMAC-signed webhooks. The real providers' fakes live beside their adapters.
 type bandFake struct {
-	t      testing.TB
-	srv    *httptest.Server
-	mu     sync.Mutex
-	days   map[string][]int // day → steps per interval, intervals start at 08:00 UTC every 15 minutes
-	oa     *oauthfake.Server
-	n429   int
-	fetches   map[string]int // "from|to" → count
-	secret    string
-	forbid    bool // data requests answer 403 (the user did not grant the type)
+	t       testing.TB
+	srv     *httptest.Server
+	mu      sync.Mutex
+	days    map[string][]int // day → steps per interval, intervals start at 08:00 UTC every 15 minutes
+	oa      *oauthfake.Server
+	n429    int
+	fetches map[string]int // "from|to" → count
+	secret  string
+	forbid  bool // data requests answer 403 (the user did not grant the type)
 }
 
 func newBandFake(t testing.TB) *bandFake {

@@ -67,12 +67,12 @@ type Fake struct {
 	srv *httptest.Server
 	oa  *oauthfake.Server
 
-	mu        sync.Mutex
-	days      map[string]*day // by local date
-	n429      int
-	dataReqs  int
-	deregs    int
-	windows   [][2]int64
+	mu       sync.Mutex
+	days     map[string]*day // by local date
+	n429     int
+	dataReqs int
+	deregs   int
+	windows  [][2]int64
 }
 
 type day struct {
@@ -404,4 +404,3 @@ func (f *Fake) render(d *day, typ string) []map[string]any {
 	}
 	return nil
 }
-

@@ -70,8 +70,8 @@ type Fake struct {
 	oa  *oauthfake.Server
 
 	mu        sync.Mutex
-	corrected map[string]int       // day -> corrections
-	deleted   map[string]bool      // document ids
+	corrected map[string]int  // day -> corrections
+	deleted   map[string]bool // document ids
 	requests  int
 	n429      int
 	revokes   int
