@@ -10,7 +10,6 @@ import (
 
 	"healthsync/cloudsync"
 	"healthsync/ingest"
-	"healthsync/providers"
 	"healthsync/providers/garmin"
 	"healthsync/providers/garmin/garminfake"
 )
@@ -22,26 +21,8 @@ import (
 // the jobs.
 func TestCloudGarmin(t *testing.T) {
 	ctx := context.Background()
-	zurich, err := time.LoadLocation("Europe/Zurich")
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The user lives in Zurich; Garmin summaries carry the offset of the moment, which the fake keeps fixed over
-	// its three days (the three before today). Every time below is in that offset and the series are read in
-	// it, so a DST change inside the days shifts nothing compared.
-	today := time.Now().In(zurich)
-	_, off := time.Date(today.Year(), today.Month(), today.Day()-3, 12, 0, 0, 0, zurich).Zone()
-	local := time.FixedZone("user", off)
-	tz := *providers.OffsetZone(off)
-	day := func(i int) time.Time { // local midnight of the fake's i-th day
-		return time.Date(today.Year(), today.Month(), today.Day()-3+i, 0, 0, 0, 0, local)
-	}
-	var days []time.Time
-	var dates []string
-	for i := range 3 {
-		days = append(days, day(i))
-		dates = append(dates, day(i).Format(time.DateOnly))
-	}
+	fd := zurichDays(t)
+	off, tz, day, days, dates := fd.off, fd.tz, fd.day, fd.times(), fd.dates
 	// Eight WALKING epochs a day, 08:00 to 10:00 local, of 100 steps each.
 	f := garminfake.New(t, garminfake.Options{Days: days, OffsetSeconds: off, StepsPerInterval: 100})
 	c := newCloudApp(t, cloudsync.Provider{Adapter: garmin.New(), Config: f.Config()})

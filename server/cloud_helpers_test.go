@@ -13,6 +13,7 @@ import (
 	"healthsync/catalog"
 	"healthsync/cloudsync"
 	"healthsync/ingest"
+	"healthsync/providers"
 	"healthsync/seal"
 	"healthsync/server"
 )
@@ -129,4 +130,40 @@ func (c *cloudApp) disconnect(tok, provider string) string {
 		return ""
 	}
 	return out.DisconnectProvider.Status
+}
+
+// fakeDays are the three days before today a provider fake serves, for a user in Zurich. Providers write
+// times with the offset of the moment, which the fakes keep fixed over their days: every time a test builds is in
+// that offset (local) and series are read in it (tz), so a DST change inside the days shifts nothing compared.
+type fakeDays struct {
+	off   int            // seconds east of UTC
+	local *time.Location // fixed at off
+	tz    string         // the zone name series are read in (providers.OffsetZone)
+	today time.Time
+	dates []string // the days' local dates
+}
+
+func zurichDays(t *testing.T) fakeDays {
+	t.Helper()
+	zurich, err := time.LoadLocation("Europe/Zurich")
+	if err != nil {
+		t.Fatal(err)
+	}
+	today := time.Now().In(zurich)
+	_, off := time.Date(today.Year(), today.Month(), today.Day()-3, 12, 0, 0, 0, zurich).Zone()
+	d := fakeDays{off: off, local: time.FixedZone("user", off), tz: *providers.OffsetZone(off), today: today}
+	for i := range 3 {
+		d.dates = append(d.dates, d.day(i).Format(time.DateOnly))
+	}
+	return d
+}
+
+// day is local midnight of the fake's i-th day (3 is today).
+func (d fakeDays) day(i int) time.Time {
+	return time.Date(d.today.Year(), d.today.Month(), d.today.Day()-3+i, 0, 0, 0, 0, d.local)
+}
+
+// times are the days' local midnights.
+func (d fakeDays) times() []time.Time {
+	return []time.Time{d.day(0), d.day(1), d.day(2)}
 }

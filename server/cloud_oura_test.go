@@ -12,7 +12,6 @@ import (
 
 	"healthsync/cloudsync"
 	"healthsync/ingest"
-	"healthsync/providers"
 	"healthsync/providers/oura"
 	"healthsync/providers/oura/ourafake"
 )
@@ -24,26 +23,8 @@ import (
 // goes, a forged webhook is refused, and disconnecting revokes the grant and stops the jobs.
 func TestCloudOura(t *testing.T) {
 	ctx := context.Background()
-	zurich, err := time.LoadLocation("Europe/Zurich")
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The user lives in Zurich; Oura's LocalizedDateTime fields carry the offset of the moment, which the fake
-	// keeps fixed over its three days (the three before today). Every time below is in that offset and the
-	// series are read in it, so a DST change inside the days shifts nothing compared.
-	today := time.Now().In(zurich)
-	_, off := time.Date(today.Year(), today.Month(), today.Day()-3, 12, 0, 0, 0, zurich).Zone()
-	local := time.FixedZone("user", off)
-	tz := *providers.OffsetZone(off)
-	day := func(i int) time.Time { // local midnight of the fake's i-th day
-		return time.Date(today.Year(), today.Month(), today.Day()-3+i, 0, 0, 0, 0, local)
-	}
-	var days []time.Time
-	var dates []string
-	for i := range 3 {
-		days = append(days, day(i))
-		dates = append(dates, day(i).Format(time.DateOnly))
-	}
+	fd := zurichDays(t)
+	off, local, tz, day, days, dates := fd.off, fd.local, fd.tz, fd.day, fd.times(), fd.dates
 	// 100 steps × 80 intervals: Oura reports each day's 8000 steps as a total only.
 	f := ourafake.New(t, ourafake.Options{Days: days, OffsetSeconds: &off, StepsPerInterval: 100, Intervals: 80})
 	c := newCloudApp(t, cloudsync.Provider{Adapter: oura.New(), Config: f.Config()})

@@ -19,23 +19,8 @@ import (
 // announced by webhooks, a forged webhook, and disconnecting.
 func TestCloudWhoop(t *testing.T) {
 	ctx := context.Background()
-	zurich, err := time.LoadLocation("Europe/Zurich")
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The member lives in Zurich; WHOOP records carry the offset of the moment, which the fake keeps fixed over
-	// its three days (the three before today). Every time below is in that offset, so a DST change inside the
-	// days shifts nothing the test compares.
-	today := time.Now().In(zurich)
-	_, off := time.Date(today.Year(), today.Month(), today.Day()-3, 12, 0, 0, 0, zurich).Zone()
-	local := time.FixedZone("member", off)
-	day := func(i int) time.Time { // local midnight of the fake's i-th day
-		return time.Date(today.Year(), today.Month(), today.Day()-3+i, 0, 0, 0, 0, local)
-	}
-	var days []string
-	for i := range 3 {
-		days = append(days, day(i).Format(time.DateOnly))
-	}
+	fd := zurichDays(t)
+	day, days := fd.day, fd.dates
 	f := whoopfake.New(t, whoopfake.Options{Days: days, TimezoneOffset: day(0).Format("-07:00")})
 	c := newCloudApp(t, cloudsync.Provider{Adapter: whoop.New(), Config: f.Config()})
 	tok := c.token("alice")
