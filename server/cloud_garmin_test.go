@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -52,41 +51,10 @@ func TestCloudGarmin(t *testing.T) {
 			t.Fatal("backfill jobs keep coming")
 		}
 	}
-	if f.Count429() != 1 || len(c.Waits) == 0 || c.Waits[0] != time.Second {
-		t.Errorf("429s %d, waits %v: want the fake's 429 met and its Retry-After of 1s honoured", f.Count429(), c.Waits)
-	}
+	c.expectBackfilled(tok, garmin.New(), f.UserID(), f.Count429())
 	t.Logf("backfill: %d summary requests, %d token refreshes", f.DataRequests(), f.Refreshes())
 	if f.Exchanges() != 1 || f.Refreshes() == 0 {
 		t.Errorf("%d code exchanges, %d refreshes: want one exchange and the one-second token refreshed", f.Exchanges(), f.Refreshes())
-	}
-	var conns struct {
-		ProviderConnections []struct {
-			Provider, Status, ProviderUserID, DeviceID string
-			LastError                                  *string
-		} `json:"providerConnections"`
-	}
-	c.do(tok, `{ providerConnections { provider status providerUserId deviceId lastError } }`, nil).decode(t, &conns)
-	if len(conns.ProviderConnections) != 1 || conns.ProviderConnections[0].Status != "CONNECTED" ||
-		conns.ProviderConnections[0].ProviderUserID != f.UserID() || conns.ProviderConnections[0].LastError != nil {
-		t.Fatalf("connections %+v", conns.ProviderConnections)
-	}
-	var sync struct {
-		SyncState []struct {
-			DataType string  `json:"dataType"`
-			Cursor   *string `json:"cursor"`
-		} `json:"syncState"`
-	}
-	c.do(tok, `{ syncState(deviceId: "cloud:garmin") { dataType cursor } }`, nil).decode(t, &sync)
-	done := map[string]bool{}
-	for _, s := range sync.SyncState {
-		if s.Cursor != nil && strings.HasSuffix(*s.Cursor, "(done)") {
-			done[s.DataType] = true
-		}
-	}
-	for _, dt := range garmin.New().DataTypes() {
-		if !done["garmin:"+dt] {
-			t.Errorf("syncState has no finished backfill for garmin:%s: %+v", dt, sync.SyncState)
-		}
 	}
 
 	// Steps: Garmin's epochs are intraday samples. Merged, the watch's hour wins the overlap (watches outrank

@@ -167,3 +167,43 @@ func (d fakeDays) day(i int) time.Time {
 func (d fakeDays) times() []time.Time {
 	return []time.Time{d.day(0), d.day(1), d.day(2)}
 }
+
+// expectBackfilled checks, after the backfill ran, that the fake's 429 was met and its Retry-After honoured,
+// that the connection is CONNECTED under the provider's id of the user with no error, and that syncState shows
+// every data type's backfill done.
+func (c *cloudApp) expectBackfilled(tok string, a providers.Adapter, providerUserID string, count429 int) {
+	c.t.Helper()
+	if count429 != 1 || len(c.Waits) == 0 || c.Waits[0] != time.Second {
+		c.t.Errorf("429s %d, waits %v: want the fake's 429 met and its Retry-After of 1s honoured", count429, c.Waits)
+	}
+	var conns struct {
+		ProviderConnections []struct {
+			Provider, Status, ProviderUserID, DeviceID string
+			LastError                                  *string
+		} `json:"providerConnections"`
+	}
+	c.do(tok, `{ providerConnections { provider status providerUserId deviceId lastError } }`, nil).decode(c.t, &conns)
+	if len(conns.ProviderConnections) != 1 || conns.ProviderConnections[0].Status != "CONNECTED" ||
+		conns.ProviderConnections[0].ProviderUserID != providerUserID || conns.ProviderConnections[0].LastError != nil {
+		c.t.Fatalf("connections %+v", conns.ProviderConnections)
+	}
+	var sync struct {
+		SyncState []struct {
+			DataType string  `json:"dataType"`
+			Cursor   *string `json:"cursor"`
+		} `json:"syncState"`
+	}
+	name := strings.ToLower(string(a.Provider()))
+	c.do(tok, `query($d: ID) { syncState(deviceId: $d) { dataType cursor } }`, map[string]any{"d": "cloud:" + name}).decode(c.t, &sync)
+	done := map[string]bool{}
+	for _, s := range sync.SyncState {
+		if s.Cursor != nil && strings.HasSuffix(*s.Cursor, "(done)") {
+			done[s.DataType] = true
+		}
+	}
+	for _, dt := range a.DataTypes() {
+		if !done[name+":"+dt] {
+			c.t.Errorf("syncState has no finished backfill for %s:%s: %+v", name, dt, sync.SyncState)
+		}
+	}
+}

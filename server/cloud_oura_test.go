@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -77,40 +76,9 @@ func TestCloudOura(t *testing.T) {
 		}
 	}
 	t.Logf("backfill of %d days: %d job runs, %d requests to Oura, %d token refreshes", 30, jobs, f.Requests(), f.Refreshes())
-	if f.Count429() != 1 || len(c.Waits) == 0 || c.Waits[0] != time.Second {
-		t.Errorf("429s %d, waits %v: want the fake's 429 met and its Retry-After of 1s honoured", f.Count429(), c.Waits)
-	}
+	c.expectBackfilled(tok, oura.New(), f.UserID(), f.Count429())
 	if f.Exchanges() != 1 || f.Refreshes() == 0 {
 		t.Errorf("%d code exchanges, %d refreshes: want one exchange and the five-second token refreshed", f.Exchanges(), f.Refreshes())
-	}
-	var conns struct {
-		ProviderConnections []struct {
-			Provider, Status, ProviderUserID, DeviceID string
-			LastError                                  *string
-		} `json:"providerConnections"`
-	}
-	c.do(tok, `{ providerConnections { provider status providerUserId deviceId lastError } }`, nil).decode(t, &conns)
-	if len(conns.ProviderConnections) != 1 || conns.ProviderConnections[0].Status != "CONNECTED" ||
-		conns.ProviderConnections[0].ProviderUserID != f.UserID() || conns.ProviderConnections[0].LastError != nil {
-		t.Fatalf("connections %+v", conns.ProviderConnections)
-	}
-	var sync struct {
-		SyncState []struct {
-			DataType string  `json:"dataType"`
-			Cursor   *string `json:"cursor"`
-		} `json:"syncState"`
-	}
-	c.do(tok, `{ syncState(deviceId: "cloud:oura") { dataType cursor } }`, nil).decode(t, &sync)
-	cursors := map[string]string{}
-	for _, s := range sync.SyncState {
-		if s.Cursor != nil {
-			cursors[s.DataType] = *s.Cursor
-		}
-	}
-	for _, dt := range oura.New().DataTypes() {
-		if !strings.HasSuffix(cursors["oura:"+dt], "(done)") {
-			t.Errorf("syncState has no finished backfill for oura:%s: %q", dt, cursors)
-		}
 	}
 
 	window := map[string]any{"from": day(0).Format(time.RFC3339), "to": day(3).Format(time.RFC3339)}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -57,38 +56,7 @@ func TestCloudWhoop(t *testing.T) {
 			t.Fatal("backfill jobs keep coming")
 		}
 	}
-	if f.Count429() != 1 || len(c.Waits) == 0 || c.Waits[0] != time.Second {
-		t.Errorf("429s %d, waits %v: want the fake's 429 met and its Retry-After of 1s honoured", f.Count429(), c.Waits)
-	}
-	var conns struct {
-		ProviderConnections []struct {
-			Provider, Status, ProviderUserID, DeviceID string
-			LastError                                  *string
-		} `json:"providerConnections"`
-	}
-	c.do(tok, `{ providerConnections { provider status providerUserId deviceId lastError } }`, nil).decode(t, &conns)
-	if len(conns.ProviderConnections) != 1 || conns.ProviderConnections[0].Status != "CONNECTED" ||
-		conns.ProviderConnections[0].ProviderUserID != f.UserID() || conns.ProviderConnections[0].LastError != nil {
-		t.Fatalf("connections %+v", conns.ProviderConnections)
-	}
-	var sync struct {
-		SyncState []struct {
-			DataType string  `json:"dataType"`
-			Cursor   *string `json:"cursor"`
-		} `json:"syncState"`
-	}
-	c.do(tok, `{ syncState(deviceId: "cloud:whoop") { dataType cursor } }`, nil).decode(t, &sync)
-	done := map[string]bool{}
-	for _, s := range sync.SyncState {
-		if s.Cursor != nil && strings.HasSuffix(*s.Cursor, "(done)") {
-			done[s.DataType] = true
-		}
-	}
-	for _, dt := range whoop.New().DataTypes() {
-		if !done["whoop:"+dt] {
-			t.Errorf("syncState has no finished backfill for whoop:%s: %+v", dt, sync.SyncState)
-		}
-	}
+	c.expectBackfilled(tok, whoop.New(), f.UserID(), f.Count429())
 
 	// Sleep: one session a night, the Apple Watch's where it recorded the night (watches outrank other
 	// sources by default), WHOOP's elsewhere: in bed only, since WHOOP gives stage totals, not intervals.
