@@ -54,8 +54,9 @@ func newOutcome() WriteOutcome {
 	return WriteOutcome{Inserted: map[string]struct{}{}, Replaced: map[string]struct{}{}}
 }
 
-// WriteSamples stores rows in one INSERT … SELECT FROM unnest … ON CONFLICT DO NOTHING: a sample id that is
-// already stored is left alone, also when another transaction is inserting it at the same moment. Rows whose
+// WriteSamples stores rows in one INSERT … SELECT unnest(…) (insertSamples: a plain insert, or ON CONFLICT DO
+// NOTHING once a stored id shows up): a sample id that is already stored is left alone, also when another
+// transaction is inserting it at the same moment. Rows whose
 // record carries a higher version than the stored one first remove the stored record. Rows of one record must
 // share ID and Version; the caller removes duplicates inside the batch.
 func (t *Tx) WriteSamples(ctx context.Context, deviceID string, rows []SampleRow) (WriteOutcome, error) {
