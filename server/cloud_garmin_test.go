@@ -149,6 +149,25 @@ func TestCloudGarmin(t *testing.T) {
 		}
 	}
 
+	// Night readings, 23:00 to midnight local before each day: HRV (RMSSD) every 5 minutes, SpO2 and breathing
+	// every minute, so each lands on the evening of the day before.
+	for _, m := range []struct {
+		metric string
+		avg    float64
+		count  int
+	}{{"hrv_rmssd", 501.0 / 12, 12}, {"oxygen_saturation", 96, 60}, {"respiratory_rate", 14.75, 60}} {
+		got := c.series(tok, map[string]any{"m": m.metric, "from": day(-1).Format(time.RFC3339),
+			"to": day(3).Format(time.RFC3339), "b": "DAY", "tz": tz}).Series.Points
+		if len(got) != 3 {
+			t.Fatalf("%s days %+v, want the three evenings", m.metric, got)
+		}
+		for _, p := range got {
+			if !near(p.Value, m.avg) || p.Count != m.count {
+				t.Errorf("%s evening %+v, want %d readings averaging %v", m.metric, p, m.count, m.avg)
+			}
+		}
+	}
+
 	// Sleep: a night a day, 23:00 to 06:50, from the stage intervals.
 	type session struct {
 		Date          string  `json:"date"`

@@ -1,7 +1,7 @@
 // Package garmin is the Garmin Connect Developer Program Health API adapter: OAuth 2.0 with PKCE, the
 // summary pull endpoints of the wellness API (queried by upload time, at most 24 hours per request) and
-// push notifications, which carry the summaries themselves. It maps dailies, epochs, sleeps, activities and
-// body compositions to the canonical catalog; see DataTypes for what is left out and why.
+// push notifications, which carry the summaries themselves. It maps dailies, epochs, sleeps, activities, body
+// compositions, HRV, pulse ox and respiration to the canonical catalog; see DataTypes for what is left out.
 package garmin
 
 import (
@@ -19,12 +19,30 @@ import (
 
 // Summary types, as the Health API names its endpoints and push keys.
 const (
-	Dailies    = "dailies"
-	Epochs     = "epochs"
-	Sleeps     = "sleeps"
-	Activities = "activities"
-	BodyComps  = "bodyComps"
+	Dailies     = "dailies"
+	Epochs      = "epochs"
+	Sleeps      = "sleeps"
+	Activities  = "activities"
+	BodyComps   = "bodyComps"
+	HRV         = "hrv"
+	PulseOx     = "pulseOx"
+	Respiration = "respiration"
 )
+
+// pushKeys are the keys a push notification files a summary type under, where they differ from the pull
+// endpoint's name. Public integrations spell pulse ox both ways, so both are read.
+var pushKeys = map[string][]string{
+	PulseOx:     {"pulseOx", "pulseox"},
+	Respiration: {"allDayRespiration", "respiration"},
+}
+
+// pushKeysOf lists the push keys of a summary type.
+func pushKeysOf(dataType string) []string {
+	if k, ok := pushKeys[dataType]; ok {
+		return k
+	}
+	return []string{dataType}
+}
 
 // Deregistrations is the DataType of an Event that says a user withdrew the app's access (a deregistration
 // notification, or a permission change that removed HEALTH_EXPORT): Deleted is set, nothing is attached, and
@@ -68,10 +86,11 @@ func (Adapter) Scopes() []string { return nil }
 //
 // Left out: stressDetails (the catalog has no stress or Body Battery metric), activityDetails (per-second
 // samples of activities whose summaries already arrive as workouts), moveIQ (auto-detected movements that
-// overlap epochs), hrv, pulseOx, respiration, skinTemp, userMetrics, bloodPressures, healthSnapshot and
-// menstrual cycle tracking (not asked for in this issue; their metrics exist, so they are the next to add).
+// overlap epochs), skinTemp (a deviation from the user's baseline, not a temperature), userMetrics (VO2 max
+// and fitness age by calendar date only, without a time or offset), healthSnapshot (its readings repeat
+// what hrv, pulseOx and respiration carry), bloodPressures and menstrual cycle tracking (not mapped yet).
 func (Adapter) DataTypes() []string {
-	return []string{Dailies, Epochs, Sleeps, Activities, BodyComps}
+	return []string{Dailies, Epochs, Sleeps, Activities, BodyComps, HRV, PulseOx, Respiration}
 }
 
 // UserID implements providers.Adapter: push notifications name users by this id.
@@ -145,6 +164,12 @@ func decoder(dataType string) func(get func(any) error) ([][]providers.Record, e
 		return decodeEach(one(mapActivity))
 	case BodyComps:
 		return decodeEach(one(mapBodyComp))
+	case HRV:
+		return decodeEach(one(mapHRV))
+	case PulseOx:
+		return decodeEach(one(mapPulseOx))
+	case Respiration:
+		return decodeEach(one(mapRespiration))
 	}
 	return nil
 }

@@ -342,3 +342,55 @@ func activityTypes() map[string]string {
 	}
 	return out
 }
+
+// offsetSamples turns a {"seconds after start": value} map into samples of one metric, each over step from
+// its offset (Garmin's readings stand for the stretch up to the next one), within [start, end].
+func offsetSamples(m map[string]float64, start, end time.Time, step time.Duration, metric, unit string, offset int) []ingest.QuantitySample {
+	pts := offsetPoints(m, start, end)
+	out := make([]ingest.QuantitySample, 0, len(pts))
+	for _, p := range pts {
+		out = append(out, ingest.QuantitySample{Type: metric, Value: p.Value, Unit: unit, Start: p.Time,
+			End: p.Time.Add(step), Source: source(), TimeZone: providers.OffsetZone(offset)})
+	}
+	return out
+}
+
+// summaryKey is a summary's record id: its summaryId, or its start when it has none.
+func summaryKey(id string, start int64) string {
+	if id != "" {
+		return id
+	}
+	return strconv.FormatInt(start, 10)
+}
+
+// mapHRV maps a night's HRV to hrv_rmssd samples: the 5-minute values, or the night's average over the night
+// when a summary has no values (never both, which would weigh the night twice in averages). Keyed by the
+// night's date, like sleeps.
+func mapHRV(h hrvSummary) providers.Record {
+	start := unix(h.StartTimeInSeconds)
+	end := start.Add(seconds(h.DurationInSeconds, 8*3600))
+	day := localDay(h.CalendarDate, h.StartTimeInSeconds, h.StartTimeOffsetInSeconds)
+	rec := providers.Record{DataType: HRV, ID: day.Format(time.DateOnly),
+		Samples: offsetSamples(h.HRVValues, start, end, 5*time.Minute, "hrv_rmssd", "ms", h.StartTimeOffsetInSeconds)}
+	if len(rec.Samples) == 0 && present(h.LastNightAvg, false) {
+		rec.Samples = []ingest.QuantitySample{{Type: "hrv_rmssd", Value: ingest.Float(*h.LastNightAvg), Unit: "ms",
+			Start: start, End: end, Source: source(), TimeZone: providers.OffsetZone(h.StartTimeOffsetInSeconds)}}
+	}
+	return rec
+}
+
+// mapPulseOx maps SpO2 readings to oxygen_saturation samples of a minute each.
+func mapPulseOx(p pulseOx) providers.Record {
+	start := unix(p.StartTimeInSeconds)
+	end := start.Add(seconds(p.DurationInSeconds, 86400))
+	return providers.Record{DataType: PulseOx, ID: summaryKey(p.SummaryID, p.StartTimeInSeconds),
+		Samples: offsetSamples(p.TimeOffsetSpo2Values, start, end, time.Minute, "oxygen_saturation", "%", p.StartTimeOffsetInSeconds)}
+}
+
+// mapRespiration maps breathing rates to respiratory_rate samples of a minute each.
+func mapRespiration(r respiration) providers.Record {
+	start := unix(r.StartTimeInSeconds)
+	end := start.Add(seconds(r.DurationInSeconds, 86400))
+	return providers.Record{DataType: Respiration, ID: summaryKey(r.SummaryID, r.StartTimeInSeconds),
+		Samples: offsetSamples(r.TimeOffsetEpochToBreaths, start, end, time.Minute, "respiratory_rate", "count/min", r.StartTimeOffsetInSeconds)}
+}

@@ -242,6 +242,48 @@ func TestBodyCompositions(t *testing.T) {
 
 // TestTheCatalogAcceptsEveryItem runs every mapped item through the catalog the way the write path does
 // (canonical dialect): names, units, ranges, category values and activity types.
+func TestHRVIsRMSSDFromTheFiveMinuteValuesOrTheNightsAverage(t *testing.T) {
+	recs := fixture(t, HRV)
+	if len(recs) != 2 || recs[0].ID != "2026-11-23" || recs[1].ID != "2026-11-24" {
+		t.Fatalf("records %+v, want one per night keyed by its date", recs)
+	}
+	night := recs[0].Samples
+	if len(night) != 3 {
+		t.Fatalf("%d samples, want the 3 five-minute values (not the average as well)", len(night))
+	}
+	for i, v := range []float64{32, 50, 50} {
+		start := int64(1795384800 + 300*(i+1))
+		wantSample(t, night[i], "hrv_rmssd", v, "ms", start, start+300)
+	}
+	if s := recs[1].Samples; len(s) != 1 {
+		t.Fatalf("night without values: %d samples, want its average", len(s))
+	} else {
+		wantSample(t, s[0], "hrv_rmssd", 41, "ms", 1795471200, 1795471200+27000)
+	}
+}
+
+func TestPulseOxAndRespirationAreMinuteSamples(t *testing.T) {
+	for _, c := range []struct {
+		dataType, metric, unit, id string
+		values                     []float64
+	}{
+		{PulseOx, "oxygen_saturation", "%", "x3f2a1b-69226d80-spo2", []float64{96, 95, 97}},
+		{Respiration, "respiratory_rate", "count/min", "x3f2a1b-69226d80-resp", []float64{14.5, 15, 13.75}},
+	} {
+		recs := fixture(t, c.dataType)
+		if len(recs) != 1 || recs[0].ID != c.id || len(recs[0].Samples) != len(c.values) {
+			t.Fatalf("%s: records %+v", c.dataType, recs)
+		}
+		for i, v := range c.values {
+			start := int64(1795384800 + 60*i)
+			wantSample(t, recs[0].Samples[i], c.metric, v, c.unit, start, start+60)
+			if tz := recs[0].Samples[i].TimeZone; tz == nil || *tz != *providers.OffsetZone(3600) {
+				t.Errorf("%s sample zone %v", c.dataType, tz)
+			}
+		}
+	}
+}
+
 func TestTheCatalogAcceptsEveryItem(t *testing.T) {
 	cat := catalog.New()
 	quantity := func(what, metric string, v float64, unit string) catalog.Metric {

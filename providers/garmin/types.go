@@ -106,3 +106,41 @@ type permissionsChange struct {
 	UserID      string   `json:"userId"`
 	Permissions []string `json:"permissions"`
 }
+
+// hrvSummary is one night's heart rate variability ("hrv"): RMSSD in milliseconds, the night's average and
+// 5-minute values keyed by seconds after the start.
+type hrvSummary struct {
+	UserID                   string             `json:"userId"`
+	SummaryID                string             `json:"summaryId"`
+	CalendarDate             string             `json:"calendarDate"`
+	StartTimeInSeconds       int64              `json:"startTimeInSeconds"`
+	StartTimeOffsetInSeconds int                `json:"startTimeOffsetInSeconds"`
+	DurationInSeconds        int64              `json:"durationInSeconds"`
+	LastNightAvg             *float64           `json:"lastNightAvg"`
+	LastNight5MinHigh        *float64           `json:"lastNight5MinHigh"`
+	HRVValues                map[string]float64 `json:"hrvValues"`
+}
+
+// pulseOx is a stretch of blood oxygen readings ("pulseOx"), in percent, keyed by seconds after the start;
+// on-demand spot checks come as their own summaries.
+type pulseOx struct {
+	UserID                   string             `json:"userId"`
+	SummaryID                string             `json:"summaryId"`
+	CalendarDate             string             `json:"calendarDate"`
+	StartTimeInSeconds       int64              `json:"startTimeInSeconds"`
+	StartTimeOffsetInSeconds int                `json:"startTimeOffsetInSeconds"`
+	DurationInSeconds        int64              `json:"durationInSeconds"`
+	TimeOffsetSpo2Values     map[string]float64 `json:"timeOffsetSpo2Values"`
+	OnDemand                 bool               `json:"onDemand"`
+}
+
+// respiration is a stretch of breathing rates ("respiration", pushed as "allDayRespiration"), in breaths per
+// minute, keyed by seconds after the start.
+type respiration struct {
+	UserID                   string             `json:"userId"`
+	SummaryID                string             `json:"summaryId"`
+	StartTimeInSeconds       int64              `json:"startTimeInSeconds"`
+	StartTimeOffsetInSeconds int                `json:"startTimeOffsetInSeconds"`
+	DurationInSeconds        int64              `json:"durationInSeconds"`
+	TimeOffsetEpochToBreaths map[string]float64 `json:"timeOffsetEpochToBreaths"`
+}

@@ -23,8 +23,8 @@ const healthExport = "HEALTH_EXPORT"
 // Webhook reads a push notification. Garmin signs nothing, so the push URL configured in the developer
 // portal carries a secret (query parameter "secret", compared in constant time with Config.WebhookSecret),
 // and every summary must name its userId: the caller accepts only users it has a connection for. The data
-// is inline, so each Event carries its Records. Summary types the adapter does not map (hrv, pulseOx,
-// stressDetails, ...) are skipped rather than refused, since refusing makes Garmin retry them for days.
+// is inline, so each Event carries its Records. Summary types the adapter does not map (stressDetails,
+// skinTemp, ...) are skipped rather than refused, since refusing makes Garmin retry them for days.
 func (Adapter) Webhook(cfg providers.Config, req providers.WebhookRequest) ([]providers.Event, error) {
 	got := req.Query.Get("secret")
 	if cfg.WebhookSecret == "" || subtle.ConstantTimeCompare([]byte(got), []byte(cfg.WebhookSecret)) != 1 {
@@ -36,15 +36,17 @@ func (Adapter) Webhook(cfg providers.Config, req providers.WebhookRequest) ([]pr
 	}
 	var events []providers.Event
 	for _, dataType := range (Adapter{}).DataTypes() {
-		raw, ok := body[dataType]
-		if !ok {
-			continue
+		for _, key := range pushKeysOf(dataType) {
+			raw, ok := body[key]
+			if !ok {
+				continue
+			}
+			evs, err := pushEvents(dataType, raw)
+			if err != nil {
+				return nil, err
+			}
+			events = append(events, evs...)
 		}
-		evs, err := pushEvents(dataType, raw)
-		if err != nil {
-			return nil, err
-		}
-		events = append(events, evs...)
 	}
 	gone, err := withdrawn(body)
 	if err != nil {

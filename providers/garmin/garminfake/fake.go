@@ -33,7 +33,18 @@ const (
 
 // summaryTypes are the summary types the fake serves and pushes.
 func summaryTypes() []string {
-	return []string{"dailies", "epochs", "sleeps", "activities", "bodyComps"}
+	return []string{"dailies", "epochs", "sleeps", "activities", "bodyComps", "hrv", "pulseOx", "respiration"}
+}
+
+// pushKey is the key a push files a summary type under (the pull endpoints' names, but for two).
+func pushKey(typ string) string {
+	switch typ {
+	case "pulseOx":
+		return "pulseox"
+	case "respiration":
+		return "allDayRespiration"
+	}
+	return typ
 }
 
 // Options configure the fake; zero values take the defaults named.
@@ -199,7 +210,7 @@ func (f *Fake) PushBody(date time.Time, types ...string) []byte {
 	}
 	body := map[string][]map[string]any{}
 	for _, typ := range types {
-		body[typ] = f.Summaries(date, typ)
+		body[pushKey(typ)] = f.Summaries(date, typ)
 	}
 	b, err := json.Marshal(body)
 	if err != nil {
@@ -394,6 +405,36 @@ func (f *Fake) render(d *day, typ string) []map[string]any {
 			"activeKilocalories": float64(2*d.steps) * 0.04, "averageHeartRateInBeatsPerMinute": 102,
 			"steps": 2 * d.steps,
 		})}
+	case "hrv", "pulseOx", "respiration":
+		// The night before the day, 23:00 local for an hour: readings every 5 minutes (HRV) or every minute.
+		night := start.Add(-time.Hour)
+		values := map[string]float64{}
+		step := 60
+		if typ == "hrv" {
+			step = 300
+		}
+		for off := 0; off < 3600; off += step {
+			switch typ {
+			case "hrv":
+				values[strconv.Itoa(off)] = float64(40 + (off/300)%5 + d.version)
+			case "pulseOx":
+				values[strconv.Itoa(off)] = float64(95 + (off/60)%3)
+			default:
+				values[strconv.Itoa(off)] = 14 + float64((off/60)%4)/2
+			}
+		}
+		m := base(map[string]any{"summaryId": f.summaryID(night, "-"+typ), "calendarDate": d.date.Format(time.DateOnly),
+			"startTimeInSeconds": night.Unix(), "startTimeOffsetInSeconds": f.o.OffsetSeconds, "durationInSeconds": 3600})
+		switch typ {
+		case "hrv":
+			m["hrvValues"], m["lastNightAvg"] = values, 42+d.version
+		case "pulseOx":
+			m["timeOffsetSpo2Values"], m["onDemand"] = values, false
+		default:
+			delete(m, "calendarDate")
+			m["timeOffsetEpochToBreaths"] = values
+		}
+		return []map[string]any{m}
 	case "bodyComps":
 		t := start.Add(7 * time.Hour)
 		return []map[string]any{base(map[string]any{
