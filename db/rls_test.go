@@ -116,27 +116,30 @@ func seedTwoUsers(t *testing.T, d *sqlx.DB) (a, b int64) {
 		t.Fatal(err)
 	}
 	for _, u := range []int64{a, b} {
-		for _, q := range []string{
-			`INSERT INTO devices (user_id, device_id, provider, first_seen, last_seen) VALUES ($1::bigint, 'd', 'APPLE_HEALTH', now(), now())`,
-			`INSERT INTO sources (user_id, provider, source_key, name, first_seen, last_seen) VALUES ($1::bigint, 'APPLE_HEALTH', 'k', 'n', now(), now())`,
-			`INSERT INTO samples (user_id, sample_id, metric, source_id, device_id, start_time, end_time, value, orig_value, orig_unit)
-			 VALUES ($1::bigint, 's-' || $1::bigint, 'steps', 1, 'd', now(), now(), 1, 1, 'count')`,
-			`INSERT INTO category_samples (user_id, sample_id, category, value, orig_value, source_id, device_id, start_time, end_time)
-			 VALUES ($1::bigint, 'c-' || $1::bigint, 'sleep', 'core', 'core', 1, 'd', now(), now())`,
-			`INSERT INTO workouts (user_id, workout_id, activity_type, orig_activity_type, source_id, device_id, start_time, end_time, duration_s)
-			 VALUES ($1::bigint, 'w-' || $1::bigint, 'running', 'running', 1, 'd', now(), now(), 0)`,
-			`INSERT INTO deletions (user_id, item_id) VALUES ($1::bigint, 'x-' || $1::bigint)`,
-			`INSERT INTO sync_state (user_id, device_id, data_type, last_upload_at) VALUES ($1::bigint, 'd', 'steps', now())`,
-			`INSERT INTO idempotency_keys (user_id, key, request_hash) VALUES ($1::bigint, 'k', '\x00')`,
-			`INSERT INTO sample_hourly (user_id, metric, source_id, hour, n, sum_start, prorated) VALUES ($1::bigint, 'steps', 1, date_trunc('hour', now()), 1, 1, 1)`,
-			`INSERT INTO source_priority (user_id, metric, source_ids) VALUES ($1::bigint, '', '{1}')`,
-		} {
+		for _, q := range seedRows {
 			if _, err := d.Exec(q, u); err != nil {
 				t.Fatalf("seed %q: %v", q, err)
 			}
 		}
 	}
 	return a, b
+}
+
+// seedRows insert one row of each user-data table for the user $1, with ids of their own.
+var seedRows = []string{
+	`INSERT INTO devices (user_id, device_id, provider, first_seen, last_seen) VALUES ($1::bigint, 'd', 'APPLE_HEALTH', now(), now())`,
+	`INSERT INTO sources (user_id, provider, source_key, name, first_seen, last_seen) VALUES ($1::bigint, 'APPLE_HEALTH', 'k', 'n', now(), now())`,
+	`INSERT INTO samples (user_id, sample_id, metric, source_id, device_id, start_time, end_time, value, orig_value, orig_unit)
+			 VALUES ($1::bigint, 's-' || $1::bigint, 'steps', 1, 'd', now(), now(), 1, 1, 'count')`,
+	`INSERT INTO category_samples (user_id, sample_id, category, value, orig_value, source_id, device_id, start_time, end_time)
+			 VALUES ($1::bigint, 'c-' || $1::bigint, 'sleep', 'core', 'core', 1, 'd', now(), now())`,
+	`INSERT INTO workouts (user_id, workout_id, activity_type, orig_activity_type, source_id, device_id, start_time, end_time, duration_s)
+			 VALUES ($1::bigint, 'w-' || $1::bigint, 'running', 'running', 1, 'd', now(), now(), 0)`,
+	`INSERT INTO deletions (user_id, item_id) VALUES ($1::bigint, 'x-' || $1::bigint)`,
+	`INSERT INTO sync_state (user_id, device_id, data_type, last_upload_at) VALUES ($1::bigint, 'd', 'steps', now())`,
+	`INSERT INTO idempotency_keys (user_id, key, request_hash) VALUES ($1::bigint, 'k', '\x00')`,
+	`INSERT INTO sample_hourly (user_id, metric, source_id, hour, n, sum_start, prorated) VALUES ($1::bigint, 'steps', 1, date_trunc('hour', now()), 1, 1, 1)`,
+	`INSERT INTO source_priority (user_id, metric, source_ids) VALUES ($1::bigint, '', '{1}')`,
 }
 
 var userTables = []string{"devices", "sources", "samples", "category_samples", "workouts", "deletions", "sync_state",
@@ -233,14 +236,24 @@ func TestUserTxSeesOnlyItsUser(t *testing.T) {
 				t.Errorf("%s: A's transaction deleted %d of B's rows", tb, n)
 			}
 		}
-		if _, err := tx.tx.Exec(`SAVEPOINT w`); err != nil {
-			return err
-		}
-		if _, err := tx.tx.Exec(`INSERT INTO deletions (user_id, item_id) VALUES ($1::bigint, 'planted')`, b); err == nil {
-			t.Error("A's transaction inserted a row for B")
-		}
-		if _, err := tx.tx.Exec(`ROLLBACK TO SAVEPOINT w`); err != nil {
-			return err
+		// Inserting rows for B is refused on every table (the rows are new: only the policy can refuse them).
+		for _, q := range seedRows {
+			if _, err := tx.tx.Exec(`SAVEPOINT w`); err != nil {
+				return err
+			}
+			planted := strings.NewReplacer(`'s-'`, `'planted-s-'`, `'c-'`, `'planted-c-'`, `'w-'`, `'planted-w-'`,
+				`'x-'`, `'planted-x-'`, `'d', 'steps'`, `'d2', 'steps'`, `'k', '\x00'`, `'k2', '\x00'`,
+				`'k', 'n'`, `'k2', 'n'`, `'d', 'APPLE_HEALTH'`, `'d2', 'APPLE_HEALTH'`,
+				`date_trunc('hour', now())`, `date_trunc('hour', now()) - interval '1 hour'`,
+				`VALUES ($1::bigint, '', '{1}')`, `VALUES ($1::bigint, 'steps', '{1}')`).Replace(q)
+			if _, err := tx.tx.Exec(planted, b); err == nil {
+				t.Errorf("A's transaction inserted a row for B: %s", planted)
+			} else if !strings.Contains(err.Error(), "row-level security") {
+				t.Errorf("inserting for B failed, but not by the policy (%v): %s", err, planted)
+			}
+			if _, err := tx.tx.Exec(`ROLLBACK TO SAVEPOINT w`); err != nil {
+				return err
+			}
 		}
 		// Moving one's own row to B is refused too.
 		if _, err := tx.tx.Exec(`UPDATE deletions SET user_id = $1`, b); err == nil {
