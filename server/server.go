@@ -91,7 +91,7 @@ func New(o Options) http.Handler {
 	gql.AddTransport(websocketTransport(o.Verifier, o.Log))
 	gql.AddTransport(transport.Options{})
 	gql.AddTransport(transport.GET{})
-	gql.AddTransport(transport.POST{})
+	gql.AddTransport(postJSON{})
 	gql.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	gql.SetParserTokenLimit(parserTokens)
 	if o.Production {
