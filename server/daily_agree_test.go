@@ -4,18 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"reflect"
 	"testing"
 	"time"
 
-	"healthsync/auth"
 	"healthsync/bench"
 	"healthsync/bench/gen"
-	"healthsync/catalog"
 	"healthsync/db"
-	"healthsync/dbtest"
 	"healthsync/ingest"
 	"healthsync/server"
 )
@@ -26,17 +21,10 @@ import (
 // device, and a custom sleep order.
 func TestDailySummaryAgreesWithTheSeparateReads(t *testing.T) {
 	ctx := context.Background()
-	store := db.New(dbtest.New(t), db.Options{})
-	cat := catalog.New()
-	v, err := auth.NewVerifier(auth.Config{HMACSecret: testSecret, Issuer: testIssuer, Audience: testAudience})
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, err := auth.NewHMACSigner(testSecret, testIssuer, testAudience)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ing := ingest.NewService(store, cat, ingest.Limits{MaxItems: 20000}, nil)
+	a := newApp(t, func(o *server.Options) {
+		o.Ingest = ingest.NewService(o.Store, o.Catalog, ingest.Limits{MaxItems: 20000}, nil)
+	})
+	store, ing := a.opts.Store, a.opts.Ingest
 	g := gen.New(gen.Config{Seed: 7, Days: 40})
 	u := g.User(4) // America/Los_Angeles
 	dbUser, err := store.EnsureUser(ctx, u.Subject)
@@ -48,8 +36,6 @@ func TestDailySummaryAgreesWithTheSeparateReads(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	a := &app{t: t, handler: server.New(server.Options{Store: store, Ingest: ing, Catalog: cat, Verifier: v,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), MaxRequestBytes: 1 << 20}), signer: signer}
 	tok := a.token(u.Subject)
 
 	// The one-trip prelude gives exactly what the separate statements give.

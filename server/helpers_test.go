@@ -32,6 +32,7 @@ type app struct {
 	t       *testing.T
 	handler http.Handler
 	signer  *auth.Signer
+	opts    server.Options // what the handler was built with (its store, ingest service, ...)
 }
 
 func newApp(t *testing.T, mutate ...func(*server.Options)) *app {
@@ -51,7 +52,7 @@ func newApp(t *testing.T, mutate ...func(*server.Options)) *app {
 	for _, m := range mutate {
 		m(&opts)
 	}
-	return &app{t: t, handler: server.New(opts), signer: signer}
+	return &app{t: t, handler: server.New(opts), signer: signer, opts: opts}
 }
 
 func (a *app) token(user string, scopes ...auth.Scope) string {
