@@ -276,6 +276,10 @@ func (c *Client) once(ctx context.Context, body []byte, out any) error {
 		return withRetryAfter(&Error{Status: resp.StatusCode, Code: "HTTP_" + strconv.Itoa(resp.StatusCode),
 			Message: http.StatusText(resp.StatusCode)}, resp)
 	}
+	if raw, ok := out.(*json.RawMessage); ok {
+		*raw = env.Data // already checked and copied by the envelope's decoding: no second pass over it
+		return nil
+	}
 	if err := json.Unmarshal(env.Data, out); err != nil {
 		return fmt.Errorf("decode answer: %w", err)
 	}

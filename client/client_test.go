@@ -2,6 +2,7 @@ package client_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -231,5 +232,10 @@ func TestSendRetriesAPreparedBodyAndQueryReadsAnyField(t *testing.T) {
 	}
 	if err := c.Query(ctx, `{ me { id } }`, nil, &me); err != nil || me.Me.ID != "alice" {
 		t.Fatalf("me = %+v, %v", me, err)
+	}
+	// Raw data is handed over as the server wrote it, without a second decoding.
+	var raw json.RawMessage
+	if err := c.Query(ctx, `{ me { id } }`, nil, &raw); err != nil || string(raw) != `{"me":{"id":"alice"}}` {
+		t.Fatalf("raw data = %s, %v", raw, err)
 	}
 }

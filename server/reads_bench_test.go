@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -20,6 +21,7 @@ import (
 	"healthsync/bench"
 	"healthsync/bench/gen"
 	"healthsync/catalog"
+	"healthsync/client"
 	"healthsync/db"
 	"healthsync/dbtest"
 	"healthsync/ingest"
@@ -171,6 +173,23 @@ func BenchmarkReads(b *testing.B) {
 		b.Run(c.name, func(b *testing.B) {
 			rb.post(b, c.body) // caches warm, as in the benchmark's untimed rounds
 			cpuLoop(b, func() { rb.post(b, c.body) })
+		})
+	}
+	// The same reads over a real loopback connection with the project's client (what `healthsync bench` does):
+	// the difference to http/… is net/http on both sides and the client reading and decoding the answer.
+	srv := httptest.NewServer(rb.handler)
+	defer srv.Close()
+	cl := client.New(srv.URL+"/graphql", rb.token, client.Options{MaxAttempts: 1})
+	for _, c := range http[1:] {
+		b.Run("tcp/"+strings.TrimPrefix(c.name, "http/"), func(b *testing.B) {
+			var data json.RawMessage
+			send := func() {
+				if err := cl.Send(context.Background(), c.body, &data); err != nil {
+					b.Fatal(err)
+				}
+			}
+			send()
+			cpuLoop(b, send)
 		})
 	}
 	ctx := context.Background()
