@@ -153,6 +153,13 @@ func (b *browser) start(link string) *url.URL {
 	return u
 }
 
+// runWorkerBriefly runs the worker loop (jobs and its hourly pruning, which runs at once) for 300 ms.
+func (e *env) runWorkerBriefly() {
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	e.svc.Run(ctx, 50*time.Millisecond)
+}
+
 func (e *env) runDue() int {
 	e.t.Helper()
 	n, err := e.svc.RunDue(context.Background())
@@ -546,9 +553,7 @@ func TestWorkerPrunesEndedJobs(t *testing.T) {
 		VALUES ($1, 'OTHER', 'FETCH_RECORD', 'steps', 'DONE', now(), now() - interval '9 days', now() - interval '8 days'),
 		       ($1, 'OTHER', 'FETCH_RECORD', 'steps', 'DONE', now(), now(), now()),
 		       ($1, 'OTHER', 'POLL', 'steps', 'QUEUED', now() + interval '1 hour', now() - interval '30 days', now() - interval '30 days')`, u)
-	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
-	defer cancel()
-	e.svc.Run(ctx, 50*time.Millisecond)
+	e.runWorkerBriefly()
 	if got := e.int(`SELECT count(*) FROM provider_jobs WHERE user_id = $1`, u); got != 2 {
 		t.Fatalf("%d jobs left, want 2 (the recent DONE and the pending POLL)", got)
 	}
@@ -737,9 +742,7 @@ func TestExpiredConnectionLinksArePruned(t *testing.T) {
 	if resp := newBrowser(t).get(old.AuthorizeURL); resp.StatusCode != http.StatusBadRequest {
 		t.Fatalf("an expired link answered %d, want 400", resp.StatusCode)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
-	defer cancel()
-	e.svc.Run(ctx, 50*time.Millisecond)
+	e.runWorkerBriefly()
 	if got := e.int(`SELECT count(*) FROM oauth_tickets WHERE user_id = $1`, u); got != 1 {
 		t.Fatalf("%d tickets left, want 1 (the unexpired one)", got)
 	}
@@ -768,9 +771,7 @@ func TestCorrectionTombstonesArePrunedAfterAWeek(t *testing.T) {
 	// Day -1's tombstones are old now; a device deletion of the same age stays.
 	e.d.MustExec(`UPDATE deletions SET deleted_at = now() - interval '8 days' WHERE user_id = $1 AND item_id LIKE 'other:%' AND item_id LIKE '%day-' || $2 || '%'`, u, day(-1))
 	e.d.MustExec(`INSERT INTO deletions (user_id, item_id, deleted_at) VALUES ($1, '5E1B0C2A-0000-4000-8000-000000000001', now() - interval '30 days')`, u)
-	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
-	defer cancel()
-	e.svc.Run(ctx, 50*time.Millisecond)
+	e.runWorkerBriefly()
 	if got := e.int(`SELECT count(*) FROM deletions WHERE user_id = $1 AND item_id LIKE 'other:%'`, u); got != 2 {
 		t.Fatalf("%d cloud tombstones left, want 2 (the recent correction's)", got)
 	}
