@@ -10,66 +10,26 @@ type Columns struct {
 	Points []Point
 }
 
+// column is one field of every point, in order.
+func column[T any](points []Point, field func(p *Point) T) []T {
+	out := make([]T, len(points))
+	for i := range points {
+		out[i] = field(&points[i])
+	}
+	return out
+}
+
 func (c Columns) Start() []time.Time {
-	out := make([]time.Time, len(c.Points))
-	for i, p := range c.Points {
-		out[i] = p.Start
-	}
-	return out
+	return column(c.Points, func(p *Point) time.Time { return p.Start })
 }
-
 func (c Columns) End() []time.Time {
-	out := make([]time.Time, len(c.Points))
-	for i, p := range c.Points {
-		out[i] = p.End
-	}
-	return out
+	return column(c.Points, func(p *Point) time.Time { return p.End })
 }
-
 func (c Columns) Value() []float64 {
-	out := make([]float64, len(c.Points))
-	for i, p := range c.Points {
-		out[i] = p.Value
-	}
-	return out
+	return column(c.Points, func(p *Point) float64 { return p.Value })
 }
-
-func (c Columns) Count() []int {
-	out := make([]int, len(c.Points))
-	for i, p := range c.Points {
-		out[i] = int(p.Count)
-	}
-	return out
-}
-
-func (c Columns) Sum() []float64 {
-	out := make([]float64, len(c.Points))
-	for i, p := range c.Points {
-		out[i] = p.Sum
-	}
-	return out
-}
-
-func (c Columns) Min() []*float64 {
-	out := make([]*float64, len(c.Points))
-	for i, p := range c.Points {
-		out[i] = p.Min
-	}
-	return out
-}
-
-func (c Columns) Max() []*float64 {
-	out := make([]*float64, len(c.Points))
-	for i, p := range c.Points {
-		out[i] = p.Max
-	}
-	return out
-}
-
-func (c Columns) Avg() []*float64 {
-	out := make([]*float64, len(c.Points))
-	for i, p := range c.Points {
-		out[i] = p.Avg
-	}
-	return out
-}
+func (c Columns) Count() []int    { return column(c.Points, func(p *Point) int { return int(p.Count) }) }
+func (c Columns) Sum() []float64  { return column(c.Points, func(p *Point) float64 { return p.Sum }) }
+func (c Columns) Min() []*float64 { return column(c.Points, func(p *Point) *float64 { return p.Min }) }
+func (c Columns) Max() []*float64 { return column(c.Points, func(p *Point) *float64 { return p.Max }) }
+func (c Columns) Avg() []*float64 { return column(c.Points, func(p *Point) *float64 { return p.Avg }) }
