@@ -86,11 +86,17 @@ func (e *env) user(subject string) int64 {
 // connect runs the browser's part of the OAuth dance and returns the callback's answer.
 func (e *env) connect(userID int64) *http.Response {
 	e.t.Helper()
+	return newBrowser(e.t).open(e.link(userID).AuthorizeURL, 3)
+}
+
+// link runs connectProvider's part: the user's connection link.
+func (e *env) link(userID int64) cloudsync.Authorization {
+	e.t.Helper()
 	a, err := e.svc.Connect(context.Background(), userID, ingest.OtherProvider)
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	return newBrowser(e.t).open(a.AuthorizeURL, 3)
+	return a
 }
 
 // browser is a user's browser: it keeps cookies and follows redirects one at a time.
@@ -381,10 +387,7 @@ func TestStateIsBoundToUserProviderAndTime(t *testing.T) {
 	clock := func() time.Time { return now }
 	e := newEnv(t, func(o *cloudsync.Options) { o.Now = func() time.Time { return clock() } })
 	u := e.user("dave")
-	a, err := e.svc.Connect(context.Background(), u, ingest.OtherProvider)
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := e.link(u)
 	if u, _ := url.Parse(a.AuthorizeURL); u.Path != "/providers/other/start" || u.Query().Get("ticket") == "" {
 		t.Fatalf("connection link = %s", a.AuthorizeURL)
 	}
@@ -618,10 +621,7 @@ func TestReloadedCallbackStillSaysConnected(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, nil)
 	u := e.user("kim")
-	a, err := e.svc.Connect(context.Background(), u, ingest.OtherProvider)
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := e.link(u)
 	b := newBrowser(t)
 	au := b.start(a.AuthorizeURL)
 	resp := b.get(au.String()) // the fake's consent page sends the browser straight back
@@ -634,7 +634,7 @@ func TestReloadedCallbackStillSaysConnected(t *testing.T) {
 	// A spent code for a user who is not connected by it is still an error.
 	e2 := newEnv(t, nil)
 	u2 := e2.user("lee")
-	a2, _ := e2.svc.Connect(context.Background(), u2, ingest.OtherProvider)
+	a2 := e2.link(u2)
 	ticket, _ := url.Parse(a2.AuthorizeURL)
 	redirect, key, _, err := e2.svc.Start(context.Background(), ingest.OtherProvider, ticket.Query().Get("ticket"))
 	if err != nil {
@@ -691,10 +691,7 @@ func TestConnectionLinkOpensOnceInOneBrowser(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, nil)
 	u := e.user("noor")
-	a, err := e.svc.Connect(context.Background(), u, ingest.OtherProvider)
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := e.link(u)
 	mine, theirs := newBrowser(t), newBrowser(t)
 	au := mine.start(a.AuthorizeURL)
 	if again := theirs.get(a.AuthorizeURL); again.StatusCode != http.StatusBadRequest {
@@ -729,16 +726,11 @@ func TestExpiredConnectionLinksArePruned(t *testing.T) {
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	e := newEnv(t, func(o *cloudsync.Options) { o.Now = clock })
 	u := e.user("omar")
-	old, err := e.svc.Connect(context.Background(), u, ingest.OtherProvider)
-	if err != nil {
-		t.Fatal(err)
-	}
+	old := e.link(u)
 	mu.Lock()
 	now = now.Add(16 * time.Minute)
 	mu.Unlock()
-	if _, err := e.svc.Connect(context.Background(), u, ingest.OtherProvider); err != nil {
-		t.Fatal(err)
-	}
+	e.link(u)
 	if resp := newBrowser(t).get(old.AuthorizeURL); resp.StatusCode != http.StatusBadRequest {
 		t.Fatalf("an expired link answered %d, want 400", resp.StatusCode)
 	}
