@@ -58,11 +58,14 @@ func (t *Tx) SaveIdempotencyResponse(ctx context.Context, key string, response [
 	return nil
 }
 
-// PruneIdempotencyKeys deletes up to limit stored answers created before the cut-off, oldest first, and
-// reports how many: small rounds keep each transaction short on a large table.
-func (t *SysTx) PruneIdempotencyKeys(ctx context.Context, before time.Time, limit int) (int64, error) {
+// PruneIdempotencyKeys deletes up to limit stored answers older than retention, oldest first, and reports
+// how many: small rounds keep each transaction short on a large table. The cut-off is taken from the
+// database's clock, the one that wrote created_at, so a skewed application clock cannot prune early or never.
+func (t *SysTx) PruneIdempotencyKeys(ctx context.Context, retention time.Duration, limit int) (int64, error) {
 	res, err := t.tx.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE (user_id, key) IN (
-		SELECT user_id, key FROM idempotency_keys WHERE created_at < $1 ORDER BY created_at LIMIT $2)`, before, limit)
+		SELECT user_id, key FROM idempotency_keys
+		WHERE created_at < now() - make_interval(secs => $1) ORDER BY created_at LIMIT $2)`,
+		retention.Seconds(), limit)
 	if err != nil {
 		return 0, fmt.Errorf("prune idempotency keys: %w", err)
 	}

@@ -12,13 +12,12 @@ import (
 // duplicates by their ids and deleted ids stay deleted, so nothing is lost or doubled; only the answer is no
 // longer the stored one.
 func (s *Service) PruneKeys(ctx context.Context, retention time.Duration) (int64, error) {
-	before := s.now().Add(-retention)
 	var total int64
 	for {
 		var n int64
 		err := s.store.InSystemTx(ctx, func(tx *db.SysTx) error {
 			var err error
-			n, err = tx.PruneIdempotencyKeys(ctx, before, 5000)
+			n, err = tx.PruneIdempotencyKeys(ctx, retention, 5000)
 			return err
 		})
 		total += n
