@@ -35,6 +35,25 @@ import (
 	"healthsync/pgembed"
 )
 
+// EnvTimeShift names the test-only offset between the machine's clock and the clock the tests run on,
+// a Go duration such as 8760h or -8760h. scripts/with-time-shift sets it, moves Go's time.Now by it and
+// Main moves the embedded PostgreSQL's now() by it, so the whole suite runs as if on another day.
+const EnvTimeShift = "HEALTHSYNC_TEST_TIME_SHIFT"
+
+// ClockShift is the offset named by EnvTimeShift, zero when unset. A malformed value panics: a shifted
+// run that silently ran unshifted would prove nothing.
+func ClockShift() time.Duration {
+	v := os.Getenv(EnvTimeShift)
+	if v == "" {
+		return 0
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		panic(fmt.Sprintf("dbtest: %s=%q: %v", EnvTimeShift, v, err))
+	}
+	return d
+}
+
 // EnvDatabaseURL names the variable that points tests at an existing server instead of an
 // embedded one. Its user needs the CREATEDB privilege.
 const EnvDatabaseURL = "HEALTHSYNC_TEST_DATABASE_URL"
@@ -86,6 +105,9 @@ func run(m *testing.M, prepare func(ctx context.Context, db *sqlx.DB) error) int
 // server returns a DSN for the maintenance database of the server tests use, and how to stop it.
 func server(ctx context.Context) (string, func(), error) {
 	if dsn := os.Getenv(EnvDatabaseURL); dsn != "" {
+		if ClockShift() != 0 {
+			return "", nil, fmt.Errorf("%s needs the embedded PostgreSQL (its clock is shifted with it): unset %s", EnvTimeShift, EnvDatabaseURL)
+		}
 		return dsn, func() {}, nil
 	}
 	base := baseDir()
@@ -102,8 +124,9 @@ func server(ctx context.Context) (string, func(), error) {
 		DataDir:   filepath.Join(dir, "data"),
 		Ephemeral: true,
 		// Parallel tests each hold a small pool; the default 100 runs out on many-core machines.
-		Settings: map[string]string{"max_connections": "300"},
-		Logger:   slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Settings:   map[string]string{"max_connections": "300"},
+		ClockShift: ClockShift(),
+		Logger:     slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
 	if err != nil {
 		os.RemoveAll(dir)

@@ -65,6 +65,10 @@ type Options struct {
 	// Logger receives our own messages; nil means slog.Default(). The server's log goes to
 	// <DataDir>/pgembed.log.
 	Logger *slog.Logger
+	// ClockShift moves the server's wall clock (now(), current_date, ...) this far from the machine's,
+	// through libfaketime, which must then be installed (Debian: libfaketime). Tests only: it is how the
+	// suite proves it does not depend on the day it runs (see scripts/with-time-shift).
+	ClockShift time.Duration
 }
 
 // Server is a running PostgreSQL started by Start.
@@ -102,6 +106,10 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	}
 
 	binDir, err := findBinDir(opts.BinDir)
+	if err != nil {
+		return nil, err
+	}
+	shiftEnv, err := clockShiftEnv(opts.ClockShift)
 	if err != nil {
 		return nil, err
 	}
@@ -155,7 +163,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	}
 	cmd := exec.Command(filepath.Join(binDir, "postgres"), args...)
 	cmd.Dir = dataDir
-	cmd.Env = serverEnv()
+	cmd.Env = append(serverEnv(), shiftEnv...)
 	cmd.Stdout = s.logFile
 	cmd.Stderr = s.logFile
 	cmd.SysProcAttr = serverProcAttr(owner)
@@ -460,4 +468,33 @@ func tail(b []byte, lines int) string {
 		parts = parts[len(parts)-lines:]
 	}
 	return strings.Join(parts, "\n")
+}
+
+// The places Debian and other distributions put libfaketime.
+var faketimeLibs = []string{
+	"/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1",
+	"/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1",
+	"/usr/lib/faketime/libfaketime.so.1",
+	"/usr/local/lib/faketime/libfaketime.so.1",
+}
+
+// clockShiftEnv is the environment that makes postgres see its wall clock shifted by d. PostgreSQL reads
+// the clock through libc, so libfaketime moves now() while the monotonic clock (timeouts, latches) stays
+// true.
+func clockShiftEnv(d time.Duration) ([]string, error) {
+	if d == 0 {
+		return nil, nil
+	}
+	for _, lib := range faketimeLibs {
+		if _, err := os.Stat(lib); err == nil {
+			return []string{
+				"LD_PRELOAD=" + lib,
+				fmt.Sprintf("FAKETIME=%+ds", int64(d/time.Second)),
+				"FAKETIME_DONT_FAKE_MONOTONIC=1",
+				"FAKETIME_DONT_RESET=1",
+			}, nil
+		}
+	}
+	return nil, fmt.Errorf("pgembed: a clock shift of %s needs libfaketime (apt-get install libfaketime); looked in %s",
+		d, strings.Join(faketimeLibs, ", "))
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"healthsync/dbtest"
 	"healthsync/pgembed"
 )
 
@@ -22,7 +23,7 @@ func TestPostgresRestartUnderLoad(t *testing.T) {
 	ctx := context.Background()
 	// A PostgreSQL of this test's own, since it gets restarted. Its socket lives in the data folder (the path
 	// is short), so the DSN stays the same across the restart.
-	opts := pgembed.Options{DataDir: filepath.Join(t.TempDir(), "pg"), Ephemeral: true,
+	opts := pgembed.Options{DataDir: filepath.Join(t.TempDir(), "pg"), Ephemeral: true, ClockShift: dbtest.ClockShift(),
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	pg, err := pgembed.Start(ctx, opts)
 	if err != nil {
