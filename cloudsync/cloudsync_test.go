@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -769,5 +770,32 @@ func TestCorrectionTombstonesArePrunedAfterAWeek(t *testing.T) {
 	}
 	if got := e.int(`SELECT count(*) FROM deletions WHERE user_id = $1 AND item_id NOT LIKE 'other:%'`, u); got != 1 {
 		t.Fatalf("%d device tombstones left, want 1", got)
+	}
+}
+
+// Tombstones are aged by the clock that dated them (the database's): a server whose own clock runs ahead does
+// not prune a fresh correction's tombstones, which would let a late retry bring the replaced items back.
+func TestTombstoneAgeIsTheDatabasesNotTheServers(t *testing.T) {
+	t.Parallel()
+	var ahead atomic.Int64
+	e := newEnv(t, func(o *cloudsync.Options) {
+		o.Now = func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }
+	})
+	e.fake.setDay(day(-1), 100, 200, 300)
+	u := e.user("quinn")
+	e.connect(u)
+	e.runDue()
+	e.fake.setDay(day(-1), 7)
+	if code := e.fake.webhook(e.server.URL+"/providers/other/webhook", map[string]any{"user": "band-user-77", "id": "day-" + day(-1)}, e.fake.secret); code != http.StatusNoContent {
+		t.Fatalf("webhook answered %d", code)
+	}
+	e.runDue()
+	if got := e.int(`SELECT count(*) FROM deletions WHERE user_id = $1 AND item_id LIKE 'other:%'`, u); got != 3 {
+		t.Fatalf("%d tombstones after the correction, want 3", got)
+	}
+	ahead.Store(int64(8 * 24 * time.Hour))
+	e.runWorkerBriefly()
+	if got := e.int(`SELECT count(*) FROM deletions WHERE user_id = $1 AND item_id LIKE 'other:%'`, u); got != 3 {
+		t.Fatalf("%d tombstones left after a prune by a clock 8 days ahead, want 3 (they are minutes old)", got)
 	}
 }

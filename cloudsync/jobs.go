@@ -21,7 +21,7 @@ func (s *Service) Run(ctx context.Context, idle time.Duration) {
 	for ctx.Err() == nil {
 		if now := s.o.Now(); now.Sub(pruned) > time.Hour {
 			pruned = now
-			s.prune(ctx, now.Add(-7*24*time.Hour))
+			s.prune(ctx, now, 7*24*time.Hour)
 			if now.Sub(subscribed) > 24*time.Hour {
 				subscribed = now
 				_ = s.EnsureSubscriptions(ctx) // logged inside; retried tomorrow, polling covers meanwhile
@@ -39,18 +39,19 @@ func (s *Service) Run(ctx context.Context, idle time.Duration) {
 	}
 }
 
-// prune deletes jobs that ended before the cut-off (finished record fetches would otherwise pile up), connection
-// links that expired unopened, and the tombstones corrections left before the cut-off.
-func (s *Service) prune(ctx context.Context, before time.Time) {
+// prune deletes jobs that ended longer than retention ago (finished record fetches would otherwise pile up),
+// connection links that expired unopened, and the tombstones corrections left longer than retention ago. Jobs
+// and links are dated by our clock (now), tombstones by the database's.
+func (s *Service) prune(ctx context.Context, now time.Time, retention time.Duration) {
 	err := s.store.InSystemTx(ctx, func(tx *db.SysTx) error {
-		n, err := tx.PruneJobs(ctx, before)
+		n, err := tx.PruneJobs(ctx, now.Add(-retention))
 		if err != nil {
 			return err
 		}
 		if n > 0 {
 			s.o.Logger.Info("pruned ended cloud provider jobs", "jobs", n)
 		}
-		_, err = tx.PruneOAuthTickets(ctx, s.o.Now())
+		_, err = tx.PruneOAuthTickets(ctx, now)
 		return err
 	})
 	if err != nil && ctx.Err() == nil {
@@ -66,7 +67,7 @@ func (s *Service) prune(ctx context.Context, before time.Time) {
 		var n int64
 		err := s.store.InSystemTx(ctx, func(tx *db.SysTx) error {
 			var err error
-			n, err = tx.PruneTombstones(ctx, prefixes, before, 5000)
+			n, err = tx.PruneTombstones(ctx, prefixes, retention, 5000)
 			return err
 		})
 		total += n

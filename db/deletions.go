@@ -63,16 +63,18 @@ func (t *Tx) DeleteItems(ctx context.Context, ids []string) (map[string]struct{}
 	return removed, nil
 }
 
-// PruneTombstones deletes up to limit tombstones made before the cut-off whose ids start with one of prefixes,
-// oldest first, and reports how many: small rounds keep each transaction short on a large table.
-func (t *SysTx) PruneTombstones(ctx context.Context, prefixes []string, before time.Time, limit int) (int64, error) {
+// PruneTombstones deletes up to limit tombstones older than retention whose ids start with one of prefixes,
+// oldest first, and reports how many: small rounds keep each transaction short on a large table. deleted_at is
+// dated by the database's clock, so the cut-off is too.
+func (t *SysTx) PruneTombstones(ctx context.Context, prefixes []string, retention time.Duration, limit int) (int64, error) {
 	patterns := make([]string, len(prefixes))
 	for i, p := range prefixes {
 		patterns[i] = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(p) + "%"
 	}
 	res, err := t.tx.ExecContext(ctx, `DELETE FROM deletions WHERE (user_id, item_id) IN (
-		SELECT user_id, item_id FROM deletions WHERE deleted_at < $1 AND item_id LIKE ANY($2::text[])
-		ORDER BY deleted_at LIMIT $3)`, before, pq.Array(patterns), limit)
+		SELECT user_id, item_id FROM deletions
+		WHERE deleted_at < now() - make_interval(secs => $1) AND item_id LIKE ANY($2::text[])
+		ORDER BY deleted_at LIMIT $3)`, retention.Seconds(), pq.Array(patterns), limit)
 	if err != nil {
 		return 0, fmt.Errorf("prune tombstones: %w", err)
 	}

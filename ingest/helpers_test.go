@@ -15,8 +15,9 @@ import (
 	"healthsync/ingest"
 )
 
-// fixedNow keeps "the future" stable across the tests.
-var fixedNow = time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
+// testNow is the service's clock in these tests: read once, so "the future" stays put while they run, and
+// from the machine's clock, so the data they date by it is as old as the database's now() says.
+var testNow = time.Now().UTC().Truncate(time.Hour)
 
 type env struct {
 	t     *testing.T
@@ -30,7 +31,7 @@ func newEnv(t *testing.T) *env {
 	d := dbtest.New(t)
 	store := db.New(d, db.Options{})
 	return &env{t: t, sqlDB: d, store: store,
-		svc: ingest.NewService(store, catalog.New(), ingest.Limits{MaxItems: 20000}, func() time.Time { return fixedNow })}
+		svc: ingest.NewService(store, catalog.New(), ingest.Limits{MaxItems: 20000}, func() time.Time { return testNow })}
 }
 
 func (e *env) user(subject string) int64 {

@@ -12,7 +12,7 @@ func TestPruneKeysKeepsRecentAnswersAndNothingDoubles(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	a, b := e.user("alice"), e.user("bob")
-	start := fixedNow.Add(-24 * time.Hour)
+	start := testNow.Add(-24 * time.Hour)
 	for _, u := range []int64{a, b} {
 		e.ingest(u, batch("old", heartRates(1, 1, start)...))
 		e.ingest(u, batch("new", heartRates(2, 1, start)...))

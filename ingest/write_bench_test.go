@@ -20,7 +20,7 @@ import (
 // BenchmarkIngestWrite: Service.Ingest of fresh 5,000-sample (and 10-sample) batches of heart rate and walking
 // distance into one user, reporting the CPU per sample of this process (normalizing and the write's Go side) and
 // of PostgreSQL's backends: the write path's cost without HTTP and GraphQL. Batches follow each other a year back
-// from fixedNow, so 5000 takes at most -benchtime 100x before the samples reach the future.
+// from testNow, so 5000 takes at most -benchtime 100x before the samples reach the future.
 func BenchmarkIngestWrite(b *testing.B) {
 	b.Run("5000", func(b *testing.B) { benchIngestWrite(b, 5000) })
 	// The cost of a batch whatever its size: statements, round trips, the transaction.
@@ -30,7 +30,7 @@ func BenchmarkIngestWrite(b *testing.B) {
 func benchIngestWrite(b *testing.B, size int) {
 	d := dbtest.New(b)
 	store := db.New(d, db.Options{})
-	svc := ingest.NewService(store, catalog.New(), ingest.Limits{MaxItems: 20000}, func() time.Time { return fixedNow })
+	svc := ingest.NewService(store, catalog.New(), ingest.Limits{MaxItems: 20000}, func() time.Time { return testNow })
 	ctx := context.Background()
 	u, err := store.EnsureUser(ctx, "bench")
 	if err != nil {
@@ -50,7 +50,7 @@ func benchIngestWrite(b *testing.B, size int) {
 		b.Fatal(err)
 	}
 
-	start := fixedNow.AddDate(-1, 0, 0)
+	start := testNow.AddDate(-1, 0, 0)
 	mk := func(i int) ingest.Batch {
 		s := heartRates(uint64(i+1), size, start.Add(time.Duration(i*size)*time.Minute))
 		for j := range s {
