@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"healthsync/bench"
+	"healthsync/bench/gen"
 	"healthsync/ingest"
 )
 
@@ -30,9 +31,9 @@ const (
 	motionMeta = `{"HKMetadataKeyHeartRateMotionContext":1}`
 )
 
-// anchor is where the newest generated batch ends. It is fixed and in the past so that the server's
-// "not in the future" check never depends on when the benchmark runs; older batches go further back.
-var anchor = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+// anchor is where the newest generated batch ends: the generator's end, the last midnight by the clock the
+// server runs on, so the server's "not in the future" check passes on any day; older batches go further back.
+var anchor = gen.DefaultEnd
 
 // The Apple Watch as HealthKit reports it: the source is the Watch's Health app, named by the user, with a
 // per-device bundle id suffix; HKDevice gives model "Watch" and the hardware identifier.

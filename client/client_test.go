@@ -89,7 +89,8 @@ func token(t *testing.T, s *auth.Signer, user string) string {
 }
 
 var (
-	day0  = time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
+	// day0 is a UTC midnight a month ago: the server refuses samples in its future, whatever day this runs.
+	day0  = time.Now().UTC().Truncate(24*time.Hour).AddDate(0, 0, -30)
 	watch = client.Source{Name: "Apple Watch", ProductType: "Watch6,7"}
 )
 
@@ -209,10 +210,11 @@ func TestSendRetriesAPreparedBodyAndQueryReadsAnyField(t *testing.T) {
 	url, signer := newServer(t, f)
 	c := client.New(url, token(t, signer, "alice"), client.Options{Backoff: 10 * time.Millisecond})
 	ctx := context.Background()
+	at := day0.Add(8 * time.Hour).Format(time.RFC3339)
 	body := []byte(`{"query": "mutation($i: IngestBatchInput!) { ingestBatch(input: $i) { replayed accepted } }",
 	  "variables": {"i": {"idempotencyKey": "outbox-7", "provider": "APPLE_HEALTH", "device": {"id": "phone"},
 	    "samples": [{"id": "AAAAAAAA-0000-4000-8000-000000000001", "type": "HKQuantityTypeIdentifierHeartRate",
-	      "value": 61, "unit": "count/min", "start": "2026-11-01T08:00:00Z", "end": "2026-11-01T08:00:00Z",
+	      "value": 61, "unit": "count/min", "start": "` + at + `", "end": "` + at + `",
 	      "source": {"name": "Apple Watch"}}]}}}`)
 	var out struct {
 		IngestBatch struct {

@@ -12,7 +12,9 @@ import (
 	"healthsync/ingest"
 )
 
-var t0 = time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)
+// t0 is 08:00 UTC a month before the service's clock: old enough that a batch's hours never reach "now",
+// recent enough for every window.
+var t0 = testNow.Truncate(24*time.Hour).AddDate(0, 0, -30).Add(8 * time.Hour)
 
 func TestReplayReturnsTheStoredAnswerAndWritesNothing(t *testing.T) {
 	e := newEnv(t)

@@ -27,9 +27,10 @@ const (
 	userEnteredKey = "HKWasUserEntered"
 )
 
-// DefaultEnd is where generated data stops: fixed and in the past, so the server's "not in the future" check never
-// depends on when the benchmark runs.
-var DefaultEnd = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+// DefaultEnd is where generated data stops: the last UTC midnight when the program started, so the data is in
+// the past by the server's clock ("not in the future") and recent by it (retention, STALE, rolling ranges) on
+// whatever day the benchmark or a test runs.
+var DefaultEnd = time.Now().UTC().Truncate(24 * time.Hour)
 
 // Source is a HealthKit source (HKSourceRevision + HKDevice) as an app reports it.
 type Source struct {
