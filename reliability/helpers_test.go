@@ -219,8 +219,9 @@ func sampleID(n int) string { return fmt.Sprintf("5A3D1E00-0000-4000-8000-%012d"
 // bpmOf gives every id its own value, so a stored row shows whether it came from the right upload.
 func bpmOf(n int) float64 { return float64(40 + n%150) }
 
-// base is the time of id 0; id n is n seconds later, so a few million ids stay in the past.
-var base = time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+// base is the time of id 0, a UTC midnight 180 days before the server's clock; id n is n seconds later, so
+// ten million ids stay in the past on any day.
+var base = time.Now().UTC().Truncate(24*time.Hour).AddDate(0, 0, -180)
 
 // batchBody is the JSON of one upload.
 func batchBody(key string, ids []int) []byte {

@@ -45,7 +45,7 @@ func newAppWithDB(t *testing.T) (*app, *sqlx.DB) {
 	return &app{t: t, handler: h, signer: signer}, d
 }
 
-var badAt = time.Date(2026, 11, 2, 8, 0, 0, 0, time.UTC)
+var badAt = day0.Add(32 * time.Hour)
 
 func badTime(t time.Time) string { return t.Format(time.RFC3339) }
 

@@ -8,7 +8,7 @@ import (
 func TestDailySummaryIsOneCallForTheHomePage(t *testing.T) {
 	a := newApp(t)
 	tok := a.token("alice")
-	z := func(day, hh, mm int) time.Time { return zurichOct(day, hh, mm) } // Zurich wall clock, October 2026
+	z := func(day, hh, mm int) time.Time { return zurichOct(day, hh, mm) } // Zurich wall clock, in October
 	strava := map[string]any{"name": "Strava", "bundleId": "com.strava.stravaride"}
 	q := func(id int, typ, unit string, v float64, start, end time.Time, src map[string]any) map[string]any {
 		return map[string]any{"id": uuid(id), "type": typ, "value": v, "unit": unit, "start": start.Format(time.RFC3339),
@@ -49,10 +49,10 @@ func TestDailySummaryIsOneCallForTheHomePage(t *testing.T) {
 			Workouts         int      `json:"workouts"`
 		} `json:"dailySummary"`
 	}
-	a.do(tok, `{ dailySummary(from: "2026-10-12", to: "2026-10-14", timeZone: "Europe/Zurich") {
+	a.do(tok, `{ dailySummary(from: "`+octDate(12)+`", to: "`+octDate(14)+`", timeZone: "Europe/Zurich") {
 		date steps distanceMeters activeEnergyKcal exerciseMinutes restingHeartRate hrvSdnnMs sleepMinutes workouts } }`, nil).decode(t, &out)
 	d := out.DailySummary
-	if len(d) != 3 || d[0].Date != "2026-10-12" || d[2].Date != "2026-10-14" {
+	if len(d) != 3 || d[0].Date != octDate(12) || d[2].Date != octDate(14) {
 		t.Fatalf("days %+v", d)
 	}
 	is := func(p *float64, want float64) bool { return p != nil && near(*p, want) }
@@ -66,7 +66,7 @@ func TestDailySummaryIsOneCallForTheHomePage(t *testing.T) {
 	if d[2].Steps != nil || d[2].SleepMinutes != nil || d[2].Workouts != 0 {
 		t.Fatalf("Oct 14 should be empty: %+v", d[2])
 	}
-	if res := a.do(tok, `{ dailySummary(from: "2026-10-14", to: "2026-10-12") { date } }`, nil); res.code() != "BAD_USER_INPUT" {
+	if res := a.do(tok, `{ dailySummary(from: "`+octDate(14)+`", to: "`+octDate(12)+`") { date } }`, nil); res.code() != "BAD_USER_INPUT" {
 		t.Fatalf("reversed range: %s", res.Raw)
 	}
 }

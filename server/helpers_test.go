@@ -21,6 +21,13 @@ import (
 	"healthsync/server"
 )
 
+// day0 is a UTC midnight a month before the server's clock: the tests' data is dated from it, so it is never in
+// the server's future and never too old, whatever day the suite runs.
+var day0 = time.Now().UTC().Truncate(24*time.Hour).AddDate(0, 0, -30)
+
+// iso is t as a GraphQL Time literal.
+func iso(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
 var testSecret = []byte("0123456789abcdef0123456789abcdef-test-secret")
 
 const (

@@ -50,7 +50,7 @@ func TestParserTokenLimit(t *testing.T) {
 	// Variables do not count: a large batch in variables passes a small token limit.
 	samples := make([]map[string]any, 500)
 	for i := range samples {
-		samples[i] = hrSample(uuid(i+1), time.Date(2026, 11, 1, 0, i, 0, 0, time.UTC), 60+i%40)
+		samples[i] = hrSample(uuid(i+1), day0.Add(time.Duration(i)*time.Minute), 60+i%40)
 	}
 	var r ingestResult
 	small2 := newApp(t, func(o *server.Options) { o.MaxParserTokens = 100 })
@@ -143,13 +143,13 @@ func TestMutationRateLimitPerUser(t *testing.T) {
 		t.Fatalf("4th mutation: %d Retry-After %q %s", rec.Code, rec.Header().Get("Retry-After"), rec.Body.String())
 	}
 	// A refused upload writes nothing.
-	if res := a.do(alice, ingestMutation, ingestInput("late", hrSample(uuid(1), time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC), 60))); res.code() != server.CodeRateLimited {
+	if res := a.do(alice, ingestMutation, ingestInput("late", hrSample(uuid(1), day0.Add(8*time.Hour), 60))); res.code() != server.CodeRateLimited {
 		t.Fatalf("upload over the limit: %s", res.Raw)
 	}
 	var s struct {
 		Samples []struct{ ID string } `json:"samples"`
 	}
-	a.do(alice, `{ samples(metric: "heart_rate", from: "2026-11-01T00:00:00Z", to: "2026-11-02T00:00:00Z") { id } }`, nil).decode(t, &s)
+	a.do(alice, `{ samples(metric: "heart_rate", from: "`+iso(day0)+`", to: "`+iso(day0.Add(24*time.Hour))+`") { id } }`, nil).decode(t, &s)
 	if len(s.Samples) != 0 {
 		t.Fatalf("a rate-limited upload was stored: %+v", s.Samples)
 	}
@@ -174,7 +174,7 @@ func TestMutationRateLimitPerUser(t *testing.T) {
 func TestIngestBatchAliasesAreRefused(t *testing.T) {
 	a := newApp(t)
 	tok := a.token("alice")
-	at := time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)
+	at := day0.Add(8 * time.Hour)
 	in := func(key string, n int) map[string]any {
 		return ingestInput(key, hrSample(uuid(n), at.Add(time.Duration(n)*time.Minute), 60))["input"].(map[string]any)
 	}
@@ -208,7 +208,7 @@ func TestIngestBatchAliasesAreRefused(t *testing.T) {
 	var s struct {
 		Samples []struct{ ID string } `json:"samples"`
 	}
-	a.do(tok, `{ samples(metric: "heart_rate", from: "2026-11-01T00:00:00Z", to: "2026-11-02T00:00:00Z") { id } }`, nil).decode(t, &s)
+	a.do(tok, `{ samples(metric: "heart_rate", from: "`+iso(day0)+`", to: "`+iso(day0.Add(24*time.Hour))+`") { id } }`, nil).decode(t, &s)
 	if len(s.Samples) != 0 {
 		t.Fatalf("refused batches were stored: %+v", s.Samples)
 	}

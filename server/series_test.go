@@ -49,7 +49,8 @@ func TestMergedStepsCountOverlappingSourcesOnce(t *testing.T) {
 	a := newApp(t)
 	tok := a.token("alice")
 	zurich, _ := time.LoadLocation("Europe/Zurich")
-	day := time.Date(2026, 11, 3, 0, 0, 0, 0, zurich)
+	y, m, d := day0.Date()
+	day := time.Date(y, m, d+2, 0, 0, 0, 0, zurich)
 	h := func(hh, mm int) time.Time {
 		return day.Add(time.Duration(hh)*time.Hour + time.Duration(mm)*time.Minute)
 	}
@@ -137,8 +138,9 @@ func TestDailyBucketsFollowTheLocalDayAcrossDST(t *testing.T) {
 	a := newApp(t)
 	tok := a.token("alice")
 	berlin, _ := time.LoadLocation("Europe/Berlin")
-	// Berlin leaves summer time on 2026-10-25 (25-hour day).
-	local := func(d, hh, mm int) time.Time { return time.Date(2026, 10, d, hh, mm, 0, 0, berlin) }
+	// Berlin leaves summer time on the last Sunday of October (a 25-hour day), the 25th in 2026.
+	dst := 31 - int(time.Date(octYear, time.October, 31, 12, 0, 0, 0, time.UTC).Weekday())
+	local := func(d, hh, mm int) time.Time { return time.Date(octYear, 10, d+dst-25, hh, mm, 0, 0, berlin) }
 	var r ingestResult
 	a.do(tok, ingestMutation, ingestInput("dst",
 		stepSample(uuid(1), watchSource, local(24, 23, 40), local(24, 23, 50), 100), // 21:40 UTC on the 24th
@@ -210,7 +212,7 @@ func TestSeriesLimitsAndInputErrors(t *testing.T) {
 }
 
 func TestARevokedTypeTurnsStale(t *testing.T) {
-	now := time.Date(2026, 11, 10, 8, 0, 0, 0, time.UTC)
+	now := day0.Add(8 * time.Hour) // the service's clock, which the test moves on by four days
 	var a *app
 	a = newApp(t, func(o *server.Options) {
 		o.Ingest = ingest.NewService(o.Store, o.Catalog, ingest.Limits{}, func() time.Time { return now })
@@ -254,7 +256,8 @@ func TestSeriesColumnsEqualPoints(t *testing.T) {
 	a := newApp(t)
 	tok := a.token("alice")
 	zurich, _ := time.LoadLocation("Europe/Zurich")
-	day := time.Date(2026, 11, 2, 0, 0, 0, 0, zurich)
+	y, m, d := day0.Date()
+	day := time.Date(y, m, d+1, 0, 0, 0, 0, zurich)
 	var samples []map[string]any
 	n := 0
 	for d := range 3 {

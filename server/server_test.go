@@ -18,7 +18,7 @@ import (
 	"healthsync/server"
 )
 
-var at = time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+var at = day0.Add(33 * time.Hour)
 
 func uuid(n int) string { return fmt.Sprintf("AAAAAAAA-0000-4000-8000-%012d", n) }
 

@@ -8,10 +8,23 @@ import (
 
 var sleepApp = map[string]any{"name": "Sleep Cycle", "bundleId": "com.sleepcycle"}
 
-// zurichOct is a wall-clock time in Zurich in October 2026 (before the change back to CET on the 25th).
+// octYear is the year of the latest October that is wholly past by the server's clock, so the tests' Octobers are
+// never in its future, whatever day the suite runs.
+var octYear = func() int {
+	if now := time.Now(); now.Month() >= time.November {
+		return now.Year()
+	}
+	return time.Now().Year() - 1
+}()
+
+// zurichOct is a wall-clock time in Zurich in October of octYear (before the change back to CET, which is never
+// before the 25th).
 func zurichOct(day, hour, minute int) time.Time {
-	return time.Date(2026, time.October, day, hour-2, minute, 0, 0, time.UTC)
+	return time.Date(octYear, time.October, day, hour-2, minute, 0, 0, time.UTC)
 }
+
+// octDate is the date of day in October of octYear, as the API writes dates.
+func octDate(day int) string { return fmt.Sprintf("%d-10-%02d", octYear, day) }
 
 func sleepSample(id int, value string, start, end time.Time, source map[string]any) map[string]any {
 	return map[string]any{"id": uuid(id), "type": "HKCategoryTypeIdentifierSleepAnalysis",
@@ -108,7 +121,7 @@ func TestSleepSessionsOverHTTP(t *testing.T) {
 	}
 	night, nap, appNap := got[0], got[1], got[2]
 
-	if night.Source.Name != "Apple Watch" || night.IsNap || night.Date != "2026-10-06" || night.TimeZone != "Europe/Zurich" {
+	if night.Source.Name != "Apple Watch" || night.IsNap || night.Date != octDate(6) || night.TimeZone != "Europe/Zurich" {
 		t.Errorf("night: %s nap=%v date %s zone %s", night.Source.Name, night.IsNap, night.Date, night.TimeZone)
 	}
 	if !night.Start.Equal(zurichOct(5, 22, 30)) || !night.End.Equal(zurichOct(6, 6, 45)) {
@@ -131,11 +144,11 @@ func TestSleepSessionsOverHTTP(t *testing.T) {
 		t.Errorf("stages %v", night.Stages)
 	}
 
-	if !nap.IsNap || nap.Source.Name != "Apple Watch" || nap.Asleep != 40 || nap.InBed != 40 || nap.Date != "2026-10-06" {
+	if !nap.IsNap || nap.Source.Name != "Apple Watch" || nap.Asleep != 40 || nap.InBed != 40 || nap.Date != octDate(6) {
 		t.Errorf("nap: %+v", nap)
 	}
 	if !appNap.IsNap || appNap.Source.BundleID == nil || *appNap.Source.BundleID != "com.sleepcycle" ||
-		appNap.Unspecified != 30 || appNap.Date != "2026-10-07" {
+		appNap.Unspecified != 30 || appNap.Date != octDate(7) {
 		t.Errorf("app nap: %+v", appNap)
 	}
 
@@ -150,7 +163,7 @@ func TestSleepSessionsOverHTTP(t *testing.T) {
 	}
 	// The samples' own zone decides the date, not the zone asked for.
 	tokyo := "Asia/Tokyo"
-	if z := readSleep(t, a, alice, from, to, &tokyo); len(z) != 3 || z[0].Date != "2026-10-06" || z[0].TimeZone != "Europe/Zurich" {
+	if z := readSleep(t, a, alice, from, to, &tokyo); len(z) != 3 || z[0].Date != octDate(6) || z[0].TimeZone != "Europe/Zurich" {
 		t.Errorf("with timeZone Asia/Tokyo: %+v", z)
 	}
 

@@ -153,12 +153,14 @@ func TestSyncEventsBetweenTwoProcesses(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 
+	// An hour ago by the server's clock: never in its future, on any day.
+	start := time.Now().UTC().Truncate(time.Minute).Add(-time.Hour)
 	body, _ := json.Marshal(map[string]any{
 		"query": `mutation($i: IngestBatchInput!) { ingestBatch(input: $i) { accepted } }`,
 		"variables": map[string]any{"i": map[string]any{"idempotencyKey": "p1", "provider": "APPLE_HEALTH",
 			"device": map[string]any{"id": "iphone-9"},
 			"samples": []map[string]any{{"id": "AAAAAAAA-0000-4000-8000-000000000001", "type": "HKQuantityTypeIdentifierStepCount",
-				"value": 120, "unit": "count", "start": "2026-11-20T08:00:00Z", "end": "2026-11-20T08:10:00Z",
+				"value": 120, "unit": "count", "start": start.Format(time.RFC3339), "end": start.Add(10 * time.Minute).Format(time.RFC3339),
 				"source": map[string]any{"name": "iPhone"}}}}},
 	})
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, a+"/graphql", bytes.NewReader(body))
