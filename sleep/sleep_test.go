@@ -386,3 +386,45 @@ func TestReadWindowIsEnough(t *testing.T) {
 		t.Fatalf("only %d sessions over 200 ranges: the data does not exercise the window", seen)
 	}
 }
+
+// TestInBedComesFromEverySourceOfTheNight is the watchOS 9+ set-up: the iPhone records in bed 21:00–05:30, the
+// Watch, first in the order, records stages 21:20–05:10 and no in-bed. The Health app shows 8 h 30 min in bed.
+func TestInBedComesFromEverySourceOfTheNight(t *testing.T) {
+	const watch, phone = 10, 20
+	in := []Sample{
+		smp(t, phone, InBed, "2025-06-10T21:00:00Z", "2025-06-11T05:30:00Z"),
+		smp(t, watch, AsleepCore, "2025-06-10T21:20:00Z", "2025-06-11T00:00:00Z"),
+		smp(t, watch, Awake, "2025-06-11T00:00:00Z", "2025-06-11T00:11:00Z"),
+		smp(t, watch, AsleepDeep, "2025-06-11T00:11:00Z", "2025-06-11T02:00:00Z"),
+		smp(t, watch, AsleepREM, "2025-06-11T02:00:00Z", "2025-06-11T05:10:00Z"),
+		// The phone's in-bed of the next night belongs to that night only.
+		smp(t, phone, InBed, "2025-06-11T21:00:00Z", "2025-06-12T06:00:00Z"),
+		smp(t, watch, AsleepCore, "2025-06-11T22:00:00Z", "2025-06-12T05:00:00Z"),
+	}
+	got := Sessions(in, []int64{watch, phone}, time.UTC, allFrom, allTo)
+	if len(got) != 2 || got[0].SourceID != watch || got[1].SourceID != watch {
+		t.Fatalf("%+v: want two Watch nights", got)
+	}
+	s := got[0]
+	if s.InBed != 510*time.Minute || s.Asleep != 459*time.Minute {
+		t.Errorf("in bed %v asleep %v, want 8h30m and 7h39m", s.InBed, s.Asleep)
+	}
+	if e, ok := s.Efficiency(); !ok || e != 459.0/510 {
+		t.Errorf("efficiency %v %v, want %v", e, ok, 459.0/510)
+	}
+	// The span and stages stay the Watch's.
+	if !s.Start.Equal(ts(t, "2025-06-10T21:20:00Z")) || !s.End.Equal(ts(t, "2025-06-11T05:10:00Z")) || len(s.Stages) != 4 {
+		t.Errorf("span %v–%v, %d stage segments", s.Start, s.End, len(s.Stages))
+	}
+	if got[1].InBed != 9*time.Hour {
+		t.Errorf("second night in bed %v, want 9h (the phone's 21:00–06:00)", got[1].InBed)
+	}
+
+	// Two sources' overlapping in-bed records count once, together with the winner's own.
+	in = append(in[:5:5], smp(t, watch, InBed, "2025-06-10T21:10:00Z", "2025-06-11T05:40:00Z"),
+		smp(t, 30, InBed, "2025-06-10T20:50:00Z", "2025-06-10T22:00:00Z"))
+	got = Sessions(in, []int64{watch, phone}, time.UTC, allFrom, allTo)
+	if len(got) != 1 || got[0].InBed != 530*time.Minute {
+		t.Errorf("%+v: want one night 20:50–05:40 in bed (530 min)", got)
+	}
+}
