@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"healthsync/auth"
 )
@@ -78,4 +79,37 @@ func TestHealthAutoExportEndpoint(t *testing.T) {
 func jsonString(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+// TestHealthAutoExportAggregatedSleepStages: the app's aggregated night (hours per stage, one sleep interval)
+// is answered by sleep with its stage minutes, asleep being the sleep, not the interval's length.
+func TestHealthAutoExportAggregatedSleepStages(t *testing.T) {
+	a := newApp(t)
+	tok := a.token("alice", auth.ScopeIngest, auth.ScopeRead)
+	wake := time.Now().UTC().Truncate(time.Minute).Add(-6 * time.Hour)
+	start := wake.Add(-7*time.Hour - 30*time.Minute)
+	const layout = "2006-01-02 15:04:05 -0700"
+	body := []byte(`{"data":{"metrics":[{"name":"sleep_analysis","units":"hr","data":[{"date":"` + wake.Format(layout) +
+		`","asleep":7.2,"core":4,"deep":1.2,"rem":2,"awake":0.3,"sleepStart":"` + start.Format(layout) +
+		`","sleepEnd":"` + wake.Format(layout) + `","source":"iPhone|Apple Watch"}]}]}}`)
+	if status, out := a.postHAE(tok, body); status != http.StatusOK || out["accepted"] != 1.0 {
+		t.Fatalf("post: %d %v", status, out)
+	}
+	var got struct {
+		Sleep []struct {
+			AsleepMinutes, CoreMinutes, DeepMinutes, RemMinutes, AwakeMinutes, UnspecifiedMinutes float64
+			Source                                                                                struct{ Name string }
+		}
+	}
+	a.do(tok, `query($from: Time!, $to: Time!) { sleep(from: $from, to: $to) { asleepMinutes coreMinutes deepMinutes
+		remMinutes awakeMinutes unspecifiedMinutes source { name } } }`,
+		map[string]any{"from": wake.Add(-time.Hour), "to": wake.Add(time.Hour)}).decode(t, &got)
+	if len(got.Sleep) != 1 {
+		t.Fatalf("sessions %+v", got.Sleep)
+	}
+	s := got.Sleep[0]
+	have := [...]float64{s.AsleepMinutes, s.CoreMinutes, s.DeepMinutes, s.RemMinutes, s.AwakeMinutes, s.UnspecifiedMinutes}
+	if want := [...]float64{432, 240, 72, 120, 18, 0}; have != want || s.Source.Name != "Apple Watch" {
+		t.Errorf("asleep, core, deep, REM, awake, unspecified = %v from %q, want %v from Apple Watch", have, s.Source.Name, want)
+	}
 }

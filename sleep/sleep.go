@@ -47,12 +47,41 @@ const (
 	napLastEnd  = 20 * time.Hour // … and before 20:00
 )
 
+// StageMinutesKey is the metadata key of an asleep sample that stands for a whole night summed up by stage
+// ({"asleep": 432, "core": 240, "deep": 72, "rem": 120, "awake": 18}, minutes), as Health Auto Export's
+// aggregated sleep sends it: the interval says when the night was, the totals how it was spent.
+const StageMinutesKey = "stageMinutes"
+
+// Totals are a night's stage durations recorded as sums, without stage timing.
+type Totals struct {
+	Asleep, Core, Deep, REM, Awake time.Duration
+}
+
+// TotalsFromMinutes reads the value stored under StageMinutesKey; nil when it holds no sleep.
+func TotalsFromMinutes(m map[string]float64) *Totals {
+	d := func(k string) time.Duration {
+		v := m[k]
+		if !(v > 0) || v > float64(Lookback/time.Minute) {
+			return 0
+		}
+		return time.Duration(v * float64(time.Minute)).Round(time.Second)
+	}
+	t := Totals{Asleep: d("asleep"), Core: d("core"), Deep: d("deep"), REM: d("rem"), Awake: d("awake")}
+	if t.Asleep == 0 {
+		return nil
+	}
+	return &t
+}
+
 // Sample is one stored sleep stage sample.
 type Sample struct {
 	SourceID   int64
 	Stage      string // canonical value
 	Start, End time.Time
 	TimeZone   string // IANA name, "" = unknown
+	// Totals, on an asleep sample, replace the sample's length in the session's durations: its interval spans
+	// the night's wake-ups too, and the stages it sums have no place in time.
+	Totals *Totals
 }
 
 // Segment is a stretch of one stage; consecutive samples of the same stage that touch are one segment.
@@ -227,6 +256,7 @@ func withNightInBed(k assembled, dropped []assembled) Session {
 func assemble(source int64, group []Sample, zone *time.Location) assembled {
 	s := Session{SourceID: source, Start: group[0].Start, End: group[0].End, Zone: zone, Stages: []Segment{}}
 	var inBed, asleep, awake []span
+	var summed Totals
 	perStage := map[string][]span{}
 	for _, x := range group {
 		if x.End.After(s.End) {
@@ -238,6 +268,14 @@ func assemble(source int64, group []Sample, zone *time.Location) assembled {
 			inBed = append(inBed, sp)
 			continue
 		case kindAsleep:
+			if t := x.Totals; t != nil {
+				summed.Asleep += t.Asleep
+				summed.Core += t.Core
+				summed.Deep += t.Deep
+				summed.REM += t.REM
+				summed.Awake += t.Awake
+				break
+			}
 			asleep = append(asleep, sp)
 			perStage[x.Stage] = append(perStage[x.Stage], sp)
 		case kindAwake:
@@ -256,9 +294,12 @@ func assemble(source int64, group []Sample, zone *time.Location) assembled {
 	} else {
 		s.InBed = s.End.Sub(s.Start)
 	}
-	s.Asleep, s.Awake = unionLength(asleep), unionLength(awake)
-	s.Core, s.Deep = unionLength(perStage[AsleepCore]), unionLength(perStage[AsleepDeep])
-	s.REM, s.Unspecified = unionLength(perStage[AsleepREM]), unionLength(perStage[AsleepUnspecified])
+	s.Asleep, s.Awake = unionLength(asleep)+summed.Asleep, unionLength(awake)+summed.Awake
+	s.Core, s.Deep = unionLength(perStage[AsleepCore])+summed.Core, unionLength(perStage[AsleepDeep])+summed.Deep
+	s.REM, s.Unspecified = unionLength(perStage[AsleepREM])+summed.REM, unionLength(perStage[AsleepUnspecified])
+	if staged := summed.Core + summed.Deep + summed.REM; summed.Asleep > staged {
+		s.Unspecified += summed.Asleep - staged
+	}
 	s.IsNap = isNap(s.End.Sub(s.Start), s.End.In(zone))
 	return assembled{s, inBed}
 }

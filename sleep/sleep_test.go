@@ -428,3 +428,31 @@ func TestInBedComesFromEverySourceOfTheNight(t *testing.T) {
 		t.Errorf("%+v: want one night 20:50–05:40 in bed (530 min)", got)
 	}
 }
+
+// TestTotalsReplaceTheIntervalsLength: a night summed up by stage (Health Auto Export's aggregated sleep) is
+// one asleep interval 23:00–06:30 with 7.2 h asleep, 0.3 h awake; the interval's 7.5 h is not the sleep.
+func TestTotalsReplaceTheIntervalsLength(t *testing.T) {
+	night := smp(t, 1, AsleepUnspecified, "2025-06-10T23:00:00Z", "2025-06-11T06:30:00Z")
+	night.Totals = TotalsFromMinutes(map[string]float64{"asleep": 432, "core": 240, "deep": 72, "rem": 120, "awake": 18})
+	got := Sessions([]Sample{night, smp(t, 1, InBed, "2025-06-10T22:50:00Z", "2025-06-11T06:40:00Z")}, nil, nil, allFrom, allTo)
+	if len(got) != 1 {
+		t.Fatalf("%+v", got)
+	}
+	s := got[0]
+	have := [...]time.Duration{s.Asleep, s.Core, s.Deep, s.REM, s.Unspecified, s.Awake, s.InBed}
+	want := [...]time.Duration{432 * time.Minute, 240 * time.Minute, 72 * time.Minute, 120 * time.Minute, 0, 18 * time.Minute, 470 * time.Minute}
+	if have != want {
+		t.Errorf("asleep, core, deep, REM, unspecified, awake, in bed = %v, want %v", have, want)
+	}
+	if len(s.Stages) != 1 || s.Stages[0].Stage != AsleepUnspecified {
+		t.Errorf("stages %+v: want the one interval", s.Stages)
+	}
+	// Asleep beyond the staged sum is unspecified sleep; totals with no sleep are no totals.
+	night.Totals = TotalsFromMinutes(map[string]float64{"asleep": 400, "core": 300})
+	if got := Sessions([]Sample{night}, nil, nil, allFrom, allTo); len(got) != 1 || got[0].Unspecified != 100*time.Minute || got[0].Asleep != 400*time.Minute {
+		t.Errorf("%+v: want 100 min unspecified", got)
+	}
+	if TotalsFromMinutes(map[string]float64{"awake": 10}) != nil || TotalsFromMinutes(nil) != nil {
+		t.Error("totals without sleep")
+	}
+}
