@@ -50,6 +50,7 @@ type ComplexityRoot struct {
 		RestingHeartRate func(childComplexity int) int
 		SleepMinutes     func(childComplexity int) int
 		Steps            func(childComplexity int) int
+		StepsSource      func(childComplexity int) int
 		Workouts         func(childComplexity int) int
 	}
 
@@ -421,6 +422,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DailySummary.Steps(childComplexity), true
+	case "DailySummary.stepsSource":
+		if e.ComplexityRoot.DailySummary.StepsSource == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DailySummary.StepsSource(childComplexity), true
 	case "DailySummary.workouts":
 		if e.ComplexityRoot.DailySummary.Workouts == nil {
 			break
@@ -2121,8 +2128,13 @@ type WorkoutConnection {
 
 type DailySummary {
   date: Date!
-  "Merged across sources."
+  """
+  Merged across sources. A day with no step samples takes a cloud provider's own daily total (Oura, Garmin),
+  the highest-priority provider's when several have one; ` + "`" + `stepsSource` + "`" + ` says which.
+  """
   steps: Float
+  "Where ` + "`" + `steps` + "`" + ` came from; null when ` + "`" + `steps` + "`" + ` is null."
+  stepsSource: StepsSource
   distanceMeters: Float
   activeEnergyKcal: Float
   exerciseMinutes: Float
@@ -2131,6 +2143,13 @@ type DailySummary {
   "Asleep minutes of the night that ended that day (naps excluded)."
   sleepMinutes: Float
   workouts: Int!
+}
+
+enum StepsSource {
+  "The day's step samples, merged across sources."
+  SAMPLES
+  "No step samples that day: a cloud provider's daily total (see ` + "`" + `dailyTotals` + "`" + `)."
+  PROVIDER_TOTAL
 }
 
 type User {
@@ -2639,6 +2658,8 @@ func (ec *executionContext) childFields_DailySummary(ctx context.Context, field 
 		return ec.fieldContext_DailySummary_date(ctx, field)
 	case "steps":
 		return ec.fieldContext_DailySummary_steps(ctx, field)
+	case "stepsSource":
+		return ec.fieldContext_DailySummary_stepsSource(ctx, field)
 	case "distanceMeters":
 		return ec.fieldContext_DailySummary_distanceMeters(ctx, field)
 	case "activeEnergyKcal":
