@@ -182,8 +182,10 @@ type ComplexityRoot struct {
 	Sample struct {
 		End           func(childComplexity int) int
 		ID            func(childComplexity int) int
+		Max           func(childComplexity int) int
 		Metadata      func(childComplexity int) int
 		Metric        func(childComplexity int) int
+		Min           func(childComplexity int) int
 		OriginalUnit  func(childComplexity int) int
 		OriginalValue func(childComplexity int) int
 		SourceID      func(childComplexity int) int
@@ -1091,6 +1093,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Sample.ID(childComplexity), true
+	case "Sample.max":
+		if e.ComplexityRoot.Sample.Max == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Sample.Max(childComplexity), true
 	case "Sample.metadata":
 		if e.ComplexityRoot.Sample.Metadata == nil {
 			break
@@ -1103,6 +1111,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Sample.Metric(childComplexity), true
+	case "Sample.min":
+		if e.ComplexityRoot.Sample.Min == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Sample.Min(childComplexity), true
 	case "Sample.originalUnit":
 		if e.ComplexityRoot.Sample.OriginalUnit == nil {
 			break
@@ -2270,6 +2284,12 @@ type Sample {
   timeZone: String
   userEntered: Boolean!
   metadata: Map
+  """
+  For a sample that stands for several readings, their lowest and highest in ` + "`" + `unit` + "`" + `, ` + "`" + `value` + "`" + ` being their average
+  (Health Auto Export's heart rate {Min, Avg, Max}); null otherwise.
+  """
+  min: Float
+  max: Float
 }
 
 input IngestBatchInput {
@@ -2898,6 +2918,10 @@ func (ec *executionContext) childFields_Sample(ctx context.Context, field graphq
 		return ec.fieldContext_Sample_userEntered(ctx, field)
 	case "metadata":
 		return ec.fieldContext_Sample_metadata(ctx, field)
+	case "min":
+		return ec.fieldContext_Sample_min(ctx, field)
+	case "max":
+		return ec.fieldContext_Sample_max(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Sample", field.Name)
 }

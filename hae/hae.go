@@ -211,10 +211,10 @@ func (m *Mapped) metric(cat *catalog.Catalog, met Metric) {
 			v = pt.Avg
 			meta = map[string]any{}
 			if pt.Min != nil {
-				meta["min"] = *pt.Min
+				meta[ingest.MetadataMin] = *pt.Min
 			}
 			if pt.Max != nil {
-				meta["max"] = *pt.Max
+				meta[ingest.MetadataMax] = *pt.Max
 			}
 		}
 		if v == nil {

@@ -113,3 +113,36 @@ func TestHealthAutoExportAggregatedSleepStages(t *testing.T) {
 		t.Errorf("asleep, core, deep, REM, awake, unspecified = %v from %q, want %v from Apple Watch", have, s.Source.Name, want)
 	}
 }
+
+// TestHealthAutoExportHeartRateRange: heart rate {Min, Avg, Max} reads back from samples with the average as
+// value and the range as min and max, not only inside metadata.
+func TestHealthAutoExportHeartRateRange(t *testing.T) {
+	a := newApp(t)
+	tok := a.token("alice", auth.ScopeIngest, auth.ScopeRead)
+	at := time.Now().UTC().Truncate(time.Minute).Add(-2 * time.Hour)
+	const layout = "2006-01-02 15:04:05 -0700"
+	body := []byte(`{"data":{"metrics":[{"name":"heart_rate","units":"count/min","data":[
+		{"date":"` + at.Format(layout) + `","Min":52,"Avg":61.5,"Max":88,"source":"Apple Watch"},
+		{"date":"` + at.Add(time.Minute).Format(layout) + `","qty":70,"source":"Apple Watch"}]}]}}`)
+	if status, out := a.postHAE(tok, body); status != http.StatusOK || out["accepted"] != 2.0 {
+		t.Fatalf("post: %d %v", status, out)
+	}
+	var got struct {
+		Samples []struct {
+			Value    float64
+			Min, Max *float64
+		}
+	}
+	a.do(tok, `query($from: Time!, $to: Time!) { samples(metric: "heart_rate", from: $from, to: $to) { value min max } }`,
+		map[string]any{"from": at.Add(-time.Minute), "to": at.Add(time.Hour)}).decode(t, &got)
+	if len(got.Samples) != 2 {
+		t.Fatalf("samples %+v", got.Samples)
+	}
+	plain, ranged := got.Samples[0], got.Samples[1] // newest first
+	if ranged.Value != 61.5 || ranged.Min == nil || *ranged.Min != 52 || ranged.Max == nil || *ranged.Max != 88 {
+		t.Errorf("ranged sample %v %v %v, want 61.5 in [52, 88]", ranged.Value, deref(ranged.Min), deref(ranged.Max))
+	}
+	if plain.Value != 70 || plain.Min != nil || plain.Max != nil {
+		t.Errorf("plain sample %v %v %v, want 70 with no range", plain.Value, deref(plain.Min), deref(plain.Max))
+	}
+}

@@ -253,6 +253,10 @@ type Sample struct {
 	TimeZone      *string        `json:"timeZone,omitempty"`
 	UserEntered   bool           `json:"userEntered"`
 	Metadata      map[string]any `json:"metadata,omitempty"`
+	// For a sample that stands for several readings, their lowest and highest in `unit`, `value` being their average
+	// (Health Auto Export's heart rate {Min, Avg, Max}); null otherwise.
+	Min *float64 `json:"min,omitempty"`
+	Max *float64 `json:"max,omitempty"`
 }
 
 type Series struct {
