@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 )
@@ -13,6 +14,9 @@ type SleepStageRow struct {
 	Start    time.Time `db:"start_time"`
 	End      time.Time `db:"end_time"`
 	TimeZone string    `db:"time_zone"` // "" = unknown
+	// StageMinutes is the sample's metadata entry "stageMinutes" (a night summed up by stage, in minutes), nil
+	// when it has none.
+	StageMinutes map[string]float64 `db:"stage_minutes"`
 }
 
 // maxCategorySpan mirrors ingest's limit on a sample's length: with it, a lower bound on start_time lets the
@@ -24,7 +28,8 @@ const maxCategorySpan = 31 * 24 * time.Hour
 // part of reading a month of stages in Go.
 const qSleepStages = `
 	SELECT source_id, value, (extract(epoch FROM start_time) * 1000000)::bigint,
-		(extract(epoch FROM end_time) * 1000000)::bigint, coalesce(time_zone, '')
+		(extract(epoch FROM end_time) * 1000000)::bigint, coalesce(time_zone, ''),
+		coalesce(metadata->'stageMinutes', 'null')::text
 	FROM category_samples
 	WHERE user_id = $1 AND category = 'sleep'
 		AND start_time > $2 AND start_time < $4 AND end_time > $3
@@ -41,8 +46,15 @@ func (t *Tx) SleepStages(ctx context.Context, from, to time.Time) ([]SleepStageR
 	for rows.Next() {
 		var r SleepStageRow
 		var start, end int64
-		if err := rows.Scan(&r.SourceID, &r.Value, &start, &end, &r.TimeZone); err != nil {
+		var minutes []byte
+		if err := rows.Scan(&r.SourceID, &r.Value, &start, &end, &r.TimeZone, &minutes); err != nil {
 			return nil, fmt.Errorf("list sleep stages: %w", err)
+		}
+		if string(minutes) != "null" {
+			// A stored entry of another shape is someone else's metadata under the same name: no totals.
+			if json.Unmarshal(minutes, &r.StageMinutes) != nil {
+				r.StageMinutes = nil
+			}
 		}
 		r.Start, r.End = time.UnixMicro(start).UTC(), time.UnixMicro(end).UTC()
 		out = append(out, r)

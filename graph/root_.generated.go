@@ -50,6 +50,7 @@ type ComplexityRoot struct {
 		RestingHeartRate func(childComplexity int) int
 		SleepMinutes     func(childComplexity int) int
 		Steps            func(childComplexity int) int
+		StepsSource      func(childComplexity int) int
 		Workouts         func(childComplexity int) int
 	}
 
@@ -181,8 +182,10 @@ type ComplexityRoot struct {
 	Sample struct {
 		End           func(childComplexity int) int
 		ID            func(childComplexity int) int
+		Max           func(childComplexity int) int
 		Metadata      func(childComplexity int) int
 		Metric        func(childComplexity int) int
+		Min           func(childComplexity int) int
 		OriginalUnit  func(childComplexity int) int
 		OriginalValue func(childComplexity int) int
 		SourceID      func(childComplexity int) int
@@ -421,6 +424,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DailySummary.Steps(childComplexity), true
+	case "DailySummary.stepsSource":
+		if e.ComplexityRoot.DailySummary.StepsSource == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DailySummary.StepsSource(childComplexity), true
 	case "DailySummary.workouts":
 		if e.ComplexityRoot.DailySummary.Workouts == nil {
 			break
@@ -1084,6 +1093,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Sample.ID(childComplexity), true
+	case "Sample.max":
+		if e.ComplexityRoot.Sample.Max == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Sample.Max(childComplexity), true
 	case "Sample.metadata":
 		if e.ComplexityRoot.Sample.Metadata == nil {
 			break
@@ -1096,6 +1111,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Sample.Metric(childComplexity), true
+	case "Sample.min":
+		if e.ComplexityRoot.Sample.Min == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Sample.Min(childComplexity), true
 	case "Sample.originalUnit":
 		if e.ComplexityRoot.Sample.OriginalUnit == nil {
 			break
@@ -2121,8 +2142,13 @@ type WorkoutConnection {
 
 type DailySummary {
   date: Date!
-  "Merged across sources."
+  """
+  Merged across sources. A day with no step samples takes a cloud provider's own daily total (Oura, Garmin),
+  the highest-priority provider's when several have one; ` + "`" + `stepsSource` + "`" + ` says which.
+  """
   steps: Float
+  "Where ` + "`" + `steps` + "`" + ` came from; null when ` + "`" + `steps` + "`" + ` is null."
+  stepsSource: StepsSource
   distanceMeters: Float
   activeEnergyKcal: Float
   exerciseMinutes: Float
@@ -2131,6 +2157,13 @@ type DailySummary {
   "Asleep minutes of the night that ended that day (naps excluded)."
   sleepMinutes: Float
   workouts: Int!
+}
+
+enum StepsSource {
+  "The day's step samples, merged across sources."
+  SAMPLES
+  "No step samples that day: a cloud provider's daily total (see ` + "`" + `dailyTotals` + "`" + `)."
+  PROVIDER_TOTAL
 }
 
 type User {
@@ -2251,6 +2284,12 @@ type Sample {
   timeZone: String
   userEntered: Boolean!
   metadata: Map
+  """
+  For a sample that stands for several readings, their lowest and highest in ` + "`" + `unit` + "`" + `, ` + "`" + `value` + "`" + ` being their average
+  (Health Auto Export's heart rate {Min, Avg, Max}); null otherwise.
+  """
+  min: Float
+  max: Float
 }
 
 input IngestBatchInput {
@@ -2639,6 +2678,8 @@ func (ec *executionContext) childFields_DailySummary(ctx context.Context, field 
 		return ec.fieldContext_DailySummary_date(ctx, field)
 	case "steps":
 		return ec.fieldContext_DailySummary_steps(ctx, field)
+	case "stepsSource":
+		return ec.fieldContext_DailySummary_stepsSource(ctx, field)
 	case "distanceMeters":
 		return ec.fieldContext_DailySummary_distanceMeters(ctx, field)
 	case "activeEnergyKcal":
@@ -2877,6 +2918,10 @@ func (ec *executionContext) childFields_Sample(ctx context.Context, field graphq
 		return ec.fieldContext_Sample_userEntered(ctx, field)
 	case "metadata":
 		return ec.fieldContext_Sample_metadata(ctx, field)
+	case "min":
+		return ec.fieldContext_Sample_min(ctx, field)
+	case "max":
+		return ec.fieldContext_Sample_max(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Sample", field.Name)
 }

@@ -648,6 +648,29 @@ func (ec *executionContext) fieldContext_DailySummary_steps(_ context.Context, f
 	return graphql.NewScalarFieldContext("DailySummary", field, false, false, "Float")
 }
 
+func (ec *executionContext) _DailySummary_stepsSource(ctx context.Context, field graphql.CollectedField, obj *model.DailySummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DailySummary_stepsSource(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StepsSource, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.StepsSource) graphql.Marshaler {
+			return ec.marshalOStepsSource2ᚖhealthsyncᚋgraphᚋmodelᚐStepsSource(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DailySummary_stepsSource(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DailySummary", field, false, false, "StepsSource")
+}
+
 func (ec *executionContext) _DailySummary_distanceMeters(ctx context.Context, field graphql.CollectedField, obj *model.DailySummary) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4111,6 +4134,52 @@ func (ec *executionContext) fieldContext_Sample_metadata(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("Sample", field, false, false, "Map")
 }
 
+func (ec *executionContext) _Sample_min(ctx context.Context, field graphql.CollectedField, obj *model.Sample) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Sample_min(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Min, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Sample_min(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Sample", field, false, false, "Float")
+}
+
+func (ec *executionContext) _Sample_max(ctx context.Context, field graphql.CollectedField, obj *model.Sample) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Sample_max(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Max, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Sample_max(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Sample", field, false, false, "Float")
+}
+
 func (ec *executionContext) _Series_metric(ctx context.Context, field graphql.CollectedField, obj *model.Series) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7417,6 +7486,11 @@ func (ec *executionContext) _DailySummary(ctx context.Context, sel ast.Selection
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "stepsSource":
+			out.Values[i] = ec._DailySummary_stepsSource(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "distanceMeters":
 			out.Values[i] = ec._DailySummary_distanceMeters(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -8364,6 +8438,16 @@ func (ec *executionContext) _Sample(ctx context.Context, sel ast.SelectionSet, o
 			}
 		case "metadata":
 			out.Values[i] = ec._Sample_metadata(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "min":
+			out.Values[i] = ec._Sample_min(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "max":
+			out.Values[i] = ec._Sample_max(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
@@ -10014,6 +10098,22 @@ func (ec *executionContext) unmarshalOSeriesSampleInput2ᚕhealthsyncᚋgraphᚋ
 		}
 	}
 	return res, nil
+}
+
+func (ec *executionContext) unmarshalOStepsSource2ᚖhealthsyncᚋgraphᚋmodelᚐStepsSource(ctx context.Context, v any) (*model.StepsSource, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.StepsSource)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOStepsSource2ᚖhealthsyncᚋgraphᚋmodelᚐStepsSource(ctx context.Context, sel ast.SelectionSet, v *model.StepsSource) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) unmarshalOSyncCursorInput2ᚕhealthsyncᚋgraphᚋmodelᚐSyncCursorInputᚄ(ctx context.Context, v any) ([]model.SyncCursorInput, error) {

@@ -16,6 +16,7 @@ import (
 
 	"healthsync/catalog"
 	"healthsync/ingest"
+	"healthsync/sleep"
 )
 
 // DeviceID is the device Health Auto Export's uploads are recorded under in sync state.
@@ -210,10 +211,10 @@ func (m *Mapped) metric(cat *catalog.Catalog, met Metric) {
 			v = pt.Avg
 			meta = map[string]any{}
 			if pt.Min != nil {
-				meta["min"] = *pt.Min
+				meta[ingest.MetadataMin] = *pt.Min
 			}
 			if pt.Max != nil {
-				meta["max"] = *pt.Max
+				meta[ingest.MetadataMax] = *pt.Max
 			}
 		}
 		if v == nil {
@@ -246,7 +247,9 @@ func (m *Mapped) category(value string, start, end time.Time, src string, meta m
 
 // sleep maps both shapes. Unaggregated points are stage intervals. Aggregated points are a night's totals in
 // hours with no timing for the stages: they become an in-bed interval and an asleep interval (stage
-// unspecified) with the totals in metadata, so the night is there without inventing where each stage lies.
+// unspecified) with the totals in metadata, so the night is there without inventing where each stage lies. The
+// asleep interval also carries the totals in the sleep read side's terms (sleep.StageMinutesKey), which it
+// answers in place of the interval's length.
 func (m *Mapped) sleep(met Metric, pt Point) {
 	if pt.StartDate != "" || pt.Value != "" {
 		start, ok1 := ParseTime(pt.StartDate)
@@ -266,6 +269,14 @@ func (m *Mapped) sleep(met Metric, pt Point) {
 		}
 	}
 	found := false
+	asleepMeta := totals
+	if st := stageMinutes(pt); st != nil {
+		asleepMeta = make(map[string]any, len(totals)+1)
+		for k, v := range totals {
+			asleepMeta[k] = v
+		}
+		asleepMeta[sleep.StageMinutesKey] = st
+	}
 	if s, err1 := ParseTime(pt.InBedStart); err1 == nil {
 		if e, err2 := ParseTime(pt.InBedEnd); err2 == nil {
 			m.category("in_bed", s, e, orDefault(pt.InBedSource, firstSource(pt.Source)), totals)
@@ -274,13 +285,38 @@ func (m *Mapped) sleep(met Metric, pt Point) {
 	}
 	if s, err1 := ParseTime(pt.SleepStart); err1 == nil {
 		if e, err2 := ParseTime(pt.SleepEnd); err2 == nil {
-			m.category("asleep_unspecified", s, e, orDefault(pt.SleepSource, lastSource(pt.Source)), totals)
+			m.category("asleep_unspecified", s, e, orDefault(pt.SleepSource, lastSource(pt.Source)), asleepMeta)
 			found = true
 		}
 	}
 	if !found {
 		m.Invalid[met.Name]++
 	}
+}
+
+// stageMinutes turns an aggregated night's totals (hours) into the stage minutes the sleep read side takes in
+// place of the asleep interval's length, which also holds the night's wake-ups. Since version 6.6 the app sends
+// asleep 0 beside core, deep and REM: sleep is then their sum. nil when the point has no sleep totals.
+func stageMinutes(pt Point) map[string]float64 {
+	hours := func(v *float64) float64 {
+		if v == nil || *v < 0 || math.IsNaN(*v) || math.IsInf(*v, 0) {
+			return 0
+		}
+		return *v
+	}
+	core, deep, rem := hours(pt.Core), hours(pt.Deep), hours(pt.REM)
+	asleep := hours(pt.Asleep)
+	if asleep == 0 {
+		asleep = core + deep + rem
+	}
+	if asleep == 0 {
+		asleep = hours(pt.TotalSleep)
+	}
+	if asleep == 0 {
+		return nil
+	}
+	return map[string]float64{"asleep": asleep * 60, "core": core * 60, "deep": deep * 60, "rem": rem * 60,
+		"awake": hours(pt.Awake) * 60}
 }
 
 // The aggregated sleep point names its sources "iPhone|Apple Watch": in-bed time comes from the first, sleep

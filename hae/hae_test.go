@@ -373,3 +373,63 @@ func TestAuthAndBadBodies(t *testing.T) {
 		t.Errorf("empty payload: %d %s", status, raw)
 	}
 }
+
+// TestBadBodiesNameTheItemAndField: a value of the wrong kind is reported at its path in the payload, in JSON's
+// words, never Go's ("cannot unmarshal string into Go struct field Point.data.metrics.data.qty of type float64").
+func TestBadBodiesNameTheItemAndField(t *testing.T) {
+	e := newEnv(t)
+	tok := e.token(auth.ScopeIngest)
+	pt := func(q string) string { return `{"date":"2021-12-24 00:04:00 +0800","qty":` + q + `}` }
+	points := func(bad int, q string) string {
+		var ps []string
+		for i := 0; i < 6; i++ {
+			if i == bad {
+				ps = append(ps, pt(q))
+			} else {
+				ps = append(ps, pt("1"))
+			}
+		}
+		return strings.Join(ps, ",\n")
+	}
+	metric := func(name, data string) string { return `{"name":"` + name + `","units":"count","data":[` + data + `]}` }
+	body := `{"data":{"metrics":[` + metric("step_count", points(-1, "")) + ",\n" + metric("active_energy", points(-1, "")) +
+		",\n" + metric("step_count", points(5, `"12"`)) + `]}}`
+	for _, c := range []struct {
+		name, body, code, message, path string
+	}{
+		{"string for a number", body, "INVALID_VALUE", `data.metrics[2].data[5].qty: expected a number, got a string`, "data.metrics[2].data[5].qty"},
+		{"object for a number", `{"data":{"metrics":[` + metric("step_count", points(0, `{"v":1}`)) + `]}}`, "INVALID_VALUE",
+			`data.metrics[0].data[0].qty: expected a number, got an object`, "data.metrics[0].data[0].qty"},
+		{"workout duration", `{"data":{"workouts":[{"name":"Walk"},{"name":"Run","duration":"30 min"}]}}`, "INVALID_VALUE",
+			`data.workouts[1].duration: expected a number, got a string`, "data.workouts[1].duration"},
+		{"metrics not a list", `{"data":{"metrics":{"name":"x"}}}`, "INVALID_VALUE", `data.metrics: expected an array, got an object`, "data.metrics"},
+		{"syntax", "{\"data\":\n{\"metrics\": [}}", "BAD_REQUEST", "the body is not JSON: invalid character '}' looking for beginning of value at line 2, column 14", ""},
+		{"bad last byte", `{"data":}`, "BAD_REQUEST", "the body is not JSON: invalid character '}' looking for beginning of value at line 1, column 9", ""},
+		{"cut off", `{"data":{"metrics":[`, "BAD_REQUEST", "the body is not JSON: it ends before the JSON is complete", ""},
+		{"empty", ``, "BAD_REQUEST", "the body is empty", ""},
+	} {
+		status, _, raw := e.post(tok, []byte(c.body))
+		var out struct {
+			Errors []struct {
+				Message    string         `json:"message"`
+				Extensions map[string]any `json:"extensions"`
+			} `json:"errors"`
+		}
+		if err := json.Unmarshal([]byte(raw), &out); err != nil || len(out.Errors) != 1 {
+			t.Errorf("%s: %d %s", c.name, status, raw)
+			continue
+		}
+		got := out.Errors[0]
+		if status != http.StatusBadRequest || got.Extensions["code"] != c.code || !strings.HasPrefix(got.Message, c.message) {
+			t.Errorf("%s: %d %q %v, want 400 %s %q", c.name, status, got.Message, got.Extensions, c.code, c.message)
+		}
+		if p, _ := got.Extensions["path"].(string); p != c.path {
+			t.Errorf("%s: extensions.path %q, want %q", c.name, p, c.path)
+		}
+		for _, goTerm := range []string{"Go ", "float64", "Point", "unmarshal"} {
+			if strings.Contains(got.Message, goTerm) {
+				t.Errorf("%s: message %q speaks Go (%q)", c.name, got.Message, goTerm)
+			}
+		}
+	}
+}

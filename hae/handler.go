@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 
@@ -60,10 +61,16 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusForbidden, "FORBIDDEN", "the token lacks the ingest scope")
 		return
 	}
-	var payload Payload
-	dec := json.NewDecoder(r.Body)
-	if err := dec.Decode(&payload); err != nil {
-		writeError(w, http.StatusBadRequest, "BAD_REQUEST", "the body is not Health Auto Export JSON: "+err.Error())
+	// The body is read whole (as json.Decoder would buffer it anyway): a decoding error's offset is then
+	// turned into the item and field it is about.
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, CodeBadRequest, "the request body could not be read")
+		return
+	}
+	payload, derr := Decode(body)
+	if derr != nil {
+		writeDecodeError(w, derr)
 		return
 	}
 	u, err := h.store.EnsureUser(ctx, p.Subject)
@@ -71,7 +78,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.internal(w, r, err)
 		return
 	}
-	mapped := Map(&payload, h.cat)
+	mapped := Map(payload, h.cat)
 	res := Response{Rejections: []ingest.Rejection{}, Unknown: mapped.Unknown, Invalid: mapped.Invalid}
 	for _, b := range Batches(mapped, h.svc.Limits().MaxItems) {
 		out, err := h.svc.Ingest(ctx, u.ID, b)
@@ -158,6 +165,22 @@ func Batches(m *Mapped, max int) []ingest.Batch {
 func writeError(w http.ResponseWriter, status int, code, msg string) {
 	writeJSON(w, status, map[string]any{"errors": []any{map[string]any{
 		"message": msg, "extensions": map[string]string{"code": code}}}})
+}
+
+// writeDecodeError answers 400 with where the body went wrong in extensions, for programs to point at it.
+func writeDecodeError(w http.ResponseWriter, e *DecodeError) {
+	ext := map[string]any{"code": e.Code}
+	if e.Path != "" {
+		ext["path"] = e.Path
+	}
+	if e.Expected != "" {
+		ext["expected"], ext["got"] = e.Expected, e.Got
+	}
+	if e.Line > 0 {
+		ext["line"], ext["column"] = e.Line, e.Column
+	}
+	writeJSON(w, http.StatusBadRequest, map[string]any{"errors": []any{map[string]any{
+		"message": e.Message, "extensions": ext}}})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

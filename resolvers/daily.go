@@ -2,11 +2,13 @@ package resolvers
 
 import (
 	"context"
+	"time"
 
 	"healthsync/db"
 	"healthsync/graph/model"
 	"healthsync/scalar"
 	"healthsync/series"
+	"healthsync/summary"
 	"healthsync/workouts"
 )
 
@@ -106,10 +108,28 @@ func (r *Resolver) dailySummary(ctx context.Context, from, to scalar.Date, timeZ
 				}
 			}
 		}
-		return nil
+		return fillSteps(ctx, tx, out)
 	})
 	if err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// fillSteps applies summary.FillSteps (a provider's daily total on days without step samples) to the page.
+func fillSteps(ctx context.Context, tx *db.Tx, out []model.DailySummary) error {
+	steps := make([]summary.StepsDay, len(out))
+	for i, d := range out {
+		steps[i] = summary.StepsDay{Date: d.Date.In(time.UTC), Steps: d.Steps}
+	}
+	if err := summary.FillSteps(ctx, tx, steps); err != nil {
+		return err
+	}
+	for i, s := range steps {
+		if s.Source != "" {
+			src := model.StepsSource(s.Source)
+			out[i].Steps, out[i].StepsSource = s.Steps, &src
+		}
+	}
+	return nil
 }

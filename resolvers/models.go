@@ -8,6 +8,7 @@ import (
 	"healthsync/catalog"
 	"healthsync/db"
 	"healthsync/graph/model"
+	"healthsync/ingest"
 )
 
 func toMetric(m catalog.Metric) model.Metric {
@@ -40,6 +41,9 @@ func toSampleModel(s db.StoredSample, unit string) model.Sample {
 		var m map[string]any
 		if json.Unmarshal([]byte(*s.Metadata), &m) == nil {
 			out.Metadata = m
+			if lo, hi, ok := ingest.SampleRange(s.Value, s.OrigValue, m); ok {
+				out.Min, out.Max = &lo, &hi
+			}
 		}
 	}
 	return out

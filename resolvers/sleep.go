@@ -73,7 +73,7 @@ func (r *Resolver) loadSleepOrdered(ctx context.Context, tx *db.Tx, ordered []db
 	samples := make([]sleep.Sample, len(rows))
 	for i, row := range rows {
 		samples[i] = sleep.Sample{SourceID: row.SourceID, Stage: row.Value, Start: row.Start, End: row.End,
-			TimeZone: row.TimeZone}
+			TimeZone: row.TimeZone, Totals: sleep.TotalsFromMinutes(row.StageMinutes)}
 	}
 	return sleep.SessionsLoading(samples, order, loc, from, to, r.Series.LoadZone), sources, nil
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"healthsync/auth"
 )
@@ -78,4 +79,70 @@ func TestHealthAutoExportEndpoint(t *testing.T) {
 func jsonString(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+// TestHealthAutoExportAggregatedSleepStages: the app's aggregated night (hours per stage, one sleep interval)
+// is answered by sleep with its stage minutes, asleep being the sleep, not the interval's length.
+func TestHealthAutoExportAggregatedSleepStages(t *testing.T) {
+	a := newApp(t)
+	tok := a.token("alice", auth.ScopeIngest, auth.ScopeRead)
+	wake := time.Now().UTC().Truncate(time.Minute).Add(-6 * time.Hour)
+	start := wake.Add(-7*time.Hour - 30*time.Minute)
+	const layout = "2006-01-02 15:04:05 -0700"
+	body := []byte(`{"data":{"metrics":[{"name":"sleep_analysis","units":"hr","data":[{"date":"` + wake.Format(layout) +
+		`","asleep":7.2,"core":4,"deep":1.2,"rem":2,"awake":0.3,"sleepStart":"` + start.Format(layout) +
+		`","sleepEnd":"` + wake.Format(layout) + `","source":"iPhone|Apple Watch"}]}]}}`)
+	if status, out := a.postHAE(tok, body); status != http.StatusOK || out["accepted"] != 1.0 {
+		t.Fatalf("post: %d %v", status, out)
+	}
+	var got struct {
+		Sleep []struct {
+			AsleepMinutes, CoreMinutes, DeepMinutes, RemMinutes, AwakeMinutes, UnspecifiedMinutes float64
+			Source                                                                                struct{ Name string }
+		}
+	}
+	a.do(tok, `query($from: Time!, $to: Time!) { sleep(from: $from, to: $to) { asleepMinutes coreMinutes deepMinutes
+		remMinutes awakeMinutes unspecifiedMinutes source { name } } }`,
+		map[string]any{"from": wake.Add(-time.Hour), "to": wake.Add(time.Hour)}).decode(t, &got)
+	if len(got.Sleep) != 1 {
+		t.Fatalf("sessions %+v", got.Sleep)
+	}
+	s := got.Sleep[0]
+	have := [...]float64{s.AsleepMinutes, s.CoreMinutes, s.DeepMinutes, s.RemMinutes, s.AwakeMinutes, s.UnspecifiedMinutes}
+	if want := [...]float64{432, 240, 72, 120, 18, 0}; have != want || s.Source.Name != "Apple Watch" {
+		t.Errorf("asleep, core, deep, REM, awake, unspecified = %v from %q, want %v from Apple Watch", have, s.Source.Name, want)
+	}
+}
+
+// TestHealthAutoExportHeartRateRange: heart rate {Min, Avg, Max} reads back from samples with the average as
+// value and the range as min and max, not only inside metadata.
+func TestHealthAutoExportHeartRateRange(t *testing.T) {
+	a := newApp(t)
+	tok := a.token("alice", auth.ScopeIngest, auth.ScopeRead)
+	at := time.Now().UTC().Truncate(time.Minute).Add(-2 * time.Hour)
+	const layout = "2006-01-02 15:04:05 -0700"
+	body := []byte(`{"data":{"metrics":[{"name":"heart_rate","units":"count/min","data":[
+		{"date":"` + at.Format(layout) + `","Min":52,"Avg":61.5,"Max":88,"source":"Apple Watch"},
+		{"date":"` + at.Add(time.Minute).Format(layout) + `","qty":70,"source":"Apple Watch"}]}]}}`)
+	if status, out := a.postHAE(tok, body); status != http.StatusOK || out["accepted"] != 2.0 {
+		t.Fatalf("post: %d %v", status, out)
+	}
+	var got struct {
+		Samples []struct {
+			Value    float64
+			Min, Max *float64
+		}
+	}
+	a.do(tok, `query($from: Time!, $to: Time!) { samples(metric: "heart_rate", from: $from, to: $to) { value min max } }`,
+		map[string]any{"from": at.Add(-time.Minute), "to": at.Add(time.Hour)}).decode(t, &got)
+	if len(got.Samples) != 2 {
+		t.Fatalf("samples %+v", got.Samples)
+	}
+	plain, ranged := got.Samples[0], got.Samples[1] // newest first
+	if ranged.Value != 61.5 || ranged.Min == nil || *ranged.Min != 52 || ranged.Max == nil || *ranged.Max != 88 {
+		t.Errorf("ranged sample %v %v %v, want 61.5 in [52, 88]", ranged.Value, deref(ranged.Min), deref(ranged.Max))
+	}
+	if plain.Value != 70 || plain.Min != nil || plain.Max != nil {
+		t.Errorf("plain sample %v %v %v, want 70 with no range", plain.Value, deref(plain.Min), deref(plain.Max))
+	}
 }

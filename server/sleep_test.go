@@ -127,12 +127,14 @@ func TestSleepSessionsOverHTTP(t *testing.T) {
 	if !night.Start.Equal(zurichOct(5, 22, 30)) || !night.End.Equal(zurichOct(6, 6, 45)) {
 		t.Errorf("night span %v–%v", night.Start, night.End)
 	}
-	want := [7]float64{495, 415, 10, 275, 60, 80, 0}
+	// In bed: the watch's 22:30–06:45 and Sleep Cycle's 22:20–06:50 for the same night, counted once (510), as
+	// the Health app merges in-bed records of every source; stages and span stay the watch's.
+	want := [7]float64{510, 415, 10, 275, 60, 80, 0}
 	have := [7]float64{night.InBed, night.Asleep, night.Awake, night.Core, night.Deep, night.REM, night.Unspecified}
 	if have != want {
 		t.Errorf("night minutes (in bed, asleep, awake, core, deep, rem, unspecified) = %v, want %v", have, want)
 	}
-	if night.Efficiency == nil || *night.Efficiency != 415.0/495 {
+	if night.Efficiency == nil || *night.Efficiency != 415.0/510 {
 		t.Errorf("efficiency %v", night.Efficiency)
 	}
 	var stages []string
@@ -158,7 +160,7 @@ func TestSleepSessionsOverHTTP(t *testing.T) {
 	}
 	// A range that starts minutes before the night's end still gets the whole night.
 	if edge := readSleep(t, a, alice, zurichOct(6, 6, 40), zurichOct(6, 7, 0), nil); len(edge) != 1 ||
-		edge[0].InBed != 495 || edge[0].Asleep != 415 || !edge[0].Start.Equal(zurichOct(5, 22, 30)) {
+		edge[0].InBed != 510 || edge[0].Asleep != 415 || !edge[0].Start.Equal(zurichOct(5, 22, 30)) {
 		t.Errorf("range 06:40–07:00: %+v", edge)
 	}
 	// The samples' own zone decides the date, not the zone asked for.
@@ -196,5 +198,28 @@ func TestSleepRangeIsChecked(t *testing.T) {
 	}
 	if got := readSleep(t, a, tok, start, start.Add(366*24*time.Hour), nil); len(got) != 0 {
 		t.Errorf("a year with no data: %+v", got)
+	}
+}
+
+// TestSleepInBedFromThePhone is the watchOS 9+ set-up: the iPhone records in bed 21:00–05:30, the Watch (first
+// by default) the stages 21:20–05:10 and no in-bed. The night is the Watch's, in bed 510 minutes.
+func TestSleepInBedFromThePhone(t *testing.T) {
+	a := newApp(t)
+	tok := a.token("alice")
+	night := time.Now().UTC().Truncate(time.Hour).Add(-48 * time.Hour)
+	at := func(h, m int) time.Time { return night.Add(time.Duration(h)*time.Hour + time.Duration(m)*time.Minute) }
+	uploadSleep(t, a, tok, "phone", sleepSample(1, "InBed", at(21, 0), at(29, 30), phoneSource))
+	uploadSleep(t, a, tok, "watch",
+		sleepSample(2, "AsleepCore", at(21, 20), at(24, 0), watchSource),
+		sleepSample(3, "Awake", at(24, 0), at(24, 11), watchSource),
+		sleepSample(4, "AsleepDeep", at(24, 11), at(26, 0), watchSource),
+		sleepSample(5, "AsleepREM", at(26, 0), at(29, 10), watchSource))
+	utc := "UTC"
+	got := readSleep(t, a, tok, at(20, 0), at(32, 0), &utc)
+	if len(got) != 1 || got[0].Source.Name != "Apple Watch" {
+		t.Fatalf("%+v: want the Watch's night", got)
+	}
+	if s := got[0]; s.InBed != 510 || s.Asleep != 459 || s.Efficiency == nil || *s.Efficiency != 459.0/510 {
+		t.Errorf("in bed %v asleep %v efficiency %v, want 510, 459, %v", s.InBed, s.Asleep, deref(s.Efficiency), 459.0/510)
 	}
 }

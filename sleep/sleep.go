@@ -9,6 +9,8 @@
 //     the length of a union of intervals, so overlapping samples never count twice.
 //   - Per night the highest-priority source wins: a session is dropped when it overlaps a kept session of a
 //     higher-priority source. A session nothing higher overlaps is kept (a nap only a sleep app recorded).
+//   - Time in bed is the union of the in-bed samples of every source whose session overlaps the kept one (the
+//     iPhone's in-bed under the Watch's stages), and the kept session's span only when no source has any.
 //   - A session is a nap when it is shorter than NapMaxLength and its local end time lies in [10:00, 20:00).
 //   - A session's date is the local date of its end (the day of waking), in the zone its samples recorded.
 package sleep
@@ -45,12 +47,41 @@ const (
 	napLastEnd  = 20 * time.Hour // … and before 20:00
 )
 
+// StageMinutesKey is the metadata key of an asleep sample that stands for a whole night summed up by stage
+// ({"asleep": 432, "core": 240, "deep": 72, "rem": 120, "awake": 18}, minutes), as Health Auto Export's
+// aggregated sleep sends it: the interval says when the night was, the totals how it was spent.
+const StageMinutesKey = "stageMinutes"
+
+// Totals are a night's stage durations recorded as sums, without stage timing.
+type Totals struct {
+	Asleep, Core, Deep, REM, Awake time.Duration
+}
+
+// TotalsFromMinutes reads the value stored under StageMinutesKey; nil when it holds no sleep.
+func TotalsFromMinutes(m map[string]float64) *Totals {
+	d := func(k string) time.Duration {
+		v := m[k]
+		if !(v > 0) || v > float64(Lookback/time.Minute) {
+			return 0
+		}
+		return time.Duration(v * float64(time.Minute)).Round(time.Second)
+	}
+	t := Totals{Asleep: d("asleep"), Core: d("core"), Deep: d("deep"), REM: d("rem"), Awake: d("awake")}
+	if t.Asleep == 0 {
+		return nil
+	}
+	return &t
+}
+
 // Sample is one stored sleep stage sample.
 type Sample struct {
 	SourceID   int64
 	Stage      string // canonical value
 	Start, End time.Time
 	TimeZone   string // IANA name, "" = unknown
+	// Totals, on an asleep sample, replace the sample's length in the session's durations: its interval spans
+	// the night's wake-ups too, and the stages it sums have no place in time.
+	Totals *Totals
 }
 
 // Segment is a stretch of one stage; consecutive samples of the same stage that touch are one segment.
@@ -66,7 +97,7 @@ type Session struct {
 	Zone       *time.Location // the samples' zone, else the reader's
 	IsNap      bool
 
-	InBed       time.Duration // union of in-bed samples, or the session's span when it has none
+	InBed       time.Duration // union of the night's in-bed samples of any source, else the session's span
 	Asleep      time.Duration // union of core, deep, REM and unspecified sleep
 	Awake       time.Duration // union of awake, awake in bed and out of bed
 	Core        time.Duration
@@ -116,19 +147,21 @@ func SessionsLoading(samples []Sample, priority []int64, zone *time.Location, fr
 		zone = time.UTC
 	}
 	zones := zoneCache{fallback: zone, loaded: map[string]*time.Location{}, load: load}
-	var kept []Session
+	var kept, dropped []assembled
 	for _, src := range rankSources(bySource, priority) {
 		for _, group := range split(bySource[src]) {
-			s := assemble(src, group, zones.zoneOf(group))
-			if !overlapsAny(s, kept) {
-				kept = append(kept, s)
+			a := assemble(src, group, zones.zoneOf(group))
+			if overlapsAny(a.Session, kept) {
+				dropped = append(dropped, a)
+			} else {
+				kept = append(kept, a)
 			}
 		}
 	}
-	out := kept[:0]
-	for _, s := range kept {
-		if !s.End.Before(from) && s.End.Before(to) {
-			out = append(out, s)
+	var out []Session
+	for _, k := range kept {
+		if !k.End.Before(from) && k.End.Before(to) {
+			out = append(out, withNightInBed(k, dropped))
 		}
 	}
 	sort.Slice(out, func(i, j int) bool {
@@ -196,10 +229,34 @@ func split(samples []Sample) [][]Sample {
 	return groups
 }
 
+// assembled is a session with the in-bed intervals it was measured from, which the night's winner may need.
+type assembled struct {
+	Session
+	inBed []span
+}
+
+// withNightInBed measures the kept session k's time in bed over the in-bed intervals of every source that
+// recorded the same night, as the Health app draws them: since watchOS 9 the Watch writes stages and no in-bed
+// samples, while the iPhone writes in-bed and no stages, so the winner's own record alone would make its
+// stage span the time in bed. The session's span, date and stages stay the winner's.
+func withNightInBed(k assembled, dropped []assembled) Session {
+	spans := k.inBed
+	for _, d := range dropped {
+		if len(d.inBed) > 0 && d.Start.Before(k.End) && k.Start.Before(d.End) {
+			spans = append(spans[:len(spans):len(spans)], d.inBed...)
+		}
+	}
+	if len(spans) > len(k.inBed) {
+		k.InBed = unionLength(spans)
+	}
+	return k.Session
+}
+
 // assemble measures one session; group is in start order.
-func assemble(source int64, group []Sample, zone *time.Location) Session {
+func assemble(source int64, group []Sample, zone *time.Location) assembled {
 	s := Session{SourceID: source, Start: group[0].Start, End: group[0].End, Zone: zone, Stages: []Segment{}}
 	var inBed, asleep, awake []span
+	var summed Totals
 	perStage := map[string][]span{}
 	for _, x := range group {
 		if x.End.After(s.End) {
@@ -211,6 +268,14 @@ func assemble(source int64, group []Sample, zone *time.Location) Session {
 			inBed = append(inBed, sp)
 			continue
 		case kindAsleep:
+			if t := x.Totals; t != nil {
+				summed.Asleep += t.Asleep
+				summed.Core += t.Core
+				summed.Deep += t.Deep
+				summed.REM += t.REM
+				summed.Awake += t.Awake
+				break
+			}
 			asleep = append(asleep, sp)
 			perStage[x.Stage] = append(perStage[x.Stage], sp)
 		case kindAwake:
@@ -229,11 +294,14 @@ func assemble(source int64, group []Sample, zone *time.Location) Session {
 	} else {
 		s.InBed = s.End.Sub(s.Start)
 	}
-	s.Asleep, s.Awake = unionLength(asleep), unionLength(awake)
-	s.Core, s.Deep = unionLength(perStage[AsleepCore]), unionLength(perStage[AsleepDeep])
-	s.REM, s.Unspecified = unionLength(perStage[AsleepREM]), unionLength(perStage[AsleepUnspecified])
+	s.Asleep, s.Awake = unionLength(asleep)+summed.Asleep, unionLength(awake)+summed.Awake
+	s.Core, s.Deep = unionLength(perStage[AsleepCore])+summed.Core, unionLength(perStage[AsleepDeep])+summed.Deep
+	s.REM, s.Unspecified = unionLength(perStage[AsleepREM])+summed.REM, unionLength(perStage[AsleepUnspecified])
+	if staged := summed.Core + summed.Deep + summed.REM; summed.Asleep > staged {
+		s.Unspecified += summed.Asleep - staged
+	}
 	s.IsNap = isNap(s.End.Sub(s.Start), s.End.In(zone))
-	return s
+	return assembled{s, inBed}
 }
 
 // isNap applies the nap rule to a session's length and local end.
@@ -244,7 +312,7 @@ func isNap(length time.Duration, localEnd time.Time) bool {
 	return length < NapMaxLength && clock >= napFirstEnd && clock < napLastEnd
 }
 
-func overlapsAny(s Session, kept []Session) bool {
+func overlapsAny(s Session, kept []assembled) bool {
 	for _, k := range kept {
 		if s.Start.Before(k.End) && k.Start.Before(s.End) {
 			return true

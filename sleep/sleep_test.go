@@ -386,3 +386,73 @@ func TestReadWindowIsEnough(t *testing.T) {
 		t.Fatalf("only %d sessions over 200 ranges: the data does not exercise the window", seen)
 	}
 }
+
+// TestInBedComesFromEverySourceOfTheNight is the watchOS 9+ set-up: the iPhone records in bed 21:00–05:30, the
+// Watch, first in the order, records stages 21:20–05:10 and no in-bed. The Health app shows 8 h 30 min in bed.
+func TestInBedComesFromEverySourceOfTheNight(t *testing.T) {
+	const watch, phone = 10, 20
+	in := []Sample{
+		smp(t, phone, InBed, "2025-06-10T21:00:00Z", "2025-06-11T05:30:00Z"),
+		smp(t, watch, AsleepCore, "2025-06-10T21:20:00Z", "2025-06-11T00:00:00Z"),
+		smp(t, watch, Awake, "2025-06-11T00:00:00Z", "2025-06-11T00:11:00Z"),
+		smp(t, watch, AsleepDeep, "2025-06-11T00:11:00Z", "2025-06-11T02:00:00Z"),
+		smp(t, watch, AsleepREM, "2025-06-11T02:00:00Z", "2025-06-11T05:10:00Z"),
+		// The phone's in-bed of the next night belongs to that night only.
+		smp(t, phone, InBed, "2025-06-11T21:00:00Z", "2025-06-12T06:00:00Z"),
+		smp(t, watch, AsleepCore, "2025-06-11T22:00:00Z", "2025-06-12T05:00:00Z"),
+	}
+	got := Sessions(in, []int64{watch, phone}, time.UTC, allFrom, allTo)
+	if len(got) != 2 || got[0].SourceID != watch || got[1].SourceID != watch {
+		t.Fatalf("%+v: want two Watch nights", got)
+	}
+	s := got[0]
+	if s.InBed != 510*time.Minute || s.Asleep != 459*time.Minute {
+		t.Errorf("in bed %v asleep %v, want 8h30m and 7h39m", s.InBed, s.Asleep)
+	}
+	if e, ok := s.Efficiency(); !ok || e != 459.0/510 {
+		t.Errorf("efficiency %v %v, want %v", e, ok, 459.0/510)
+	}
+	// The span and stages stay the Watch's.
+	if !s.Start.Equal(ts(t, "2025-06-10T21:20:00Z")) || !s.End.Equal(ts(t, "2025-06-11T05:10:00Z")) || len(s.Stages) != 4 {
+		t.Errorf("span %v–%v, %d stage segments", s.Start, s.End, len(s.Stages))
+	}
+	if got[1].InBed != 9*time.Hour {
+		t.Errorf("second night in bed %v, want 9h (the phone's 21:00–06:00)", got[1].InBed)
+	}
+
+	// Two sources' overlapping in-bed records count once, together with the winner's own.
+	in = append(in[:5:5], smp(t, watch, InBed, "2025-06-10T21:10:00Z", "2025-06-11T05:40:00Z"),
+		smp(t, 30, InBed, "2025-06-10T20:50:00Z", "2025-06-10T22:00:00Z"))
+	got = Sessions(in, []int64{watch, phone}, time.UTC, allFrom, allTo)
+	if len(got) != 1 || got[0].InBed != 530*time.Minute {
+		t.Errorf("%+v: want one night 20:50–05:40 in bed (530 min)", got)
+	}
+}
+
+// TestTotalsReplaceTheIntervalsLength: a night summed up by stage (Health Auto Export's aggregated sleep) is
+// one asleep interval 23:00–06:30 with 7.2 h asleep, 0.3 h awake; the interval's 7.5 h is not the sleep.
+func TestTotalsReplaceTheIntervalsLength(t *testing.T) {
+	night := smp(t, 1, AsleepUnspecified, "2025-06-10T23:00:00Z", "2025-06-11T06:30:00Z")
+	night.Totals = TotalsFromMinutes(map[string]float64{"asleep": 432, "core": 240, "deep": 72, "rem": 120, "awake": 18})
+	got := Sessions([]Sample{night, smp(t, 1, InBed, "2025-06-10T22:50:00Z", "2025-06-11T06:40:00Z")}, nil, nil, allFrom, allTo)
+	if len(got) != 1 {
+		t.Fatalf("%+v", got)
+	}
+	s := got[0]
+	have := [...]time.Duration{s.Asleep, s.Core, s.Deep, s.REM, s.Unspecified, s.Awake, s.InBed}
+	want := [...]time.Duration{432 * time.Minute, 240 * time.Minute, 72 * time.Minute, 120 * time.Minute, 0, 18 * time.Minute, 470 * time.Minute}
+	if have != want {
+		t.Errorf("asleep, core, deep, REM, unspecified, awake, in bed = %v, want %v", have, want)
+	}
+	if len(s.Stages) != 1 || s.Stages[0].Stage != AsleepUnspecified {
+		t.Errorf("stages %+v: want the one interval", s.Stages)
+	}
+	// Asleep beyond the staged sum is unspecified sleep; totals with no sleep are no totals.
+	night.Totals = TotalsFromMinutes(map[string]float64{"asleep": 400, "core": 300})
+	if got := Sessions([]Sample{night}, nil, nil, allFrom, allTo); len(got) != 1 || got[0].Unspecified != 100*time.Minute || got[0].Asleep != 400*time.Minute {
+		t.Errorf("%+v: want 100 min unspecified", got)
+	}
+	if TotalsFromMinutes(map[string]float64{"awake": 10}) != nil || TotalsFromMinutes(nil) != nil {
+		t.Error("totals without sleep")
+	}
+}

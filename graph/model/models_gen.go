@@ -38,13 +38,16 @@ type CategorySampleInput struct {
 
 type DailySummary struct {
 	Date scalar.Date `json:"date"`
-	// Merged across sources.
-	Steps            *float64 `json:"steps,omitempty"`
-	DistanceMeters   *float64 `json:"distanceMeters,omitempty"`
-	ActiveEnergyKcal *float64 `json:"activeEnergyKcal,omitempty"`
-	ExerciseMinutes  *float64 `json:"exerciseMinutes,omitempty"`
-	RestingHeartRate *float64 `json:"restingHeartRate,omitempty"`
-	HrvSdnnMs        *float64 `json:"hrvSdnnMs,omitempty"`
+	// Merged across sources. A day with no step samples takes a cloud provider's own daily total (Oura, Garmin),
+	// the highest-priority provider's when several have one; `stepsSource` says which.
+	Steps *float64 `json:"steps,omitempty"`
+	// Where `steps` came from; null when `steps` is null.
+	StepsSource      *StepsSource `json:"stepsSource,omitempty"`
+	DistanceMeters   *float64     `json:"distanceMeters,omitempty"`
+	ActiveEnergyKcal *float64     `json:"activeEnergyKcal,omitempty"`
+	ExerciseMinutes  *float64     `json:"exerciseMinutes,omitempty"`
+	RestingHeartRate *float64     `json:"restingHeartRate,omitempty"`
+	HrvSdnnMs        *float64     `json:"hrvSdnnMs,omitempty"`
 	// Asleep minutes of the night that ended that day (naps excluded).
 	SleepMinutes *float64 `json:"sleepMinutes,omitempty"`
 	Workouts     int      `json:"workouts"`
@@ -250,6 +253,10 @@ type Sample struct {
 	TimeZone      *string        `json:"timeZone,omitempty"`
 	UserEntered   bool           `json:"userEntered"`
 	Metadata      map[string]any `json:"metadata,omitempty"`
+	// For a sample that stands for several readings, their lowest and highest in `unit`, `value` being their average
+	// (Health Auto Export's heart rate {Min, Avg, Max}); null otherwise.
+	Min *float64 `json:"min,omitempty"`
+	Max *float64 `json:"max,omitempty"`
 }
 
 type Series struct {
@@ -1074,6 +1081,63 @@ func (e *Scope) UnmarshalJSON(b []byte) error {
 }
 
 func (e Scope) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type StepsSource string
+
+const (
+	// The day's step samples, merged across sources.
+	StepsSourceSamples StepsSource = "SAMPLES"
+	// No step samples that day: a cloud provider's daily total (see `dailyTotals`).
+	StepsSourceProviderTotal StepsSource = "PROVIDER_TOTAL"
+)
+
+var AllStepsSource = []StepsSource{
+	StepsSourceSamples,
+	StepsSourceProviderTotal,
+}
+
+func (e StepsSource) IsValid() bool {
+	switch e {
+	case StepsSourceSamples, StepsSourceProviderTotal:
+		return true
+	}
+	return false
+}
+
+func (e StepsSource) String() string {
+	return string(e)
+}
+
+func (e *StepsSource) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = StepsSource(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid StepsSource", str)
+	}
+	return nil
+}
+
+func (e StepsSource) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *StepsSource) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e StepsSource) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil
