@@ -75,27 +75,33 @@ func TestAnUploadOfStoredItemsOnlyCreatesNoSource(t *testing.T) {
 				Start: exact, End: exact.Add(40 * time.Minute), Source: watch}}}},
 	}
 	for _, k := range kinds {
-		t.Run(k.name+" twin of an export's", func(t *testing.T) {
-			e := newEnv(t)
-			user := e.user("alice")
-			export := k.export
-			export.IdempotencyKey, export.Provider, export.ContentIDs = "export", ingest.AppleHealth, true
-			export.Device = ingest.Device{ID: "apple-export"}
-			if res := e.ingest(user, export); res.Accepted != 1 {
-				t.Fatalf("export: %+v", res)
-			}
-			before := e.sources(user)
-			app := k.app
-			app.IdempotencyKey, app.Provider = "app", ingest.AppleHealth
-			app.Device = ingest.Device{ID: "iphone-install-1", TimeZone: ptr("Europe/Zurich")}
-			if res := e.ingest(user, app); res.Duplicates != 1 || res.Accepted != 0 {
-				t.Fatalf("the app's twin of the exported %s: %+v, want one duplicate", k.name, res)
-			}
-			if after := e.sources(user); len(after) != len(before) {
-				t.Fatalf("sources before the duplicate-only upload %v, after %v", sourceKeys(before), sourceKeys(after))
-			}
-			e.uploadRecorded(user, app.Device.ID, k.dataType)
-		})
+		for _, order := range []string{"export first", "app first"} {
+			t.Run(k.name+" twins, "+order, func(t *testing.T) {
+				e := newEnv(t)
+				user := e.user("alice")
+				export := k.export
+				export.IdempotencyKey, export.Provider, export.ContentIDs = "export", ingest.AppleHealth, true
+				export.Device = ingest.Device{ID: "apple-export"}
+				app := k.app
+				app.IdempotencyKey, app.Provider = "app", ingest.AppleHealth
+				app.Device = ingest.Device{ID: "iphone-install-1", TimeZone: ptr("Europe/Zurich")}
+				first, second := export, app
+				if order == "app first" {
+					first, second = app, export
+				}
+				if res := e.ingest(user, first); res.Accepted != 1 {
+					t.Fatalf("%s: %+v", first.IdempotencyKey, res)
+				}
+				before := e.sources(user)
+				if res := e.ingest(user, second); res.Duplicates != 1 || res.Accepted != 0 {
+					t.Fatalf("the %s's twin of the %s's %s: %+v, want one duplicate", second.IdempotencyKey, first.IdempotencyKey, k.name, res)
+				}
+				if after := e.sources(user); len(after) != len(before) {
+					t.Fatalf("sources before the duplicate-only upload %v, after %v", sourceKeys(before), sourceKeys(after))
+				}
+				e.uploadRecorded(user, second.Device.ID, k.dataType)
+			})
+		}
 	}
 
 	// The same item id again with a source not seen before (the source's description changed between two
