@@ -55,52 +55,61 @@ func (e *env) wantPoints(user int64, rec ingest.SeriesSample) {
 	}
 }
 
-// readsAgree checks that what reads serve (the hourly aggregate, the merged-totals cache) equals what the raw
-// samples give: HOUR buckets come from the aggregates, MINUTE buckets from raw samples, and the minutes of each
-// hour must add up to it (totals for a cumulative metric; counts and sums for a discrete one).
+// readsAgree checks that what reads serve (the hourly aggregate, the merged-totals cache, the day buckets) equals
+// what the raw samples give: HOUR and DAY buckets come from those, MINUTE buckets from raw samples, and the
+// minutes of each hour and day must add up to it (totals for a cumulative metric; counts and sums for a discrete
+// one).
 func (e *env) readsAgree(user int64, metric string, cumulative bool) {
 	e.t.Helper()
 	e.checkHourly(user)
 	ctx := context.Background()
 	svc := series.NewService(e.store, catalog.New())
-	req := series.Request{Metric: metric, From: t0.Add(-24 * time.Hour), To: t0.Add(24 * time.Hour), Bucket: series.Hour,
-		TimeZone: "UTC", Merge: series.MergePriority}
-	for pass := range 2 { // the second pass reads the merged totals the first one cached
-		hours, err := svc.Series(ctx, user, req)
-		if err != nil {
-			e.t.Fatal(err)
-		}
-		minReq := req
-		minReq.Bucket = series.Minute
-		minutes, err := svc.Series(ctx, user, minReq)
-		if err != nil {
-			e.t.Fatal(err)
-		}
-		if hours.Path == series.PathRaw || minutes.Path != series.PathRaw {
-			e.t.Fatalf("paths %s and %s: the comparison needs an aggregate and the raw samples", hours.Path, minutes.Path)
-		}
+	from := t0.Truncate(24 * time.Hour).Add(-24 * time.Hour)
+	minutes, err := svc.Series(ctx, user, series.Request{Metric: metric, From: from, To: from.Add(72 * time.Hour),
+		Bucket: series.Minute, TimeZone: "UTC", Merge: series.MergePriority})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if minutes.Path != series.PathRaw {
+		e.t.Fatalf("MINUTE buckets from %s, want raw samples", minutes.Path)
+	}
+	for _, bucket := range []series.Bucket{series.Hour, series.Day} {
 		type sums struct {
 			value, sum float64
 			count      int64
 		}
 		fromRaw := map[time.Time]*sums{}
 		for _, p := range minutes.Points {
-			h := p.Start.Truncate(time.Hour)
-			if fromRaw[h] == nil {
-				fromRaw[h] = &sums{}
+			at := p.Start.Truncate(time.Hour)
+			if bucket == series.Day {
+				at = p.Start.Truncate(24 * time.Hour) // UTC days
 			}
-			fromRaw[h].value += p.Value
-			fromRaw[h].sum += p.Sum
-			fromRaw[h].count += p.Count
+			if fromRaw[at] == nil {
+				fromRaw[at] = &sums{}
+			}
+			fromRaw[at].value += p.Value
+			fromRaw[at].sum += p.Sum
+			fromRaw[at].count += p.Count
 		}
-		if len(hours.Points) != len(fromRaw) {
-			e.t.Fatalf("%s pass %d: %d hours from %s, %d from raw samples", metric, pass, len(hours.Points), hours.Path, len(fromRaw))
-		}
-		near := func(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Max(1, math.Abs(b)) }
-		for _, p := range hours.Points {
-			r := fromRaw[p.Start]
-			if r == nil || (cumulative && !near(p.Value, r.value)) || (!cumulative && (p.Count != r.count || !near(p.Sum, r.sum))) {
-				e.t.Fatalf("%s pass %d, hour %s: %s gives %+v, raw samples %+v", metric, pass, p.Start, hours.Path, p, r)
+		req := series.Request{Metric: metric, From: from, To: from.Add(72 * time.Hour), Bucket: bucket, TimeZone: "UTC",
+			Merge: series.MergePriority}
+		for pass := range 2 { // the second pass reads what the first one cached
+			got, err := svc.Series(ctx, user, req)
+			if err != nil {
+				e.t.Fatal(err)
+			}
+			if got.Path == series.PathRaw {
+				e.t.Fatalf("%s buckets from raw samples: the comparison needs the aggregates", bucket)
+			}
+			if len(got.Points) != len(fromRaw) {
+				e.t.Fatalf("%s %s pass %d: %d buckets from %s, %d from raw samples", metric, bucket, pass, len(got.Points), got.Path, len(fromRaw))
+			}
+			near := func(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Max(1, math.Abs(b)) }
+			for _, p := range got.Points {
+				r := fromRaw[p.Start]
+				if r == nil || (cumulative && !near(p.Value, r.value)) || (!cumulative && (p.Count != r.count || !near(p.Sum, r.sum))) {
+					e.t.Fatalf("%s %s pass %d, bucket %s: %s gives %+v, raw samples %+v", metric, bucket, pass, p.Start, got.Path, p, r)
+				}
 			}
 		}
 	}
