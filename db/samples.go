@@ -494,48 +494,56 @@ func (t *Tx) settleSamples(ctx context.Context, recs []versioned, replaced map[s
 	if len(recs) == 0 {
 		return nil, nil
 	}
-	ids, vers := make([]string, len(recs)), make([]int64, len(recs))
+	ids := make([]string, len(recs))
 	for i, r := range recs {
-		ids[i], vers[i] = r.id, r.ver
+		ids[i] = r.id
 	}
 	if err := t.lockRecords(ctx, sampleRecordLocks, ids); err != nil {
 		return nil, err
 	}
-	// One statement: the EXISTS reads the snapshot from before the DELETE, which removes only rows of a lower
-	// version than the one it compares with, so the two never disagree.
+	// The stored version of each record, read first: in the usual upload nothing is stored yet and there is
+	// nothing to delete. The LATERAL keeps it an index probe per record; the DELETE joined to every id that ran
+	// before cost more (BenchmarkIngestWrite/5000-versioned, alternating runs: 21.0-24.9 PostgreSQL µs per
+	// sample with it, 14.8-18.3 with the probe). A record's rows share one version; max takes the higher where
+	// earlier code left rows of two.
 	rows, err := t.tx.QueryContext(ctx, `
-		WITH v AS (SELECT * FROM unnest($2::text[], $3::bigint[]) AS v(id, ver)),
-		gone AS (
-			DELETE FROM samples t USING v
-			WHERE t.user_id = $1 AND t.sample_id = v.id AND t.version < v.ver
-			RETURNING t.sample_id, t.metric, t.source_id, t.start_time, t.end_time)
-		SELECT false, sample_id, metric, source_id, start_time, end_time FROM gone
-		UNION ALL
-		SELECT true, v.id, '', 0, now(), now() FROM v
-		WHERE EXISTS (SELECT 1 FROM samples s WHERE s.user_id = $1 AND s.sample_id = v.id AND s.version >= v.ver)`,
-		t.userID, pq.Array(ids), pq.Array(vers))
+		SELECT v.i - 1, s.ver FROM unnest($2::text[]) WITH ORDINALITY AS v(id, i)
+		CROSS JOIN LATERAL (SELECT max(version) AS ver FROM samples s WHERE s.user_id = $1 AND s.sample_id = v.id) s
+		WHERE s.ver IS NOT NULL`, t.userID, textArray(ids))
 	if err != nil {
-		return nil, fmt.Errorf("settle versioned samples: %w", err)
+		return nil, fmt.Errorf("read stored versions: %w", err)
 	}
 	defer rows.Close()
-	var removed []span
 	settled := map[string]struct{}{}
+	var older []versioned
 	for rows.Next() {
-		var kept bool
-		var id string
-		var sp span
-		if err := rows.Scan(&kept, &id, &sp.metric, &sp.sourceID, &sp.start, &sp.end); err != nil {
-			return nil, fmt.Errorf("settle versioned samples: %w", err)
+		var i int
+		var stored int64
+		if err := rows.Scan(&i, &stored); err != nil {
+			return nil, fmt.Errorf("read stored versions: %w", err)
 		}
-		if kept {
-			settled[id] = struct{}{}
-			continue
+		if stored >= recs[i].ver {
+			settled[recs[i].id] = struct{}{}
+		} else {
+			older = append(older, recs[i])
 		}
-		replaced[id] = struct{}{}
-		removed = append(removed, sp)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("settle versioned samples: %w", err)
+		return nil, fmt.Errorf("read stored versions: %w", err)
+	}
+	if len(older) == 0 {
+		return settled, nil
+	}
+	ids, vers := make([]string, len(older)), make([]int64, len(older))
+	for i, r := range older {
+		ids[i], vers[i] = r.id, r.ver
+	}
+	removed, err := t.removeSamples(ctx, replaced, `
+		DELETE FROM samples t USING unnest($2::text[], $3::bigint[]) AS v(id, ver)
+		WHERE t.user_id = $1 AND t.sample_id = v.id AND t.version < v.ver
+		RETURNING t.sample_id, t.metric, t.source_id, t.start_time, t.end_time`, t.userID, pq.Array(ids), pq.Array(vers))
+	if err != nil {
+		return nil, fmt.Errorf("replace older samples: %w", err)
 	}
 	return settled, t.recomputeHourly(ctx, removed)
 }
