@@ -165,6 +165,36 @@ func TestALateLowerVersionOfASeriesRecordChangesNothing(t *testing.T) {
 	e.readsAgree(alice, "heart_rate", false)
 }
 
+// A replaced and a refused version of a cumulative record leave the merged totals a read cached equal to the raw
+// samples' (the replacement empties the hours it touches, the refusal touches nothing).
+func TestMergedTotalsFollowReplacedAndRefusedVersions(t *testing.T) {
+	e := newEnv(t)
+	alice := e.user("alice")
+	steps := func(ver int64, count float64, shift time.Duration) ingest.Batch {
+		b := hcBatch(fmt.Sprintf("steps-v%d", ver), "pixel-1")
+		b.Samples = []ingest.QuantitySample{{ID: "steps-rec", Type: "Steps", Value: ingest.Float(count), Unit: "count",
+			Start: t0.Add(shift), End: t0.Add(shift + 90*time.Minute), Version: ptr(ver), Source: fitApp}}
+		return b
+	}
+	e.ingest(alice, steps(1, 1000, 0))
+	e.readsAgree(alice, "steps", true)
+	if n := e.count(`SELECT count(*) FROM merged_hourly WHERE user_id = $1`, alice); n == 0 {
+		t.Fatal("the read cached no merged totals: the test would not see a stale cache")
+	}
+	if res := e.ingest(alice, steps(3, 1500, 30*time.Minute)); res.Updated != 1 {
+		t.Fatalf("v3: %+v", res)
+	}
+	e.readsAgree(alice, "steps", true)
+	if res := e.ingest(alice, steps(2, 2000, 3*time.Hour)); res.Duplicates != 1 {
+		t.Fatalf("v2 after v3: %+v", res)
+	}
+	e.readsAgree(alice, "steps", true)
+	var total float64
+	if err := e.sqlDB.Get(&total, `SELECT sum(value) FROM samples WHERE user_id = $1`, alice); err != nil || total != 1500 {
+		t.Fatalf("stored steps %v (%v), want v3's 1500", total, err)
+	}
+}
+
 // Two batches carrying two versions of one record, committed at the same moment, leave exactly the higher
 // version, for every kind of versioned item. The batches come from two devices and two sources: batches that
 // share a device or a source row already wait for each other there, which would hide the race.
