@@ -30,7 +30,7 @@ func (t *Tx) WriteCategorySamples(ctx context.Context, deviceID string, rows []C
 		return out, nil
 	}
 	sort.Slice(rows, func(i, j int) bool { return rows[i].ID < rows[j].ID })
-	if err := t.replaceOlder(ctx, "category_samples", "sample_id", versionedRecords(len(rows), func(i int) (string, int64) {
+	if err := t.replaceOlder(ctx, "category_samples", "sample_id", categoryRecordLocks, versionedRecords(len(rows), func(i int) (string, int64) {
 		return rows[i].ID, rows[i].Version
 	}), out.Replaced); err != nil {
 		return out, err

@@ -31,9 +31,17 @@ type Source struct {
 // ids by key. Rows are written in key order so that concurrent batches of one user lock them in the same
 // order and cannot deadlock.
 func (t *Tx) UpsertSources(ctx context.Context, sources []Source, at time.Time) (map[string]int64, error) {
+	ids, _, err := t.UpsertSourcesNoting(ctx, sources, at)
+	return ids, err
+}
+
+// UpsertSourcesNoting is UpsertSources that also tells which of the sources it created (by id): the caller
+// removes those that end up with nothing stored (DeleteSources).
+func (t *Tx) UpsertSourcesNoting(ctx context.Context, sources []Source, at time.Time) (map[string]int64, map[int64]struct{}, error) {
 	ids := make(map[string]int64, len(sources))
+	created := map[int64]struct{}{}
 	if len(sources) == 0 {
-		return ids, nil
+		return ids, created, nil
 	}
 	sorted := append([]Source(nil), sources...)
 	sort.Slice(sorted, func(i, j int) bool {
@@ -72,26 +80,47 @@ func (t *Tx) UpsertSources(ctx context.Context, sources []Source, at time.Time) 
 			device_name      = coalesce(EXCLUDED.device_name, sources.device_name),
 			software_version = coalesce(EXCLUDED.software_version, sources.software_version),
 			last_seen        = greatest(sources.last_seen, EXCLUDED.last_seen)
-		RETURNING provider, source_key, source_id`,
+		RETURNING provider, source_key, source_id, xmax = 0`,
 		t.userID, pq.Array(provider), pq.Array(key), pq.Array(name), pq.Array(cols[0]), pq.Array(cols[1]),
 		pq.Array(cols[2]), pq.Array(cols[3]), pq.Array(cols[4]), pq.Array(cols[5]), pq.Array(cols[6]),
 		pq.Array(cols[7]), at)
 	if err != nil {
-		return nil, fmt.Errorf("upsert sources: %w", err)
+		return nil, nil, fmt.Errorf("upsert sources: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var p, k string
 		var id int64
-		if err := rows.Scan(&p, &k, &id); err != nil {
-			return nil, fmt.Errorf("upsert sources: scan: %w", err)
+		var inserted bool // xmax is 0 on a row the statement inserted, set on one its DO UPDATE locked
+		if err := rows.Scan(&p, &k, &id, &inserted); err != nil {
+			return nil, nil, fmt.Errorf("upsert sources: scan: %w", err)
 		}
 		ids[SourceRef(p, k)] = id
+		if inserted {
+			created[id] = struct{}{}
+		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("upsert sources: %w", err)
+		return nil, nil, fmt.Errorf("upsert sources: %w", err)
 	}
-	return ids, nil
+	return ids, created, nil
+}
+
+// DeleteSources removes sources this transaction created (UpsertSourcesNoting) and stored nothing under; no
+// other transaction can have seen them yet.
+func (t *Tx) DeleteSources(ctx context.Context, ids map[int64]struct{}) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	list := make([]int64, 0, len(ids))
+	for id := range ids {
+		list = append(list, id)
+	}
+	if _, err := t.tx.ExecContext(ctx, `DELETE FROM sources WHERE user_id = $1 AND source_id = ANY($2::bigint[])`,
+		t.userID, pq.Array(list)); err != nil {
+		return fmt.Errorf("delete unused sources: %w", err)
+	}
+	return nil
 }
 
 // SourceRef is the map key UpsertSources uses for a source.

@@ -22,9 +22,8 @@ type TwinProbe struct {
 // name (exports carry names, not bundle ids). One statement; the LATERAL … LIMIT 1 keeps it one index probe per
 // sample on (user, metric, start) (as a semi-join the planner may hash all of the user's samples instead).
 func (t *Tx) SampleTwins(ctx context.Context, probes []TwinProbe) (map[int]bool, error) {
-	twins := map[int]bool{}
 	if len(probes) == 0 {
-		return twins, nil
+		return map[int]bool{}, nil
 	}
 	n := len(probes)
 	id, metric, name := make([]string, n), make([]string, n), make([]string, n)
@@ -34,7 +33,7 @@ func (t *Tx) SampleTwins(ctx context.Context, probes []TwinProbe) (map[int]bool,
 		id[i], metric[i], name[i], value[i] = p.ID, p.Metric, p.SourceName, p.Value
 		start[i], end[i] = micros(p.Start.Truncate(time.Second)), micros(p.End.Truncate(time.Second))
 	}
-	rows, err := t.tx.QueryContext(ctx, fmt.Sprintf(`
+	return t.twinPositions(ctx, "samples", fmt.Sprintf(`
 		SELECT r.i - 1 FROM unnest($2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::float8[], $7::text[])
 			WITH ORDINALITY AS r(id, m, s, e, v, n, i)
 		CROSS JOIN LATERAL (
@@ -47,14 +46,91 @@ func (t *Tx) SampleTwins(ctx context.Context, probes []TwinProbe) (map[int]bool,
 			LIMIT 1) hit`,
 		fmt.Sprintf(tsFromMicros, "r.s"), fmt.Sprintf(tsFromMicros, "r.e")),
 		t.userID, pq.Array(id), pq.Array(metric), pq.Array(start), pq.Array(end), pq.Array(value), pq.Array(name))
+}
+
+// CategoryTwinProbe describes a category sample to look for under another id.
+type CategoryTwinProbe struct {
+	ID         string
+	Category   string
+	Value      string // canonical
+	Start, End time.Time
+	SourceName string
+}
+
+// CategoryTwins is SampleTwins for category samples: same category and canonical value, the same start and end
+// to the second, a source of the same name.
+func (t *Tx) CategoryTwins(ctx context.Context, probes []CategoryTwinProbe) (map[int]bool, error) {
+	if len(probes) == 0 {
+		return map[int]bool{}, nil
+	}
+	n := len(probes)
+	id, cat, value, name := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	start, end := make([]int64, n), make([]int64, n)
+	for i, p := range probes {
+		id[i], cat[i], value[i], name[i] = p.ID, p.Category, p.Value, p.SourceName
+		start[i], end[i] = micros(p.Start.Truncate(time.Second)), micros(p.End.Truncate(time.Second))
+	}
+	return t.twinPositions(ctx, "category samples", fmt.Sprintf(`
+		SELECT r.i - 1 FROM unnest($2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::text[], $7::text[])
+			WITH ORDINALITY AS r(id, c, s, e, v, n, i)
+		CROSS JOIN LATERAL (
+			SELECT 1 FROM category_samples x JOIN sources so ON so.user_id = x.user_id AND so.source_id = x.source_id
+			WHERE x.user_id = $1 AND x.category = r.c
+				AND x.start_time >= %[1]s AND x.start_time < %[1]s + interval '1 second'
+				AND date_trunc('second', x.end_time) = %[2]s
+				AND x.value = r.v AND so.name = r.n AND x.sample_id <> r.id
+			LIMIT 1) hit`,
+		fmt.Sprintf(tsFromMicros, "r.s"), fmt.Sprintf(tsFromMicros, "r.e")),
+		t.userID, pq.Array(id), pq.Array(cat), pq.Array(start), pq.Array(end), pq.Array(value), pq.Array(name))
+}
+
+// WorkoutTwinProbe describes a workout to look for under another id.
+type WorkoutTwinProbe struct {
+	ID           string
+	ActivityType string // canonical
+	Start, End   time.Time
+	SourceName   string
+}
+
+// WorkoutTwins is SampleTwins for workouts: same activity, the same start and end to the second, a source of
+// the same name. Totals are left out: an export states them in its own units, or only in its statistics.
+func (t *Tx) WorkoutTwins(ctx context.Context, probes []WorkoutTwinProbe) (map[int]bool, error) {
+	if len(probes) == 0 {
+		return map[int]bool{}, nil
+	}
+	n := len(probes)
+	id, act, name := make([]string, n), make([]string, n), make([]string, n)
+	start, end := make([]int64, n), make([]int64, n)
+	for i, p := range probes {
+		id[i], act[i], name[i] = p.ID, p.ActivityType, p.SourceName
+		start[i], end[i] = micros(p.Start.Truncate(time.Second)), micros(p.End.Truncate(time.Second))
+	}
+	return t.twinPositions(ctx, "workouts", fmt.Sprintf(`
+		SELECT r.i - 1 FROM unnest($2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::text[])
+			WITH ORDINALITY AS r(id, a, s, e, n, i)
+		CROSS JOIN LATERAL (
+			SELECT 1 FROM workouts x JOIN sources so ON so.user_id = x.user_id AND so.source_id = x.source_id
+			WHERE x.user_id = $1
+				AND x.start_time >= %[1]s AND x.start_time < %[1]s + interval '1 second'
+				AND date_trunc('second', x.end_time) = %[2]s
+				AND x.activity_type = r.a AND so.name = r.n AND x.workout_id <> r.id
+			LIMIT 1) hit`,
+		fmt.Sprintf(tsFromMicros, "r.s"), fmt.Sprintf(tsFromMicros, "r.e")),
+		t.userID, pq.Array(id), pq.Array(act), pq.Array(start), pq.Array(end), pq.Array(name))
+}
+
+// twinPositions runs a twin look-up that returns the 0-based positions of the probes with a twin.
+func (t *Tx) twinPositions(ctx context.Context, what, q string, args ...any) (map[int]bool, error) {
+	twins := map[int]bool{}
+	rows, err := t.tx.QueryContext(ctx, q, args...)
 	if err != nil {
-		return nil, fmt.Errorf("find twin samples: %w", err)
+		return nil, fmt.Errorf("find twin %s: %w", what, err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var i int
 		if err := rows.Scan(&i); err != nil {
-			return nil, fmt.Errorf("find twin samples: %w", err)
+			return nil, fmt.Errorf("find twin %s: %w", what, err)
 		}
 		twins[i] = true
 	}

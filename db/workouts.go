@@ -32,7 +32,7 @@ func (t *Tx) WriteWorkouts(ctx context.Context, deviceID string, rows []WorkoutR
 		return out, nil
 	}
 	sort.Slice(rows, func(i, j int) bool { return rows[i].ID < rows[j].ID })
-	if err := t.replaceOlder(ctx, "workouts", "workout_id", versionedRecords(len(rows), func(i int) (string, int64) {
+	if err := t.replaceOlder(ctx, "workouts", "workout_id", workoutRecordLocks, versionedRecords(len(rows), func(i int) (string, int64) {
 		return rows[i].ID, rows[i].Version
 	}), out.Replaced); err != nil {
 		return out, err

@@ -254,16 +254,17 @@ func (s *Service) write(ctx context.Context, tx *db.Tx, b *Batch, hash []byte, p
 		ContentIDs: b.ContentIDs}, now); err != nil {
 		return Result{}, err
 	}
-	srcs := make([]db.Source, 0, len(n.sources))
-	for _, src := range n.sources {
-		srcs = append(srcs, src)
-	}
-	srcIDs, err := tx.UpsertSources(ctx, srcs, now)
-	if err != nil {
-		return Result{}, err
-	}
-
 	res := Result{Duplicates: p.duplicates, Rejected: append([]Rejection{}, n.rejected...)}
+	// Every valid item's type counts as uploaded by the device, stored or not (a duplicate too).
+	sync := map[string]*db.SyncUpdate{}
+	touch := func(dt string) *db.SyncUpdate {
+		u, ok := sync[dt]
+		if !ok {
+			u = &db.SyncUpdate{DataType: dt}
+			sync[dt] = u
+		}
+		return u
+	}
 	ids := make([]string, 0, len(p.records))
 	for _, r := range p.records {
 		ids = append(ids, r.id)
@@ -283,15 +284,41 @@ func (s *Service) write(ctx context.Context, tx *db.Tx, b *Batch, hash []byte, p
 		_, beingDeleted := deleting[r.id]
 		if wasDeleted || beingDeleted { // a deleted id is never stored again
 			res.Duplicates++
+			touch(r.dataType)
 			continue
 		}
 		live = append(live, r)
 	}
-	before := len(live)
+	candidates := live
 	if live, err = dropTwins(ctx, tx, b, live); err != nil {
 		return Result{}, err
 	}
-	res.Duplicates += before - len(live) // stored already under the other channel's id
+	if len(live) < len(candidates) {
+		res.Duplicates += len(candidates) - len(live) // stored already under the other channel's id
+		for _, r := range candidates {
+			touch(r.dataType)
+		}
+	}
+
+	// Sources of the items that may be stored only; sources created now that end up with nothing stored (every
+	// item of theirs a duplicate by id) are removed again below.
+	srcs := make([]db.Source, 0, len(n.sources))
+	seen := make(map[string]bool, len(n.sources))
+	var last *db.Source
+	for _, r := range live {
+		if last != nil && r.source.Key == last.Key && r.source.Provider == last.Provider {
+			continue // consecutive items mostly share their source
+		}
+		last = &r.source
+		if ref := db.SourceRef(r.source.Provider, r.source.Key); !seen[ref] {
+			seen[ref] = true
+			srcs = append(srcs, n.sources[ref])
+		}
+	}
+	srcIDs, created, err := tx.UpsertSourcesNoting(ctx, srcs, now)
+	if err != nil {
+		return Result{}, err
+	}
 
 	rowCount := 0
 	for _, r := range live {
@@ -331,15 +358,6 @@ func (s *Service) write(ctx context.Context, tx *db.Tx, b *Batch, hash []byte, p
 		return Result{}, err
 	}
 
-	sync := map[string]*db.SyncUpdate{}
-	touch := func(dt string) *db.SyncUpdate {
-		u, ok := sync[dt]
-		if !ok {
-			u = &db.SyncUpdate{DataType: dt}
-			sync[dt] = u
-		}
-		return u
-	}
 	for _, r := range live {
 		out := sOut
 		switch {
@@ -360,11 +378,17 @@ func (s *Service) write(ctx context.Context, tx *db.Tx, b *Batch, hash []byte, p
 			res.Duplicates++
 			continue
 		}
+		if len(created) > 0 {
+			delete(created, srcIDs[db.SourceRef(r.source.Provider, r.source.Key)])
+		}
 		u.NewItems++
 		if u.NewestEnd == nil || r.end.After(*u.NewestEnd) {
 			end := r.end.UTC()
 			u.NewestEnd = &end
 		}
+	}
+	if err := tx.DeleteSources(ctx, created); err != nil {
+		return Result{}, err
 	}
 	removed, err := tx.DeleteItems(ctx, p.deletions)
 	if err != nil {
@@ -413,32 +437,60 @@ func (s *Service) write(ctx context.Context, tx *db.Tx, b *Batch, hash []byte, p
 	return res, nil
 }
 
-// dropTwins removes quantity samples that are already stored under another id. That happens only when a user's
-// data arrives both with platform ids (the iOS app's HealthKit UUIDs) and with content ids (an export import,
-// Health Auto Export), so the look-up runs only then: most users never pay for it.
+// dropTwins removes quantity samples, category samples and workouts that are already stored under another id.
+// That happens only when a user's data arrives both with platform ids (the iOS app's HealthKit UUIDs) and with
+// content ids (an export import, Health Auto Export), so the look-up runs only then: most users never pay for
+// it. Series records have no twins: exports and Health Auto Export carry no Health Connect series.
 func dropTwins(ctx context.Context, tx *db.Tx, b *Batch, live []*record) ([]*record, error) {
 	mixed, err := tx.MixesIDKinds(ctx, string(b.Provider), b.ContentIDs)
 	if err != nil || !mixed {
 		return live, err
 	}
-	var probes []db.TwinProbe
-	var at []int
+	var samples []db.TwinProbe
+	var cats []db.CategoryTwinProbe
+	var works []db.WorkoutTwinProbe
+	var sampleAt, catAt, workAt []int
 	for i, r := range live {
-		if r.kind != KindSample {
+		switch {
+		case r.category != nil:
+			c := r.category
+			cats = append(cats, db.CategoryTwinProbe{ID: r.id, Category: c.Category, Value: c.Value, Start: c.Start,
+				End: c.End, SourceName: r.source.Name})
+			catAt = append(catAt, i)
+		case r.workout != nil:
+			w := r.workout
+			works = append(works, db.WorkoutTwinProbe{ID: r.id, ActivityType: w.ActivityType, Start: w.Start, End: w.End,
+				SourceName: r.source.Name})
+			workAt = append(workAt, i)
+		case r.kind == KindSample:
+			row := r.samples[0]
+			samples = append(samples, db.TwinProbe{ID: r.id, Metric: row.Metric, Start: row.Start, End: row.End,
+				Value: row.Value, SourceName: r.source.Name})
+			sampleAt = append(sampleAt, i)
+		}
+	}
+	drop := map[int]bool{}
+	for _, look := range []struct {
+		find func() (map[int]bool, error)
+		at   []int
+	}{
+		{func() (map[int]bool, error) { return tx.SampleTwins(ctx, samples) }, sampleAt},
+		{func() (map[int]bool, error) { return tx.CategoryTwins(ctx, cats) }, catAt},
+		{func() (map[int]bool, error) { return tx.WorkoutTwins(ctx, works) }, workAt},
+	} {
+		if len(look.at) == 0 {
 			continue
 		}
-		row := r.samples[0]
-		probes = append(probes, db.TwinProbe{ID: r.id, Metric: row.Metric, Start: row.Start, End: row.End,
-			Value: row.Value, SourceName: r.source.Name})
-		at = append(at, i)
+		twins, err := look.find()
+		if err != nil {
+			return live, err
+		}
+		for p := range twins {
+			drop[look.at[p]] = true
+		}
 	}
-	twins, err := tx.SampleTwins(ctx, probes)
-	if err != nil || len(twins) == 0 {
-		return live, err
-	}
-	drop := make(map[int]bool, len(twins))
-	for p := range twins {
-		drop[at[p]] = true
+	if len(drop) == 0 {
+		return live, nil
 	}
 	kept := live[:0:0]
 	for i, r := range live {

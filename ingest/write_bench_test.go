@@ -22,12 +22,14 @@ import (
 // of PostgreSQL's backends: the write path's cost without HTTP and GraphQL. Batches follow each other a year back
 // from testNow, so 5000 takes at most -benchtime 100x before the samples reach the future.
 func BenchmarkIngestWrite(b *testing.B) {
-	b.Run("5000", func(b *testing.B) { benchIngestWrite(b, 5000) })
+	b.Run("5000", func(b *testing.B) { benchIngestWrite(b, 5000, false) })
 	// The cost of a batch whatever its size: statements, round trips, the transaction.
-	b.Run("10", func(b *testing.B) { benchIngestWrite(b, 10) })
+	b.Run("10", func(b *testing.B) { benchIngestWrite(b, 10, false) })
+	// Every sample with a version, as Health Connect sends them: each record is compared with its stored copy.
+	b.Run("5000-versioned", func(b *testing.B) { benchIngestWrite(b, 5000, true) })
 }
 
-func benchIngestWrite(b *testing.B, size int) {
+func benchIngestWrite(b *testing.B, size int, versioned bool) {
 	d := dbtest.New(b)
 	store := db.New(d, db.Options{})
 	svc := ingest.NewService(store, catalog.New(), ingest.Limits{MaxItems: 20000}, func() time.Time { return testNow })
@@ -57,6 +59,9 @@ func benchIngestWrite(b *testing.B, size int) {
 			if j%4 == 0 {
 				s[j].Type, s[j].Unit, s[j].Value, s[j].End = "HKQuantityTypeIdentifierDistanceWalkingRunning", "m", 12.5, s[j].Start.Add(3*time.Minute)
 				s[j].Metadata = nil
+			}
+			if versioned {
+				s[j].Version = ptr(int64(1))
 			}
 		}
 		return batch(fmt.Sprintf("bench-%d", i), s...)
