@@ -37,9 +37,9 @@ func (e *env) uploadRecorded(user int64, device, dataType string) {
 	}
 	for _, s := range states {
 		if s.DataType == dataType {
-			if !s.LastUploadAt.Equal(fixedNow) || !s.DeviceLastSeen.Equal(fixedNow) {
+			if !s.LastUploadAt.Equal(testNow) || !s.DeviceLastSeen.Equal(testNow) {
 				e.t.Fatalf("device %s, %s: last upload %s, device last seen %s, want both at %s", device, dataType,
-					s.LastUploadAt, s.DeviceLastSeen, fixedNow)
+					s.LastUploadAt, s.DeviceLastSeen, testNow)
 			}
 			return
 		}
