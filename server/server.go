@@ -74,6 +74,7 @@ func New(o Options) http.Handler {
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
+	o.Log = capLogger(o.Log)
 	if o.MaxRequestBytes <= 0 {
 		o.MaxRequestBytes = 32 << 20
 	}
