@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -100,6 +101,7 @@ func New(o Options) http.Handler {
 	} else {
 		gql.Use(extension.Introspection{})
 	}
+	gql.Use(nulGuard{})
 	gql.Use(extension.FixedComplexityLimit(2000))
 	gql.Use(depthLimit{max: 8})
 	gql.Use(batchLimit{max: maxIngestBatchesPerRequest})
@@ -200,17 +202,21 @@ func tooLarge(w http.ResponseWriter, max int64) {
 		fmt.Sprintf("the request body is larger than %d bytes: send fewer items per batch", max))
 }
 
-// unauthorizedStatus answers 401 when an operation was refused for having no valid token at all.
+// unauthorizedStatus answers 401 when an operation was refused for having no valid token at all, and 503 with
+// Retry-After when the database could not be reached (UNAVAILABLE): a client or proxy that reads only the
+// status then retries an outage and does not mistake it for success or for a bug.
 func unauthorizedStatus(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, refused := resolvers.TrackAuthRefusal(r.Context())
-		next.ServeHTTP(&statusWriter{ResponseWriter: w, refused: refused}, r.WithContext(ctx))
+		ctx, unavailable := resolvers.TrackUnavailable(ctx)
+		next.ServeHTTP(&statusWriter{ResponseWriter: w, refused: refused, unavailable: unavailable}, r.WithContext(ctx))
 	})
 }
 
 type statusWriter struct {
 	http.ResponseWriter
 	refused     func() bool
+	unavailable func() bool
 	wroteHeader bool
 }
 
@@ -219,9 +225,14 @@ func (s *statusWriter) WriteHeader(code int) {
 		return
 	}
 	s.wroteHeader = true
-	if code == http.StatusOK && s.refused() {
+	switch {
+	case code != http.StatusOK:
+	case s.refused():
 		s.Header().Set("WWW-Authenticate", `Bearer realm="healthsync"`)
 		code = http.StatusUnauthorized
+	case s.unavailable():
+		s.Header().Set("Retry-After", strconv.Itoa(int(retryAfter(resolvers.UnavailableRetryAfter)/time.Second)))
+		code = http.StatusServiceUnavailable
 	}
 	s.ResponseWriter.WriteHeader(code)
 }
