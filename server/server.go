@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -162,7 +163,15 @@ func New(o Options) http.Handler {
 	if o.Development {
 		mux.Handle("GET /{$}", web.GraphiQL("/graphql", o.DevToken))
 	}
-	return mux
+	coded := codedErrors(mux)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if o.Cloud != nil && strings.HasPrefix(r.URL.Path, "/providers/") {
+			// The providers' callbacks answer a person's browser and the providers' webhooks in their own terms.
+			mux.ServeHTTP(w, r)
+			return
+		}
+		coded.ServeHTTP(w, r)
+	})
 }
 
 // limitBody refuses bodies over max with 413 and a GraphQL-shaped error, before anything parses them.
