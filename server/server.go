@@ -133,7 +133,7 @@ func New(o Options) http.Handler {
 	subscriptions := o.Verifier.Middleware(gql)
 	mux.Handle("/graphql", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if isWebsocket(r) {
-			subscriptions.ServeHTTP(w, r)
+			subscriptions.ServeHTTP(w, withConnSlot(r))
 			return
 		}
 		api.ServeHTTP(w, r)
