@@ -109,3 +109,22 @@ func TestPostgresTextRefusalsAreBadInput(t *testing.T) {
 		}
 	}
 }
+
+// The providers' webhooks carry bodies that reach PostgreSQL too (Garmin pushes its summaries inline): a NUL
+// there would fail the store with 500 and the provider would send it again forever. Refused up front, before
+// the provider is even looked up.
+func TestNULInAWebhookBodyIsRefused(t *testing.T) {
+	c := newCloudApp(t)
+	for _, b := range []string{`{"dailies":[{"summaryId":"a\u0000"}]}`, "{\"dailies\":[{\"summaryId\":\"a\x00\"}]}"} {
+		resp, err := http.Post(c.URL+"/providers/garmin/webhook", "application/json", strings.NewReader(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out response
+		err = json.NewDecoder(resp.Body).Decode(&out)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest || err != nil || out.code() != "BAD_USER_INPUT" {
+			t.Fatalf("%q: %d %v %+v", b, resp.StatusCode, err, out)
+		}
+	}
+}

@@ -143,7 +143,8 @@ func New(o Options) http.Handler {
 		mux.Handle("GET /metrics", o.Metrics.Handler())
 	}
 	if o.Cloud != nil {
-		mux.Handle("/providers/", o.Cloud.Handler())
+		// Webhook bodies reach PostgreSQL: the body limit refuses a NUL in them (and in callbacks' query strings).
+		mux.Handle("/providers/", limitBody(o.MaxRequestBytes, o.Cloud.Handler()))
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
