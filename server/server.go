@@ -199,11 +199,11 @@ func limitBody(max int64, next http.Handler) http.Handler {
 			}
 			r.Body = &readBody{Reader: bytes.NewReader(body), b: body}
 		}
-		if r.Method == http.MethodGet && queryHasNUL(r) {
+		if queryHasNUL(r) {
 			refuseNUL(w)
 			return
 		}
-		next.ServeHTTP(w, r)
+		next.ServeHTTP(w, markScanned(r))
 	})
 }
 
