@@ -89,16 +89,16 @@ func PresentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 			// client's to fix, not a server fault to retry.
 			return withCode(gqlErr, CodeBadUserInput,
 				`a text contains a character that cannot be stored (NUL, \u0000, or an invalid byte sequence)`)
-		case IsUnavailable(err):
+		case db.IsTimeout(err) || errors.Is(err, context.DeadlineExceeded):
+			return withCode(gqlErr, CodeTimeout, "the request took too long and was stopped; retry, or ask for less")
+		case errors.Is(err, context.Canceled):
+			return withCode(gqlErr, CodeTimeout, "the request was cancelled")
+		case IsUnavailable(err): // after the timeouts: context.DeadlineExceeded is a net.Error too
 			markUnavailable(ctx)
 			log.WarnContext(ctx, "database unavailable", "err", err, "path", gqlErr.Path.String())
 			return withCode(gqlErr, CodeUnavailable, fmt.Sprintf(
 				"the database is unavailable for a moment; retry the same request (same idempotencyKey) in %d seconds",
 				int(UnavailableRetryAfter/time.Second)))
-		case db.IsTimeout(err) || errors.Is(err, context.DeadlineExceeded):
-			return withCode(gqlErr, CodeTimeout, "the request took too long and was stopped; retry, or ask for less")
-		case errors.Is(err, context.Canceled):
-			return withCode(gqlErr, CodeTimeout, "the request was cancelled")
 		}
 		if ge, ok := err.(*gqlerror.Error); ok && !isStorageError(ge.Err) {
 			// Made by gqlgen itself (parser, validator, a variable that does not fit its type): the client's to fix.

@@ -30,6 +30,7 @@ func TestPresentErrorStorageFailures(t *testing.T) {
 		fmt.Errorf("begin: %w", &pq.Error{Code: "57P03", Message: "the database system is starting up"}):                   CodeUnavailable,
 		fmt.Errorf("begin: %w", &pq.Error{Code: "53300", Message: "sorry, too many clients already"}):                      CodeUnavailable,
 		fmt.Errorf("begin: %w", &pq.Error{Code: "08006", Message: "connection failure"}):                                   CodeUnavailable,
+		fmt.Errorf("select: %w", context.DeadlineExceeded):                                                                 CodeTimeout,
 		fmt.Errorf("select: %w", &pq.Error{Code: "42703", Message: "column \"x\" does not exist"}):                         CodeInternal,
 	} {
 		got := present(context.Background(), wrap(err))
