@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -316,7 +317,27 @@ type claims struct {
 	Scope scopeClaim `json:"scope"`
 }
 
+// UnmarshalJSON refuses exp, nbf and iat that are not JSON numbers (RFC 7519 §2, NumericDate): golang-jwt
+// reads "1797…" as a date too, which would let a token whose issuer quotes its dates pass here and fail
+// elsewhere.
+func (c *claims) UnmarshalJSON(b []byte) error {
+	var dates struct {
+		Exp, Nbf, Iat json.RawMessage
+	}
+	if err := json.Unmarshal(b, &dates); err != nil {
+		return err
+	}
+	for _, d := range []json.RawMessage{dates.Exp, dates.Nbf, dates.Iat} {
+		if len(d) > 0 && !bytes.Equal(d, []byte("null")) && (d[0] != '-' && (d[0] < '0' || d[0] > '9')) {
+			return errDateNotNumber
+		}
+	}
+	type plain claims // without this method, so the decoding below does not recurse
+	return json.Unmarshal(b, (*plain)(c))
+}
+
 var (
+	errDateNotNumber  = errors.New("exp, nbf and iat must be JSON numbers")
 	errNoSubject      = errors.New("missing subject")
 	errLongSubject    = errors.New("subject too long")
 	errControlSubject = errors.New("subject contains control characters")
@@ -341,6 +362,8 @@ func (v *Verifier) reasonFor(err error, c *claims) string {
 	switch {
 	case errors.Is(err, errBadScope):
 		return "malformed scope claim"
+	case errors.Is(err, errDateNotNumber):
+		return errDateNotNumber.Error()
 	case errors.Is(err, jwt.ErrTokenMalformed):
 		return "malformed token"
 	case errors.Is(err, jwt.ErrTokenSignatureInvalid):

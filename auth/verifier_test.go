@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -177,7 +178,7 @@ func TestVerify(t *testing.T) {
 
 		{name: "expired", token: forge(t, hdr("HS256"), with("exp", testNow.Unix()-3600), hs256(testSecret())), reason: "token expired"},
 		{name: "no exp", token: forge(t, hdr("HS256"), with("exp", nil), hs256(testSecret())), reason: "missing expiry"},
-		{name: "exp not a number", token: forge(t, hdr("HS256"), with("exp", true), hs256(testSecret())), reason: "malformed token"},
+		{name: "exp not a number", token: forge(t, hdr("HS256"), with("exp", true), hs256(testSecret())), reason: "exp, nbf and iat must be JSON numbers"},
 		{name: "nbf in the future", token: forge(t, hdr("HS256"), with("nbf", testNow.Unix()+3600), hs256(testSecret())), reason: "token not valid yet"},
 		{name: "iat far in the future", token: forge(t, hdr("HS256"), with("iat", testNow.Unix()+86400), hs256(testSecret())), reason: "token issued in the future"},
 		{name: "wrong iss", token: forge(t, hdr("HS256"), with("iss", "https://evil.test"), hs256(testSecret())), reason: "wrong issuer"},
@@ -439,5 +440,27 @@ func TestVerifyMultiKeyFile(t *testing.T) {
 	}
 	if got, want := v.Algorithms(), []string{"ES256", "EdDSA", "RS256"}; !slices.Equal(got, want) {
 		t.Errorf("Algorithms() = %q, want %q", got, want)
+	}
+}
+
+// RFC 7519 §2 makes exp, nbf and iat NumericDates, JSON numbers; golang-jwt also reads a string holding digits,
+// which an issuer bug (or a forger probing us) should not get away with.
+func TestVerifyTimeClaimsMustBeNumbers(t *testing.T) {
+	v := newTestVerifier(t, Config{HMACSecret: testSecret(), Issuer: testIssuer, Audience: testAudience})
+	c := validClaims()
+	for _, claim := range []string{"exp", "nbf", "iat"} {
+		t.Run(claim, func(t *testing.T) {
+			n, ok := c[claim].(int64)
+			if !ok {
+				t.Fatalf("validClaims' %s is %T, want int64", claim, c[claim])
+			}
+			tok := forge(t, hdr("HS256"), with(claim, strconv.FormatInt(n, 10)), hs256(testSecret()))
+			_, err := v.Verify(tok)
+			checkRefusal(t, err, tok, "exp, nbf and iat must be JSON numbers")
+			// The same value as a number is accepted, so the refusal is about the type alone.
+			if _, err := v.Verify(forge(t, hdr("HS256"), with(claim, n), hs256(testSecret()))); err != nil {
+				t.Fatalf("numeric %s refused: %v", claim, err)
+			}
+		})
 	}
 }

@@ -75,7 +75,7 @@ func (e *Error) Error() string {
 // not the request.
 func (e *Error) retryable() bool {
 	switch e.Code {
-	case "INTERNAL", "TIMEOUT", "RATE_LIMITED":
+	case "INTERNAL", "TIMEOUT", "RATE_LIMITED", "UNAVAILABLE":
 		return true
 	}
 	return e.Status == http.StatusTooManyRequests || e.Status >= 500

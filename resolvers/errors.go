@@ -5,10 +5,14 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/lib/pq"
@@ -29,8 +33,14 @@ const (
 	CodeBatchTooLarge        = "BATCH_TOO_LARGE"
 	CodeIdempotencyKeyReused = "IDEMPOTENCY_KEY_REUSED"
 	CodeTimeout              = "TIMEOUT"
-	CodeInternal             = "INTERNAL"
+	// CodeUnavailable: the database is unreachable for now (or this server runs without sync events); retry.
+	CodeUnavailable = "UNAVAILABLE"
+	CodeInternal    = "INTERNAL"
 )
+
+// UnavailableRetryAfter is how long a client is told to wait before retrying an UNAVAILABLE answer: a
+// PostgreSQL restart or failover takes seconds, and the connection pool reconnects on the next request.
+const UnavailableRetryAfter = 2 * time.Second
 
 var (
 	// ErrUnauthenticated is returned when an operation needs a token and has none.
@@ -74,10 +84,21 @@ func PresentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 		case errors.Is(err, ingest.ErrKeyReused):
 			return withCode(gqlErr, CodeIdempotencyKeyReused,
 				"this idempotencyKey was already used for a different batch; use a new key for new data")
+		case isInvalidText(err):
+			// Last line of defence behind the server's NUL checks: a text PostgreSQL cannot store is the
+			// client's to fix, not a server fault to retry.
+			return withCode(gqlErr, CodeBadUserInput,
+				`a text contains a character that cannot be stored (NUL, \u0000, or an invalid byte sequence)`)
 		case db.IsTimeout(err) || errors.Is(err, context.DeadlineExceeded):
 			return withCode(gqlErr, CodeTimeout, "the request took too long and was stopped; retry, or ask for less")
 		case errors.Is(err, context.Canceled):
 			return withCode(gqlErr, CodeTimeout, "the request was cancelled")
+		case IsUnavailable(err): // after the timeouts: context.DeadlineExceeded is a net.Error too
+			markUnavailable(ctx)
+			log.WarnContext(ctx, "database unavailable", "err", err, "path", gqlErr.Path.String())
+			return withCode(gqlErr, CodeUnavailable, fmt.Sprintf(
+				"the database is unavailable for a moment; retry the same request (same idempotencyKey) in %d seconds",
+				int(UnavailableRetryAfter/time.Second)))
 		}
 		if ge, ok := err.(*gqlerror.Error); ok && !isStorageError(ge.Err) {
 			// Made by gqlgen itself (parser, validator, a variable that does not fit its type): the client's to fix.
@@ -106,20 +127,56 @@ func unwrapGQL(err error) error {
 	}
 }
 
-// isStorageError reports errors from the database driver, whose text must not reach clients.
 // isStorageError reports whether err came from the database or the connection to it rather than from the
-// client's input: a server error (logged, INTERNAL, which clients retry), never BAD_USER_INPUT with the driver's
-// words in it. A connection lost mid-transaction (PostgreSQL restarting) surfaces as driver.ErrBadConn, a network
-// error or an unexpected EOF, not as a *pq.Error.
+// client's input: a server error, never BAD_USER_INPUT with the driver's words in it.
 func isStorageError(err error) bool {
 	if err == nil {
 		return false
 	}
 	var pqErr *pq.Error
+	return errors.As(err, &pqErr) || IsUnavailable(err) || errors.Is(err, sql.ErrTxDone)
+}
+
+// IsUnavailable reports whether err means the database cannot be reached or is refusing work for now
+// (stopped, restarting, failing over, out of connections) rather than that the request or the server's code is
+// wrong: retrying the same request later will work. A connection lost mid-transaction surfaces as
+// driver.ErrBadConn, a network error or an unexpected EOF, not as a *pq.Error.
+func IsUnavailable(err error) bool {
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) {
+		switch pqErr.Code {
+		case "57P01", "57P02", "57P03", // admin_shutdown, crash_shutdown, cannot_connect_now
+			"53300": // too_many_connections
+			return true
+		}
+		return pqErr.Code.Class() == "08" // connection_exception and its kin
+	}
 	var netErr net.Error
-	return errors.As(err, &pqErr) || errors.As(err, &netErr) || errors.Is(err, driver.ErrBadConn) ||
-		errors.Is(err, sql.ErrConnDone) || errors.Is(err, sql.ErrTxDone) || errors.Is(err, io.ErrUnexpectedEOF) ||
-		errors.Is(err, io.EOF)
+	return errors.As(err, &netErr) || errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
+}
+
+// isInvalidText reports PostgreSQL refusing a text value: invalid byte sequence (22021, a NUL among them) or a
+// \u0000 in jsonb (22P05).
+func isInvalidText(err error) bool {
+	var pqErr *pq.Error
+	return errors.As(err, &pqErr) && (pqErr.Code == "22021" || pqErr.Code == "22P05")
+}
+
+type unavailableKey struct{}
+
+// TrackUnavailable gives the request a flag that PresentError raises when it answers UNAVAILABLE; the HTTP
+// layer turns that into 503 with Retry-After, so proxies and clients can tell an outage from a bug.
+func TrackUnavailable(ctx context.Context) (context.Context, func() bool) {
+	flag := new(atomic.Bool)
+	return context.WithValue(ctx, unavailableKey{}, flag), flag.Load
+}
+
+func markUnavailable(ctx context.Context) {
+	if f, ok := ctx.Value(unavailableKey{}).(*atomic.Bool); ok {
+		f.Store(true)
+	}
 }
 
 func withCode(e *gqlerror.Error, code, msg string) *gqlerror.Error {

@@ -7,9 +7,6 @@ import (
 	"healthsync/ingest"
 )
 
-// CodeUnavailable answers a subscription on a server that runs without sync events.
-const CodeUnavailable = "UNAVAILABLE"
-
 // syncEvents streams the token's user's committed batches until the client unsubscribes or disconnects.
 func (r *Resolver) syncEvents(ctx context.Context) (<-chan *model.SyncEvent, error) {
 	if r.Events == nil {

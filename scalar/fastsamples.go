@@ -47,6 +47,13 @@ func WithPredecoded(ctx context.Context, p *Predecoded) context.Context {
 	return context.WithValue(ctx, predecodedKey{}, p)
 }
 
+// IsPlaceholder reports whether s is a placeholder the HTTP layer put in this request's variables: it holds a
+// NUL by design, which a check for NUL characters in the variables must let through.
+func IsPlaceholder(ctx context.Context, s string) bool {
+	_, ok := ctx.Value(predecodedKey{}).(*Predecoded)
+	return ok && strings.HasPrefix(s, predecodedPrefix)
+}
+
 // UnmarshalGQLContext implements graphql.ContextUnmarshaler: a placeholder from this request's registry is
 // replaced by its list; everything else goes through UnmarshalGQL.
 func (l *QuantitySampleList) UnmarshalGQLContext(ctx context.Context, v any) error {

@@ -15,6 +15,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"healthsync/auth"
+	"healthsync/resolvers"
 )
 
 // Defaults of the limits below; Options override them.
@@ -132,14 +133,33 @@ func (m mutationRate) MutateOperationContext(ctx context.Context, op *graphql.Op
 			cost++
 		}
 	}
+	if float64(cost) > m.limiter.burst {
+		// No wait would ever admit it: a 429 would have the client retry it forever.
+		return codedError(resolvers.CodeBadUserInput,
+			"this request carries %d mutations; at most %d are allowed in one request: send them in several requests",
+			cost, int(m.limiter.burst))
+	}
 	wait, ok := m.limiter.take(p.Subject, float64(cost))
 	if ok {
 		return nil
 	}
+	wait = retryAfter(wait)
 	if note, ok := ctx.Value(rateNoteKey{}).(*rateNote); ok {
 		note.set(wait)
 	}
-	return codedError(CodeRateLimited, "too many mutations for this user; retry in %s", wait.Round(time.Second).String())
+	return codedError(CodeRateLimited, "too many mutations for this user; retry in %s", wait)
+}
+
+// maxRetryAfter bounds any wait we announce: past an hour a number means "never" to a person, and a client
+// that sleeps on it would look dead.
+const maxRetryAfter = time.Hour
+
+// retryAfter is the wait announced to a client: whole seconds, at least one, at most maxRetryAfter.
+func retryAfter(wait time.Duration) time.Duration {
+	if wait >= maxRetryAfter {
+		return maxRetryAfter
+	}
+	return max(time.Duration(math.Ceil(wait.Seconds()))*time.Second, time.Second)
 }
 
 // rateLimiter is a token bucket per key: each key holds up to burst tokens and regains perSecond a second.
@@ -170,7 +190,7 @@ func newRateLimiter(perSecond float64, burst int, now func() time.Time) *rateLim
 }
 
 // take removes cost tokens from key's bucket when it holds them. Otherwise nothing is taken and wait is how
-// long until it will (infinite when cost exceeds the burst).
+// long until it will (infinite when cost exceeds the burst, which mutationRate refuses before asking).
 func (l *rateLimiter) take(key string, cost float64) (wait time.Duration, ok bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -249,11 +269,7 @@ func (w *rateWriter) WriteHeader(code int) {
 	}
 	w.wroteHeader = true
 	if wait, hit := w.note.get(); hit && code == http.StatusOK {
-		secs := int64(math.Ceil(wait.Seconds()))
-		if wait == time.Duration(math.MaxInt64) || secs > 3600 {
-			secs = 3600
-		}
-		w.Header().Set("Retry-After", strconv.FormatInt(max(secs, 1), 10))
+		w.Header().Set("Retry-After", strconv.FormatInt(int64(retryAfter(wait)/time.Second), 10))
 		code = http.StatusTooManyRequests
 	}
 	w.ResponseWriter.WriteHeader(code)

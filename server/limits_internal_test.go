@@ -45,3 +45,15 @@ func TestRateLimiterForgetsIdleUsers(t *testing.T) {
 		t.Fatalf("%d buckets kept after the sweep, want only the active one", n)
 	}
 }
+
+// Whatever the limiter computes, a client is never told to wait more than an hour or less than a second.
+func TestRetryAfterIsBounded(t *testing.T) {
+	for _, c := range []struct{ wait, want time.Duration }{
+		{0, time.Second}, {300 * time.Millisecond, time.Second}, {1500 * time.Millisecond, 2 * time.Second},
+		{90 * time.Minute, time.Hour}, {time.Duration(math.MaxInt64), time.Hour}, {-time.Second, time.Second},
+	} {
+		if got := retryAfter(c.wait); got != c.want {
+			t.Errorf("retryAfter(%v) = %v, want %v", c.wait, got, c.want)
+		}
+	}
+}

@@ -221,3 +221,22 @@ func TestIngestBatchAliasesAreRefused(t *testing.T) {
 		t.Fatalf("one aliased batch: %+v", r)
 	}
 }
+
+// A request that costs more than the whole burst could never be admitted: answering 429 would have the client
+// wait and retry it forever. It is the client's request to split, so BAD_USER_INPUT, and it takes no tokens.
+func TestMutationsOverTheBurstAreBadInput(t *testing.T) {
+	a := newApp(t, func(o *server.Options) { o.MutationsPerSecond = 0.001; o.MutationBurst = 3 })
+	alice := a.token("alice")
+	rec := a.rawPost(alice, "mutation "+aliases(4, `setSourcePriority(sourceIds: []) { id }`), nil)
+	var out response
+	_ = json.Unmarshal(rec.Body.Bytes(), &out)
+	if rec.Code == http.StatusTooManyRequests || rec.Header().Get("Retry-After") != "" || out.code() != "BAD_USER_INPUT" ||
+		len(out.Errors) != 1 || !strings.Contains(out.Errors[0].Message, "at most 3") {
+		t.Fatalf("4 mutations with a burst of 3: %d Retry-After %q %s", rec.Code, rec.Header().Get("Retry-After"), rec.Body.String())
+	}
+	for i := 0; i < 3; i++ {
+		if res := a.do(alice, `mutation { setSourcePriority(sourceIds: []) { id } }`, nil); len(res.Errors) != 0 {
+			t.Fatalf("mutation %d after the refused request (it must not have taken tokens): %s", i+1, res.Raw)
+		}
+	}
+}

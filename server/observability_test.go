@@ -145,3 +145,37 @@ func TestMetricsAndRequestLogsAfterAnIngest(t *testing.T) {
 		t.Errorf("no duration: %v", first)
 	}
 }
+
+// Strings a request controls are logged cut to a bounded length: one request must not be able to write a
+// megabyte of log (or fill a log pipeline) for free.
+func TestLoggedRequestStringsAreCapped(t *testing.T) {
+	var logs bytes.Buffer
+	a := newApp(t, func(o *server.Options) { o.Log = slog.New(slog.NewJSONHandler(&logs, nil)) })
+	long := "Op" + strings.Repeat("x", 1_000_000)
+	// Unauthenticated, the operation named in the query text and in operationName.
+	res := a.post("", body("query "+long+" { me { id } }", nil))
+	if res.code() != "UNAUTHENTICATED" {
+		t.Fatalf("anonymous request: %s", res.Raw)
+	}
+	body2, _ := json.Marshal(map[string]any{"query": "{ me { id } }", "operationName": long})
+	a.post("", body2)
+	// A header the Health Auto Export endpoint logs.
+	req := httptest.NewRequest(http.MethodPost, "/ingest/health-auto-export", strings.NewReader(`{"data":{"metrics":[]}}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+a.token("alice"))
+	req.Header.Set("automation-name", long)
+	a.handler.ServeHTTP(httptest.NewRecorder(), req)
+
+	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
+	sawOp, sawHAE := false, false
+	for _, l := range lines {
+		if len(l) > 4096 {
+			t.Errorf("log line of %d bytes: %.200s…", len(l), l)
+		}
+		sawOp = sawOp || strings.Contains(l, `"operation":"Opxxx`)
+		sawHAE = sawHAE || strings.Contains(l, `"automation":"Opxxx`)
+	}
+	if !sawOp || !sawHAE {
+		t.Fatalf("the capped names were not logged at all (operation %v, automation %v):\n%.2000s", sawOp, sawHAE, logs.String())
+	}
+}

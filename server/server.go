@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -74,6 +76,7 @@ func New(o Options) http.Handler {
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
+	o.Log = capLogger(o.Log)
 	if o.MaxRequestBytes <= 0 {
 		o.MaxRequestBytes = 32 << 20
 	}
@@ -99,6 +102,7 @@ func New(o Options) http.Handler {
 	} else {
 		gql.Use(extension.Introspection{})
 	}
+	gql.Use(nulGuard{})
 	gql.Use(extension.FixedComplexityLimit(2000))
 	gql.Use(depthLimit{max: 8})
 	gql.Use(batchLimit{max: maxIngestBatchesPerRequest})
@@ -129,7 +133,7 @@ func New(o Options) http.Handler {
 	subscriptions := o.Verifier.Middleware(gql)
 	mux.Handle("/graphql", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if isWebsocket(r) {
-			subscriptions.ServeHTTP(w, r)
+			subscriptions.ServeHTTP(w, withConnSlot(r))
 			return
 		}
 		api.ServeHTTP(w, r)
@@ -139,7 +143,8 @@ func New(o Options) http.Handler {
 		mux.Handle("GET /metrics", o.Metrics.Handler())
 	}
 	if o.Cloud != nil {
-		mux.Handle("/providers/", o.Cloud.Handler())
+		// Webhook bodies reach PostgreSQL: the body limit refuses a NUL in them (and in callbacks' query strings).
+		mux.Handle("/providers/", limitBody(o.MaxRequestBytes, o.Cloud.Handler()))
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
@@ -159,7 +164,15 @@ func New(o Options) http.Handler {
 	if o.Development {
 		mux.Handle("GET /{$}", web.GraphiQL("/graphql", o.DevToken))
 	}
-	return mux
+	coded := codedErrors(mux)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if o.Cloud != nil && strings.HasPrefix(r.URL.Path, "/providers/") {
+			// The providers' callbacks answer a person's browser and the providers' webhooks in their own terms.
+			mux.ServeHTTP(w, r)
+			return
+		}
+		coded.ServeHTTP(w, r)
+	})
 }
 
 // limitBody refuses bodies over max with 413 and a GraphQL-shaped error, before anything parses them.
@@ -186,11 +199,11 @@ func limitBody(max int64, next http.Handler) http.Handler {
 			}
 			r.Body = &readBody{Reader: bytes.NewReader(body), b: body}
 		}
-		if r.Method == http.MethodGet && queryHasNUL(r) {
+		if queryHasNUL(r) {
 			refuseNUL(w)
 			return
 		}
-		next.ServeHTTP(w, r)
+		next.ServeHTTP(w, markScanned(r))
 	})
 }
 
@@ -199,17 +212,21 @@ func tooLarge(w http.ResponseWriter, max int64) {
 		fmt.Sprintf("the request body is larger than %d bytes: send fewer items per batch", max))
 }
 
-// unauthorizedStatus answers 401 when an operation was refused for having no valid token at all.
+// unauthorizedStatus answers 401 when an operation was refused for having no valid token at all, and 503 with
+// Retry-After when the database could not be reached (UNAVAILABLE): a client or proxy that reads only the
+// status then retries an outage and does not mistake it for success or for a bug.
 func unauthorizedStatus(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, refused := resolvers.TrackAuthRefusal(r.Context())
-		next.ServeHTTP(&statusWriter{ResponseWriter: w, refused: refused}, r.WithContext(ctx))
+		ctx, unavailable := resolvers.TrackUnavailable(ctx)
+		next.ServeHTTP(&statusWriter{ResponseWriter: w, refused: refused, unavailable: unavailable}, r.WithContext(ctx))
 	})
 }
 
 type statusWriter struct {
 	http.ResponseWriter
 	refused     func() bool
+	unavailable func() bool
 	wroteHeader bool
 }
 
@@ -218,9 +235,14 @@ func (s *statusWriter) WriteHeader(code int) {
 		return
 	}
 	s.wroteHeader = true
-	if code == http.StatusOK && s.refused() {
+	switch {
+	case code != http.StatusOK:
+	case s.refused():
 		s.Header().Set("WWW-Authenticate", `Bearer realm="healthsync"`)
 		code = http.StatusUnauthorized
+	case s.unavailable():
+		s.Header().Set("Retry-After", strconv.Itoa(int(retryAfter(resolvers.UnavailableRetryAfter)/time.Second)))
+		code = http.StatusServiceUnavailable
 	}
 	s.ResponseWriter.WriteHeader(code)
 }

@@ -63,7 +63,7 @@ func newInstance(t *testing.T, dsn string) *instance {
 	srv.Config.ReadTimeout, srv.Config.WriteTimeout = 300*time.Millisecond, 300*time.Millisecond
 	srv.Start()
 	t.Cleanup(srv.Close)
-	return &instance{app: &app{t: t, handler: h, signer: signer}, hub: hub, srv: srv}
+	return &instance{app: &app{t: t, handler: h, signer: signer, opts: server.Options{Verifier: v}}, hub: hub, srv: srv}
 }
 
 type wsMessage struct {
@@ -271,4 +271,41 @@ func TestSyncEventsNeedAValidTokenInTheInitPayload(t *testing.T) {
 		strings.Contains(string(m.Payload), `"syncEvents":{`) {
 		t.Fatalf("subscribe without read scope: %s %s %v", m.Type, m.Payload, err)
 	}
+}
+
+// A subscription must not outlive its token: at the token's expiry the server closes the connection with 4403,
+// and the client connects again with a fresh token.
+func TestSubscriptionClosesWhenTheTokenExpires(t *testing.T) {
+	inst := newInstance(t, dbtest.NewDSN(t))
+	short, err := inst.app.signer.Sign("alice", []auth.Scope{auth.ScopeRead}, 3*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := inst.app.opts.Verifier.Verify(short)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, m, err := dialWS(t, inst.srv, map[string]string{"Authorization": "Bearer " + short})
+	if err != nil || m.Type != "connection_ack" {
+		t.Fatalf("init: %+v %v", m, err)
+	}
+	c.send(wsMessage{ID: "1", Type: "subscribe", Payload: mustJSON(t, map[string]string{"query": syncEventsSubscription})})
+	waitFor(t, "the subscription", func() bool { return inst.hub.Subscribers() == 1 })
+	_, err = c.next(15 * time.Second)
+	closedAt := time.Now()
+	if status := websocket.CloseStatus(err); status != 4403 {
+		t.Fatalf("close status %d (%v), want 4403 at the token's expiry", status, err)
+	}
+	if closedAt.Before(p.ExpiresAt.Add(-time.Second)) {
+		t.Fatalf("closed at %s, before the token's expiry %s", closedAt.Format(time.RFC3339Nano), p.ExpiresAt.Format(time.RFC3339Nano))
+	}
+	waitFor(t, "the subscription to end", func() bool { return inst.hub.Subscribers() == 0 })
+
+	// A fresh token connects again.
+	c, m, err = dialWS(t, inst.srv, map[string]string{"Authorization": "Bearer " + inst.app.token("alice")})
+	if err != nil || m.Type != "connection_ack" {
+		t.Fatalf("reconnect: %+v %v", m, err)
+	}
+	c.send(wsMessage{ID: "1", Type: "subscribe", Payload: mustJSON(t, map[string]string{"query": syncEventsSubscription})})
+	waitFor(t, "the new subscription", func() bool { return inst.hub.Subscribers() == 1 })
 }
