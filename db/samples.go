@@ -589,6 +589,10 @@ func (t *Tx) SamplesOverlapping(ctx context.Context, metric string, from, to tim
 	if err != nil {
 		return nil, fmt.Errorf("read samples: %w", err)
 	}
+	return scanSpans(rows)
+}
+
+func scanSpans(rows *sql.Rows) ([]SpanRow, error) {
 	defer rows.Close()
 	var out []SpanRow
 	for rows.Next() {
@@ -602,6 +606,21 @@ func (t *Tx) SamplesOverlapping(ctx context.Context, metric string, from, to tim
 		return nil, fmt.Errorf("read samples: %w", err)
 	}
 	return out, nil
+}
+
+// SamplesStarting returns the metric's samples that start in [from, to), optionally of some sources only,
+// ordered by start: an index range, where SamplesOverlapping must look a month back for long samples.
+func (t *Tx) SamplesStarting(ctx context.Context, metric string, from, to time.Time, sources []int64) ([]SpanRow, error) {
+	rows, err := t.tx.QueryContext(ctx, `
+		SELECT source_id, start_time, end_time, value, user_entered
+		FROM samples
+		WHERE user_id = $1 AND metric = $2 AND start_time >= $3 AND start_time < $4
+			AND ($5::bigint[] IS NULL OR source_id = ANY($5))
+		ORDER BY start_time`, t.userID, metric, from, to, nullableIDs(sources))
+	if err != nil {
+		return nil, fmt.Errorf("read samples: %w", err)
+	}
+	return scanSpans(rows)
 }
 
 // textArray, int64Array and float64Array are PostgreSQL array literals for the insert's unnest. pq's array
