@@ -608,15 +608,69 @@ func scanSpans(rows *sql.Rows) ([]SpanRow, error) {
 	return out, nil
 }
 
-// SamplesStarting returns the metric's samples that start in [from, to), optionally of some sources only,
-// ordered by start: an index range, where SamplesOverlapping must look a month back for long samples.
-func (t *Tx) SamplesStarting(ctx context.Context, metric string, from, to time.Time, sources []int64) ([]SpanRow, error) {
+// Span is the half-open time interval [From, To); empty when To is not after From.
+type Span struct{ From, To time.Time }
+
+func twoSpans(spans []Span) ([2]Span, error) {
+	var out [2]Span
+	if len(spans) > 2 {
+		return out, fmt.Errorf("read samples: %d intervals, at most 2", len(spans))
+	}
+	copy(out[:], spans)
+	return out, nil
+}
+
+// SamplesStartingIn returns the metric's samples that start in one of at most two intervals (the clipped ends of
+// a range), optionally of some sources only: index ranges, in one statement.
+func (t *Tx) SamplesStartingIn(ctx context.Context, metric string, spans []Span, sources []int64) ([]SpanRow, error) {
+	w, err := twoSpans(spans)
+	if err != nil {
+		return nil, err
+	}
 	rows, err := t.tx.QueryContext(ctx, `
-		SELECT source_id, start_time, end_time, value, user_entered
-		FROM samples
-		WHERE user_id = $1 AND metric = $2 AND start_time >= $3 AND start_time < $4
-			AND ($5::bigint[] IS NULL OR source_id = ANY($5))
-		ORDER BY start_time`, t.userID, metric, from, to, nullableIDs(sources))
+		SELECT x.source_id, x.start_time, x.end_time, x.value, x.user_entered
+		FROM (VALUES ($3::timestamptz, $4::timestamptz), ($5::timestamptz, $6::timestamptz)) AS w(f, t)
+		CROSS JOIN LATERAL (
+			SELECT source_id, start_time, end_time, value, user_entered FROM samples
+			WHERE user_id = $1 AND metric = $2 AND start_time >= w.f AND start_time < w.t
+				AND ($7::bigint[] IS NULL OR source_id = ANY($7))) x
+		WHERE w.f < w.t
+		ORDER BY x.start_time`, t.userID, metric, w[0].From, w[0].To, w[1].From, w[1].To, nullableIDs(sources))
+	if err != nil {
+		return nil, fmt.Errorf("read samples: %w", err)
+	}
+	return scanSpans(rows)
+}
+
+// SamplesOverlappingIn is SamplesOverlapping for at most two intervals in one statement, each sample once. How
+// far back a sample reaching into an interval may start is bounded by the hourly aggregate, not only by the
+// longest sample ingest takes (31 days): a sample puts a row into sample_hourly for every hour it touches, so
+// none that reaches the interval starts at or before the last hour without a row of the metric. For metrics
+// that leave hours empty (steps at night) that is hours of index instead of a month.
+func (t *Tx) SamplesOverlappingIn(ctx context.Context, metric string, spans []Span, sources []int64) ([]SpanRow, error) {
+	w, err := twoSpans(spans)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := t.tx.QueryContext(ctx, `
+		SELECT source_id, start_time, end_time, value, user_entered FROM (
+			SELECT DISTINCT ON (x.sample_id, x.point_ms) x.*
+			FROM (
+				SELECT f, t, coalesce((
+					SELECT g + interval '1 hour'
+					FROM generate_series(date_trunc('hour', f, 'UTC'), f - interval '32 days', interval '-1 hour') g
+					WHERE NOT EXISTS (SELECT 1 FROM sample_hourly h WHERE h.user_id = $1 AND h.metric = $2 AND h.hour = g)
+					LIMIT 1), f - interval '32 days') AS lb
+				FROM (VALUES ($3::timestamptz, $4::timestamptz), ($5::timestamptz, $6::timestamptz)) AS v(f, t)
+				WHERE f < t) w
+			CROSS JOIN LATERAL (
+				SELECT sample_id, point_ms, source_id, start_time, end_time, value, user_entered FROM samples
+				WHERE user_id = $1 AND metric = $2 AND start_time < w.t AND start_time >= w.lb
+					AND start_time > w.f - interval '32 days'
+					AND (end_time > w.f OR (end_time = start_time AND start_time >= w.f))
+					AND ($7::bigint[] IS NULL OR source_id = ANY($7))) x
+			ORDER BY x.sample_id, x.point_ms) s
+		ORDER BY start_time`, t.userID, metric, w[0].From, w[0].To, w[1].From, w[1].To, nullableIDs(sources))
 	if err != nil {
 		return nil, fmt.Errorf("read samples: %w", err)
 	}

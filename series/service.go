@@ -199,8 +199,7 @@ func (s *Service) compute(ctx context.Context, tx *db.Tx, m catalog.Metric, req 
 	merged := m.Aggregation == catalog.Cumulative && req.Merge == MergePriority
 	cached := !req.forceRaw && req.Bucket != Minute && onHours(edges) && (!merged || req.Sources == nil)
 	if !cached {
-		acc := make([]Acc, len(edges)-1)
-		return PathRaw, acc, s.addRaw(ctx, tx, m, req, edges, req.From, req.To, acc, nil)
+		return s.raw(ctx, tx, m, req, edges)
 	}
 	// [lo, hi) is what the aggregates serve: whole days for DAY (of all sources), whole hours otherwise.
 	var lo, hi time.Time
@@ -212,7 +211,7 @@ func (s *Service) compute(ctx context.Context, tx *db.Tx, m catalog.Metric, req 
 	}
 	acc := make([]Acc, len(edges)-1)
 	if !lo.Before(hi) { // no whole day or hour inside the range
-		return PathRaw, acc, s.addRaw(ctx, tx, m, req, edges, req.From, req.To, acc, nil)
+		return s.raw(ctx, tx, m, req, edges)
 	}
 	var path Path
 	switch {
@@ -240,53 +239,79 @@ func (s *Service) compute(ctx context.Context, tx *db.Tx, m catalog.Metric, req 
 		}
 		path = PathMergedCache
 	}
-	var rank func(Sample) int // read once for both ends
+	var ends []db.Span
 	if req.From.Before(lo) {
-		if err := s.addRaw(ctx, tx, m, req, edges, req.From, lo, acc, &rank); err != nil {
-			return "", nil, err
-		}
+		ends = append(ends, db.Span{From: req.From, To: lo})
 	}
 	if hi.Before(req.To) {
-		if err := s.addRaw(ctx, tx, m, req, edges, hi, req.To, acc, &rank); err != nil {
+		ends = append(ends, db.Span{From: hi, To: req.To})
+	}
+	if len(ends) > 0 {
+		if err := s.addRaw(ctx, tx, m, req, edges, ends, acc); err != nil {
 			return "", nil, err
 		}
 	}
 	return path, acc, nil
 }
 
-// addRaw adds what the raw samples give in [from, to) to acc (buckets of edges). rank, when not nil, keeps the
-// merge's ranking between calls.
-func (s *Service) addRaw(ctx context.Context, tx *db.Tx, m catalog.Metric, req Request, edges []time.Time, from, to time.Time, acc []Acc, rank *func(Sample) int) error {
+// addRaw adds what the raw samples give in each of the (at most two, disjoint) spans to acc, the buckets of
+// edges. The samples of both are read in one statement.
+func (s *Service) addRaw(ctx context.Context, tx *db.Tx, m catalog.Metric, req Request, edges []time.Time, spans []db.Span, acc []Acc) error {
 	if m.Aggregation == catalog.Discrete {
 		// Discrete statistics count a sample where it starts: the samples that started earlier do not matter,
-		// and finding those that reach into [from, to) would scan a month of index.
-		rows, err := tx.SamplesStarting(ctx, m.Name, from, to, req.Sources)
+		// and finding those that reach into a span would scan up to a month of index.
+		rows, err := tx.SamplesStartingIn(ctx, m.Name, spans, req.Sources)
 		if err != nil {
 			return err
 		}
-		addAll(acc, Discrete(toSamples(rows), edges, from, to))
+		samples := toSamples(rows)
+		for _, sp := range spans {
+			addAll(acc, Discrete(samples, edges, sp.From, sp.To))
+		}
 		return nil
 	}
-	rows, err := tx.SamplesOverlapping(ctx, m.Name, from, to, req.Sources)
+	rows, err := tx.SamplesOverlappingIn(ctx, m.Name, spans, req.Sources)
 	if err != nil {
 		return err
 	}
+	// Samples of one span that reach into the other add nothing there: every part is clipped to its span.
 	samples := toSamples(rows)
 	if req.Merge == MergeNone {
-		addAll(acc, Sum(samples, edges, from, to))
+		for _, sp := range spans {
+			addAll(acc, Sum(samples, edges, sp.From, sp.To))
+		}
 		return nil
 	}
-	if rank == nil {
-		rank = new(func(Sample) int)
+	rank, err := ranker(ctx, tx, m.Name)
+	if err != nil {
+		return err
 	}
-	if *rank == nil {
-		if *rank, err = ranker(ctx, tx, m.Name); err != nil {
-			return err
-		}
+	for _, sp := range spans {
+		part, _ := Merge(samples, rank, edges, sp.From, sp.To)
+		addAll(acc, part)
 	}
-	part, _ := Merge(samples, *rank, edges, from, to)
-	addAll(acc, part)
 	return nil
+}
+
+// raw computes the whole range from raw samples.
+func (s *Service) raw(ctx context.Context, tx *db.Tx, m catalog.Metric, req Request, edges []time.Time) (Path, []Acc, error) {
+	rows, err := tx.SamplesOverlapping(ctx, m.Name, req.From, req.To, req.Sources)
+	if err != nil {
+		return "", nil, err
+	}
+	samples := toSamples(rows)
+	switch {
+	case m.Aggregation == catalog.Discrete:
+		return PathRaw, Discrete(samples, edges, req.From, req.To), nil
+	case req.Merge == MergeNone:
+		return PathRaw, Sum(samples, edges, req.From, req.To), nil
+	}
+	rank, err := ranker(ctx, tx, m.Name)
+	if err != nil {
+		return "", nil, err
+	}
+	acc, _ := Merge(samples, rank, edges, req.From, req.To)
+	return PathRaw, acc, nil
 }
 
 func addAll(acc, part []Acc) {
@@ -408,13 +433,14 @@ func fillMergedRun(ctx context.Context, tx *db.Tx, metric string, hours []time.T
 	return tx.PutMergedHours(ctx, metric, hours, values)
 }
 
-// ranker ranks samples for the merge: user-entered first, then the user's source order.
+// ranker ranks samples for the merge: user-entered first, then the user's source order. The sources and the
+// stored order are read in one round trip (the clipped ends of a rolling range pay for it on every read).
 func ranker(ctx context.Context, tx *db.Tx, metric string) (func(Sample) int, error) {
-	ordered, err := OrderedSources(ctx, tx, metric)
+	prelude, err := tx.ReadPrelude(ctx, false, []string{metric})
 	if err != nil {
 		return nil, err
 	}
-	ranks := priority.Ranks(ordered)
+	ranks := priority.Ranks(OrderedFrom(prelude.Sources, prelude.Priorities, metric)[metric])
 	return func(s Sample) int {
 		if s.UserEntered {
 			return 0
