@@ -620,57 +620,90 @@ func twoSpans(spans []Span) ([2]Span, error) {
 	return out, nil
 }
 
-// SamplesStartingIn returns the metric's samples that start in one of at most two intervals (the clipped ends of
-// a range), optionally of some sources only: index ranges, in one statement.
-func (t *Tx) SamplesStartingIn(ctx context.Context, metric string, spans []Span, sources []int64) ([]SpanRow, error) {
+// StartStats is what the samples starting in one interval give a discrete statistic: how many, the sum of
+// their values, the smallest and the largest (nil when none).
+type StartStats struct {
+	N        int64
+	Sum      float64
+	Min, Max *float64
+}
+
+// qStartStats sums, per interval, the samples that start in it: index ranges, one row each, instead of every
+// sample (a clipped day of heart rate with a workout in it is a thousand rows to send and parse).
+const qStartStats = `
+	SELECT count(*), coalesce(sum(value), 0), min(value), max(value) FROM samples
+	WHERE user_id = $1 AND metric = $2 AND start_time >= $3 AND start_time < $4
+		AND ($7::bigint[] IS NULL OR source_id = ANY($7))
+	UNION ALL
+	SELECT count(*), coalesce(sum(value), 0), min(value), max(value) FROM samples
+	WHERE user_id = $1 AND metric = $2 AND start_time >= $5 AND start_time < $6
+		AND ($7::bigint[] IS NULL OR source_id = ANY($7))`
+
+// StartStatsIn returns, for each of at most two intervals (the clipped ends of a range), the statistics of the
+// metric's samples that start in it, optionally of some sources only, in one statement.
+func (t *Tx) StartStatsIn(ctx context.Context, metric string, spans []Span, sources []int64) ([]StartStats, error) {
 	w, err := twoSpans(spans)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := t.tx.QueryContext(ctx, `
-		SELECT x.source_id, x.start_time, x.end_time, x.value, x.user_entered
-		FROM (VALUES ($3::timestamptz, $4::timestamptz), ($5::timestamptz, $6::timestamptz)) AS w(f, t)
-		CROSS JOIN LATERAL (
-			SELECT source_id, start_time, end_time, value, user_entered FROM samples
-			WHERE user_id = $1 AND metric = $2 AND start_time >= w.f AND start_time < w.t
-				AND ($7::bigint[] IS NULL OR source_id = ANY($7))) x
-		WHERE w.f < w.t
-		ORDER BY x.start_time`, t.userID, metric, w[0].From, w[0].To, w[1].From, w[1].To, nullableIDs(sources))
+	rows, err := t.query(ctx, qStartStats, t.userID, metric, w[0].From, w[0].To, w[1].From, w[1].To, nullableIDs(sources))
 	if err != nil {
 		return nil, fmt.Errorf("read samples: %w", err)
 	}
-	return scanSpans(rows)
+	defer rows.Close()
+	var out []StartStats
+	for rows.Next() {
+		var st StartStats
+		if err := rows.Scan(&st.N, &st.Sum, &st.Min, &st.Max); err != nil {
+			return nil, fmt.Errorf("read samples: %w", err)
+		}
+		out = append(out, st)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read samples: %w", err)
+	}
+	if len(out) != 2 {
+		return nil, fmt.Errorf("read samples: %d rows of statistics, want 2", len(out))
+	}
+	return out[:len(spans)], nil
+}
+
+// qSamplesOverlappingIn has one select per interval, each with its lookback bound computed once (an InitPlan,
+// so an index bound): as a join to a VALUES list the planner did not use the times as index bounds. UNION keeps a
+// sample reaching into both intervals once.
+var qSamplesOverlappingIn = `
+	SELECT source_id, start_time, end_time, value, user_entered FROM (` +
+	overlappingOne("$3::timestamptz", "$4::timestamptz") + `
+	UNION` + overlappingOne("$5::timestamptz", "$6::timestamptz") + `) s
+	ORDER BY start_time`
+
+func overlappingOne(f, t string) string {
+	return fmt.Sprintf(`
+		SELECT sample_id, point_ms, source_id, start_time, end_time, value, user_entered FROM samples
+		WHERE user_id = $1 AND metric = $2 AND %[1]s < %[2]s AND start_time < %[2]s
+			AND start_time > %[1]s - interval '32 days'
+			AND start_time >= (SELECT coalesce((
+				SELECT g + interval '1 hour'
+				FROM generate_series(date_trunc('hour', %[1]s, 'UTC'), %[1]s - interval '2 days', interval '-1 hour') g
+				WHERE NOT EXISTS (SELECT 1 FROM sample_hourly h WHERE h.user_id = $1 AND h.metric = $2 AND h.hour = g)
+				LIMIT 1), %[1]s - interval '32 days'))
+			AND (end_time > %[1]s OR (end_time = start_time AND start_time >= %[1]s))
+			AND ($7::bigint[] IS NULL OR source_id = ANY($7))`, f, t)
 }
 
 // SamplesOverlappingIn is SamplesOverlapping for at most two intervals in one statement, each sample once. How
 // far back a sample reaching into an interval may start is bounded by the hourly aggregate, not only by the
 // longest sample ingest takes (31 days): a sample puts a row into sample_hourly for every hour it touches, so
 // none that reaches the interval starts at or before the last hour without a row of the metric. For metrics
-// that leave hours empty (steps at night) that is hours of index instead of a month.
+// that leave hours empty (steps at night) that is hours of index instead of a month. The search for an empty
+// hour goes two days back (an index probe per hour): a metric with none in two days (energy every few minutes)
+// keeps the month.
 func (t *Tx) SamplesOverlappingIn(ctx context.Context, metric string, spans []Span, sources []int64) ([]SpanRow, error) {
 	w, err := twoSpans(spans)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := t.tx.QueryContext(ctx, `
-		SELECT source_id, start_time, end_time, value, user_entered FROM (
-			SELECT DISTINCT ON (x.sample_id, x.point_ms) x.*
-			FROM (
-				SELECT f, t, coalesce((
-					SELECT g + interval '1 hour'
-					FROM generate_series(date_trunc('hour', f, 'UTC'), f - interval '32 days', interval '-1 hour') g
-					WHERE NOT EXISTS (SELECT 1 FROM sample_hourly h WHERE h.user_id = $1 AND h.metric = $2 AND h.hour = g)
-					LIMIT 1), f - interval '32 days') AS lb
-				FROM (VALUES ($3::timestamptz, $4::timestamptz), ($5::timestamptz, $6::timestamptz)) AS v(f, t)
-				WHERE f < t) w
-			CROSS JOIN LATERAL (
-				SELECT sample_id, point_ms, source_id, start_time, end_time, value, user_entered FROM samples
-				WHERE user_id = $1 AND metric = $2 AND start_time < w.t AND start_time >= w.lb
-					AND start_time > w.f - interval '32 days'
-					AND (end_time > w.f OR (end_time = start_time AND start_time >= w.f))
-					AND ($7::bigint[] IS NULL OR source_id = ANY($7))) x
-			ORDER BY x.sample_id, x.point_ms) s
-		ORDER BY start_time`, t.userID, metric, w[0].From, w[0].To, w[1].From, w[1].To, nullableIDs(sources))
+	rows, err := t.query(ctx, qSamplesOverlappingIn, t.userID, metric, w[0].From, w[0].To, w[1].From, w[1].To, nullableIDs(sources))
 	if err != nil {
 		return nil, fmt.Errorf("read samples: %w", err)
 	}

@@ -258,15 +258,17 @@ func (s *Service) compute(ctx context.Context, tx *db.Tx, m catalog.Metric, req 
 // edges. The samples of both are read in one statement.
 func (s *Service) addRaw(ctx context.Context, tx *db.Tx, m catalog.Metric, req Request, edges []time.Time, spans []db.Span, acc []Acc) error {
 	if m.Aggregation == catalog.Discrete {
-		// Discrete statistics count a sample where it starts: the samples that started earlier do not matter,
-		// and finding those that reach into a span would scan up to a month of index.
-		rows, err := tx.SamplesStartingIn(ctx, m.Name, spans, req.Sources)
+		// Discrete statistics count a sample where it starts: the samples that started earlier do not matter
+		// (finding those that reach into a span would scan up to a month of index), and each span lies in one
+		// bucket, so its statistics are summed in SQL.
+		stats, err := tx.StartStatsIn(ctx, m.Name, spans, req.Sources)
 		if err != nil {
 			return err
 		}
-		samples := toSamples(rows)
-		for _, sp := range spans {
-			addAll(acc, Discrete(samples, edges, sp.From, sp.To))
+		for i, st := range stats {
+			if b := bucketOf(edges, spans[i].From); b >= 0 && st.N > 0 {
+				acc[b].merge(0, st.N, st.Sum, st.Min, st.Max)
+			}
 		}
 		return nil
 	}
