@@ -685,8 +685,11 @@ func overlappingOne(f, t string) string {
 			AND start_time >= (SELECT coalesce((
 				SELECT date_trunc('hour', %[1]s, 'UTC') - (k - 1) * interval '1 hour'
 				FROM generate_series(0, 48) k
+				-- The range as well as the hour: under row-level security the planner may hash all the metric's
+				-- hours of the user instead of probing (three years of steps took 0.3 s).
 				WHERE NOT EXISTS (SELECT 1 FROM sample_hourly h WHERE h.user_id = $1 AND h.metric = $2
-					AND h.hour = date_trunc('hour', %[1]s, 'UTC') - k * interval '1 hour')
+					AND h.hour = date_trunc('hour', %[1]s, 'UTC') - k * interval '1 hour'
+					AND h.hour BETWEEN date_trunc('hour', %[1]s, 'UTC') - interval '48 hours' AND date_trunc('hour', %[1]s, 'UTC'))
 				LIMIT 1), %[1]s - interval '32 days'))
 			AND (end_time > %[1]s OR (end_time = start_time AND start_time >= %[1]s))
 			AND ($7::bigint[] IS NULL OR source_id = ANY($7))`, f, t)
