@@ -631,13 +631,14 @@ type StartStats struct {
 // qStartStats sums, per interval, the samples that start in it: index ranges, one row each, instead of every
 // sample (a clipped day of heart rate with a workout in it is a thousand rows to send and parse).
 const qStartStats = `
-	SELECT count(*), coalesce(sum(value), 0), min(value), max(value) FROM samples
+	SELECT 1 AS i, count(*), coalesce(sum(value), 0), min(value), max(value) FROM samples
 	WHERE user_id = $1 AND metric = $2 AND start_time >= $3 AND start_time < $4
 		AND ($7::bigint[] IS NULL OR source_id = ANY($7))
 	UNION ALL
-	SELECT count(*), coalesce(sum(value), 0), min(value), max(value) FROM samples
+	SELECT 2, count(*), coalesce(sum(value), 0), min(value), max(value) FROM samples
 	WHERE user_id = $1 AND metric = $2 AND start_time >= $5 AND start_time < $6
-		AND ($7::bigint[] IS NULL OR source_id = ANY($7))`
+		AND ($7::bigint[] IS NULL OR source_id = ANY($7))
+	ORDER BY i`
 
 // StartStatsIn returns, for each of at most two intervals (the clipped ends of a range), the statistics of the
 // metric's samples that start in it, optionally of some sources only, in one statement.
@@ -654,7 +655,8 @@ func (t *Tx) StartStatsIn(ctx context.Context, metric string, spans []Span, sour
 	var out []StartStats
 	for rows.Next() {
 		var st StartStats
-		if err := rows.Scan(&st.N, &st.Sum, &st.Min, &st.Max); err != nil {
+		var i int
+		if err := rows.Scan(&i, &st.N, &st.Sum, &st.Min, &st.Max); err != nil {
 			return nil, fmt.Errorf("read samples: %w", err)
 		}
 		out = append(out, st)
@@ -700,8 +702,8 @@ func overlappingOne(f, t string) string {
 // longest sample ingest takes (31 days): a sample puts a row into sample_hourly for every hour it touches, so
 // none that reaches the interval starts at or before the last hour without a row of the metric. For metrics
 // that leave hours empty (steps at night) that is hours of index instead of a month. The search for an empty
-// hour goes two days back (an index probe per hour; integers, whose generate_series costs less to start): a metric with none in two days (energy every few minutes)
-// keeps the month.
+// hour goes two days back (an index probe per hour, over integers: a generate_series of timestamps cost more to
+// start); a metric with no empty hour in two days (energy every few minutes) keeps the month.
 func (t *Tx) SamplesOverlappingIn(ctx context.Context, metric string, spans []Span, sources []int64) ([]SpanRow, error) {
 	w, err := twoSpans(spans)
 	if err != nil {
