@@ -125,6 +125,28 @@ func WriteMarkdown(w io.Writer, rep *Report) {
 	}
 	fmt.Fprintf(w, "\nRead user: %v days of data. API times are end to end over HTTP (GraphQL, JSON, row-level security); the naive SQL runs directly on the pool as the connecting role and times only the query.\n\n", rep.Settings["read_user_days"])
 
+	var rolling []Read
+	for _, r := range rep.Reads {
+		if r.Aligned != "" {
+			rolling = append(rolling, r)
+		}
+	}
+	if len(rolling) > 0 {
+		fmt.Fprintln(w, "#### Rolling ranges (now − N days to now, now some minutes and seconds into a day) beside the aligned read of the same length, same run")
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, "| rolling read | aligned read | rolling p50 / p95 | aligned p50 / p95 | rolling ÷ aligned p50 | p95 |")
+		fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|")
+		for _, r := range rolling {
+			for _, a := range rep.Reads {
+				if a.Name == r.Aligned {
+					fmt.Fprintf(w, "| %s | %s | %s / %s | %s / %s | %.2f× | %.2f× |\n", r.Name, a.Name, ms(r.API.P50), ms(r.API.P95),
+						ms(a.API.P50), ms(a.API.P95), r.VsAligned, r.VsAlignedP95)
+				}
+			}
+		}
+		fmt.Fprintln(w)
+	}
+
 	if len(rep.Growth) > 0 {
 		fmt.Fprintln(w, "### Growth (the same-sized fresh upload with the samples table already holding N rows)")
 		fmt.Fprintln(w)

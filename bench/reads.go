@@ -22,6 +22,9 @@ type readQuery struct {
 	naive []naiveSQL
 	// before runs, untimed, ahead of every API call (nil: nothing).
 	before func(ctx context.Context) error
+	// aligned names the read of the same length on local midnights (or whole hours) that this rolling-range read
+	// is compared with ("" for none).
+	aligned string
 }
 
 type naiveSQL struct {
@@ -127,7 +130,7 @@ func (r *runner) readQueries(u *gen.User, g *gen.Generator, userID int64) []read
 	// The week (and its first day) half a year back, or halfway through shorter data.
 	weekFrom := to.AddDate(0, 0, -min(7*26, g.Days()/2))
 	monthFrom := to.AddDate(0, 0, -30)
-	ts := func(t time.Time) string { return t.Format(time.RFC3339) }
+	ts := func(t time.Time) string { return t.Format(time.RFC3339Nano) }
 	series := func(name, metric, bucket, trunc string, a, b time.Time) readQuery {
 		return readQuery{name: name, query: seriesQuery, size: seriesSize,
 			vars:  map[string]any{"metric": metric, "from": ts(a), "to": ts(b), "bucket": bucket},
@@ -137,19 +140,18 @@ func (r *runner) readQueries(u *gen.User, g *gen.Generator, userID int64) []read
 		q.name, q.query, q.size = q.name+", columns", columnsQuery, columnsSize
 		return q
 	}
-	return []readQuery{
-		series("series heart_rate DAY, 1 year", "heart_rate", "DAY", "day", yearFrom, to),
-		columns(series("series heart_rate DAY, 1 year", "heart_rate", "DAY", "day", yearFrom, to)),
-		series("series heart_rate HOUR, 1 week", "heart_rate", "HOUR", "hour", weekFrom, weekFrom.AddDate(0, 0, 7)),
-		series("series heart_rate MINUTE, 1 day", "heart_rate", "MINUTE", "minute", weekFrom, weekFrom.AddDate(0, 0, 1)),
-		series("series steps DAY merged, 1 year", "steps", "DAY", "day", yearFrom, to),
-		columns(series("series steps DAY merged, 1 year", "steps", "DAY", "day", yearFrom, to)),
-		r.afterSync(series("series steps DAY merged, 1 year, after a sync", "steps", "DAY", "day", yearFrom, to), u, userID, to),
-		{
-			name: "dailySummary, 30 days",
+	// Rolling ranges, as dashboards ask for "the last year": from now − 365 days to now, where now is some
+	// minutes and seconds into the last day of the data.
+	now := to.Add(-(2*time.Hour + 47*time.Minute + 13*time.Second + 370*time.Millisecond))
+	rolling := func(q readQuery, aligned string) readQuery {
+		q.name, q.aligned = q.name+", rolling to now", aligned
+		return q
+	}
+	daily := func(name string, a, b time.Time) readQuery {
+		return readQuery{name: name,
 			query: `query D($from: Date!, $to: Date!) { dailySummary(from: $from, to: $to) {
   date steps distanceMeters activeEnergyKcal exerciseMinutes restingHeartRate hrvSdnnMs sleepMinutes workouts } }`,
-			vars: map[string]any{"from": monthFrom.Format(time.DateOnly), "to": to.AddDate(0, 0, -1).Format(time.DateOnly)},
+			vars: map[string]any{"from": a.Format(time.DateOnly), "to": b.Format(time.DateOnly)},
 			size: listSize("dailySummary"),
 			naive: []naiveSQL{
 				{`SELECT date_trunc('day', start_time, $4) AS d,
@@ -158,14 +160,44 @@ func (r *runner) readQueries(u *gen.User, g *gen.Generator, userID int64) []read
   avg(value) FILTER (WHERE metric = 'resting_heart_rate'), avg(value) FILTER (WHERE metric = 'hrv_sdnn')
 FROM samples WHERE user_id = $1 AND start_time >= $2 AND start_time < $3
   AND metric IN ('steps', 'distance_walking_running', 'active_energy_burned', 'exercise_time', 'resting_heart_rate', 'hrv_sdnn')
-GROUP BY 1 ORDER BY 1`, []any{userID, monthFrom, to, zone}},
+GROUP BY 1 ORDER BY 1`, []any{userID, a, b.AddDate(0, 0, 1), zone}},
 				{`SELECT date_trunc('day', end_time, $4), sum(extract(epoch FROM end_time - start_time)) / 60
 FROM category_samples WHERE user_id = $1 AND category = 'sleep' AND value LIKE 'asleep%' AND end_time >= $2 AND end_time < $3
-GROUP BY 1 ORDER BY 1`, []any{userID, monthFrom, to, zone}},
+GROUP BY 1 ORDER BY 1`, []any{userID, a, b.AddDate(0, 0, 1), zone}},
 				{`SELECT date_trunc('day', start_time, $4), count(*) FROM workouts WHERE user_id = $1 AND start_time >= $2 AND start_time < $3
-GROUP BY 1 ORDER BY 1`, []any{userID, monthFrom, to, zone}},
+GROUP BY 1 ORDER BY 1`, []any{userID, a, b.AddDate(0, 0, 1), zone}},
 			},
-		},
+		}
+	}
+	const (
+		hrYear   = "series heart_rate DAY, 1 year"
+		hrWeek   = "series heart_rate HOUR, 1 week"
+		stepYear = "series steps DAY merged, 1 year"
+		month    = "dailySummary, 30 days"
+	)
+	// The local date of now and the 29 days before it: the whole local days dailySummary takes.
+	nowDay := now.In(u.Zone)
+	nowDay = time.Date(nowDay.Year(), nowDay.Month(), nowDay.Day(), 0, 0, 0, 0, u.Zone)
+	return []readQuery{
+		series(hrYear, "heart_rate", "DAY", "day", yearFrom, to),
+		columns(series(hrYear, "heart_rate", "DAY", "day", yearFrom, to)),
+		rolling(series(hrYear, "heart_rate", "DAY", "day", now.AddDate(0, 0, -365), now), hrYear),
+		rolling(columns(series(hrYear, "heart_rate", "DAY", "day", now.AddDate(0, 0, -365), now)), hrYear+", columns"),
+		series(hrWeek, "heart_rate", "HOUR", "hour", weekFrom, weekFrom.AddDate(0, 0, 7)),
+		columns(series(hrWeek, "heart_rate", "HOUR", "hour", weekFrom, weekFrom.AddDate(0, 0, 7))),
+		rolling(series(hrWeek, "heart_rate", "HOUR", "hour", now.AddDate(0, 0, -7), now), hrWeek),
+		rolling(columns(series(hrWeek, "heart_rate", "HOUR", "hour", now.AddDate(0, 0, -7), now)), hrWeek+", columns"),
+		series("series heart_rate MINUTE, 1 day", "heart_rate", "MINUTE", "minute", weekFrom, weekFrom.AddDate(0, 0, 1)),
+		series(stepYear, "steps", "DAY", "day", yearFrom, to),
+		columns(series(stepYear, "steps", "DAY", "day", yearFrom, to)),
+		rolling(columns(series(stepYear, "steps", "DAY", "day", now.AddDate(0, 0, -365), now)), stepYear+", columns"),
+		r.afterSync(series(stepYear+", after a sync", "steps", "DAY", "day", yearFrom, to), u, userID, to),
+		daily(month, monthFrom, to.AddDate(0, 0, -1)),
+		func() readQuery {
+			q := daily(month+" ending today", nowDay.AddDate(0, 0, -29), nowDay)
+			q.aligned = month
+			return q
+		}(),
 		{
 			name: "sleep, 30 days",
 			query: `query Z($from: Time!, $to: Time!) { sleep(from: $from, to: $to) {
@@ -300,9 +332,16 @@ func (r *runner) reads(ctx context.Context) error {
 			}
 			naiveT = append(naiveT, nd)
 		}
-		rd := Read{Name: q.name, API: distOf(apiT), Naive: distOf(naiveT), Result: size}
+		rd := Read{Name: q.name, API: distOf(apiT), Naive: distOf(naiveT), Result: size, Aligned: q.aligned}
 		rd.Speedup = ratio(rd.Naive.P50, rd.API.P50)
 		r.rep.Reads = append(r.rep.Reads, rd)
+	}
+	for i, rd := range r.rep.Reads {
+		for _, a := range r.rep.Reads {
+			if rd.Aligned != "" && a.Name == rd.Aligned {
+				r.rep.Reads[i].VsAligned, r.rep.Reads[i].VsAlignedP95 = ratio(rd.API.P50, a.API.P50), ratio(rd.API.P95, a.API.P95)
+			}
+		}
 	}
 	return nil
 }

@@ -190,6 +190,11 @@ type Read struct {
 	Naive   Dist    `json:"naive_sql"`
 	Speedup float64 `json:"naive_p50_over_api_p50"`
 	Result  int     `json:"result_size"`
+	// Aligned is the read of the same length on local midnights or whole hours that this rolling-range read is
+	// measured against, in the same run; VsAligned and VsAlignedP95 are API p50 (p95) over its API p50 (p95).
+	Aligned      string  `json:"aligned_read,omitempty"`
+	VsAligned    float64 `json:"api_p50_over_aligned_p50,omitempty"`
+	VsAlignedP95 float64 `json:"api_p95_over_aligned_p95,omitempty"`
 }
 
 // Level is the ingest rate with the samples table already holding Rows rows.

@@ -161,13 +161,23 @@ func TestRunReportsEverySection(t *testing.T) {
 			t.Errorf("ratio %s = %v", k, v)
 		}
 	}
-	if len(rep.Reads) != 10 {
-		t.Errorf("%d reads, want 10", len(rep.Reads))
+	if len(rep.Reads) != 17 {
+		t.Errorf("%d reads, want 17", len(rep.Reads))
 	}
+	rolling := 0
 	for _, r := range rep.Reads {
 		if r.API.N != 1 || r.API.P50 <= 0 || r.Naive.P50 <= 0 || r.Speedup <= 0 || r.Result <= 0 {
 			t.Errorf("read %+v", r)
 		}
+		if r.Aligned != "" {
+			rolling++
+			if r.VsAligned <= 0 || r.VsAlignedP95 <= 0 {
+				t.Errorf("rolling read %+v has no ratio to %q", r, r.Aligned)
+			}
+		}
+	}
+	if rolling != 6 {
+		t.Errorf("%d rolling reads, want 6", rolling)
 	}
 	if got := rep.Memory.GoPeakMB["first_upload"]; got < 5 || got > 4000 {
 		t.Errorf("Go peak RSS during the first upload: %v MB", got)
@@ -186,7 +196,7 @@ func TestRunReportsEverySection(t *testing.T) {
 	if rep.Machine.CPUs < 1 || rep.Machine.PostgreSQL == "" || rep.Seconds <= 0 {
 		t.Errorf("machine %+v, %v s", rep.Machine, rep.Seconds)
 	}
-	for _, s := range []string{"### Ingest", "raw COPY", "× COPY", "× first", "### Memory", "### Reads", "### Growth", "dailySummary"} {
+	for _, s := range []string{"### Ingest", "raw COPY", "× COPY", "× first", "### Memory", "### Reads", "### Growth", "dailySummary", "Rolling ranges"} {
 		if !strings.Contains(table.String(), s) {
 			t.Errorf("the table lacks %q:\n%s", s, table.String())
 		}

@@ -34,9 +34,13 @@ const (
 
 // Metric is one canonical quantity metric.
 type Metric struct {
-	Name          string // canonical snake_case name
-	Unit          string // canonical unit, one of the canonical units in units.go
-	Aggregation   Aggregation
+	Name        string // canonical snake_case name
+	Unit        string // canonical unit, one of the canonical units in units.go
+	Aggregation Aggregation
+	// Resolution is the step, in Unit, that totals and sums of the metric are answered in (1 for counts such as
+	// steps): the finest the platforms record a value in, so that rounding to it takes away only the float
+	// noise of adding and prorating. 1 or a power of ten below it.
+	Resolution    float64
 	Min, Max      float64 // plausible range of one sample in Unit, inclusive
 	HealthKit     []string
 	HealthConnect []string
@@ -47,6 +51,27 @@ type Metric struct {
 // InRange reports whether v is a plausible value for one sample of m in m.Unit.
 func (m Metric) InRange(v float64) bool {
 	return !math.IsNaN(v) && v >= m.Min && v <= m.Max
+}
+
+// Round rounds a total or sum of m's values to m.Resolution (half away from zero). Noise far below the
+// resolution is snapped away first, so that two computations of one total that differ in their last bits (a
+// half that comes out as 0.49999999999999994 one way and 0.5 the other) round alike. The result is the double
+// nearest to the decimal, so 600.0000000000001 steps answer 600 and 12.345000000000001 m answer 12.35.
+func (m Metric) Round(v float64) float64 {
+	res := m.Resolution
+	if res <= 0 || math.IsNaN(v) || math.IsInf(v, 0) {
+		return v
+	}
+	// Below 1 the resolution is 1/inv with inv an integer: dividing by inv, an exact double, rounds once.
+	inv := 1.0
+	if res < 1 {
+		inv, res = math.Round(1/res), 1
+	}
+	q := v * inv / res
+	if snapped := math.Round(q*1e6) / 1e6; math.Abs(q) < 1<<32 {
+		q = snapped
+	}
+	return math.Round(q) * res / inv
 }
 
 // Category is one canonical category type: samples with an interval and an
@@ -86,6 +111,17 @@ func New() *Catalog {
 	return c
 }
 
+func validResolution(r float64) bool {
+	switch {
+	case r >= 1:
+		return r == math.Trunc(r)
+	case r > 0:
+		inv := math.Round(1 / r)
+		return math.Abs(1/r-inv) < 1e-9*inv && math.Abs(math.Log10(inv)-math.Round(math.Log10(inv))) < 1e-12
+	}
+	return false
+}
+
 func build(metrics []Metric, cats []categoryDef, fams []*unitFamily, acts []activityRow) (*Catalog, error) {
 	c := &Catalog{
 		metricKey:  map[string]int{},
@@ -114,6 +150,9 @@ func build(metrics []Metric, cats []categoryDef, fams []*unitFamily, acts []acti
 		}
 		if !(m.Min < m.Max) {
 			problems = append(problems, fmt.Sprintf("metric %s: Min %v not below Max %v", m.Name, m.Min, m.Max))
+		}
+		if !validResolution(m.Resolution) {
+			problems = append(problems, fmt.Sprintf("metric %s: resolution %v is not 1, a power of ten below it or a whole number", m.Name, m.Resolution))
 		}
 		if m.Aggregation != Cumulative && m.Aggregation != Discrete {
 			problems = append(problems, fmt.Sprintf("metric %s: aggregation %q", m.Name, m.Aggregation))

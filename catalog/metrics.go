@@ -22,235 +22,235 @@ func metricTable() []Metric {
 	return []Metric{
 		// Activity.
 		{
-			Name: "steps", Unit: "count", Aggregation: Cumulative, Min: 0, Max: 250000,
+			Name: "steps", Unit: "count", Aggregation: Cumulative, Resolution: 1, Min: 0, Max: 250000,
 			HealthKit: hk("StepCount"), HealthConnect: hc("Steps"), LOINC: "55423-8",
 			Description: "Number of steps.",
 		},
 		{
-			Name: "distance_walking_running", Unit: "m", Aggregation: Cumulative, Min: 0, Max: 1000000,
+			Name: "distance_walking_running", Unit: "m", Aggregation: Cumulative, Resolution: 0.01, Min: 0, Max: 1000000,
 			HealthKit: hk("DistanceWalkingRunning"), HealthConnect: hc("Distance"),
 			Description: "Distance walked or run. Health Connect Distance carries no activity and lands here; callers may re-route it by exercise session.",
 		},
 		{
-			Name: "distance_cycling", Unit: "m", Aggregation: Cumulative, Min: 0, Max: 1500000,
+			Name: "distance_cycling", Unit: "m", Aggregation: Cumulative, Resolution: 0.01, Min: 0, Max: 1500000,
 			HealthKit:   hk("DistanceCycling"),
 			Description: "Distance cycled.",
 		},
 		{
-			Name: "distance_swimming", Unit: "m", Aggregation: Cumulative, Min: 0, Max: 100000,
+			Name: "distance_swimming", Unit: "m", Aggregation: Cumulative, Resolution: 0.01, Min: 0, Max: 100000,
 			HealthKit: hk("DistanceSwimming"), LOINC: "93816-7",
 			Description: "Distance swum.",
 		},
 		{
-			Name: "flights_climbed", Unit: "count", Aggregation: Cumulative, Min: 0, Max: 10000,
+			Name: "flights_climbed", Unit: "count", Aggregation: Cumulative, Resolution: 1, Min: 0, Max: 10000,
 			HealthKit: hk("FlightsClimbed"), HealthConnect: hc("FloorsClimbed"), LOINC: "100304-5",
 			Description: "Floors (flights of stairs) climbed.",
 		},
 		{
-			Name: "elevation_gained", Unit: "m", Aggregation: Cumulative, Min: 0, Max: 20000,
+			Name: "elevation_gained", Unit: "m", Aggregation: Cumulative, Resolution: 0.01, Min: 0, Max: 20000,
 			HealthConnect: hc("ElevationGained"),
 			Description:   "Elevation gained.",
 		},
 		{
-			Name: "active_energy_burned", Unit: "kcal", Aggregation: Cumulative, Min: 0, Max: 20000,
+			Name: "active_energy_burned", Unit: "kcal", Aggregation: Cumulative, Resolution: 0.01, Min: 0, Max: 20000,
 			HealthKit: hk("ActiveEnergyBurned"), HealthConnect: hc("ActiveCaloriesBurned"), LOINC: "41981-2",
 			Description: "Energy burned by activity, above the resting rate.",
 		},
 		{
-			Name: "basal_energy_burned", Unit: "kcal", Aggregation: Cumulative, Min: 0, Max: 10000,
+			Name: "basal_energy_burned", Unit: "kcal", Aggregation: Cumulative, Resolution: 0.01, Min: 0, Max: 10000,
 			HealthKit:   hk("BasalEnergyBurned"),
 			Description: "Resting energy burned over the sample interval.",
 		},
 		{
-			Name: "total_energy_burned", Unit: "kcal", Aggregation: Cumulative, Min: 0, Max: 30000,
+			Name: "total_energy_burned", Unit: "kcal", Aggregation: Cumulative, Resolution: 0.01, Min: 0, Max: 30000,
 			HealthConnect: hc("TotalCaloriesBurned"),
 			Description:   "Total energy burned (active plus basal), as Health Connect reports it.",
 		},
 		{
-			Name: "basal_metabolic_rate", Unit: "kcal/d", Aggregation: Discrete, Min: 0, Max: 10000,
+			Name: "basal_metabolic_rate", Unit: "kcal/d", Aggregation: Discrete, Resolution: 0.01, Min: 0, Max: 10000,
 			HealthConnect: hc("BasalMetabolicRate"),
 			Description:   "Basal metabolic rate: a power, never summed as energy.",
 		},
 		{
-			Name: "exercise_time", Unit: "min", Aggregation: Cumulative, Min: 0, Max: 1440,
+			Name: "exercise_time", Unit: "min", Aggregation: Cumulative, Resolution: 0.01, Min: 0, Max: 1440,
 			HealthKit:   hk("AppleExerciseTime"),
 			Description: "Apple exercise minutes.",
 		},
 		{
-			Name: "stand_time", Unit: "min", Aggregation: Cumulative, Min: 0, Max: 1440,
+			Name: "stand_time", Unit: "min", Aggregation: Cumulative, Resolution: 0.01, Min: 0, Max: 1440,
 			HealthKit:   hk("AppleStandTime"),
 			Description: "Apple stand minutes.",
 		},
 		{
-			Name: "time_in_daylight", Unit: "min", Aggregation: Cumulative, Min: 0, Max: 1440,
+			Name: "time_in_daylight", Unit: "min", Aggregation: Cumulative, Resolution: 0.01, Min: 0, Max: 1440,
 			HealthKit:   hk("TimeInDaylight"),
 			Description: "Time spent in daylight.",
 		},
 		{
-			Name: "physical_effort", Unit: "kcal/(h·kg)", Aggregation: Discrete, Min: 0, Max: 50,
+			Name: "physical_effort", Unit: "kcal/(h·kg)", Aggregation: Discrete, Resolution: 0.01, Min: 0, Max: 50,
 			HealthKit:   hk("PhysicalEffort"),
 			Description: "Apple physical effort (metabolic equivalent rate).",
 		},
 		{
-			Name: "walking_speed", Unit: "m/s", Aggregation: Discrete, Min: 0, Max: 10,
+			Name: "walking_speed", Unit: "m/s", Aggregation: Discrete, Resolution: 0.001, Min: 0, Max: 10,
 			HealthKit:   hk("WalkingSpeed"),
 			Description: "Walking speed (a gait metric).",
 		},
 		{
-			Name: "running_speed", Unit: "m/s", Aggregation: Discrete, Min: 0, Max: 15,
+			Name: "running_speed", Unit: "m/s", Aggregation: Discrete, Resolution: 0.001, Min: 0, Max: 15,
 			HealthKit:   hk("RunningSpeed"),
 			Description: "Running speed.",
 		},
 		{
-			Name: "speed", Unit: "m/s", Aggregation: Discrete, Min: 0, Max: 300,
+			Name: "speed", Unit: "m/s", Aggregation: Discrete, Resolution: 0.001, Min: 0, Max: 300,
 			HealthConnect: hc("Speed"),
 			Description:   "Speed of any activity (Health Connect SpeedRecord samples).",
 		},
 		{
-			Name: "running_power", Unit: "W", Aggregation: Discrete, Min: 0, Max: 3000,
+			Name: "running_power", Unit: "W", Aggregation: Discrete, Resolution: 0.1, Min: 0, Max: 3000,
 			HealthKit:   hk("RunningPower"),
 			Description: "Running power.",
 		},
 		{
-			Name: "power", Unit: "W", Aggregation: Discrete, Min: 0, Max: 5000,
+			Name: "power", Unit: "W", Aggregation: Discrete, Resolution: 0.1, Min: 0, Max: 5000,
 			HealthConnect: hc("Power"),
 			Description:   "Mechanical power of any activity (Health Connect PowerRecord samples).",
 		},
 
 		// Heart and lungs.
 		{
-			Name: "heart_rate", Unit: "count/min", Aggregation: Discrete, Min: 20, Max: 300,
+			Name: "heart_rate", Unit: "count/min", Aggregation: Discrete, Resolution: 0.01, Min: 20, Max: 300,
 			HealthKit: hk("HeartRate"), HealthConnect: hc("HeartRate"), LOINC: "8867-4",
 			Description: "Heart rate. Health Connect sends a series record; the caller explodes it into points.",
 		},
 		{
-			Name: "resting_heart_rate", Unit: "count/min", Aggregation: Discrete, Min: 20, Max: 250,
+			Name: "resting_heart_rate", Unit: "count/min", Aggregation: Discrete, Resolution: 0.01, Min: 20, Max: 250,
 			HealthKit: hk("RestingHeartRate"), HealthConnect: hc("RestingHeartRate"), LOINC: "40443-4",
 			Description: "Resting heart rate.",
 		},
 		{
-			Name: "walking_heart_rate_average", Unit: "count/min", Aggregation: Discrete, Min: 20, Max: 300,
+			Name: "walking_heart_rate_average", Unit: "count/min", Aggregation: Discrete, Resolution: 0.01, Min: 20, Max: 300,
 			HealthKit:   hk("WalkingHeartRateAverage"),
 			Description: "Average heart rate while walking.",
 		},
 		{
-			Name: "hrv_sdnn", Unit: "ms", Aggregation: Discrete, Min: 0, Max: 1000,
+			Name: "hrv_sdnn", Unit: "ms", Aggregation: Discrete, Resolution: 0.01, Min: 0, Max: 1000,
 			HealthKit: hk("HeartRateVariabilitySDNN"), LOINC: "80404-7",
 			Description: "Heart rate variability, SDNN. Not comparable with hrv_rmssd.",
 		},
 		{
-			Name: "hrv_rmssd", Unit: "ms", Aggregation: Discrete, Min: 0, Max: 1000,
+			Name: "hrv_rmssd", Unit: "ms", Aggregation: Discrete, Resolution: 0.01, Min: 0, Max: 1000,
 			HealthConnect: hc("HeartRateVariabilityRmssd"),
 			Description:   "Heart rate variability, RMSSD. Not comparable with hrv_sdnn.",
 		},
 		{
-			Name: "oxygen_saturation", Unit: "%", Aggregation: Discrete, Min: 0, Max: 100,
+			Name: "oxygen_saturation", Unit: "%", Aggregation: Discrete, Resolution: 0.01, Min: 0, Max: 100,
 			HealthKit: hk("OxygenSaturation"), HealthConnect: hc("OxygenSaturation"), LOINC: "59408-5",
 			Description: "Blood oxygen saturation (SpO2), 0–100.",
 		},
 		{
-			Name: "respiratory_rate", Unit: "count/min", Aggregation: Discrete, Min: 0, Max: 200,
+			Name: "respiratory_rate", Unit: "count/min", Aggregation: Discrete, Resolution: 0.01, Min: 0, Max: 200,
 			HealthKit: hk("RespiratoryRate"), HealthConnect: hc("RespiratoryRate"), LOINC: "9279-1",
 			Description: "Breaths per minute.",
 		},
 		{
-			Name: "vo2_max", Unit: "mL/(kg·min)", Aggregation: Discrete, Min: 0, Max: 120,
+			Name: "vo2_max", Unit: "mL/(kg·min)", Aggregation: Discrete, Resolution: 0.01, Min: 0, Max: 120,
 			HealthKit: hk("VO2Max"), HealthConnect: hc("Vo2Max"),
 			Description: "Maximal oxygen uptake.",
 		},
 		{
-			Name: "blood_pressure_systolic", Unit: "mmHg", Aggregation: Discrete, Min: 20, Max: 300,
+			Name: "blood_pressure_systolic", Unit: "mmHg", Aggregation: Discrete, Resolution: 0.01, Min: 20, Max: 300,
 			HealthKit: hk("BloodPressureSystolic"), LOINC: "8480-6",
 			Description: "Systolic blood pressure. Health Connect BloodPressure records carry both values; split them.",
 		},
 		{
-			Name: "blood_pressure_diastolic", Unit: "mmHg", Aggregation: Discrete, Min: 10, Max: 250,
+			Name: "blood_pressure_diastolic", Unit: "mmHg", Aggregation: Discrete, Resolution: 0.01, Min: 10, Max: 250,
 			HealthKit: hk("BloodPressureDiastolic"), LOINC: "8462-4",
 			Description: "Diastolic blood pressure. Health Connect BloodPressure records carry both values; split them.",
 		},
 		{
-			Name: "blood_glucose", Unit: "mg/dL", Aggregation: Discrete, Min: 0, Max: 3000,
+			Name: "blood_glucose", Unit: "mg/dL", Aggregation: Discrete, Resolution: 0.01, Min: 0, Max: 3000,
 			HealthKit: hk("BloodGlucose"), HealthConnect: hc("BloodGlucose"), LOINC: "41653-7",
 			Description: "Blood glucose concentration.",
 		},
 
 		// Body.
 		{
-			Name: "body_mass", Unit: "kg", Aggregation: Discrete, Min: 0, Max: 700,
+			Name: "body_mass", Unit: "kg", Aggregation: Discrete, Resolution: 0.001, Min: 0, Max: 700,
 			HealthKit: hk("BodyMass"), HealthConnect: hc("Weight"), LOINC: "29463-7",
 			Description: "Body weight.",
 		},
 		{
-			Name: "body_mass_index", Unit: "kg/m2", Aggregation: Discrete, Min: 0, Max: 250,
+			Name: "body_mass_index", Unit: "kg/m2", Aggregation: Discrete, Resolution: 0.01, Min: 0, Max: 250,
 			HealthKit: hk("BodyMassIndex"), LOINC: "39156-5",
 			Description: "Body mass index.",
 		},
 		{
-			Name: "body_fat_percentage", Unit: "%", Aggregation: Discrete, Min: 0, Max: 100,
+			Name: "body_fat_percentage", Unit: "%", Aggregation: Discrete, Resolution: 0.01, Min: 0, Max: 100,
 			HealthKit: hk("BodyFatPercentage"), HealthConnect: hc("BodyFat"), LOINC: "41982-0",
 			Description: "Body fat, 0–100.",
 		},
 		{
-			Name: "lean_body_mass", Unit: "kg", Aggregation: Discrete, Min: 0, Max: 700,
+			Name: "lean_body_mass", Unit: "kg", Aggregation: Discrete, Resolution: 0.001, Min: 0, Max: 700,
 			HealthKit: hk("LeanBodyMass"), HealthConnect: hc("LeanBodyMass"), LOINC: "91557-9",
 			Description: "Lean body mass.",
 		},
 		{
-			Name: "height", Unit: "m", Aggregation: Discrete, Min: 0, Max: 3,
+			Name: "height", Unit: "m", Aggregation: Discrete, Resolution: 0.001, Min: 0, Max: 3,
 			HealthKit: hk("Height"), HealthConnect: hc("Height"), LOINC: "8302-2",
 			Description: "Body height.",
 		},
 		{
-			Name: "waist_circumference", Unit: "m", Aggregation: Discrete, Min: 0, Max: 5,
+			Name: "waist_circumference", Unit: "m", Aggregation: Discrete, Resolution: 0.001, Min: 0, Max: 5,
 			HealthKit: hk("WaistCircumference"), LOINC: "8280-0",
 			Description: "Waist circumference.",
 		},
 		{
-			Name: "body_temperature", Unit: "degC", Aggregation: Discrete, Min: 10, Max: 50,
+			Name: "body_temperature", Unit: "degC", Aggregation: Discrete, Resolution: 0.001, Min: 10, Max: 50,
 			HealthKit: hk("BodyTemperature"), HealthConnect: hc("BodyTemperature"), LOINC: "8310-5",
 			Description: "Body temperature.",
 		},
 		{
-			Name: "basal_body_temperature", Unit: "degC", Aggregation: Discrete, Min: 10, Max: 50,
+			Name: "basal_body_temperature", Unit: "degC", Aggregation: Discrete, Resolution: 0.001, Min: 10, Max: 50,
 			HealthKit: hk("BasalBodyTemperature"), HealthConnect: hc("BasalBodyTemperature"),
 			Description: "Basal body temperature.",
 		},
 		{
-			Name: "sleeping_wrist_temperature", Unit: "degC", Aggregation: Discrete, Min: 10, Max: 50,
+			Name: "sleeping_wrist_temperature", Unit: "degC", Aggregation: Discrete, Resolution: 0.001, Min: 10, Max: 50,
 			HealthKit:   hk("AppleSleepingWristTemperature"),
 			Description: "Wrist temperature during sleep (absolute). Health Connect SkinTemperature holds deltas and is not mapped here.",
 		},
 
 		// Nutrition. Health Connect Nutrition records carry all of these at once.
 		{
-			Name: "dietary_energy_consumed", Unit: "kcal", Aggregation: Cumulative, Min: 0, Max: 100000,
+			Name: "dietary_energy_consumed", Unit: "kcal", Aggregation: Cumulative, Resolution: 0.01, Min: 0, Max: 100000,
 			HealthKit: hk("DietaryEnergyConsumed"), LOINC: "9052-2",
 			Description: "Food energy consumed.",
 		},
 		{
-			Name: "dietary_water", Unit: "mL", Aggregation: Cumulative, Min: 0, Max: 100000,
+			Name: "dietary_water", Unit: "mL", Aggregation: Cumulative, Resolution: 0.1, Min: 0, Max: 100000,
 			HealthKit: hk("DietaryWater"), HealthConnect: hc("Hydration"),
 			Description: "Water drunk.",
 		},
 		{
-			Name: "dietary_protein", Unit: "g", Aggregation: Cumulative, Min: 0, Max: 100000,
+			Name: "dietary_protein", Unit: "g", Aggregation: Cumulative, Resolution: 0.01, Min: 0, Max: 100000,
 			HealthKit:   hk("DietaryProtein"),
 			Description: "Protein consumed.",
 		},
 		{
-			Name: "dietary_carbohydrates", Unit: "g", Aggregation: Cumulative, Min: 0, Max: 100000,
+			Name: "dietary_carbohydrates", Unit: "g", Aggregation: Cumulative, Resolution: 0.01, Min: 0, Max: 100000,
 			HealthKit:   hk("DietaryCarbohydrates"),
 			Description: "Carbohydrates consumed.",
 		},
 		{
-			Name: "dietary_fat_total", Unit: "g", Aggregation: Cumulative, Min: 0, Max: 100000,
+			Name: "dietary_fat_total", Unit: "g", Aggregation: Cumulative, Resolution: 0.01, Min: 0, Max: 100000,
 			HealthKit:   hk("DietaryFatTotal"),
 			Description: "Total fat consumed.",
 		},
 
 		// Environment.
 		{
-			Name: "environmental_audio_exposure", Unit: "dBASPL", Aggregation: Discrete, Min: 0, Max: 200,
+			Name: "environmental_audio_exposure", Unit: "dBASPL", Aggregation: Discrete, Resolution: 0.01, Min: 0, Max: 200,
 			HealthKit:   hk("EnvironmentalAudioExposure"),
 			Description: "Environmental sound level, A-weighted dB SPL.",
 		},

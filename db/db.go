@@ -92,7 +92,8 @@ func (s *Store) prepareReads(ctx context.Context) {
 // readStatements are the statements of the dashboard reads whose text is constant: prepared, each costs one
 // round trip (Bind/Execute) instead of two (Parse/Describe, then Bind/Execute) and no parse.
 func readStatements() []string {
-	return []string{qLatestDeviceTimeZone, qSourcePriorities, qDayBuckets, qSleepStages, workoutStartsSQL()}
+	return []string{qLatestDeviceTimeZone, qSourcePriorities, qDayBuckets, qSleepStages, workoutStartsSQL(), qStartStats,
+		qSamplesOverlappingIn}
 }
 
 // stmt is q prepared on the transaction's connection (database/sql prepares it there the first time and

@@ -14,14 +14,37 @@ type Sample struct {
 	UserEntered bool
 }
 
-// Acc accumulates one bucket.
+// Acc accumulates one bucket. Total and Sum are compensated sums (Neumaier): a year of buckets adds hundreds
+// of thousands of prorated pieces, and plain float addition would carry its rounding error into the answer.
+// Read them with total() and sum().
 type Acc struct {
-	Total float64 // cumulative: the (merged or plain) total
+	Total float64 // cumulative: the (merged or plain) total, less totalErr
 	N     int64   // samples starting in the bucket
-	Sum   float64 // sum of the values of those samples
+	Sum   float64 // sum of the values of those samples, less sumErr
 	Min   float64
 	Max   float64
+
+	totalErr, sumErr float64 // the low-order parts the additions lost
 }
+
+// addComp adds x to the compensated sum (*s, *c).
+func addComp(s, c *float64, x float64) {
+	t := *s + x
+	if math.Abs(*s) >= math.Abs(x) {
+		*c += (*s - t) + x
+	} else {
+		*c += (x - t) + *s
+	}
+	*s = t
+}
+
+func (a *Acc) addTotal(x float64) { addComp(&a.Total, &a.totalErr, x) }
+
+// total is the bucket's total.
+func (a *Acc) total() float64 { return a.Total + a.totalErr }
+
+// sum is the sum of the values of the samples that start in the bucket.
+func (a *Acc) sum() float64 { return a.Sum + a.sumErr }
 
 func (a *Acc) addStart(v float64) {
 	if a.N == 0 || v < a.Min {
@@ -31,12 +54,12 @@ func (a *Acc) addStart(v float64) {
 		a.Max = v
 	}
 	a.N++
-	a.Sum += v
+	addComp(&a.Sum, &a.sumErr, v)
 }
 
 // merge adds an already aggregated part (hours of the aggregate) to the bucket.
 func (a *Acc) merge(total float64, n int64, sum float64, min, max *float64) {
-	a.Total += total
+	a.addTotal(total)
 	if n == 0 {
 		return
 	}
@@ -47,11 +70,23 @@ func (a *Acc) merge(total float64, n int64, sum float64, min, max *float64) {
 		a.Max = *max
 	}
 	a.N += n
-	a.Sum += sum
+	addComp(&a.Sum, &a.sumErr, sum)
+}
+
+// add adds another accumulation of the same bucket (a disjoint part of its time).
+func (a *Acc) add(b Acc) {
+	a.addTotal(b.Total)
+	a.addTotal(b.totalErr)
+	if b.N == 0 {
+		return
+	}
+	mn, mx := b.Min, b.Max
+	a.merge(0, b.N, b.Sum, &mn, &mx)
+	addComp(&a.Sum, &a.sumErr, b.sumErr)
 }
 
 // Empty reports whether nothing fell in the bucket.
-func (a *Acc) Empty() bool { return a.N == 0 && a.Total == 0 }
+func (a *Acc) Empty() bool { return a.N == 0 && a.total() == 0 }
 
 // bucketOf finds the bucket holding t (edges sorted); -1 when outside.
 func bucketOf(edges []time.Time, t time.Time) int {
@@ -91,7 +126,7 @@ func spread(acc []Acc, edges []time.Time, a, b time.Time, density float64) {
 	for i := bucketOf(edges, a); i >= 0 && i < len(acc) && edges[i].Before(b); i++ {
 		lo, hi, ok := clip(edges[i], edges[i+1], a, b)
 		if ok {
-			acc[i].Total += density * hi.Sub(lo).Seconds()
+			acc[i].addTotal(density * hi.Sub(lo).Seconds())
 		}
 	}
 }
@@ -105,7 +140,7 @@ func Sum(samples []Sample, edges []time.Time, from, to time.Time) []Acc {
 		if !s.End.After(s.Start) {
 			if !s.Start.Before(from) && s.Start.Before(to) {
 				if i := bucketOf(edges, s.Start); i >= 0 {
-					acc[i].Total += s.Value
+					acc[i].addTotal(s.Value)
 				}
 			}
 			continue
@@ -132,7 +167,16 @@ func countStart(acc []Acc, edges []time.Time, from, to time.Time, s Sample) {
 // what each source contributed in [from, to).
 func Merge(samples []Sample, rank func(Sample) int, edges []time.Time, from, to time.Time) ([]Acc, map[int64]float64) {
 	acc := make([]Acc, len(edges)-1)
-	contrib := map[int64]float64{}
+	// Per source: a compensated sum, as the buckets' totals.
+	contrib := map[int64]*[2]float64{}
+	addContrib := func(src int64, x float64) {
+		c := contrib[src]
+		if c == nil {
+			c = new([2]float64)
+			contrib[src] = c
+		}
+		addComp(&c[0], &c[1], x)
+	}
 	type event struct {
 		at    time.Time
 		kind  int // 0 end, 1 start, 2 instant: the order they apply at one time
@@ -210,9 +254,9 @@ func Merge(samples []Sample, rank func(Sample) int, edges []time.Time, from, to 
 				for _, i := range instants {
 					if ranks[i] == bestInstant {
 						if b := bucketOf(edges, t); b >= 0 {
-							acc[b].Total += samples[i].Value
+							acc[b].addTotal(samples[i].Value)
 						}
-						contrib[samples[i].SourceID] += samples[i].Value
+						addContrib(samples[i].SourceID, samples[i].Value)
 					}
 				}
 			}
@@ -235,9 +279,13 @@ func Merge(samples []Sample, rank func(Sample) int, edges []time.Time, from, to 
 		secs := b.Sub(a).Seconds()
 		for src, d := range bySource[r] {
 			if d > 0 {
-				contrib[src] += d * secs
+				addContrib(src, d*secs)
 			}
 		}
 	}
-	return acc, contrib
+	out := make(map[int64]float64, len(contrib))
+	for src, c := range contrib {
+		out[src] = c[0] + c[1]
+	}
+	return acc, out
 }

@@ -145,7 +145,7 @@ func (s *Service) DailyPoints(ctx context.Context, tx *db.Tx, metrics []string, 
 		return nil, err
 	}
 	for i, m := range ms {
-		out[i] = points(acc[i], edges, from, to, m.Aggregation)
+		out[i] = points(acc[i], edges, from, to, m)
 	}
 	return out, nil
 }

@@ -183,35 +183,120 @@ func (s *Service) SeriesTx(ctx context.Context, tx *db.Tx, req Request) (Result,
 	if res.Path, acc, err = s.compute(ctx, tx, m, req, edges, loc); err != nil {
 		return Result{}, err
 	}
-	res.Points = points(acc, edges, req.From, req.To, m.Aggregation)
+	res.Points = points(acc, edges, req.From, req.To, m)
 	return res, nil
 }
 
-// compute picks the cheapest path that gives exactly the raw answer: whenever buckets are whole UTC hours, the
-// cached day buckets serve local days of all sources, the hourly aggregate serves discrete metrics and unmerged
-// sums, the merged cache the priority merge; minutes and zones with half-hour offsets read raw samples.
+// compute picks the cheapest path that gives exactly the raw answer. Whenever bucket edges are whole UTC hours,
+// the whole buckets inside the range come from the aggregates: cached day buckets serve whole local days of all
+// sources, the hourly aggregate serves discrete metrics and unmerged sums, the merged cache the priority merge.
+// Only what lies outside them is read from raw samples: the clipped first and last day of a DAY series, the
+// parts of an hour before the first and after the last whole hour of the others (a range from "now − 365 days"
+// to "now" has both). Every computation is additive over disjoint time intervals (discrete statistics count
+// samples by their start, sums and the merge spread each sample over its own span), so the parts add up to
+// the raw answer. Minutes, zones with half-hour offsets and merged series of some sources read raw samples.
 func (s *Service) compute(ctx context.Context, tx *db.Tx, m catalog.Metric, req Request, edges []time.Time, loc *time.Location) (Path, []Acc, error) {
-	if !req.forceRaw && req.Bucket == Day && req.Sources == nil && dayCacheable(edges, req.From, req.To) {
-		acc, err := DayBuckets(ctx, tx, []catalog.Metric{m}, req.Merge, edges, req.From, req.To)
+	merged := m.Aggregation == catalog.Cumulative && req.Merge == MergePriority
+	cached := !req.forceRaw && req.Bucket != Minute && onHours(edges) && (!merged || req.Sources == nil)
+	if !cached {
+		return s.raw(ctx, tx, m, req, edges)
+	}
+	// [lo, hi) is what the aggregates serve: whole days for DAY (of all sources), whole hours otherwise.
+	var lo, hi time.Time
+	days := req.Bucket == Day && req.Sources == nil && dayCacheable(edges, edges[0], edges[len(edges)-1])
+	if days {
+		lo, hi = wholeBuckets(edges, req.From, req.To)
+	} else {
+		lo, hi = ceilHour(req.From), req.To.Truncate(time.Hour)
+	}
+	acc := make([]Acc, len(edges)-1)
+	if !lo.Before(hi) { // no whole day or hour inside the range
+		return s.raw(ctx, tx, m, req, edges)
+	}
+	var path Path
+	switch {
+	case days:
+		// Whole days only, so the cache never holds a day clipped at some request's "now".
+		a, b := bucketOf(edges, lo), bucketOf(edges, hi.Add(-time.Nanosecond))+1
+		got, err := DayBuckets(ctx, tx, []catalog.Metric{m}, req.Merge, edges[a:b+1], lo, hi)
 		if err != nil {
 			return "", nil, err
 		}
-		return PathDayBuckets, acc[0], nil
-	}
-	useHourly := !req.forceRaw && req.Bucket != Minute && HourAligned(edges, req.From, req.To) &&
-		(m.Aggregation == catalog.Discrete || req.Merge == MergeNone)
-	if useHourly {
-		rows, err := tx.HourlyBuckets(ctx, m.Name, req.From, req.To, req.Sources, truncUnit[req.Bucket], loc.String())
+		for i, g := range got[0] {
+			acc[a+i].add(g)
+		}
+		path = PathDayBuckets
+	case !merged:
+		rows, err := tx.HourlyBuckets(ctx, m.Name, lo, hi, req.Sources, truncUnit[req.Bucket], loc.String())
 		if err != nil {
 			return "", nil, err
 		}
-		return PathHourly, fromBuckets(rows, edges), nil
+		addBuckets(acc, rows, edges)
+		path = PathHourly
+	default:
+		if err := s.fromMergedCache(ctx, tx, m, lo, hi, edges, loc, req.Bucket, acc); err != nil {
+			return "", nil, err
+		}
+		path = PathMergedCache
 	}
-	if !req.forceRaw && req.Bucket != Minute && HourAligned(edges, req.From, req.To) && req.Sources == nil &&
-		m.Aggregation == catalog.Cumulative && req.Merge == MergePriority {
-		acc, err := s.fromMergedCache(ctx, tx, m, req, edges, loc)
-		return PathMergedCache, acc, err
+	var ends []db.Span
+	if req.From.Before(lo) {
+		ends = append(ends, db.Span{From: req.From, To: lo})
 	}
+	if hi.Before(req.To) {
+		ends = append(ends, db.Span{From: hi, To: req.To})
+	}
+	if len(ends) > 0 {
+		if err := s.addRaw(ctx, tx, m, req, edges, ends, acc); err != nil {
+			return "", nil, err
+		}
+	}
+	return path, acc, nil
+}
+
+// addRaw adds what the raw samples give in each of the (at most two, disjoint) spans to acc, the buckets of
+// edges. The samples of both are read in one statement.
+func (s *Service) addRaw(ctx context.Context, tx *db.Tx, m catalog.Metric, req Request, edges []time.Time, spans []db.Span, acc []Acc) error {
+	if m.Aggregation == catalog.Discrete {
+		// Discrete statistics count a sample where it starts: the samples that started earlier do not matter
+		// (finding those that reach into a span would scan up to a month of index), and each span lies in one
+		// bucket, so its statistics are summed in SQL.
+		stats, err := tx.StartStatsIn(ctx, m.Name, spans, req.Sources)
+		if err != nil {
+			return err
+		}
+		for i, st := range stats {
+			if b := bucketOf(edges, spans[i].From); b >= 0 && st.N > 0 {
+				acc[b].merge(0, st.N, st.Sum, st.Min, st.Max)
+			}
+		}
+		return nil
+	}
+	rows, err := tx.SamplesOverlappingIn(ctx, m.Name, spans, req.Sources)
+	if err != nil {
+		return err
+	}
+	// Samples of one span that reach into the other add nothing there: every part is clipped to its span.
+	samples := toSamples(rows)
+	if req.Merge == MergeNone {
+		for _, sp := range spans {
+			addAll(acc, Sum(samples, edges, sp.From, sp.To))
+		}
+		return nil
+	}
+	rank, err := ranker(ctx, tx, m.Name)
+	if err != nil {
+		return err
+	}
+	for _, sp := range spans {
+		part, _ := Merge(samples, rank, edges, sp.From, sp.To)
+		addAll(acc, part)
+	}
+	return nil
+}
+
+// raw computes the whole range from raw samples.
+func (s *Service) raw(ctx context.Context, tx *db.Tx, m catalog.Metric, req Request, edges []time.Time) (Path, []Acc, error) {
 	rows, err := tx.SamplesOverlapping(ctx, m.Name, req.From, req.To, req.Sources)
 	if err != nil {
 		return "", nil, err
@@ -231,32 +316,67 @@ func (s *Service) compute(ctx context.Context, tx *db.Tx, m catalog.Metric, req 
 	return PathRaw, acc, nil
 }
 
-// fromMergedCache answers a merged series from the merged_hourly cache, first computing (from raw samples,
-// under the user's fill lock) the hours that hold samples but no cached total. Counts and min/max come from the
-// hourly aggregate, as on the other paths.
-func (s *Service) fromMergedCache(ctx context.Context, tx *db.Tx, m catalog.Metric, req Request, edges []time.Time, loc *time.Location) ([]Acc, error) {
-	unit, zone := truncUnit[req.Bucket], loc.String()
-	rows, err := tx.MergedStatsBuckets(ctx, m.Name, req.From, req.To, unit, zone)
+func addAll(acc, part []Acc) {
+	for i := range part {
+		acc[i].add(part[i])
+	}
+}
+
+// onHours reports whether every edge falls on a UTC hour (false for zones with half-hour offsets).
+func onHours(edges []time.Time) bool {
+	for _, e := range edges {
+		if e.UnixNano()%int64(time.Hour) != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// ceilHour is the first UTC hour at or after t.
+func ceilHour(t time.Time) time.Time {
+	h := t.Truncate(time.Hour)
+	if h.Before(t) {
+		h = h.Add(time.Hour)
+	}
+	return h
+}
+
+// wholeBuckets is the span of the buckets that lie entirely inside [from, to): from the first edge at or after
+// from to the last edge at or before to (lo ≥ hi when there is none).
+func wholeBuckets(edges []time.Time, from, to time.Time) (lo, hi time.Time) {
+	i := sort.Search(len(edges), func(i int) bool { return !edges[i].Before(from) })
+	j := sort.Search(len(edges), func(j int) bool { return edges[j].After(to) }) - 1
+	if i >= len(edges) || j < 0 || j <= i {
+		return from, from
+	}
+	return edges[i], edges[j]
+}
+
+// fromMergedCache adds a merged series over the whole hours [from, to) from the merged_hourly cache to acc,
+// first computing (from raw samples, under the user's fill lock) the hours that hold samples but no cached
+// total. Counts and min/max come from the hourly aggregate, as on the other paths.
+func (s *Service) fromMergedCache(ctx context.Context, tx *db.Tx, m catalog.Metric, from, to time.Time, edges []time.Time, loc *time.Location, bucket Bucket, acc []Acc) error {
+	unit, zone := truncUnit[bucket], loc.String()
+	rows, err := tx.MergedStatsBuckets(ctx, m.Name, from, to, unit, zone)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if anyMissing(rows) {
 		if err := tx.LockMergedFill(ctx); err != nil {
-			return nil, err
+			return err
 		}
 		// Under the lock: a concurrent fill may have done it, a write may have emptied more.
-		missing, err := tx.MissingMergedHours(ctx, m.Name, req.From, req.To)
+		missing, err := tx.MissingMergedHours(ctx, m.Name, from, to)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if err := fillMerged(ctx, tx, m.Name, missing); err != nil {
-			return nil, err
+			return err
 		}
-		if rows, err = tx.MergedStatsBuckets(ctx, m.Name, req.From, req.To, unit, zone); err != nil {
-			return nil, err
+		if rows, err = tx.MergedStatsBuckets(ctx, m.Name, from, to, unit, zone); err != nil {
+			return err
 		}
 	}
-	acc := make([]Acc, len(edges)-1)
 	for _, r := range rows {
 		i := bucketOf(edges, r.Start)
 		if i < 0 {
@@ -264,7 +384,7 @@ func (s *Service) fromMergedCache(ctx context.Context, tx *db.Tx, m catalog.Metr
 		}
 		acc[i].merge(r.Total, r.N, r.SumStart, r.Min, r.Max)
 	}
-	return acc, nil
+	return nil
 }
 
 func anyMissing(rows []db.MergedStatsBucket) bool {
@@ -310,18 +430,19 @@ func fillMergedRun(ctx context.Context, tx *db.Tx, metric string, hours []time.T
 	acc, _ := Merge(toSamples(rows), rank, edges, lo, hi)
 	values := make([]float64, len(hours))
 	for i, h := range hours {
-		values[i] = acc[int(h.Sub(lo)/time.Hour)].Total
+		values[i] = acc[int(h.Sub(lo)/time.Hour)].total()
 	}
 	return tx.PutMergedHours(ctx, metric, hours, values)
 }
 
-// ranker ranks samples for the merge: user-entered first, then the user's source order.
+// ranker ranks samples for the merge: user-entered first, then the user's source order. The sources and the
+// stored order are read in one round trip (the clipped ends of a rolling range pay for it on every read).
 func ranker(ctx context.Context, tx *db.Tx, metric string) (func(Sample) int, error) {
-	ordered, err := OrderedSources(ctx, tx, metric)
+	prelude, err := tx.ReadPrelude(ctx, false, []string{metric})
 	if err != nil {
 		return nil, err
 	}
-	ranks := priority.Ranks(ordered)
+	ranks := priority.Ranks(OrderedFrom(prelude.Sources, prelude.Priorities, metric)[metric])
 	return func(s Sample) int {
 		if s.UserEntered {
 			return 0
@@ -384,8 +505,8 @@ func toSamples(rows []db.SpanRow) []Sample {
 // truncUnit names each bucket for PostgreSQL's date_trunc (whose weeks start on Monday, like ours).
 var truncUnit = map[Bucket]string{Hour: "hour", Day: "day", Week: "week", Month: "month", Year: "year"}
 
-func fromBuckets(rows []db.BucketRow, edges []time.Time) []Acc {
-	acc := make([]Acc, len(edges)-1)
+// addBuckets adds the hourly aggregate's calendar buckets to acc.
+func addBuckets(acc []Acc, rows []db.BucketRow, edges []time.Time) {
 	for _, r := range rows {
 		i := bucketOf(edges, r.Start)
 		if i < 0 {
@@ -393,28 +514,32 @@ func fromBuckets(rows []db.BucketRow, edges []time.Time) []Acc {
 		}
 		acc[i].merge(r.Prorated, r.N, r.SumStart, r.Min, r.Max)
 	}
-	return acc
 }
 
-func points(acc []Acc, edges []time.Time, from, to time.Time, agg catalog.Aggregation) []Point {
+// points turns buckets into the answer: totals and sums rounded to the metric's resolution (what every path,
+// cached or raw, answers alike), the average of a discrete metric from its rounded sum.
+func points(acc []Acc, edges []time.Time, from, to time.Time, m catalog.Metric) []Point {
 	var out []Point
-	for i, a := range acc {
-		if a.N == 0 && a.Total == 0 {
+	for i := range acc {
+		a := &acc[i]
+		if a.N == 0 && a.total() == 0 {
 			continue
 		}
 		start, end, _ := clip(from, to, edges[i], edges[i+1])
 		p := Point{Start: start, End: end, Count: a.N}
+		sum := m.Round(a.sum())
 		if a.N > 0 {
-			mn, mx, avg := a.Min, a.Max, a.Sum/float64(a.N)
+			mn, mx, avg := a.Min, a.Max, sum/float64(a.N)
 			p.Min, p.Max, p.Avg = &mn, &mx, &avg
 		}
-		if agg == catalog.Discrete {
+		if m.Aggregation == catalog.Discrete {
 			if a.N == 0 {
 				continue
 			}
-			p.Value, p.Sum = *p.Avg, a.Sum
+			p.Value, p.Sum = *p.Avg, sum
 		} else {
-			p.Value, p.Sum = a.Total, a.Total
+			total := m.Round(a.total())
+			p.Value, p.Sum = total, total
 		}
 		out = append(out, p)
 	}
@@ -480,13 +605,13 @@ func (s *Service) Breakdown(ctx context.Context, userID int64, metric string, fr
 			}
 			if m.Aggregation == catalog.Cumulative {
 				acc := Sum(mine, edges, from, to)
-				total, c := acc[0].Total, contrib[src.ID]
+				total, c := m.Round(acc[0].total()), m.Round(contrib[src.ID])
 				sh.Count, sh.Total, sh.Contribution = acc[0].N, &total, &c
 			} else {
 				acc := Discrete(mine, edges, from, to)
 				sh.Count = acc[0].N
 				if acc[0].N > 0 {
-					avg := acc[0].Sum / float64(acc[0].N)
+					avg := m.Round(acc[0].sum()) / float64(acc[0].N)
 					sh.Average = &avg
 				}
 			}
