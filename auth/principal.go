@@ -6,6 +6,8 @@ package auth
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"slices"
 	"time"
 )
@@ -63,4 +65,11 @@ func withError(ctx context.Context, err error) context.Context {
 func ErrorFromContext(ctx context.Context) error {
 	err, _ := ctx.Value(errorKey{}).(error)
 	return err
+}
+
+// LogID is the subject as logs name it: a short digest that tells one user's lines apart without writing an
+// identity from the identity provider (often an e-mail address) into every log line.
+func LogID(subject string) string {
+	sum := sha256.Sum256([]byte(subject))
+	return hex.EncodeToString(sum[:8])
 }

@@ -106,12 +106,23 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	h.log.InfoContext(ctx, "health auto export", "user", p.Subject, "automation", r.Header.Get("automation-name"),
+	h.log.InfoContext(ctx, "health auto export", "user", auth.LogID(p.Subject), "automation", r.Header.Get("automation-name"),
 		"accepted", res.Accepted, "duplicates", res.Duplicates, "rejected", res.Rejected, "batches", res.Batches)
 	writeJSON(w, http.StatusOK, res)
 }
 
+// unavailableRetryAfter is how long the app is told to wait when the database cannot be reached.
+const unavailableRetryAfter = "2"
+
 func (h *Handler) internal(w http.ResponseWriter, r *http.Request, err error) {
+	if db.IsUnavailable(err) {
+		// An outage, not a bug: the app retries the same payload, whose batches are keyed by their content.
+		h.log.WarnContext(r.Context(), "health auto export: database unavailable", "err", err)
+		w.Header().Set("Retry-After", unavailableRetryAfter)
+		writeError(w, http.StatusServiceUnavailable, "UNAVAILABLE",
+			"the database is unreachable for now; send the same payload again in "+unavailableRetryAfter+" seconds")
+		return
+	}
 	h.log.ErrorContext(r.Context(), "health auto export", "err", err)
 	writeError(w, http.StatusInternalServerError, "INTERNAL", "internal error")
 }

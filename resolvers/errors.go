@@ -3,15 +3,11 @@ package resolvers
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"net"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -93,7 +89,7 @@ func PresentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 			return withCode(gqlErr, CodeTimeout, "the request took too long and was stopped; retry, or ask for less")
 		case errors.Is(err, context.Canceled):
 			return withCode(gqlErr, CodeTimeout, "the request was cancelled")
-		case IsUnavailable(err): // after the timeouts: context.DeadlineExceeded is a net.Error too
+		case db.IsUnavailable(err): // after the timeouts: context.DeadlineExceeded is a net.Error too
 			markUnavailable(ctx)
 			log.WarnContext(ctx, "database unavailable", "err", err, "path", gqlErr.Path.String())
 			return withCode(gqlErr, CodeUnavailable, fmt.Sprintf(
@@ -134,27 +130,7 @@ func isStorageError(err error) bool {
 		return false
 	}
 	var pqErr *pq.Error
-	return errors.As(err, &pqErr) || IsUnavailable(err) || errors.Is(err, sql.ErrTxDone)
-}
-
-// IsUnavailable reports whether err means the database cannot be reached or is refusing work for now
-// (stopped, restarting, failing over, out of connections) rather than that the request or the server's code is
-// wrong: retrying the same request later will work. A connection lost mid-transaction surfaces as
-// driver.ErrBadConn, a network error or an unexpected EOF, not as a *pq.Error.
-func IsUnavailable(err error) bool {
-	var pqErr *pq.Error
-	if errors.As(err, &pqErr) {
-		switch pqErr.Code {
-		case "57P01", "57P02", "57P03", // admin_shutdown, crash_shutdown, cannot_connect_now
-			"53300": // too_many_connections
-			return true
-		}
-		return pqErr.Code.Class() == "08" // connection_exception and its kin
-	}
-	var netErr net.Error
-	return errors.As(err, &netErr) || errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) ||
-		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
-		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
+	return errors.As(err, &pqErr) || db.IsUnavailable(err) || errors.Is(err, sql.ErrTxDone)
 }
 
 // isInvalidText reports PostgreSQL refusing a text value: invalid byte sequence (22021, a NUL among them) or a

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"healthsync/auth"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -177,5 +178,9 @@ func TestLoggedRequestStringsAreCapped(t *testing.T) {
 	}
 	if !sawOp || !sawHAE {
 		t.Fatalf("the capped names were not logged at all (operation %v, automation %v):\n%.2000s", sawOp, sawHAE, logs.String())
+	}
+	// Users are named by a digest, on this endpoint as on /graphql: the token's subject is often an e-mail.
+	if strings.Contains(logs.String(), `"user":"alice"`) || !strings.Contains(logs.String(), `"user":"`+auth.LogID("alice")+`"`) {
+		t.Fatalf("the Health Auto Export log names the user by its subject, not its digest:\n%.2000s", logs.String())
 	}
 }

@@ -2,8 +2,6 @@ package server
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"log/slog"
 	"time"
 
@@ -46,7 +44,7 @@ func observeRequest(ctx context.Context, log *slog.Logger, m *metrics.Metrics, r
 	attrs := make([]slog.Attr, 0, 16)
 	attrs = append(attrs, slog.String("operation", opName), slog.String("type", opType), slog.Any("fields", fields))
 	if p, ok := auth.FromContext(ctx); ok {
-		attrs = append(attrs, slog.String("user", userHash(p.Subject)))
+		attrs = append(attrs, slog.String("user", auth.LogID(p.Subject)))
 	}
 	attrs = append(attrs, slog.Float64("duration_ms", float64(took.Microseconds())/1000),
 		slog.String("outcome", outcome), slog.Int("errors", nErrors))
@@ -60,13 +58,6 @@ func observeRequest(ctx context.Context, log *slog.Logger, m *metrics.Metrics, r
 		}
 	}
 	log.LogAttrs(ctx, slog.LevelInfo, "graphql", attrs...)
-}
-
-// userHash identifies a user across log lines without naming them: the first 8 bytes of SHA-256 of the
-// token's subject.
-func userHash(subject string) string {
-	sum := sha256.Sum256([]byte(subject))
-	return hex.EncodeToString(sum[:8])
 }
 
 // operationFields lists the distinct root fields of the operation, introspection folded into one name, so the

@@ -3,17 +3,21 @@ package server_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/jmoiron/sqlx"
 
 	"healthsync/db"
+	"healthsync/dbtest"
 	"healthsync/ingest"
 	"healthsync/pgembed"
 	"healthsync/server"
@@ -26,7 +30,7 @@ func TestDatabaseOutageIsUnavailable(t *testing.T) {
 	ctx := context.Background()
 	// A PostgreSQL of this test's own, since it is stopped. Its socket lives in the data folder, so the DSN
 	// stays the same across the restart.
-	opts := pgembed.Options{DataDir: filepath.Join(t.TempDir(), "pg"), Ephemeral: true,
+	opts := pgembed.Options{DataDir: filepath.Join(t.TempDir(), "pg"), Ephemeral: true, ClockShift: dbtest.ClockShift(),
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	pg, err := pgembed.Start(ctx, opts)
 	if err != nil {
@@ -63,9 +67,21 @@ func TestDatabaseOutageIsUnavailable(t *testing.T) {
 	}
 	cancel()
 	during := ingestInput("during", hrSample(uuid(2), t0.Add(time.Minute), 61))
+	haeBody := fmt.Sprintf(`{"data":{"metrics":[{"name":"step_count","units":"count",
+		"data":[{"date":%q,"qty":42,"source":"iPhone"}]}]}}`, t0.Format("2006-01-02 15:04:05 -0700"))
 	for name, send := range map[string]func() (*http.Response, response){
 		"upload": func() (*http.Response, response) { return a.doHTTP(tok, ingestMutation, during) },
 		"read":   func() (*http.Response, response) { return a.doHTTP(tok, `{ sources { id } }`, nil) },
+		"Health Auto Export": func() (*http.Response, response) {
+			req := httptest.NewRequest(http.MethodPost, "/ingest/health-auto-export", strings.NewReader(haeBody))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer "+tok)
+			rec := httptest.NewRecorder()
+			a.handler.ServeHTTP(rec, req)
+			out := response{Status: rec.Code, Raw: rec.Body.String()}
+			_ = json.Unmarshal(rec.Body.Bytes(), &out) // its errors are shaped like GraphQL's
+			return rec.Result(), out
+		},
 	} {
 		resp, res := send()
 		retry, _ := strconv.Atoi(resp.Header.Get("Retry-After"))

@@ -45,7 +45,7 @@ func websocketTransport(v *auth.Verifier, log *slog.Logger) transport.Websocket 
 				log.InfoContext(ctx, "websocket refused", "reason", "invalid token")
 				return refuse(ctx, "the token in the init payload is not valid")
 			}
-			log.InfoContext(ctx, "websocket connected", "user", userHash(principal.Subject))
+			log.InfoContext(ctx, "websocket connected", "user", auth.LogID(principal.Subject))
 			closeAtExpiry(ctx, principal.ExpiresAt)
 			return auth.WithPrincipal(ctx, principal), nil, nil
 		},
@@ -55,7 +55,7 @@ func websocketTransport(v *auth.Verifier, log *slog.Logger) transport.Websocket 
 			}
 			attrs := []any{"code", code}
 			if p, ok := auth.FromContext(ctx); ok {
-				attrs = append(attrs, "user", userHash(p.Subject))
+				attrs = append(attrs, "user", auth.LogID(p.Subject))
 			}
 			log.InfoContext(ctx, "websocket closed", attrs...)
 		},
