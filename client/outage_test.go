@@ -5,7 +5,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http/httptest"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -15,8 +14,8 @@ import (
 	"healthsync/catalog"
 	"healthsync/client"
 	"healthsync/db"
+	"healthsync/dbtest"
 	"healthsync/ingest"
-	"healthsync/pgembed"
 	"healthsync/server"
 )
 
@@ -24,21 +23,8 @@ import (
 // retries the same request, with the same key, until PostgreSQL is back; the batch is stored once.
 func TestIngestBatchRidesOutADatabaseOutage(t *testing.T) {
 	ctx := context.Background()
-	opts := pgembed.Options{DataDir: filepath.Join(t.TempDir(), "pg"), Ephemeral: true,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	pg, err := pgembed.Start(ctx, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		pg.Stop(sctx)
-	})
-	if err := pg.EnsureDatabase(ctx, "healthsync"); err != nil {
-		t.Fatal(err)
-	}
-	d, err := sqlx.Open("postgres", pg.DSN("healthsync"))
+	pg := dbtest.NewOwnServer(t)
+	d, err := sqlx.Open("postgres", pg.DSN())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +68,7 @@ func TestIngestBatchRidesOutADatabaseOutage(t *testing.T) {
 	for f.attempts() < 2 { // refused at least once while PostgreSQL is away
 		time.Sleep(10 * time.Millisecond)
 	}
-	if pg, err = pgembed.Start(ctx, opts); err != nil {
+	if err := pg.Start(ctx); err != nil {
 		t.Fatalf("restart PostgreSQL: %v", err)
 	}
 	a := <-done

@@ -3,17 +3,13 @@ package reliability
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"healthsync/dbtest"
-	"healthsync/pgembed"
 )
 
 // PostgreSQL is stopped and started again while clients upload: the server reports not-ready meanwhile, recovers
@@ -21,26 +17,8 @@ import (
 func TestPostgresRestartUnderLoad(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	// A PostgreSQL of this test's own, since it gets restarted. Its socket lives in the data folder (the path
-	// is short), so the DSN stays the same across the restart.
-	opts := pgembed.Options{DataDir: filepath.Join(t.TempDir(), "pg"), Ephemeral: true, ClockShift: dbtest.ClockShift(),
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	pg, err := pgembed.Start(ctx, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var pgMu sync.Mutex
-	t.Cleanup(func() {
-		pgMu.Lock()
-		defer pgMu.Unlock()
-		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		pg.Stop(sctx)
-	})
-	if err := pg.EnsureDatabase(ctx, "healthsync"); err != nil {
-		t.Fatal(err)
-	}
-	s := newServerOn(t, pg.DSN("healthsync"))
+	pg := dbtest.NewOwnServer(t) // of this test's own, since it gets restarted
+	s := newServerOn(t, pg.DSN())
 	s.start()
 	url := func() string { return s.url }
 
@@ -78,7 +56,6 @@ func TestPostgresRestartUnderLoad(t *testing.T) {
 	for acked.Load() < clients*batches/3 {
 		time.Sleep(5 * time.Millisecond)
 	}
-	pgMu.Lock()
 	sctx, scancel := context.WithTimeout(ctx, 30*time.Second)
 	if err := pg.Stop(sctx); err != nil {
 		t.Errorf("stop PostgreSQL: %v", err)
@@ -102,9 +79,7 @@ func TestPostgresRestartUnderLoad(t *testing.T) {
 		t.Error("/readyz never reported the database missing")
 	}
 	time.Sleep(500 * time.Millisecond)
-	pg, err = pgembed.Start(ctx, opts)
-	pgMu.Unlock()
-	if err != nil {
+	if err := pg.Start(ctx); err != nil {
 		t.Fatalf("restart PostgreSQL: %v", err)
 	}
 	// Recovery needs nothing from us: readyz turns 200 again and the clients finish.

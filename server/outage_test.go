@@ -4,11 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -19,7 +16,6 @@ import (
 	"healthsync/db"
 	"healthsync/dbtest"
 	"healthsync/ingest"
-	"healthsync/pgembed"
 	"healthsync/server"
 )
 
@@ -28,23 +24,8 @@ import (
 // comes back the same server, not restarted, stores the retried upload once.
 func TestDatabaseOutageIsUnavailable(t *testing.T) {
 	ctx := context.Background()
-	// A PostgreSQL of this test's own, since it is stopped. Its socket lives in the data folder, so the DSN
-	// stays the same across the restart.
-	opts := pgembed.Options{DataDir: filepath.Join(t.TempDir(), "pg"), Ephemeral: true, ClockShift: dbtest.ClockShift(),
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	pg, err := pgembed.Start(ctx, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		pg.Stop(sctx)
-	})
-	if err := pg.EnsureDatabase(ctx, "healthsync"); err != nil {
-		t.Fatal(err)
-	}
-	d, err := sqlx.Open("postgres", pg.DSN("healthsync"))
+	pg := dbtest.NewOwnServer(t) // of this test's own, since it is stopped
+	d, err := sqlx.Open("postgres", pg.DSN())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +71,7 @@ func TestDatabaseOutageIsUnavailable(t *testing.T) {
 		}
 	}
 
-	if pg, err = pgembed.Start(ctx, opts); err != nil {
+	if err := pg.Start(ctx); err != nil {
 		t.Fatalf("restart PostgreSQL: %v", err)
 	}
 	// The retry with the same key is stored once, by the same handler.
