@@ -28,24 +28,24 @@ generate:
 	$(GO) tool gqlgen generate
 
 ## bench: `healthsync bench` with its defaults: ingest, retries, reads, memory and growth against raw COPY and
-## naive SQL in one run (flags: make bench BENCH_FLAGS="--users 2 --growth 1M"); table on stdout, JSON in bench/results/
+## naive SQL in one run (flags: make bench BENCH_FLAGS="--users 2 --growth 1M"); table on stdout, JSON in devtools/bench/results/
 bench:
 	$(GO) run ./cmd/healthsync bench $(BENCH_FLAGS)
 
 ## bench-go: the go-test microbenchmarks of the write path (10,000-sample batches against COPY)
 bench-go:
-	$(GO) test -run '^$$' -bench . -benchtime 3x -count 5 ./bench/
+	$(GO) test -run '^$$' -bench . -benchtime 3x -count 5 ./devtools/bench/
 
 ## reliability: the fault tests of the built binary (connection cuts, SIGKILL and SIGTERM under load, concurrent
 ## clients sharing ids); also part of `make test`. -v prints the figures: faults survived, samples lost and doubled
 reliability:
-	$(GO) test -count=1 -v -run . ./reliability/
+	$(GO) test -count=1 -v -run . ./devtools/reliability/
 
 ## load: 50 clients, each its own user, mixing uploads and dashboard reads for LOAD_SECONDS on loopback; prints
 ## p50/p95 latencies, 5xx count and the server's peak memory (`make test` runs a 4-second version)
 LOAD_SECONDS ?= 60
 load:
-	HEALTHSYNC_LOAD_SECONDS=$(LOAD_SECONDS) $(GO) test -count=1 -v -timeout 10m -run '^TestLoad$$' ./reliability/
+	HEALTHSYNC_LOAD_SECONDS=$(LOAD_SECONDS) $(GO) test -count=1 -v -timeout 10m -run '^TestLoad$$' ./devtools/reliability/
 
 ## fuzz: each fuzz target for FUZZTIME (unit conversion, type mapper, fast samples decoder and upload rewrite against the generic path,
 ## one sample through the handler into
@@ -58,7 +58,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzFastSamplesAgree$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./scalar/
 	$(GO) test -run '^$$' -fuzz '^FuzzRewriteUploadAgrees$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./scalar/
 	$(GO) test -run '^$$' -fuzz '^FuzzIngestSample$$' -fuzztime $(FUZZTIME) -parallel 2 ./server/
-	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./hae/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./importers/hae/
 
 ## web: rebuild the GraphiQL and dashboard bundle in web/dist (committed; Go builds embed it and never need node)
 web:

@@ -17,7 +17,7 @@ import (
 	"healthsync/catalog"
 	"healthsync/client"
 	"healthsync/db"
-	"healthsync/dbtest"
+	"healthsync/devtools/dbtest"
 	"healthsync/ingest"
 	"healthsync/server"
 )

@@ -8,7 +8,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
-	"healthsync/dbtest"
+	"healthsync/devtools/dbtest"
 )
 
 func TestMain(m *testing.M) {

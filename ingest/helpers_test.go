@@ -11,7 +11,7 @@ import (
 
 	"healthsync/catalog"
 	"healthsync/db"
-	"healthsync/dbtest"
+	"healthsync/devtools/dbtest"
 	"healthsync/ingest"
 )
 

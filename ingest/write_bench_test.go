@@ -13,7 +13,7 @@ import (
 
 	"healthsync/catalog"
 	"healthsync/db"
-	"healthsync/dbtest"
+	"healthsync/devtools/dbtest"
 	"healthsync/ingest"
 )
 

@@ -10,10 +10,10 @@ import (
 
 	"healthsync/db"
 	"healthsync/graph/model"
-	"healthsync/imports"
+	"healthsync/importers/jobs"
 )
 
-func (r *Resolver) importService() (*imports.Service, error) {
+func (r *Resolver) importService() (*jobs.Service, error) {
 	if r.Imports == nil {
 		return nil, errors.New("imports are not configured on this server")
 	}
@@ -22,9 +22,9 @@ func (r *Resolver) importService() (*imports.Service, error) {
 
 func importError(err error) error {
 	switch {
-	case errors.Is(err, imports.ErrInvalid):
-		return badInput(strings.TrimPrefix(err.Error(), imports.ErrInvalid.Error()+": "))
-	case errors.Is(err, imports.ErrNotFound):
+	case errors.Is(err, jobs.ErrInvalid):
+		return badInput(strings.TrimPrefix(err.Error(), jobs.ErrInvalid.Error()+": "))
+	case errors.Is(err, jobs.ErrNotFound):
 		return badInput("no such import job")
 	}
 	return err

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"healthsync/cloudsync"
+	"healthsync/cloud/cloudsync"
 	"healthsync/db"
 	"healthsync/graph/model"
 	"healthsync/ingest"

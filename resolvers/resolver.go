@@ -7,9 +7,9 @@ import (
 
 	"healthsync/auth"
 	"healthsync/catalog"
-	"healthsync/cloudsync"
+	"healthsync/cloud/cloudsync"
 	"healthsync/db"
-	"healthsync/imports"
+	"healthsync/importers/jobs"
 	"healthsync/ingest"
 	"healthsync/series"
 	"healthsync/syncevents"
@@ -21,7 +21,7 @@ type Resolver struct {
 	Ingest  *ingest.Service
 	Catalog *catalog.Catalog
 	Series  *series.Service
-	Imports *imports.Service
+	Imports *jobs.Service
 	// Events feeds the syncEvents subscription; nil answers it with UNAVAILABLE.
 	Events *syncevents.Hub
 	// Cloud connects Garmin, Oura and Whoop; nil answers their fields with PROVIDER_NOT_CONFIGURED.

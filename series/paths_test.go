@@ -12,7 +12,7 @@ import (
 
 	"healthsync/catalog"
 	"healthsync/db"
-	"healthsync/dbtest"
+	"healthsync/devtools/dbtest"
 	"healthsync/ingest"
 )
 

@@ -9,7 +9,7 @@ import (
 
 	"healthsync/catalog"
 	"healthsync/db"
-	"healthsync/dbtest"
+	"healthsync/devtools/dbtest"
 	"healthsync/ingest"
 )
 

@@ -7,10 +7,10 @@ import (
 	"testing"
 	"time"
 
-	"healthsync/cloudsync"
+	"healthsync/cloud/cloudsync"
+	"healthsync/cloud/providers/garmin"
+	"healthsync/cloud/providers/garmin/garminfake"
 	"healthsync/ingest"
-	"healthsync/providers/garmin"
-	"healthsync/providers/garmin/garminfake"
 )
 
 // TestCloudGarmin runs Garmin end to end: connect through GraphQL (OAuth 2.0 with PKCE), backfill through the

@@ -11,10 +11,10 @@ import (
 	"time"
 
 	"healthsync/catalog"
-	"healthsync/cloudsync"
+	"healthsync/cloud/cloudsync"
+	"healthsync/cloud/providers"
+	"healthsync/cloud/seal"
 	"healthsync/ingest"
-	"healthsync/providers"
-	"healthsync/seal"
 	"healthsync/server"
 )
 

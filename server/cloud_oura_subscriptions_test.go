@@ -5,9 +5,9 @@ import (
 	"testing"
 	"time"
 
-	"healthsync/cloudsync"
-	"healthsync/providers/oura"
-	"healthsync/providers/oura/ourafake"
+	"healthsync/cloud/cloudsync"
+	"healthsync/cloud/providers/oura"
+	"healthsync/cloud/providers/oura/ourafake"
 )
 
 // The server keeps Oura's webhook subscriptions: one per mapped data type and event, each verified by Oura's

@@ -9,10 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"healthsync/cloudsync"
+	"healthsync/cloud/cloudsync"
+	"healthsync/cloud/providers/oura"
+	"healthsync/cloud/providers/oura/ourafake"
 	"healthsync/ingest"
-	"healthsync/providers/oura"
-	"healthsync/providers/oura/ourafake"
 )
 
 // TestCloudOura runs Oura end to end: connect through GraphQL (OAuth 2.0 with PKCE), the webhook subscription

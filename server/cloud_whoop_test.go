@@ -7,10 +7,10 @@ import (
 	"testing"
 	"time"
 
-	"healthsync/cloudsync"
+	"healthsync/cloud/cloudsync"
+	"healthsync/cloud/providers/whoop"
+	"healthsync/cloud/providers/whoop/whoopfake"
 	"healthsync/ingest"
-	"healthsync/providers/whoop"
-	"healthsync/providers/whoop/whoopfake"
 )
 
 // TestCloudWhoop runs WHOOP end to end: connect through GraphQL, backfill through the fake (its first answer a

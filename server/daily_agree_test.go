@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"healthsync/bench"
-	"healthsync/bench/gen"
 	"healthsync/db"
+	"healthsync/devtools/bench"
+	"healthsync/devtools/bench/gen"
 	"healthsync/ingest"
 	"healthsync/server"
 )

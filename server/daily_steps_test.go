@@ -4,9 +4,9 @@ import (
 	"testing"
 	"time"
 
-	"healthsync/cloudsync"
-	"healthsync/providers/oura"
-	"healthsync/providers/oura/ourafake"
+	"healthsync/cloud/cloudsync"
+	"healthsync/cloud/providers/oura"
+	"healthsync/cloud/providers/oura/ourafake"
 )
 
 // TestDailySummaryStepsFromProviderTotals: an Oura user's home page shows Oura's own daily steps on days without

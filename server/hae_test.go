@@ -33,7 +33,7 @@ func (a *app) postHAE(token string, body []byte) (int, map[string]any) {
 
 func TestHealthAutoExportEndpoint(t *testing.T) {
 	a := newApp(t)
-	body, err := os.ReadFile("../hae/testdata/irvinlim_unmarshal_metrics.json")
+	body, err := os.ReadFile("../importers/hae/testdata/irvinlim_unmarshal_metrics.json")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,7 +16,7 @@ import (
 	"healthsync/auth"
 	"healthsync/catalog"
 	"healthsync/db"
-	"healthsync/dbtest"
+	"healthsync/devtools/dbtest"
 	"healthsync/ingest"
 	"healthsync/server"
 )

@@ -34,7 +34,7 @@ type importJob struct {
 func TestAppleHealthImportThroughGraphQL(t *testing.T) {
 	a := newApp(t)
 	tok := a.token("alice", auth.ScopeIngest, auth.ScopeRead)
-	data, err := os.ReadFile("../appleexport/testdata/healthkit-to-sqlite_export.xml")
+	data, err := os.ReadFile("../importers/appleexport/testdata/healthkit-to-sqlite_export.xml")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"healthsync/db"
-	"healthsync/dbtest"
+	"healthsync/devtools/dbtest"
 )
 
 func TestMain(m *testing.M) {

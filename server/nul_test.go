@@ -17,7 +17,7 @@ import (
 	"github.com/lib/pq"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
-	"healthsync/dbtest"
+	"healthsync/devtools/dbtest"
 	"healthsync/resolvers"
 )
 

@@ -14,7 +14,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"healthsync/db"
-	"healthsync/dbtest"
+	"healthsync/devtools/dbtest"
 	"healthsync/ingest"
 	"healthsync/server"
 )

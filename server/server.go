@@ -21,14 +21,14 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
 
-	"healthsync/appleexport"
 	"healthsync/auth"
 	"healthsync/catalog"
-	"healthsync/cloudsync"
+	"healthsync/cloud/cloudsync"
 	"healthsync/db"
 	"healthsync/graph"
-	"healthsync/hae"
-	"healthsync/imports"
+	"healthsync/importers/appleexport"
+	"healthsync/importers/hae"
+	"healthsync/importers/jobs"
 	"healthsync/ingest"
 	"healthsync/metrics"
 	"healthsync/resolvers"
@@ -87,7 +87,7 @@ func New(o Options) http.Handler {
 	gql := handler.New(graph.NewExecutableSchema(graph.Config{
 		Resolvers: &resolvers.Resolver{Store: o.Store, Ingest: o.Ingest, Catalog: o.Catalog,
 			Series:  series.NewService(o.Store, o.Catalog),
-			Imports: imports.NewService(o.Store, appleexport.NewImporter(o.Ingest, o.Catalog, appleexport.Options{}), o.Log),
+			Imports: jobs.NewService(o.Store, appleexport.NewImporter(o.Ingest, o.Catalog, appleexport.Options{}), o.Log),
 			Events:  o.Events, Cloud: o.Cloud},
 		Directives: graph.DirectiveRoot{Scope: resolvers.Scope},
 	}))

@@ -20,7 +20,7 @@ import (
 	"github.com/coder/websocket"
 
 	"healthsync/auth"
-	"healthsync/dbtest"
+	"healthsync/devtools/dbtest"
 )
 
 var processSecret = []byte("0123456789abcdef0123456789abcdef-syncevents")

@@ -1,10 +1,10 @@
 package main
 
 import (
-	"healthsync/providers"
-	"healthsync/providers/garmin"
-	"healthsync/providers/oura"
-	"healthsync/providers/whoop"
+	"healthsync/cloud/providers"
+	"healthsync/cloud/providers/garmin"
+	"healthsync/cloud/providers/oura"
+	"healthsync/cloud/providers/whoop"
 )
 
 // adapters are the cloud providers this build knows.

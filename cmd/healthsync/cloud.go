@@ -11,12 +11,12 @@ import (
 	"strings"
 
 	"healthsync/catalog"
-	"healthsync/cloudsync"
+	"healthsync/cloud/cloudsync"
+	"healthsync/cloud/providers"
+	"healthsync/cloud/seal"
 	"healthsync/config"
 	"healthsync/db"
 	"healthsync/ingest"
-	"healthsync/providers"
-	"healthsync/seal"
 )
 
 // devTokenKeyFile holds the development key that seals provider tokens when HEALTHSYNC_TOKEN_KEYS is unset.

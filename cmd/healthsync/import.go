@@ -14,10 +14,10 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"healthsync/appleexport"
 	"healthsync/catalog"
 	"healthsync/config"
 	"healthsync/db"
+	"healthsync/importers/appleexport"
 	"healthsync/ingest"
 )
 

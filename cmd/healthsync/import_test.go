@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"healthsync/appleexport"
+	"healthsync/importers/appleexport"
 )
 
 func TestImportCommandUsage(t *testing.T) {

@@ -22,8 +22,8 @@ import (
 	"time"
 
 	"healthsync/auth"
-	"healthsync/bench"
 	"healthsync/config"
+	"healthsync/devtools/bench"
 )
 
 func main() {
