@@ -2,7 +2,6 @@ package resolvers
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -11,7 +10,6 @@ import (
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/lib/pq"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"healthsync/auth"
@@ -80,7 +78,7 @@ func PresentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 		case errors.Is(err, ingest.ErrKeyReused):
 			return withCode(gqlErr, CodeIdempotencyKeyReused,
 				"this idempotencyKey was already used for a different batch; use a new key for new data")
-		case isInvalidText(err):
+		case db.IsInvalidText(err):
 			// Last line of defence behind the server's NUL checks: a text PostgreSQL cannot store is the
 			// client's to fix, not a server fault to retry.
 			return withCode(gqlErr, CodeBadUserInput,
@@ -96,7 +94,7 @@ func PresentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 				"the database is unavailable for a moment; retry the same request (same idempotencyKey) in %d seconds",
 				int(UnavailableRetryAfter/time.Second)))
 		}
-		if ge, ok := err.(*gqlerror.Error); ok && !isStorageError(ge.Err) {
+		if ge, ok := err.(*gqlerror.Error); ok && !db.IsStorageError(ge.Err) {
 			// Made by gqlgen itself (parser, validator, a variable that does not fit its type): the client's to fix.
 			if strings.HasPrefix(ge.Message, "json request body could not be decoded") {
 				return withCode(gqlErr, CodeBadRequest, "the request body is not valid JSON")
@@ -121,23 +119,6 @@ func unwrapGQL(err error) error {
 		}
 		err = ge.Err
 	}
-}
-
-// isStorageError reports whether err came from the database or the connection to it rather than from the
-// client's input: a server error, never BAD_USER_INPUT with the driver's words in it.
-func isStorageError(err error) bool {
-	if err == nil {
-		return false
-	}
-	var pqErr *pq.Error
-	return errors.As(err, &pqErr) || db.IsUnavailable(err) || errors.Is(err, sql.ErrTxDone)
-}
-
-// isInvalidText reports PostgreSQL refusing a text value: invalid byte sequence (22021, a NUL among them) or a
-// \u0000 in jsonb (22P05).
-func isInvalidText(err error) bool {
-	var pqErr *pq.Error
-	return errors.As(err, &pqErr) && (pqErr.Code == "22021" || pqErr.Code == "22P05")
 }
 
 type unavailableKey struct{}
