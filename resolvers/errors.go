@@ -14,8 +14,13 @@ import (
 
 	"healthsync/auth"
 	"healthsync/db"
+	"healthsync/devices"
 	"healthsync/ingest"
+	"healthsync/priority"
 	"healthsync/series"
+	"healthsync/sleep"
+	"healthsync/summary"
+	"healthsync/workouts"
 )
 
 // Error codes in `extensions.code`. Clients branch on these, never on messages.
@@ -73,8 +78,8 @@ func PresentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 			return withCode(gqlErr, CodeBatchTooLarge, cause.Error())
 		case errors.Is(err, ingest.ErrInvalidBatch):
 			return withCode(gqlErr, CodeBadUserInput, cause.Error())
-		case errors.Is(err, series.ErrInvalid):
-			return withCode(gqlErr, CodeBadUserInput, strings.TrimPrefix(cause.Error(), series.ErrInvalid.Error()+": "))
+		case invalidRequest(err) != nil:
+			return withCode(gqlErr, CodeBadUserInput, strings.TrimPrefix(cause.Error(), invalidRequest(err).Error()+": "))
 		case errors.Is(err, ingest.ErrKeyReused):
 			return withCode(gqlErr, CodeIdempotencyKeyReused,
 				"this idempotencyKey was already used for a different batch; use a new key for new data")
@@ -107,6 +112,21 @@ func PresentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 		log.ErrorContext(ctx, "request failed", "err", err, "path", gqlErr.Path.String())
 		return withCode(gqlErr, CodeInternal, "internal error; it has been logged")
 	}
+}
+
+// invalidRequests are the services' errors for a request the caller must fix; the text after "sentinel: "
+// says how.
+var invalidRequests = []error{series.ErrInvalid, summary.ErrInvalid, sleep.ErrInvalid, workouts.ErrInvalid,
+	priority.ErrInvalid, devices.ErrInvalid}
+
+// invalidRequest is the invalidRequests sentinel err wraps, nil when none.
+func invalidRequest(err error) error {
+	for _, e := range invalidRequests {
+		if errors.Is(err, e) {
+			return e
+		}
+	}
+	return nil
 }
 
 // unwrapGQL peels gqlgen's path wrappers off a resolver's error, whose own text then reads without

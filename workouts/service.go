@@ -17,8 +17,8 @@ var ErrInvalid = errors.New("invalid workouts request")
 // PageRequest asks for one page of workouts starting in [From, To), newest first.
 type PageRequest struct {
 	From, To time.Time
-	First    *int   // nil = DefaultPageSize
-	After    string // a Cursor from an earlier page; "" = the first page
+	First    *int    // nil = DefaultPageSize
+	After    *string // a Cursor from an earlier page; nil = the first page
 }
 
 // Workout is one workout of a page with its sources and its heart-rate statistics.
@@ -54,8 +54,8 @@ func (r PageRequest) query() (db.WorkoutPageQuery, int, error) {
 		return db.WorkoutPageQuery{}, 0, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	q := db.WorkoutPageQuery{From: r.From, To: r.To, Limit: n + 1, OverlapNum: OverlapNum, OverlapDen: OverlapDen}
-	if r.After != "" {
-		c, err := ParseCursor(r.After)
+	if r.After != nil {
+		c, err := ParseCursor(*r.After)
 		if err != nil {
 			return db.WorkoutPageQuery{}, 0, fmt.Errorf("%w: %w", ErrInvalid, err)
 		}
