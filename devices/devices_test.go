@@ -6,21 +6,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jmoiron/sqlx"
-
-	"healthsync/catalog"
-	"healthsync/db"
 	"healthsync/devices"
-	"healthsync/devtools/dbtest"
+	"healthsync/devtools/seed"
 	"healthsync/ingest"
 )
 
-func TestMain(m *testing.M) {
-	dbtest.Main(m, func(ctx context.Context, d *sqlx.DB) error {
-		_, err := db.Migrate(ctx, d, nil)
-		return err
-	})
-}
+func TestMain(m *testing.M) { seed.Main(m) }
 
 func ptr[T any](v T) *T { return &v }
 
@@ -28,31 +19,24 @@ func ptr[T any](v T) *T { return &v }
 // and steps ACTIVE, with the default 72 hours both are ACTIVE. Another user sees none of it.
 func TestSyncStatesDevicesAndSourcesOfTheUser(t *testing.T) {
 	ctx := context.Background()
-	store := db.New(dbtest.New(t), db.Options{})
-	cat := catalog.New()
-	clock := time.Now().UTC().Add(-6 * time.Hour).Truncate(time.Minute)
-	ing := ingest.NewService(store, cat, ingest.Limits{}, func() time.Time { return clock })
-	alice, err := store.EnsureUser(ctx, "alice")
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := seed.New(t)
+	e.Now = e.Now.Add(-6 * time.Hour).Truncate(time.Minute)
+	alice := e.User(t, "alice")
 	watch := ingest.Source{Name: "Watch", ProductType: ptr("Watch6,7")}
 	upload := func(key, typ, unit string, id string) {
 		t.Helper()
-		at := clock.Add(-time.Hour)
+		at := e.Now.Add(-time.Hour)
 		b := ingest.Batch{IdempotencyKey: key, Provider: ingest.AppleHealth,
 			Device:  ingest.Device{ID: "phone-1", Model: ptr("iPhone"), TimeZone: ptr("Europe/Zurich")},
 			Samples: []ingest.QuantitySample{{ID: id, Type: typ, Value: 70, Unit: unit, Start: at, End: at, Source: watch}},
 			Cursors: []ingest.Cursor{{Type: typ, Cursor: key}}}
-		if _, err := ing.Ingest(ctx, alice.ID, b); err != nil {
-			t.Fatal(err)
-		}
+		e.Upload(t, alice.ID, b)
 	}
 	upload("first", "HKQuantityTypeIdentifierHeartRate", "count/min", "E0000000-0000-4000-8000-000000000001")
-	clock = clock.Add(3 * time.Hour)
+	e.Now = e.Now.Add(3 * time.Hour)
 	upload("second", "HKQuantityTypeIdentifierStepCount", "count", "E0000000-0000-4000-8000-000000000002")
 
-	svc := devices.NewService(store)
+	svc := devices.NewService(e.Store)
 	status := func(hours *int) map[string]string {
 		t.Helper()
 		states, err := svc.SyncStates(ctx, alice.ID, devices.SyncRequest{DeviceID: ptr("phone-1"), StaleAfterHours: hours})
@@ -85,10 +69,7 @@ func TestSyncStatesDevicesAndSourcesOfTheUser(t *testing.T) {
 		t.Fatalf("sources: %+v %v", ss, err)
 	}
 
-	bob, err := store.EnsureUser(ctx, "bob")
-	if err != nil {
-		t.Fatal(err)
-	}
+	bob := e.User(t, "bob")
 	states, err1 := svc.SyncStates(ctx, bob.ID, devices.SyncRequest{})
 	ds, err2 := svc.Devices(ctx, bob.ID)
 	ss, err3 := svc.Sources(ctx, bob.ID)

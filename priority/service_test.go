@@ -7,50 +7,29 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jmoiron/sqlx"
-
-	"healthsync/catalog"
 	"healthsync/db"
-	"healthsync/devtools/dbtest"
+	"healthsync/devtools/seed"
 	"healthsync/ingest"
 	"healthsync/priority"
 )
 
-func TestMain(m *testing.M) {
-	dbtest.Main(m, func(ctx context.Context, d *sqlx.DB) error {
-		_, err := db.Migrate(ctx, d, nil)
-		return err
-	})
-}
+func TestMain(m *testing.M) { seed.Main(m) }
 
 func ptr[T any](v T) *T { return &v }
 
 // heartRates stores one heart-rate sample per source for subject and answers the user and its sources by name.
-func heartRates(t *testing.T, store *db.Store, ing *ingest.Service, subject string, at time.Time, sources ...ingest.Source) (db.User, map[string]int64) {
+func heartRates(t *testing.T, e *seed.Env, subject string, at time.Time, sources ...ingest.Source) (db.User, map[string]int64) {
 	t.Helper()
-	ctx := context.Background()
-	u, err := store.EnsureUser(ctx, subject)
-	if err != nil {
-		t.Fatal(err)
-	}
+	u := e.User(t, subject)
 	b := ingest.Batch{IdempotencyKey: subject, Provider: ingest.AppleHealth, Device: ingest.Device{ID: subject + "-phone"}}
 	for i, src := range sources {
 		b.Samples = append(b.Samples, ingest.QuantitySample{ID: fmt.Sprintf("%08X-0000-4000-8000-%012d", u.ID, i),
 			Type: "HKQuantityTypeIdentifierHeartRate", Value: 60, Unit: "count/min", Start: at, End: at, Source: src})
 	}
-	if _, err := ing.Ingest(ctx, u.ID, b); err != nil {
-		t.Fatal(err)
-	}
-	ids := map[string]int64{}
-	err = store.InUserTx(ctx, u.ID, func(tx *db.Tx) error {
-		all, err := tx.Sources(ctx)
-		for _, s := range all {
-			ids[s.Name] = s.ID
-		}
-		return err
-	})
-	if err != nil || len(ids) != len(sources) {
-		t.Fatalf("sources %v: %v", ids, err)
+	e.Upload(t, u.ID, b)
+	ids := e.Sources(t, u.ID)
+	if len(ids) != len(sources) {
+		t.Fatalf("sources %v", ids)
 	}
 	return u, ids
 }
@@ -67,16 +46,14 @@ func names(src []db.Source) string {
 // the whole order, and refuses sources that are not the user's and scopes that do not exist.
 func TestSetOrderStoresTheUsersOwnOrder(t *testing.T) {
 	ctx := context.Background()
-	store := db.New(dbtest.New(t), db.Options{})
-	cat := catalog.New()
-	now := time.Now().UTC()
-	ing := ingest.NewService(store, cat, ingest.Limits{}, func() time.Time { return now })
-	at := now.Add(-48 * time.Hour).Truncate(time.Minute)
-	alice, mine := heartRates(t, store, ing, "alice", at,
+	e := seed.New(t)
+	store := e.Store
+	at := e.Now.Add(-48 * time.Hour).Truncate(time.Minute)
+	alice, mine := heartRates(t, e, "alice", at,
 		ingest.Source{Name: "Watch", ProductType: ptr("Watch6,7")}, ingest.Source{Name: "iPhone", ProductType: ptr("iPhone15,2")},
 		ingest.Source{Name: "Oura", BundleID: ptr("com.ouraring.oura")})
-	_, bobs := heartRates(t, store, ing, "bob", at, ingest.Source{Name: "Bob's watch", ProductType: ptr("Watch6,7")})
-	svc := priority.NewService(store, cat)
+	_, bobs := heartRates(t, e, "bob", at, ingest.Source{Name: "Bob's watch", ProductType: ptr("Watch6,7")})
+	svc := priority.NewService(store, e.Catalog)
 
 	got, err := svc.SetOrder(ctx, alice.ID, "heart_rate", []int64{mine["Oura"], mine["iPhone"]})
 	if err != nil {
@@ -106,7 +83,7 @@ func TestSetOrderStoresTheUsersOwnOrder(t *testing.T) {
 		ids   []int64
 	}{
 		{"heart_rate", []int64{bobs["Bob's watch"]}}, // another user's source
-		{"", []int64{mine["Watch"], 1 << 40}},       // no such source
+		{"", []int64{mine["Watch"], 1 << 40}},        // no such source
 		{"no_such_metric", nil},
 	} {
 		if _, err := svc.SetOrder(ctx, alice.ID, c.scope, c.ids); !errors.Is(err, priority.ErrInvalid) {

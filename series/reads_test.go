@@ -7,9 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"healthsync/catalog"
-	"healthsync/db"
-	"healthsync/devtools/dbtest"
+	"healthsync/devtools/seed"
 	"healthsync/ingest"
 )
 
@@ -17,19 +15,9 @@ import (
 // them per metric; a request the caller must fix is ErrInvalid.
 func TestSamplesAndMetricStatsOfTheUser(t *testing.T) {
 	ctx := context.Background()
-	store := db.New(dbtest.New(t), db.Options{})
-	cat := catalog.New()
-	now := time.Now().UTC()
-	ing := ingest.NewService(store, cat, ingest.Limits{}, func() time.Time { return now })
-	alice, err := store.EnsureUser(ctx, "alice")
-	if err != nil {
-		t.Fatal(err)
-	}
-	bob, err := store.EnsureUser(ctx, "bob")
-	if err != nil {
-		t.Fatal(err)
-	}
-	at := now.Truncate(time.Hour).Add(-30 * time.Hour)
+	e := seed.New(t)
+	alice, bob := e.User(t, "alice"), e.User(t, "bob")
+	at := e.Now.Truncate(time.Hour).Add(-30 * time.Hour)
 	b := ingest.Batch{IdempotencyKey: "hr", Provider: ingest.AppleHealth, Device: ingest.Device{ID: "d"}}
 	for i := 0; i < 3; i++ {
 		t := at.Add(time.Duration(i) * time.Minute)
@@ -37,10 +25,8 @@ func TestSamplesAndMetricStatsOfTheUser(t *testing.T) {
 			Type: "HKQuantityTypeIdentifierHeartRate", Value: ingest.Float(60 + i), Unit: "count/min", Start: t, End: t,
 			Source: ingest.Source{Name: "Watch"}})
 	}
-	if _, err := ing.Ingest(ctx, alice.ID, b); err != nil {
-		t.Fatal(err)
-	}
-	svc := NewService(store, cat)
+	e.Upload(t, alice.ID, b)
+	svc := NewService(e.Store, e.Catalog)
 	req := SamplesRequest{Metric: "HKQuantityTypeIdentifierHeartRate", From: at.Add(-time.Hour), To: at.Add(time.Hour)}
 	m, rows, err := svc.Samples(ctx, alice.ID, req)
 	if err != nil || m.Name != "heart_rate" || len(rows) != 3 {

@@ -7,22 +7,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jmoiron/sqlx"
-
-	"healthsync/catalog"
 	"healthsync/db"
-	"healthsync/devtools/dbtest"
+	"healthsync/devtools/seed"
 	"healthsync/ingest"
 	"healthsync/series"
 	"healthsync/sleep"
 )
 
-func TestMain(m *testing.M) {
-	dbtest.Main(m, func(ctx context.Context, d *sqlx.DB) error {
-		_, err := db.Migrate(ctx, d, nil)
-		return err
-	})
-}
+func TestMain(m *testing.M) { seed.Main(m) }
 
 func ptr[T any](v T) *T { return &v }
 
@@ -30,19 +22,10 @@ func ptr[T any](v T) *T { return &v }
 // puts first (the watch by default), with that source; another user sees nothing of it.
 func TestSessionsOneSourcePerNightInTheUsersOrder(t *testing.T) {
 	ctx := context.Background()
-	store := db.New(dbtest.New(t), db.Options{})
-	cat := catalog.New()
-	now := time.Now().UTC()
-	ing := ingest.NewService(store, cat, ingest.Limits{}, func() time.Time { return now })
-	alice, err := store.EnsureUser(ctx, "alice")
-	if err != nil {
-		t.Fatal(err)
-	}
-	bob, err := store.EnsureUser(ctx, "bob")
-	if err != nil {
-		t.Fatal(err)
-	}
-	bed := now.Truncate(24*time.Hour).AddDate(0, 0, -10).Add(-time.Hour) // 23:00 UTC, ten days ago
+	e := seed.New(t)
+	store := e.Store
+	alice, bob := e.User(t, "alice"), e.User(t, "bob")
+	bed := e.Now.Truncate(24*time.Hour).AddDate(0, 0, -10).Add(-time.Hour) // 23:00 UTC, ten days ago
 	watch := ingest.Source{Name: "Watch", ProductType: ptr("Watch6,7")}
 	ring := ingest.Source{Name: "Oura", BundleID: ptr("com.ouraring.oura")}
 	b := ingest.Batch{IdempotencyKey: "night", Provider: ingest.AppleHealth, Device: ingest.Device{ID: "phone"},
@@ -52,10 +35,8 @@ func TestSessionsOneSourcePerNightInTheUsersOrder(t *testing.T) {
 			{ID: "5EE90000-0000-4000-8000-000000000002", Type: "HKCategoryTypeIdentifierSleepAnalysis",
 				Value: "HKCategoryValueSleepAnalysisAsleepCore", Start: bed.Add(30 * time.Minute), End: bed.Add(7*time.Hour + 30*time.Minute), Source: ring},
 		}}
-	if _, err := ing.Ingest(ctx, alice.ID, b); err != nil {
-		t.Fatal(err)
-	}
-	svc := sleep.NewService(store, series.NewService(store, cat))
+	e.Upload(t, alice.ID, b)
+	svc := sleep.NewService(store, series.NewService(store, e.Catalog))
 	req := sleep.Request{From: bed.Add(-12 * time.Hour), To: bed.Add(36 * time.Hour), TimeZone: "UTC"}
 	night := func(user int64) string {
 		t.Helper()
@@ -78,7 +59,7 @@ func TestSessionsOneSourcePerNightInTheUsersOrder(t *testing.T) {
 	if got := night(bob.ID); got != "" {
 		t.Fatalf("bob sees alice's night: %q", got)
 	}
-	err = store.InUserTx(ctx, alice.ID, func(tx *db.Tx) error {
+	err := store.InUserTx(ctx, alice.ID, func(tx *db.Tx) error {
 		all, err := tx.Sources(ctx)
 		if err != nil {
 			return err

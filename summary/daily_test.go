@@ -7,23 +7,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jmoiron/sqlx"
-
-	"healthsync/catalog"
 	"healthsync/db"
-	"healthsync/devtools/dbtest"
+	"healthsync/devtools/seed"
 	"healthsync/ingest"
 	"healthsync/series"
 	"healthsync/sleep"
 	"healthsync/summary"
 )
 
-func TestMain(m *testing.M) {
-	dbtest.Main(m, func(ctx context.Context, d *sqlx.DB) error {
-		_, err := db.Migrate(ctx, d, nil)
-		return err
-	})
-}
+func TestMain(m *testing.M) { seed.Main(m) }
 
 func ptr[T any](v T) *T { return &v }
 
@@ -42,15 +34,10 @@ func show(d summary.Day) string {
 // the third day has nothing. Daily in its own transaction and DailyTx in the caller's answer the same.
 func TestDailyPutsEachDaysDataOnItsDate(t *testing.T) {
 	ctx := context.Background()
-	store := db.New(dbtest.New(t), db.Options{})
-	cat := catalog.New()
-	now := time.Now().UTC()
-	ing := ingest.NewService(store, cat, ingest.Limits{}, func() time.Time { return now })
-	alice, err := store.EnsureUser(ctx, "alice")
-	if err != nil {
-		t.Fatal(err)
-	}
-	d0 := now.Truncate(24*time.Hour).AddDate(0, 0, -10)
+	e := seed.New(t)
+	store := e.Store
+	alice := e.User(t, "alice")
+	d0 := e.Now.Truncate(24*time.Hour).AddDate(0, 0, -10)
 	d1 := d0.AddDate(0, 0, 1)
 	watch := ingest.Source{Name: "Watch", ProductType: ptr("Watch6,7")}
 	steps := func(id int, at time.Time, n float64) ingest.QuantitySample {
@@ -64,10 +51,8 @@ func TestDailyPutsEachDaysDataOnItsDate(t *testing.T) {
 		Workouts: []ingest.Workout{{ID: "D0000000-0000-4000-8000-000000000020", ActivityType: "HKWorkoutActivityTypeRunning",
 			Start: d0.Add(12 * time.Hour), End: d0.Add(13 * time.Hour), Source: watch}},
 	}
-	if _, err := ing.Ingest(ctx, alice.ID, b); err != nil {
-		t.Fatal(err)
-	}
-	reads := series.NewService(store, cat)
+	e.Upload(t, alice.ID, b)
+	reads := series.NewService(store, e.Catalog)
 	svc := summary.NewService(store, reads, sleep.NewService(store, reads))
 	req := summary.Request{From: d0, To: d0.AddDate(0, 0, 2), TimeZone: "UTC"}
 	want := []string{
@@ -102,11 +87,7 @@ func TestDailyPutsEachDaysDataOnItsDate(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	bob, err := store.EnsureUser(ctx, "bob")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if days, err := svc.Daily(ctx, bob.ID, req); err != nil || len(days) != 3 || days[0].Steps != nil || days[0].Workouts != 0 {
+	if days, err := svc.Daily(ctx, e.User(t, "bob").ID, req); err != nil || len(days) != 3 || days[0].Steps != nil || days[0].Workouts != 0 {
 		t.Fatalf("bob's days carry alice's data: %v %v", days, err)
 	}
 	for _, bad := range []summary.Request{

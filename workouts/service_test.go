@@ -7,21 +7,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jmoiron/sqlx"
-
-	"healthsync/catalog"
-	"healthsync/db"
-	"healthsync/devtools/dbtest"
+	"healthsync/devtools/seed"
 	"healthsync/ingest"
 	"healthsync/workouts"
 )
 
-func TestMain(m *testing.M) {
-	dbtest.Main(m, func(ctx context.Context, d *sqlx.DB) error {
-		_, err := db.Migrate(ctx, d, nil)
-		return err
-	})
-}
+func TestMain(m *testing.M) { seed.Main(m) }
 
 func ptr[T any](v T) *T { return &v }
 
@@ -29,15 +20,9 @@ func ptr[T any](v T) *T { return &v }
 // wins over the samples while the samples fill its missing maximum; pages of one follow the cursor.
 func TestPageOneRecordingPerSessionWithHeartRate(t *testing.T) {
 	ctx := context.Background()
-	store := db.New(dbtest.New(t), db.Options{})
-	cat := catalog.New()
-	now := time.Now().UTC()
-	ing := ingest.NewService(store, cat, ingest.Limits{}, func() time.Time { return now })
-	alice, err := store.EnsureUser(ctx, "alice")
-	if err != nil {
-		t.Fatal(err)
-	}
-	day := now.Truncate(24*time.Hour).AddDate(0, 0, -5)
+	e := seed.New(t)
+	alice := e.User(t, "alice")
+	day := e.Now.Truncate(24*time.Hour).AddDate(0, 0, -5)
 	run, ride := day.Add(7*time.Hour), day.Add(12*time.Hour)
 	watch := ingest.Source{Name: "Watch", ProductType: ptr("Watch6,7")}
 	strava := ingest.Source{Name: "Strava", BundleID: ptr("com.strava.stravaride")}
@@ -56,10 +41,8 @@ func TestPageOneRecordingPerSessionWithHeartRate(t *testing.T) {
 			{ID: "A0000000-0000-4000-8000-000000000012", Type: "HKQuantityTypeIdentifierHeartRate", Value: 170, Unit: "count/min",
 				Start: run.Add(30 * time.Minute), End: run.Add(30 * time.Minute), Source: watch},
 		}}
-	if _, err := ing.Ingest(ctx, alice.ID, b); err != nil {
-		t.Fatal(err)
-	}
-	svc := workouts.NewService(store)
+	e.Upload(t, alice.ID, b)
+	svc := workouts.NewService(e.Store)
 	one := 1
 	req := workouts.PageRequest{From: day, To: day.Add(24 * time.Hour), First: &one}
 
@@ -91,11 +74,7 @@ func TestPageOneRecordingPerSessionWithHeartRate(t *testing.T) {
 		t.Fatalf("heart rate: average %v (metadata 150), max %v (samples 170)", w.AverageHeartRate, w.MaxHeartRate)
 	}
 
-	bob, err := store.EnsureUser(ctx, "bob")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if p, err := svc.Page(ctx, bob.ID, workouts.PageRequest{From: day, To: day.Add(24 * time.Hour)}); err != nil || len(p.Workouts) != 0 {
+	if p, err := svc.Page(ctx, e.User(t, "bob").ID, workouts.PageRequest{From: day, To: day.Add(24 * time.Hour)}); err != nil || len(p.Workouts) != 0 {
 		t.Fatalf("bob's page: %+v %v", p, err)
 	}
 	bad, zero := "not a cursor", 0
