@@ -1,4 +1,4 @@
-package priority_test
+package priority
 
 import (
 	"context"
@@ -10,7 +10,6 @@ import (
 	"healthsync/db"
 	"healthsync/devtools/seed"
 	"healthsync/ingest"
-	"healthsync/priority"
 )
 
 func TestMain(m *testing.M) { seed.Main(m) }
@@ -34,14 +33,6 @@ func heartRates(t *testing.T, e *seed.Env, subject string, at time.Time, sources
 	return u, ids
 }
 
-func names(src []db.Source) string {
-	out := ""
-	for _, s := range src {
-		out += s.Name + " "
-	}
-	return out
-}
-
 // SetOrder stores the user's own order for a metric (by its catalog name, whatever alias it was given), answers
 // the whole order, and refuses sources that are not the user's and scopes that do not exist.
 func TestSetOrderStoresTheUsersOwnOrder(t *testing.T) {
@@ -53,7 +44,7 @@ func TestSetOrderStoresTheUsersOwnOrder(t *testing.T) {
 		ingest.Source{Name: "Watch", ProductType: ptr("Watch6,7")}, ingest.Source{Name: "iPhone", ProductType: ptr("iPhone15,2")},
 		ingest.Source{Name: "Oura", BundleID: ptr("com.ouraring.oura")})
 	_, bobs := heartRates(t, e, "bob", at, ingest.Source{Name: "Bob's watch", ProductType: ptr("Watch6,7")})
-	svc := priority.NewService(store, e.Catalog)
+	svc := NewService(store, e.Catalog)
 
 	got, err := svc.SetOrder(ctx, alice.ID, "heart_rate", []int64{mine["Oura"], mine["iPhone"]})
 	if err != nil {
@@ -64,7 +55,7 @@ func TestSetOrderStoresTheUsersOwnOrder(t *testing.T) {
 	}
 	err = store.InUserTx(ctx, alice.ID, func(tx *db.Tx) error {
 		for scope, want := range map[string]string{"heart_rate": "Oura iPhone Watch ", "steps": "Watch iPhone Oura "} {
-			stored, err := priority.Ordered(ctx, tx, scope)
+			stored, err := Ordered(ctx, tx, scope)
 			if err != nil {
 				return err
 			}
@@ -86,13 +77,13 @@ func TestSetOrderStoresTheUsersOwnOrder(t *testing.T) {
 		{"", []int64{mine["Watch"], 1 << 40}},        // no such source
 		{"no_such_metric", nil},
 	} {
-		if _, err := svc.SetOrder(ctx, alice.ID, c.scope, c.ids); !errors.Is(err, priority.ErrInvalid) {
+		if _, err := svc.SetOrder(ctx, alice.ID, c.scope, c.ids); !errors.Is(err, ErrInvalid) {
 			t.Errorf("SetOrder(%q, %v): %v, want ErrInvalid", c.scope, c.ids, err)
 		}
 	}
 	// The refused writes left the stored order alone.
 	err = store.InUserTx(ctx, alice.ID, func(tx *db.Tx) error {
-		stored, err := priority.Ordered(ctx, tx, "heart_rate")
+		stored, err := Ordered(ctx, tx, "heart_rate")
 		if err == nil && names(stored) != "Oura iPhone Watch " {
 			t.Errorf("after refused writes: %q", names(stored))
 		}
