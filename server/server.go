@@ -25,16 +25,21 @@ import (
 	"healthsync/catalog"
 	"healthsync/cloud/cloudsync"
 	"healthsync/db"
+	"healthsync/devices"
 	"healthsync/graph"
 	"healthsync/importers/appleexport"
 	"healthsync/importers/hae"
 	"healthsync/importers/jobs"
 	"healthsync/ingest"
 	"healthsync/metrics"
+	"healthsync/priority"
 	"healthsync/resolvers"
 	"healthsync/series"
+	"healthsync/sleep"
+	"healthsync/summary"
 	"healthsync/syncevents"
 	"healthsync/web"
+	"healthsync/workouts"
 )
 
 // Options are the server's dependencies and knobs.
@@ -84,11 +89,19 @@ func New(o Options) http.Handler {
 		o.Development = false
 	}
 	parserTokens, limiter := limitsFrom(o)
+	res := &resolvers.Resolver{Users: o.Store, Ingest: o.Ingest, Catalog: o.Catalog,
+		Series:  series.NewService(o.Store, o.Catalog),
+		Imports: jobs.NewService(o.Store, appleexport.NewImporter(o.Ingest, o.Catalog, appleexport.Options{}), o.Log),
+		Events:  o.Events, Cloud: o.Cloud}
+	// Thin resolvers (issue 14): the services behind the reads and writes the resolvers used to do themselves.
+	// Built here beside Series until cmd/healthsync builds every service and passes them in Options.
+	res.Sleep = sleep.NewService(o.Store, res.Series)
+	res.Summary = summary.NewService(o.Store, res.Series, res.Sleep)
+	res.Workouts = workouts.NewService(o.Store)
+	res.Priority = priority.NewService(o.Store, o.Catalog)
+	res.Devices = devices.NewService(o.Store)
 	gql := handler.New(graph.NewExecutableSchema(graph.Config{
-		Resolvers: &resolvers.Resolver{Store: o.Store, Ingest: o.Ingest, Catalog: o.Catalog,
-			Series:  series.NewService(o.Store, o.Catalog),
-			Imports: jobs.NewService(o.Store, appleexport.NewImporter(o.Ingest, o.Catalog, appleexport.Options{}), o.Log),
-			Events:  o.Events, Cloud: o.Cloud},
+		Resolvers:  res,
 		Directives: graph.DirectiveRoot{Scope: resolvers.Scope},
 	}))
 	gql.AddTransport(websocketTransport(o.Verifier, o.Log))
