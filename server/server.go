@@ -5,7 +5,6 @@ package server
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -33,6 +32,7 @@ import (
 	"healthsync/metrics"
 	"healthsync/resolvers"
 	"healthsync/series"
+	"healthsync/server/httpjson"
 	"healthsync/syncevents"
 	"healthsync/web"
 )
@@ -147,17 +147,17 @@ func New(o Options) http.Handler {
 		mux.Handle("/providers/", limitBody(o.MaxRequestBytes, o.Cloud.Handler()))
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+		httpjson.Write(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		if err := o.Store.Ping(ctx); err != nil {
 			o.Log.WarnContext(ctx, "not ready", "err", err)
-			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "database unreachable"})
+			httpjson.Write(w, http.StatusServiceUnavailable, map[string]string{"status": "database unreachable"})
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+		httpjson.Write(w, http.StatusOK, map[string]string{"status": "ready"})
 	})
 	mux.Handle("GET "+web.AssetPrefix, web.Assets())
 	mux.Handle("GET /dashboard", web.Dashboard("/graphql"))
@@ -190,7 +190,7 @@ func limitBody(max int64, next http.Handler) http.Handler {
 				return
 			}
 			if err != nil {
-				writeGraphQLError(w, http.StatusBadRequest, "BAD_REQUEST", "the request body could not be read")
+				httpjson.Error(w, http.StatusBadRequest, "BAD_REQUEST", "the request body could not be read")
 				return
 			}
 			if hasNUL(body) {
@@ -208,7 +208,7 @@ func limitBody(max int64, next http.Handler) http.Handler {
 }
 
 func tooLarge(w http.ResponseWriter, max int64) {
-	writeGraphQLError(w, http.StatusRequestEntityTooLarge, "REQUEST_TOO_LARGE",
+	httpjson.Error(w, http.StatusRequestEntityTooLarge, "REQUEST_TOO_LARGE",
 		fmt.Sprintf("the request body is larger than %d bytes: send fewer items per batch", max))
 }
 
@@ -252,15 +252,4 @@ func (s *statusWriter) Write(b []byte) (int, error) {
 		s.WriteHeader(http.StatusOK)
 	}
 	return s.ResponseWriter.Write(b)
-}
-
-func writeGraphQLError(w http.ResponseWriter, status int, code, msg string) {
-	writeJSON(w, status, map[string]any{"errors": []any{map[string]any{
-		"message": msg, "extensions": map[string]string{"code": code}}}})
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
 }
