@@ -24,6 +24,7 @@ import (
 	"healthsync/devtools/bench"
 	"healthsync/devtools/bench/gen"
 	"healthsync/devtools/dbtest"
+	"healthsync/devtools/servertest"
 	"healthsync/ingest"
 	"healthsync/series"
 	"healthsync/server"
@@ -102,8 +103,8 @@ func newReadBench(b *testing.B) (*readBench, error) {
 		return nil, err
 	}
 	_, to := g.Span(u)
-	h := server.New(server.Options{Store: store, Ingest: ing, Catalog: cat, Verifier: v,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), MaxRequestBytes: 1 << 20})
+	h := server.New(servertest.Wire(server.Options{Store: store, Ingest: ing, Catalog: cat, Verifier: v,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), MaxRequestBytes: 1 << 20}))
 	return &readBench{handler: h, store: store, svc: series.NewService(store, cat), token: tok, userID: dbUser.ID,
 		from: to.AddDate(-1, 0, 0), to: to, zone: u.Zone}, nil
 }

@@ -25,7 +25,6 @@ import (
 	"healthsync/cloud/cloudsync"
 	"healthsync/db"
 	"healthsync/graph"
-	"healthsync/importers/appleexport"
 	"healthsync/importers/hae"
 	"healthsync/importers/jobs"
 	"healthsync/ingest"
@@ -69,10 +68,31 @@ type Options struct {
 	// Cloud, when set, serves the cloud providers' GraphQL fields and their callback and webhook endpoints
 	// under /providers/ (authenticated by the sealed OAuth state and the providers' signatures, not by JWT).
 	Cloud *cloudsync.Service
+	// Series, Imports and HAE serve the series reads, the import jobs and POST /ingest/health-auto-export.
+	// cmd/healthsync builds every service (tests wire the same through devtools/servertest): the server only
+	// routes to them, so the HTTP surface and the domain's construction never drift into each other.
+	Series  *series.Service
+	Imports *jobs.Service
+	HAE     *hae.Handler
+}
+
+// RequestLogger is the logger for code that runs on a request's behalf (the services handed to Options):
+// every string value is cut short, so input quoted in a log line cannot flood the log.
+func RequestLogger(l *slog.Logger) *slog.Logger { return capLogger(l) }
+
+// mustBeWired panics on a missing service: a wiring mistake, found at start-up rather than by the first request.
+func mustBeWired(o Options) {
+	for name, missing := range map[string]bool{"Store": o.Store == nil, "Ingest": o.Ingest == nil, "Catalog": o.Catalog == nil,
+		"Verifier": o.Verifier == nil, "Series": o.Series == nil, "Imports": o.Imports == nil, "HAE": o.HAE == nil} {
+		if missing {
+			panic("server.New: Options." + name + " is nil; cmd/healthsync (or devtools/servertest in tests) builds it")
+		}
+	}
 }
 
 // New builds the HTTP handler.
 func New(o Options) http.Handler {
+	mustBeWired(o)
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
@@ -86,9 +106,7 @@ func New(o Options) http.Handler {
 	parserTokens, limiter := limitsFrom(o)
 	gql := handler.New(graph.NewExecutableSchema(graph.Config{
 		Resolvers: &resolvers.Resolver{Store: o.Store, Ingest: o.Ingest, Catalog: o.Catalog,
-			Series:  series.NewService(o.Store, o.Catalog),
-			Imports: jobs.NewService(o.Store, appleexport.NewImporter(o.Ingest, o.Catalog, appleexport.Options{}), o.Log),
-			Events:  o.Events, Cloud: o.Cloud},
+			Series: o.Series, Imports: o.Imports, Events: o.Events, Cloud: o.Cloud},
 		Directives: graph.DirectiveRoot{Scope: resolvers.Scope},
 	}))
 	gql.AddTransport(websocketTransport(o.Verifier, o.Log))
@@ -138,7 +156,7 @@ func New(o Options) http.Handler {
 		}
 		api.ServeHTTP(w, r)
 	}))
-	mux.Handle("POST /ingest/health-auto-export", limitBody(o.MaxRequestBytes, o.Verifier.Middleware(hae.NewHandler(o.Ingest, o.Store, o.Catalog, o.Log))))
+	mux.Handle("POST /ingest/health-auto-export", limitBody(o.MaxRequestBytes, o.Verifier.Middleware(o.HAE)))
 	if o.Metrics != nil {
 		mux.Handle("GET /metrics", o.Metrics.Handler())
 	}
