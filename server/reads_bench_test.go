@@ -30,7 +30,7 @@ import (
 	"healthsync/server"
 )
 
-// readBench is one generated user (bench/gen, the data `healthsync bench` reads) behind the real handler, for
+// readBench is one generated user (bench/gen, the data `healthsync-bench` reads) behind the real handler, for
 // seeing where a dashboard read's time goes:
 //
 //	go test -run '^$' -bench Reads -benchtime 200x -cpuprofile /tmp/cpu.out ./server/
@@ -176,7 +176,7 @@ func BenchmarkReads(b *testing.B) {
 			cpuLoop(b, func() { rb.post(b, c.body) })
 		})
 	}
-	// The same reads over a real loopback connection with the project's client (what `healthsync bench` does):
+	// The same reads over a real loopback connection with the project's client (what `healthsync-bench` does):
 	// the difference to http/… is net/http on both sides and the client reading and decoding the answer.
 	srv := httptest.NewServer(rb.handler)
 	defer srv.Close()
