@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"go/format"
 	"os"
+	"slices"
 	"strings"
 	"unicode"
 
@@ -140,7 +141,7 @@ func writeStruct(b *bytes.Buffer, t goType, def *ast.Definition, names map[strin
 	fmt.Fprintf(b, "type %s struct {\n", t.name)
 	input := def.Kind == ast.InputObject
 	for _, f := range def.Fields {
-		if contains(t.skip, f.Name) {
+		if slices.Contains(t.skip, f.Name) {
 			continue
 		}
 		goT, omit, err := fieldType(f.Type, input, names)
@@ -237,13 +238,4 @@ func comment(text, indent string) string {
 		b.WriteString(indent + "// " + line + "\n")
 	}
 	return b.String()
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
