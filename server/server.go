@@ -82,10 +82,13 @@ func RequestLogger(l *slog.Logger) *slog.Logger { return capLogger(l) }
 
 // mustBeWired panics on a missing service: a wiring mistake, found at start-up rather than by the first request.
 func mustBeWired(o Options) {
-	for name, missing := range map[string]bool{"Store": o.Store == nil, "Ingest": o.Ingest == nil, "Catalog": o.Catalog == nil,
-		"Verifier": o.Verifier == nil, "Series": o.Series == nil, "Imports": o.Imports == nil, "HAE": o.HAE == nil} {
-		if missing {
-			panic("server.New: Options." + name + " is nil; cmd/healthsync (or devtools/servertest in tests) builds it")
+	for _, dep := range []struct {
+		name    string
+		missing bool
+	}{{"Store", o.Store == nil}, {"Ingest", o.Ingest == nil}, {"Catalog", o.Catalog == nil}, {"Verifier", o.Verifier == nil},
+		{"Series", o.Series == nil}, {"Imports", o.Imports == nil}, {"HAE", o.HAE == nil}} {
+		if dep.missing {
+			panic("server.New: Options." + dep.name + " is nil; cmd/healthsync (or devtools/servertest in tests) builds it")
 		}
 	}
 }
