@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -158,7 +159,7 @@ func (s *Service) storeOnce(ctx context.Context, userID int64, name ingest.Provi
 	}
 	b.IdempotencyKey = "cloud:" + hex.EncodeToString(keyHash.Sum(nil))
 	now := s.o.Now().UTC()
-	b.Within = func(ctx context.Context, tx *db.Tx) error {
+	out, err := s.ingestWith(ctx, userID, b, func(tx *db.Tx) error {
 		for _, p := range todo {
 			if err := tx.SaveProviderRecord(ctx, db.ProviderRecord{Provider: string(name), DataType: p.rec.DataType,
 				RecordID: p.rec.ID, Revision: p.rev, ContentHash: p.hash, ItemIDs: p.itemIDs}, p.prev, now); err != nil {
@@ -166,8 +167,7 @@ func (s *Service) storeOnce(ctx context.Context, userID int64, name ingest.Provi
 			}
 		}
 		return s.writeTotals(ctx, tx, name, todo, now)
-	}
-	out, err := s.ing.Ingest(ctx, userID, b)
+	})
 	if err != nil {
 		return res, err
 	}
@@ -205,31 +205,27 @@ func itemPrefix(name ingest.Provider) string { return strings.ToLower(string(nam
 func assignIDs(b *ingest.Batch, name ingest.Provider, r providers.Record, rev int) []string {
 	prefix := fmt.Sprintf("%s%s:%s:r%d:", itemPrefix(name), r.DataType, r.ID, rev)
 	ids := []string{} // a record of daily totals only, or an emptied one, has no items (the column is NOT NULL)
-	for i, it := range r.Samples {
-		it.ID = fmt.Sprintf("%ss%d", prefix, i)
-		it.Version = nil
-		ids = append(ids, it.ID)
-		b.Samples = append(b.Samples, it)
-	}
-	for i, it := range r.Series {
-		it.ID = fmt.Sprintf("%sp%d", prefix, i)
-		it.Version = nil
-		ids = append(ids, it.ID)
-		b.Series = append(b.Series, it)
-	}
-	for i, it := range r.Categories {
-		it.ID = fmt.Sprintf("%sc%d", prefix, i)
-		it.Version = nil
-		ids = append(ids, it.ID)
-		b.Categories = append(b.Categories, it)
-	}
-	for i, it := range r.Workouts {
-		it.ID = fmt.Sprintf("%sw%d", prefix, i)
-		it.Version = nil
-		ids = append(ids, it.ID)
-		b.Workouts = append(b.Workouts, it)
-	}
+	b.Samples, ids = numbered(b.Samples, ids, r.Samples, prefix+"s",
+		func(it *ingest.QuantitySample, id string) { it.ID, it.Version = id, nil })
+	b.Series, ids = numbered(b.Series, ids, r.Series, prefix+"p",
+		func(it *ingest.SeriesSample, id string) { it.ID, it.Version = id, nil })
+	b.Categories, ids = numbered(b.Categories, ids, r.Categories, prefix+"c",
+		func(it *ingest.CategorySample, id string) { it.ID, it.Version = id, nil })
+	b.Workouts, ids = numbered(b.Workouts, ids, r.Workouts, prefix+"w",
+		func(it *ingest.Workout, id string) { it.ID, it.Version = id, nil })
 	return ids
+}
+
+// numbered appends copies of items to dst, the i-th with the id prefix+i and no version (the revision in the
+// prefix versions them), and their ids to ids.
+func numbered[T any](dst []T, ids []string, items []T, prefix string, set func(it *T, id string)) ([]T, []string) {
+	for i, it := range items {
+		id := prefix + strconv.Itoa(i)
+		set(&it, id)
+		ids = append(ids, id)
+		dst = append(dst, it)
+	}
+	return dst, ids
 }
 
 func itemEnds(r providers.Record) []time.Time {
@@ -332,16 +328,35 @@ func (s *Service) deleteRecord(ctx context.Context, userID int64, name ingest.Pr
 	now := s.o.Now().UTC()
 	b := ingest.Batch{Provider: name, Device: ingest.Device{ID: DeviceID(name)}, Deletions: ids,
 		IdempotencyKey: fmt.Sprintf("cloud-delete:%s:%s:%s:r%d", strings.ToLower(string(name)), dataType, recordID, prev.Revision)}
-	b.Within = func(ctx context.Context, tx *db.Tx) error {
+	out, err := s.ingestWith(ctx, userID, b, func(tx *db.Tx) error {
 		if err := tx.SaveProviderRecord(ctx, db.ProviderRecord{Provider: string(name), DataType: dataType,
 			RecordID: recordID, Revision: prev.Revision + 1, ContentHash: []byte{}, ItemIDs: []string{}}, prev.Revision, now); err != nil {
 			return err
 		}
 		return tx.DeleteDailyTotals(ctx, string(name), recordID)
-	}
-	out, err := s.ing.Ingest(ctx, userID, b)
+	})
 	if err != nil {
 		return 0, err
 	}
 	return out.Deleted, nil
+}
+
+// ingestWith stores the batch and the caller's bookkeeping (provider record versions, daily totals) in one
+// transaction, so both commit or neither does. The bookkeeping is skipped on a replay: the run that stored the
+// answer did it.
+func (s *Service) ingestWith(ctx context.Context, userID int64, b ingest.Batch, keep func(tx *db.Tx) error) (ingest.Result, error) {
+	start := time.Now()
+	var out ingest.Result
+	err := s.store.InUserTx(ctx, userID, func(tx *db.Tx) error {
+		var err error
+		if out, err = s.ing.IngestTx(ctx, tx, b); err != nil || out.Replayed {
+			return err
+		}
+		return keep(tx)
+	})
+	if err != nil {
+		out = ingest.Result{}
+	}
+	s.ing.Finish(ctx, b, out, err, time.Since(start))
+	return out, err
 }
