@@ -143,14 +143,12 @@ func (s *Service) storeOnce(ctx context.Context, userID int64, name ingest.Provi
 		if had {
 			b.Deletions = append(b.Deletions, old.ItemIDs...)
 		}
-		p.itemIDs = assignIDs(&b, name, r, p.rev)
+		items := assignIDs(&b, name, r, p.rev)
+		p.itemIDs = items.ids
 		todo = append(todo, p)
 		fmt.Fprintf(keyHash, "%s\x00%s\x00%d\x00%x\n", r.DataType, r.ID, p.rev, h)
-		for _, it := range itemEnds(r) {
-			if res.NewestEnd == nil || it.After(*res.NewestEnd) {
-				t := it
-				res.NewestEnd = &t
-			}
+		if items.newest != nil && (res.NewestEnd == nil || items.newest.After(*res.NewestEnd)) {
+			res.NewestEnd = items.newest
 		}
 	}
 	res.Changed = len(todo)
@@ -201,48 +199,40 @@ func contentHash(r providers.Record) ([]byte, error) {
 // itemPrefix starts the id of every item stored from the provider's records.
 func itemPrefix(name ingest.Provider) string { return strings.ToLower(string(name)) + ":" }
 
+// assigned are the ids assignIDs gave a record's items, and the latest end among them.
+type assigned struct {
+	ids    []string
+	newest *time.Time
+}
+
 // assignIDs gives the record's items their ids and appends them to the batch.
-func assignIDs(b *ingest.Batch, name ingest.Provider, r providers.Record, rev int) []string {
+func assignIDs(b *ingest.Batch, name ingest.Provider, r providers.Record, rev int) assigned {
 	prefix := fmt.Sprintf("%s%s:%s:r%d:", itemPrefix(name), r.DataType, r.ID, rev)
-	ids := []string{} // a record of daily totals only, or an emptied one, has no items (the column is NOT NULL)
-	b.Samples, ids = numbered(b.Samples, ids, r.Samples, prefix+"s",
-		func(it *ingest.QuantitySample, id string) { it.ID, it.Version = id, nil })
-	b.Series, ids = numbered(b.Series, ids, r.Series, prefix+"p",
-		func(it *ingest.SeriesSample, id string) { it.ID, it.Version = id, nil })
-	b.Categories, ids = numbered(b.Categories, ids, r.Categories, prefix+"c",
-		func(it *ingest.CategorySample, id string) { it.ID, it.Version = id, nil })
-	b.Workouts, ids = numbered(b.Workouts, ids, r.Workouts, prefix+"w",
-		func(it *ingest.Workout, id string) { it.ID, it.Version = id, nil })
-	return ids
+	out := assigned{ids: []string{}} // a record of daily totals only, or an emptied one, has no items (the column is NOT NULL)
+	b.Samples = numbered(&out, b.Samples, r.Samples, prefix+"s",
+		func(it *ingest.QuantitySample, id string) time.Time { it.ID, it.Version = id, nil; return it.End })
+	b.Series = numbered(&out, b.Series, r.Series, prefix+"p",
+		func(it *ingest.SeriesSample, id string) time.Time { it.ID, it.Version = id, nil; return it.End })
+	b.Categories = numbered(&out, b.Categories, r.Categories, prefix+"c",
+		func(it *ingest.CategorySample, id string) time.Time { it.ID, it.Version = id, nil; return it.End })
+	b.Workouts = numbered(&out, b.Workouts, r.Workouts, prefix+"w",
+		func(it *ingest.Workout, id string) time.Time { it.ID, it.Version = id, nil; return it.End })
+	return out
 }
 
 // numbered appends copies of items to dst, the i-th with the id prefix+i and no version (the revision in the
-// prefix versions them), and their ids to ids.
-func numbered[T any](dst []T, ids []string, items []T, prefix string, set func(it *T, id string)) ([]T, []string) {
+// prefix versions them); set gives an item its id and returns its end. The ids and the latest end go to out.
+func numbered[T any](out *assigned, dst []T, items []T, prefix string, set func(it *T, id string) time.Time) []T {
 	for i, it := range items {
 		id := prefix + strconv.Itoa(i)
-		set(&it, id)
-		ids = append(ids, id)
+		end := set(&it, id)
+		out.ids = append(out.ids, id)
+		if out.newest == nil || end.After(*out.newest) {
+			out.newest = &end
+		}
 		dst = append(dst, it)
 	}
-	return dst, ids
-}
-
-func itemEnds(r providers.Record) []time.Time {
-	var out []time.Time
-	for _, it := range r.Samples {
-		out = append(out, it.End)
-	}
-	for _, it := range r.Series {
-		out = append(out, it.End)
-	}
-	for _, it := range r.Categories {
-		out = append(out, it.End)
-	}
-	for _, it := range r.Workouts {
-		out = append(out, it.End)
-	}
-	return out
+	return dst
 }
 
 // writeTotals stores the changed records' daily totals, converted to the metric's canonical unit, under the
