@@ -19,14 +19,7 @@ func TestIngestTxRolledBackLeavesNothing(t *testing.T) {
 	b := batch("tx-1", heartRates(1, 20, t0)...)
 	callerFails := errors.New("the caller's own bookkeeping failed")
 
-	var inside ingest.Result
-	err := e.store.InUserTx(ctx, alice, func(tx *db.Tx) error {
-		var err error
-		if inside, err = e.svc.IngestTx(ctx, tx, b); err != nil {
-			return err
-		}
-		return callerFails
-	})
+	inside, err := ingestInTx(ctx, e, alice, b, callerFails)
 	if !errors.Is(err, callerFails) {
 		t.Fatalf("err = %v, want the caller's", err)
 	}
@@ -61,12 +54,8 @@ func TestIngestTxCommittedIsReplayed(t *testing.T) {
 	b := batch("tx-2", samples...)
 
 	ctx, stats := ingest.TrackStats(ctx)
-	var first ingest.Result
-	if err := e.store.InUserTx(ctx, alice, func(tx *db.Tx) error {
-		var err error
-		first, err = e.svc.IngestTx(ctx, tx, b)
-		return err
-	}); err != nil {
+	first, err := ingestInTx(ctx, e, alice, b, nil)
+	if err != nil {
 		t.Fatal(err)
 	}
 	if first.Replayed || first.Accepted != 29 || len(first.Rejected) != 1 {
@@ -80,12 +69,8 @@ func TestIngestTxCommittedIsReplayed(t *testing.T) {
 	}
 
 	replay := e.ingest(alice, b)
-	var inTx ingest.Result
-	if err := e.store.InUserTx(ctx, alice, func(tx *db.Tx) error {
-		var err error
-		inTx, err = e.svc.IngestTx(ctx, tx, b)
-		return err
-	}); err != nil {
+	inTx, err := ingestInTx(ctx, e, alice, b, nil)
+	if err != nil {
 		t.Fatal(err)
 	}
 	for name, got := range map[string]ingest.Result{"Ingest": replay, "IngestTx": inTx} {
@@ -104,4 +89,18 @@ func TestIngestTxCommittedIsReplayed(t *testing.T) {
 	if st, set := stats(); !set || st.Items != 30 || !st.Result.Replayed {
 		t.Fatalf("Finish reported %+v (set %v), want the replayed batch of 30 items", st, set)
 	}
+}
+
+// ingestInTx stores b through IngestTx in a transaction the test owns; callerErr, when set, is the caller's own
+// work failing after the batch was written, which rolls the transaction back.
+func ingestInTx(ctx context.Context, e *env, userID int64, b ingest.Batch, callerErr error) (ingest.Result, error) {
+	var res ingest.Result
+	err := e.store.InUserTx(ctx, userID, func(tx *db.Tx) error {
+		var err error
+		if res, err = e.svc.IngestTx(ctx, tx, b); err != nil {
+			return err
+		}
+		return callerErr
+	})
+	return res, err
 }
