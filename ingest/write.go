@@ -157,7 +157,7 @@ func (s storedSources) of(r *record) int64 {
 }
 
 // sources upserts the sources of the records that may be stored only; a source created now that ends up with
-// nothing stored (every item of its a duplicate by id) is removed again after the tally.
+// nothing stored (each of its items a duplicate by id) is removed again after the tally.
 func (w *batchWrite) sources(ctx context.Context, live []*record) (storedSources, error) {
 	srcs := make([]db.Source, 0, len(w.n.sources))
 	seen := make(map[string]bool, len(w.n.sources))
