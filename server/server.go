@@ -29,6 +29,7 @@ import (
 	"healthsync/importers/appleexport"
 	"healthsync/importers/hae"
 	"healthsync/importers/jobs"
+	"healthsync/importers/openwearables"
 	"healthsync/ingest"
 	"healthsync/metrics"
 	"healthsync/resolvers"
@@ -139,6 +140,8 @@ func New(o Options) http.Handler {
 		api.ServeHTTP(w, r)
 	}))
 	mux.Handle("POST /ingest/health-auto-export", limitBody(o.MaxRequestBytes, o.Verifier.Middleware(hae.NewHandler(o.Ingest, o.Store, o.Catalog, o.Log))))
+	// The Open Wearables mobile SDKs' routes, under the paths they call (host + /api/v1).
+	mux.Handle("/api/v1/", limitBody(o.MaxRequestBytes, openwearables.NewHandler(o.Ingest, o.Store, o.Catalog, o.Log).Routes(o.Verifier)))
 	if o.Metrics != nil {
 		mux.Handle("GET /metrics", o.Metrics.Handler())
 	}
