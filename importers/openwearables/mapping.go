@@ -55,10 +55,10 @@ var providers = map[string]ingest.Provider{
 	"apple": ingest.AppleHealth, "samsung": ingest.HealthConnect, "google": ingest.HealthConnect,
 }
 
-// androidTypes are the Android SDK's type names whose folded spelling differs from the catalog's Health Connect
+// sdkTypes are the SDK's type names whose folded spelling differs from the catalog's Health Connect
 // names (HEART_RATE meets HeartRate on its own; WEIGHT does not meet body_mass). Their backend reads Android
 // HEART_RATE_VARIABILITY as RMSSD, which is what Health Connect records.
-var androidTypes = map[string]string{
+var sdkTypes = map[string]string{
 	"WEIGHT":                 "body_mass",
 	"BODY_FAT":               "body_fat_percentage",
 	"BMI":                    "body_mass_index",
@@ -70,11 +70,14 @@ var androidTypes = map[string]string{
 	"STEP_COUNT":             "steps",
 	"ACTIVE_CALORIES_BURNED": "active_energy_burned",
 	"FLOORS_CLIMBED":         "flights_climbed",
+	// HealthKit's cycling power and speed are the catalog's generic power and speed, as in their backend.
+	"HKQuantityTypeIdentifierCyclingPower": "power",
+	"HKQuantityTypeIdentifierCyclingSpeed": "speed",
 }
 
 // MetricName is the catalog name for one of the SDK's record types, and whether the catalog has it.
 func MetricName(cat *catalog.Catalog, typ string) (string, bool) {
-	if n, ok := androidTypes[typ]; ok {
+	if n, ok := sdkTypes[typ]; ok {
 		typ = n
 	}
 	m, ok := cat.Lookup(typ)
