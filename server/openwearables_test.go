@@ -99,6 +99,7 @@ func TestOpenWearablesTheirPayloads(t *testing.T) {
 		t.Fatal(err)
 	}
 	bodies = append(bodies, example)
+	bodies = shiftDates(t, bodies, day0)
 	total := 0
 	for i, body := range bodies {
 		status, out, _ := a.postOW(syncPath("alice"), tok, body) // bare, as the iOS SDK sends it
@@ -133,8 +134,9 @@ func TestOpenWearablesTheirPayloads(t *testing.T) {
 			}
 		}
 	}
-	a.do(tok, `query { workouts(from: "2019-01-01T00:00:00Z", to: "2026-03-01T00:00:00Z", first: 100) {
-		edges { node { id activityType energyKcal distanceMeters averageHeartRate durationSeconds timeZone source { name } } } } }`, nil).decode(t, &got)
+	a.do(tok, `query($from: Time!, $to: Time!) { workouts(from: $from, to: $to, first: 100) {
+		edges { node { id activityType energyKcal distanceMeters averageHeartRate durationSeconds timeZone source { name } } } } }`,
+		map[string]any{"from": day0.AddDate(-10, 0, 0), "to": day0.AddDate(0, 0, 2)}).decode(t, &got)
 	byID := map[string]int{}
 	for i, e := range got.Workouts.Edges {
 		byID[strings.ToUpper(e.Node.ID)] = i
@@ -156,6 +158,50 @@ func TestOpenWearablesTheirPayloads(t *testing.T) {
 		*run.EnergyKcal != 345.5 || run.AvgHR == nil || *run.AvgHR != 142.3 || run.TimeZone == nil || *run.TimeZone != "Etc/GMT-1" {
 		t.Errorf("the Samsung run: %+v", run)
 	}
+}
+
+// shiftDates moves every date in the bodies by the same whole number of days, so that the newest falls on the
+// day of to: their fixtures keep their content and spacing but are dated relative to the server's clock.
+func shiftDates(t *testing.T, bodies []json.RawMessage, to time.Time) []json.RawMessage {
+	t.Helper()
+	docs := make([]any, len(bodies))
+	var newest time.Time
+	var walk func(v any, f func(m map[string]any, k string, at time.Time))
+	walk = func(v any, f func(m map[string]any, k string, at time.Time)) {
+		switch v := v.(type) {
+		case map[string]any:
+			for k, e := range v {
+				if str, ok := e.(string); ok && (k == "startDate" || k == "endDate" || k == "syncTimestamp" || k == "timestamp") {
+					if at, err := time.Parse(time.RFC3339, str); err == nil {
+						f(v, k, at)
+					}
+					continue
+				}
+				walk(e, f)
+			}
+		case []any:
+			for _, e := range v {
+				walk(e, f)
+			}
+		}
+	}
+	for i, b := range bodies {
+		if err := json.Unmarshal(b, &docs[i]); err != nil {
+			t.Fatal(err)
+		}
+		walk(docs[i], func(_ map[string]any, _ string, at time.Time) {
+			if at.After(newest) {
+				newest = at
+			}
+		})
+	}
+	days := int(to.UTC().Truncate(24*time.Hour).Sub(newest.UTC().Truncate(24*time.Hour)).Hours() / 24)
+	out := make([]json.RawMessage, len(docs))
+	for i, d := range docs {
+		walk(d, func(m map[string]any, k string, at time.Time) { m[k] = at.AddDate(0, 0, days).Format(time.RFC3339) })
+		out[i], _ = json.Marshal(d)
+	}
+	return out
 }
 
 // TestOpenWearablesRetryAndIngestBatchAreOneSet: samples sent through ingestBatch and then through the SDK route
