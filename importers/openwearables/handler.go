@@ -12,6 +12,7 @@ import (
 	"healthsync/catalog"
 	"healthsync/db"
 	"healthsync/ingest"
+	"healthsync/server/httpjson"
 )
 
 // Handler serves the routes the Open Wearables SDKs call under their base URL (host + /api/v1).
@@ -81,7 +82,7 @@ func (h *Handler) principal(w http.ResponseWriter, r *http.Request) (auth.Princi
 	p, ok := auth.FromContext(ctx)
 	if !ok {
 		if r.Header.Get("Authorization") == "" && r.Header.Get("X-Open-Wearables-API-Key") != "" {
-			writeError(w, http.StatusUnauthorized, "API_KEY_UNSUPPORTED",
+			httpjson.Error(w, http.StatusUnauthorized, "API_KEY_UNSUPPORTED",
 				"healthsync does not take Open Wearables API keys: sign the SDK in with a healthsync access token minted by your backend")
 			return p, false
 		}
@@ -90,15 +91,15 @@ func (h *Handler) principal(w http.ResponseWriter, r *http.Request) (auth.Princi
 			msg = err.Error()
 		}
 		w.Header().Set("WWW-Authenticate", `Bearer realm="healthsync"`)
-		writeError(w, http.StatusUnauthorized, "UNAUTHENTICATED", msg)
+		httpjson.Error(w, http.StatusUnauthorized, "UNAUTHENTICATED", msg)
 		return p, false
 	}
 	if r.PathValue("user_id") != p.Subject {
-		writeError(w, http.StatusForbidden, "USER_MISMATCH", "the user in the path is not the token's user: use the token's subject as the SDK's userId")
+		httpjson.Error(w, http.StatusForbidden, "USER_MISMATCH", "the user in the path is not the token's user: use the token's subject as the SDK's userId")
 		return p, false
 	}
 	if !p.Has(auth.ScopeIngest) {
-		writeError(w, http.StatusForbidden, "FORBIDDEN", "the token lacks the ingest scope")
+		httpjson.Error(w, http.StatusForbidden, "FORBIDDEN", "the token lacks the ingest scope")
 		return p, false
 	}
 	return p, true
@@ -112,17 +113,17 @@ func (h *Handler) sync(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, "BAD_REQUEST", "the request body could not be read")
+		httpjson.Error(w, http.StatusBadRequest, "BAD_REQUEST", "the request body could not be read")
 		return
 	}
 	req, derr := Decode(body)
 	if derr != nil {
-		writeError(w, http.StatusBadRequest, derr.Code, derr.Message)
+		httpjson.Error(w, http.StatusBadRequest, derr.Code, derr.Message)
 		return
 	}
 	mapped, err := Map(req, h.cat)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, "UNSUPPORTED_PROVIDER", err.Error())
+		httpjson.Error(w, http.StatusBadRequest, "UNSUPPORTED_PROVIDER", err.Error())
 		return
 	}
 	u, err := h.store.EnsureUser(ctx, p.Subject)
@@ -144,7 +145,7 @@ func (h *Handler) sync(w http.ResponseWriter, r *http.Request) {
 		out, err := h.svc.Ingest(ctx, u.ID, b.Batch)
 		if err != nil {
 			if errors.Is(err, ingest.ErrInvalidBatch) || errors.Is(err, ingest.ErrBatchTooLarge) {
-				writeError(w, http.StatusBadRequest, "BAD_USER_INPUT", err.Error())
+				httpjson.Error(w, http.StatusBadRequest, "BAD_USER_INPUT", err.Error())
 				return
 			}
 			h.internal(w, r, err)
@@ -165,7 +166,7 @@ func (h *Handler) sync(w http.ResponseWriter, r *http.Request) {
 	h.log.InfoContext(ctx, "open wearables sync", "user", auth.LogID(p.Subject), "provider", req.Provider,
 		"sdk", req.SDKVersion.S, "accepted", res.Accepted, "duplicates", res.Duplicates, "rejected", res.Rejected,
 		"batches", res.Batches)
-	writeJSON(w, http.StatusOK, res)
+	httpjson.Write(w, http.StatusOK, res)
 }
 
 // logRequest is the SDK's diagnostic log body; only its size is read.
@@ -184,19 +185,19 @@ func (h *Handler) logs(w http.ResponseWriter, r *http.Request) {
 	}
 	var body logRequest
 	if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
-		writeError(w, http.StatusBadRequest, "BAD_REQUEST", "the body is not an SDK log request: send {sdkVersion, provider, events: [...]}")
+		httpjson.Error(w, http.StatusBadRequest, "BAD_REQUEST", "the body is not an SDK log request: send {sdkVersion, provider, events: [...]}")
 		return
 	}
 	h.log.InfoContext(r.Context(), "open wearables sdk log", "user", auth.LogID(p.Subject), "provider", body.Provider.S,
 		"sdk", body.SDKVersion.S, "events", len(body.Events))
-	writeJSON(w, http.StatusAccepted, map[string]any{"status_code": http.StatusAccepted, "response": "log events accepted",
+	httpjson.Write(w, http.StatusAccepted, map[string]any{"status_code": http.StatusAccepted, "response": "log events accepted",
 		"user_id": p.Subject})
 }
 
 // refresh answers the SDK's token refresh. healthsync issues no refresh tokens: 401 makes the SDK report an
 // auth error to the app (onAuthError), which fetches a new access token from its backend and signs in again.
 func (h *Handler) refresh(w http.ResponseWriter, r *http.Request) {
-	writeError(w, http.StatusUnauthorized, "REFRESH_UNSUPPORTED",
+	httpjson.Error(w, http.StatusUnauthorized, "REFRESH_UNSUPPORTED",
 		"healthsync does not refresh tokens: have your backend mint a new healthsync access token and sign the SDK in with it")
 }
 
@@ -205,21 +206,10 @@ func (h *Handler) internal(w http.ResponseWriter, r *http.Request, err error) {
 		// An outage: their SDKs keep the chunk and retry on 5xx, and the retried body replays by its key.
 		h.log.WarnContext(r.Context(), "open wearables sync: database unavailable", "err", err)
 		w.Header().Set("Retry-After", unavailableRetryAfter)
-		writeError(w, http.StatusServiceUnavailable, "UNAVAILABLE",
+		httpjson.Error(w, http.StatusServiceUnavailable, "UNAVAILABLE",
 			"the database is unreachable for now; the SDK keeps the data and sends it again")
 		return
 	}
 	h.log.ErrorContext(r.Context(), "open wearables sync", "err", err)
-	writeError(w, http.StatusInternalServerError, "INTERNAL", "internal error")
-}
-
-func writeError(w http.ResponseWriter, status int, code, msg string) {
-	writeJSON(w, status, map[string]any{"errors": []any{map[string]any{
-		"message": msg, "extensions": map[string]string{"code": code}}}})
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+	httpjson.Error(w, http.StatusInternalServerError, "INTERNAL", "internal error")
 }

@@ -11,11 +11,26 @@ const base = env('BASE_URL');
 const shots = env('SCREENSHOTS');
 const report = { graphiql: {}, dashboard: {}, consoleErrors: [], foreignRequests: [] };
 
-const browser = await chromium.launch({
-  executablePath: env('CHROMIUM'),
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-    '--disable-sync', '--no-first-run', '--disable-quic'],
-});
+// Chromium once crashed at start on a fresh CI machine (SIGSEGV before the first page): a failed start is tried up
+// to three times, and the flags keep it off what a headless machine can lack (GPU, a container's small /dev/shm,
+// the crash reporter).
+const launch = async () => {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await chromium.launch({
+        executablePath: env('CHROMIUM'),
+        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-crash-reporter',
+          '--disable-breakpad', '--disable-background-networking', '--disable-component-update', '--disable-sync',
+          '--no-first-run', '--disable-quic'],
+      });
+    } catch (e) {
+      if (attempt >= 3) throw e;
+      process.stderr.write(`run.mjs: Chromium did not start (attempt ${attempt}), trying again: ${String(e).split('\n')[0]}\n`);
+      await new Promise((r) => setTimeout(r, 1000 * attempt));
+    }
+  }
+};
+const browser = await launch();
 try {
   const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, timezoneId: env('TZ_NAME'), locale: 'en-GB' });
   context.on('request', (r) => {
