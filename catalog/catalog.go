@@ -220,12 +220,29 @@ var typePrefixes = []string{
 // foldType reduces a type spelling to a key: HealthKit identifiers lose their
 // prefix, Health Connect names their "Record" suffix, and case and separators
 // are dropped, so "StepsRecord", "STEPS", "Steps" and "steps" meet.
+// A Health Connect record that carries several values (BloodPressure,
+// Nutrition) is named per value as "Record.field"; the record part folds as
+// a type and the field as a word.
 func foldType(s string) string {
+	if rec, field, ok := strings.Cut(s, "."); ok {
+		return foldType(rec) + "." + foldWord(field)
+	}
 	k := foldWord(s)
 	for _, p := range typePrefixes {
 		k = strings.TrimPrefix(k, p)
 	}
 	return strings.TrimSuffix(k, "record")
+}
+
+// RecordField returns the field of a type spelled "Record.field" (a value of
+// a Health Connect record that carries several), or "" for any other type.
+// Each field of one record is stored as its own sample, so the caller keys
+// it by record id and field.
+func RecordField(typ string) string {
+	if _, field, ok := strings.Cut(typ, "."); ok {
+		return foldWord(field)
+	}
+	return ""
 }
 
 // foldWord lower-cases s and drops '_' and ' '.

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"healthsync/catalog"
 	"healthsync/db"
 )
 
@@ -80,6 +81,10 @@ func (n *normalizer) quantitySample(i int, s QuantitySample) *record {
 		}
 		n.reject(KindSample, i, id, CodeUnknownType, "unknown quantity type %q%s; the metrics query lists the known types", clip(s.Type), hint)
 		return nil
+	}
+	if field := catalog.RecordField(s.Type); field != "" {
+		// The values of one multi-value record (BloodPressure, Nutrition) share its id: each is kept as its own sample.
+		id += "." + field
 	}
 	rec := &record{kind: KindSample, index: i, id: id, dataType: m.Name, end: s.End}
 	v, p := n.quantity(m, s.Value, s.Unit)
