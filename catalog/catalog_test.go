@@ -317,3 +317,49 @@ func TestMultiValueRecordFields(t *testing.T) {
 		t.Errorf("RecordField of a plain type = %q", f)
 	}
 }
+
+func TestCycleAndSymptomValues(t *testing.T) {
+	c := catalog.New()
+	cases := []struct {
+		typ  string
+		d    catalog.Dialect
+		raw  string
+		want string
+	}{
+		{"HKCategoryTypeIdentifierMenstrualFlow", catalog.HealthKit, "HKCategoryValueMenstrualFlowHeavy", "heavy"},
+		{"HKCategoryTypeIdentifierMenstrualFlow", catalog.HealthKit, "HKCategoryValueVaginalBleedingHeavy", "heavy"},
+		{"HKCategoryTypeIdentifierMenstrualFlow", catalog.HealthKit, "2", "light"},
+		{"MenstruationFlowRecord", catalog.HealthConnect, "FLOW_MEDIUM", "medium"},
+		{"MenstruationFlow", catalog.HealthConnect, "3", "heavy"},
+		{"OvulationTest", catalog.HealthConnect, "RESULT_POSITIVE", "lh_surge"},
+		{"HKCategoryTypeIdentifierOvulationTestResult", catalog.HealthKit, "HKCategoryValueOvulationTestResultPositive", "lh_surge"},
+		{"HKCategoryTypeIdentifierOvulationTestResult", catalog.HealthKit, "4", "estrogen_surge"},
+		{"CervicalMucus", catalog.HealthConnect, "APPEARANCE_EGG_WHITE", "egg_white"},
+		{"HKCategoryTypeIdentifierCervicalMucusQuality", catalog.HealthKit, "HKCategoryValueCervicalMucusQualityEggWhite", "egg_white"},
+		{"SexualActivity", catalog.HealthConnect, "PROTECTION_USED_PROTECTED", "protected"},
+		{"HKCategoryTypeIdentifierHeadache", catalog.HealthKit, "HKCategoryValueSeverityModerate", "moderate"},
+		{"HKCategoryTypeIdentifierLossOfSmell", catalog.HealthKit, "4", "severe"},
+		{"HKCategoryTypeIdentifierMoodChanges", catalog.HealthKit, "HKCategoryValuePresencePresent", "present"},
+		{"HKCategoryTypeIdentifierContraceptive", catalog.HealthKit, "HKCategoryValueContraceptiveOral", "oral"},
+		{"HKCategoryTypeIdentifierLowCardioFitnessEvent", catalog.HealthKit, "1", "low_fitness"},
+		{"HKCategoryTypeIdentifierHandwashingEvent", catalog.HealthKit, "HKCategoryValueNotApplicable", ""},
+	}
+	for _, tc := range cases {
+		cat, ok := c.LookupCategory(tc.typ)
+		if !ok {
+			t.Errorf("LookupCategory(%q) not found", tc.typ)
+			continue
+		}
+		got, ok := cat.NormalizeValue(tc.d, tc.raw)
+		if !ok || got != tc.want {
+			t.Errorf("%s %s %q = %q, %v; want %q", tc.typ, tc.d, tc.raw, got, ok, tc.want)
+		}
+	}
+	if cat, _ := c.LookupCategory("symptom_headache"); cat.HealthKit[0] != "HKCategoryTypeIdentifierHeadache" {
+		t.Errorf("symptom_headache maps to %v", cat.HealthKit)
+	}
+	flow, _ := c.LookupCategory("menstrual_flow")
+	if _, ok := flow.NormalizeValue(catalog.HealthKit, "7"); ok {
+		t.Error("menstrual flow accepted raw value 7")
+	}
+}

@@ -250,7 +250,7 @@ type valueRule struct {
 }
 
 func categoryTable() []categoryDef {
-	return []categoryDef{
+	core := []categoryDef{
 		{
 			Name:          "sleep",
 			HealthKit:     []string{"HKCategoryTypeIdentifierSleepAnalysis"},
@@ -317,6 +317,7 @@ func categoryTable() []categoryDef {
 			HealthKit: []string{"HKCategoryTypeIdentifierIrregularHeartRhythmEvent"},
 		},
 	}
+	return append(core, moreCategories()...)
 }
 
 // category indexes the value spellings. A spelling that resolves to two
