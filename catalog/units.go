@@ -40,6 +40,7 @@ type unitFamily struct {
 	molar func(s string) (unitDef, bool)
 
 	display []string // first spelling of each unit, for error messages
+	all     []string // every exact spelling in table order, for the reference page
 	folded  map[string]unitDef
 }
 
@@ -275,6 +276,7 @@ func family(name string, canonical []string, fill func(adder)) *unitFamily {
 	f := &unitFamily{name: name, canonical: canonical, units: map[string]unitDef{}}
 	fill(func(u unitDef, spellings ...string) {
 		f.display = append(f.display, spellings[0])
+		f.all = append(f.all, spellings...)
 		for _, s := range spellings {
 			f.units[s] = u
 		}
