@@ -84,6 +84,14 @@ type Category struct {
 
 	// values maps a folded raw value to its canonical value, per dialect.
 	values map[Dialect]map[string]string
+	// raw lists the spellings of each canonical value, per dialect, in table order.
+	raw map[Dialect]map[string][]string
+}
+
+// RawValues lists how dialect d spells canonical value v of c (raw integers and enum names), nil when the
+// platform has no spelling for it.
+func (c Category) RawValues(d Dialect, v string) []string {
+	return slices.Clone(c.raw[d][v])
 }
 
 // Catalog is the read-only index over the metric, category and activity

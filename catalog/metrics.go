@@ -332,8 +332,12 @@ func (d categoryDef) category() (Category, error) {
 		return c, nil
 	}
 	c.values = map[Dialect]map[string]string{Canonical: {}, HealthKit: {}, HealthConnect: {}}
+	c.raw = map[Dialect]map[string][]string{HealthKit: {}, HealthConnect: {}}
 	var err error
 	add := func(dl Dialect, raw, canonical string) {
+		if dl != Canonical {
+			c.raw[dl][canonical] = append(c.raw[dl][canonical], raw)
+		}
 		k := foldWord(raw)
 		if prev, dup := c.values[dl][k]; dup && prev != canonical && err == nil {
 			err = fmt.Errorf("category %s: %s value %q means both %s and %s", d.Name, dl, raw, prev, canonical)
