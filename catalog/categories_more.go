@@ -88,7 +88,7 @@ func moreCategories() []categoryDef {
 			// HealthKit's value is always 0 (not applicable); protection rides in the
 			// HKSexualActivityProtectionUsed metadata key.
 			values: []valueRule{
-				{canonical: "unspecified", hk: []string{"0", "notApplicable"}, hc: []string{"0", "UNKNOWN"}},
+				{canonical: "unspecified", hk: []string{"0", "notApplicable", "HKCategoryValueNotApplicable"}, hc: []string{"0", "UNKNOWN"}},
 				{canonical: "protected", hc: []string{"1", "PROTECTED"}},
 				{canonical: "unprotected", hc: []string{"2", "UNPROTECTED"}},
 			},
