@@ -24,6 +24,7 @@ import (
 	"healthsync/auth"
 	"healthsync/catalog"
 	"healthsync/cloud/cloudsync"
+	"healthsync/cycle"
 	"healthsync/db"
 	"healthsync/devices"
 	"healthsync/graph"
@@ -96,6 +97,7 @@ func New(o Options) http.Handler {
 	// Thin resolvers (issue 14): the services behind the reads and writes the resolvers used to do themselves.
 	// Built here beside Series until cmd/healthsync builds every service and passes them in Options.
 	res.Sleep = sleep.NewService(o.Store, res.Series)
+	res.Cycle = cycle.NewService(o.Store, res.Series)
 	res.Summary = summary.NewService(o.Store, res.Series, res.Sleep)
 	res.Workouts = workouts.NewService(o.Store)
 	res.Priority = priority.NewService(o.Store, o.Catalog)
