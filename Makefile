@@ -23,9 +23,10 @@ test-shifted:
 build:
 	$(GO) build -o bin/healthsync ./cmd/healthsync
 
-## generate: regenerate graph/ from schema.graphqls after a schema change
+## generate: regenerate graph/ from schema.graphqls after a schema change, and docs/catalog.md from the catalog
 generate:
 	$(GO) tool gqlgen generate
+	$(GO) generate ./catalog
 
 ## bench: `healthsync bench` with its defaults: ingest, retries, reads, memory and growth against raw COPY and
 ## naive SQL in one run (flags: make bench BENCH_FLAGS="--users 2 --growth 1M"); table on stdout, JSON in devtools/bench/results/
