@@ -293,6 +293,23 @@ func (c *Catalog) LookupCategory(typ string) (Category, bool) {
 	return c.categories[i], true
 }
 
+// RecordFields lists, folded as RecordField returns them, every field of a multi-value record the catalog
+// maps: the suffixes a stored part's id may carry.
+func (c *Catalog) RecordFields() []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, m := range c.metrics {
+		for _, typ := range m.HealthConnect {
+			if f := RecordField(typ); f != "" && !seen[f] {
+				seen[f] = true
+				out = append(out, f)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
 // Metrics returns every metric, ordered by name. The slice is a copy.
 func (c *Catalog) Metrics() []Metric {
 	return slices.Clone(c.metrics)

@@ -267,7 +267,7 @@ func (s *Service) write(ctx context.Context, tx *db.Tx, b *Batch, hash []byte, p
 	}
 	ids := make([]string, 0, len(p.records))
 	for _, r := range p.records {
-		ids = append(ids, r.id)
+		ids = append(ids, r.deletionID())
 	}
 	gone, err := tx.Tombstoned(ctx, ids)
 	if err != nil {
@@ -280,8 +280,8 @@ func (s *Service) write(ctx context.Context, tx *db.Tx, b *Batch, hash []byte, p
 
 	var live []*record
 	for _, r := range p.records {
-		_, wasDeleted := gone[r.id]
-		_, beingDeleted := deleting[r.id]
+		_, wasDeleted := gone[r.deletionID()]
+		_, beingDeleted := deleting[r.deletionID()]
 		if wasDeleted || beingDeleted { // a deleted id is never stored again
 			res.Duplicates++
 			touch(r.dataType)
@@ -392,6 +392,9 @@ func (s *Service) write(ctx context.Context, tx *db.Tx, b *Batch, hash []byte, p
 	}
 	removed, err := tx.DeleteItems(ctx, p.deletions)
 	if err != nil {
+		return Result{}, err
+	}
+	if err := s.deleteRecordParts(ctx, tx, b.Provider, p.deletions, removed); err != nil {
 		return Result{}, err
 	}
 	res.Deleted = len(removed)
