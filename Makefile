@@ -23,10 +23,12 @@ test-shifted:
 build:
 	$(GO) build -o bin/healthsync ./cmd/healthsync
 
-## generate: regenerate graph/ and the Go client's types (client/types.go) from schema.graphqls after a schema change
+## generate: after a schema change, graph/ and the Go client's types (client/types.go) from schema.graphqls; and
+## docs/catalog.md from the catalog after a catalog change
 generate:
 	$(GO) tool gqlgen generate
 	$(GO) generate ./client/
+	$(GO) generate ./catalog
 
 ## bench: `healthsync-bench` with its defaults: ingest, retries, reads, memory and growth against raw COPY and
 ## naive SQL in one run (flags: make bench BENCH_FLAGS="--users 2 --growth 1M"); table on stdout, JSON in devtools/bench/results/.

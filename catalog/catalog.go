@@ -84,6 +84,14 @@ type Category struct {
 
 	// values maps a folded raw value to its canonical value, per dialect.
 	values map[Dialect]map[string]string
+	// raw lists the spellings of each canonical value, per dialect, in table order.
+	raw map[Dialect]map[string][]string
+}
+
+// RawValues lists how dialect d spells canonical value v of c (raw integers and enum names), nil when the
+// platform has no spelling for it.
+func (c Category) RawValues(d Dialect, v string) []string {
+	return slices.Clone(c.raw[d][v])
 }
 
 // Catalog is the read-only index over the metric, category and activity
@@ -220,12 +228,29 @@ var typePrefixes = []string{
 // foldType reduces a type spelling to a key: HealthKit identifiers lose their
 // prefix, Health Connect names their "Record" suffix, and case and separators
 // are dropped, so "StepsRecord", "STEPS", "Steps" and "steps" meet.
+// A Health Connect record that carries several values (BloodPressure,
+// Nutrition) is named per value as "Record.field"; the record part folds as
+// a type and the field as a word.
 func foldType(s string) string {
+	if rec, field, ok := strings.Cut(s, "."); ok {
+		return foldType(rec) + "." + foldWord(field)
+	}
 	k := foldWord(s)
 	for _, p := range typePrefixes {
 		k = strings.TrimPrefix(k, p)
 	}
 	return strings.TrimSuffix(k, "record")
+}
+
+// RecordField returns the field of a type spelled "Record.field" (a value of
+// a Health Connect record that carries several), or "" for any other type.
+// Each field of one record is stored as its own sample, so the caller keys
+// it by record id and field.
+func RecordField(typ string) string {
+	if _, field, ok := strings.Cut(typ, "."); ok {
+		return foldWord(field)
+	}
+	return ""
 }
 
 // foldWord lower-cases s and drops '_' and ' '.
@@ -266,6 +291,23 @@ func (c *Catalog) LookupCategory(typ string) (Category, bool) {
 		return Category{}, false
 	}
 	return c.categories[i], true
+}
+
+// RecordFields lists, folded as RecordField returns them, every field of a multi-value record the catalog
+// maps: the suffixes a stored part's id may carry.
+func (c *Catalog) RecordFields() []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, m := range c.metrics {
+		for _, typ := range m.HealthConnect {
+			if f := RecordField(typ); f != "" && !seen[f] {
+				seen[f] = true
+				out = append(out, f)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // Metrics returns every metric, ordered by name. The slice is a copy.

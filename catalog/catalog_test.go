@@ -34,6 +34,10 @@ func TestLookupResolvesEverySpellingOfEveryMetric(t *testing.T) {
 			spellings = append(spellings, id, strings.TrimPrefix(id, "HKQuantityTypeIdentifier"))
 		}
 		for _, rec := range m.HealthConnect {
+			if r, field, ok := strings.Cut(rec, "."); ok {
+				spellings = append(spellings, rec, r+"Record."+field, screamingSnake(r)+"."+screamingSnake(field))
+				continue
+			}
 			spellings = append(spellings, rec, rec+"Record", screamingSnake(rec))
 		}
 		for _, s := range spellings {
@@ -135,7 +139,7 @@ func TestLookupRejectsUnknownAndCategoryTypes(t *testing.T) {
 	c := catalog.New()
 	for _, typ := range []string{
 		"", "HKQuantityTypeIdentifierNoSuchThing", "sleep", "SleepSession",
-		"HKCategoryTypeIdentifierSleepAnalysis", "BloodPressure", "Nutrition", "SkinTemperature",
+		"HKCategoryTypeIdentifierSleepAnalysis", "BloodPressure", "Nutrition", "Nutrition.noSuchField",
 	} {
 		if m, ok := c.Lookup(typ); ok {
 			t.Errorf("Lookup(%q) = %s, want not found", typ, m.Name)
@@ -203,8 +207,9 @@ func TestMetricTableIsSane(t *testing.T) {
 		if !(m.Min < m.Max) {
 			t.Errorf("%s: Min %v not below Max %v", m.Name, m.Min, m.Max)
 		}
-		if m.Min < 0 {
-			t.Errorf("%s: negative Min %v", m.Name, m.Min)
+		// Differences and temperatures may go below zero; nothing that is summed may.
+		if m.Min < 0 && m.Aggregation == catalog.Cumulative {
+			t.Errorf("%s: cumulative with negative Min %v", m.Name, m.Min)
 		}
 		if m.Aggregation != catalog.Cumulative && m.Aggregation != catalog.Discrete {
 			t.Errorf("%s: aggregation %q", m.Name, m.Aggregation)
@@ -285,5 +290,76 @@ func TestLookupCategory(t *testing.T) {
 				t.Errorf("LookupCategory(%q) = %q, %v; want %s", s, got.Name, ok, cat.Name)
 			}
 		}
+	}
+}
+
+// Health Connect BloodPressure and Nutrition records carry several values; each value is its own type.
+func TestMultiValueRecordFields(t *testing.T) {
+	c := catalog.New()
+	for typ, want := range map[string]string{
+		"BloodPressure.systolic":            "blood_pressure_systolic",
+		"BloodPressureRecord.diastolic":     "blood_pressure_diastolic",
+		"BLOOD_PRESSURE.SYSTOLIC":           "blood_pressure_systolic",
+		"Nutrition.protein":                 "dietary_protein",
+		"NutritionRecord.totalCarbohydrate": "dietary_carbohydrates",
+		"Nutrition.vitamin_b12":             "dietary_vitamin_b12",
+		"Nutrition.energy":                  "dietary_energy_consumed",
+	} {
+		m, ok := c.Lookup(typ)
+		if !ok || m.Name != want {
+			t.Errorf("Lookup(%q) = %q, %v; want %q", typ, m.Name, ok, want)
+		}
+		if catalog.RecordField(typ) == "" {
+			t.Errorf("RecordField(%q) is empty", typ)
+		}
+	}
+	if f := catalog.RecordField("HKQuantityTypeIdentifierBloodPressureSystolic"); f != "" {
+		t.Errorf("RecordField of a plain type = %q", f)
+	}
+}
+
+func TestCycleAndSymptomValues(t *testing.T) {
+	c := catalog.New()
+	cases := []struct {
+		typ  string
+		d    catalog.Dialect
+		raw  string
+		want string
+	}{
+		{"HKCategoryTypeIdentifierMenstrualFlow", catalog.HealthKit, "HKCategoryValueMenstrualFlowHeavy", "heavy"},
+		{"HKCategoryTypeIdentifierMenstrualFlow", catalog.HealthKit, "HKCategoryValueVaginalBleedingHeavy", "heavy"},
+		{"HKCategoryTypeIdentifierMenstrualFlow", catalog.HealthKit, "2", "light"},
+		{"MenstruationFlowRecord", catalog.HealthConnect, "FLOW_MEDIUM", "medium"},
+		{"MenstruationFlow", catalog.HealthConnect, "3", "heavy"},
+		{"OvulationTest", catalog.HealthConnect, "RESULT_POSITIVE", "lh_surge"},
+		{"HKCategoryTypeIdentifierOvulationTestResult", catalog.HealthKit, "HKCategoryValueOvulationTestResultPositive", "lh_surge"},
+		{"HKCategoryTypeIdentifierOvulationTestResult", catalog.HealthKit, "4", "estrogen_surge"},
+		{"CervicalMucus", catalog.HealthConnect, "APPEARANCE_EGG_WHITE", "egg_white"},
+		{"HKCategoryTypeIdentifierCervicalMucusQuality", catalog.HealthKit, "HKCategoryValueCervicalMucusQualityEggWhite", "egg_white"},
+		{"SexualActivity", catalog.HealthConnect, "PROTECTION_USED_PROTECTED", "protected"},
+		{"HKCategoryTypeIdentifierHeadache", catalog.HealthKit, "HKCategoryValueSeverityModerate", "moderate"},
+		{"HKCategoryTypeIdentifierLossOfSmell", catalog.HealthKit, "4", "severe"},
+		{"HKCategoryTypeIdentifierMoodChanges", catalog.HealthKit, "HKCategoryValuePresencePresent", "present"},
+		{"HKCategoryTypeIdentifierContraceptive", catalog.HealthKit, "HKCategoryValueContraceptiveOral", "oral"},
+		{"HKCategoryTypeIdentifierLowCardioFitnessEvent", catalog.HealthKit, "1", "low_fitness"},
+		{"HKCategoryTypeIdentifierHandwashingEvent", catalog.HealthKit, "HKCategoryValueNotApplicable", ""},
+	}
+	for _, tc := range cases {
+		cat, ok := c.LookupCategory(tc.typ)
+		if !ok {
+			t.Errorf("LookupCategory(%q) not found", tc.typ)
+			continue
+		}
+		got, ok := cat.NormalizeValue(tc.d, tc.raw)
+		if !ok || got != tc.want {
+			t.Errorf("%s %s %q = %q, %v; want %q", tc.typ, tc.d, tc.raw, got, ok, tc.want)
+		}
+	}
+	if cat, _ := c.LookupCategory("symptom_headache"); cat.HealthKit[0] != "HKCategoryTypeIdentifierHeadache" {
+		t.Errorf("symptom_headache maps to %v", cat.HealthKit)
+	}
+	flow, _ := c.LookupCategory("menstrual_flow")
+	if _, ok := flow.NormalizeValue(catalog.HealthKit, "7"); ok {
+		t.Error("menstrual flow accepted raw value 7")
 	}
 }

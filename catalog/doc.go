@@ -40,11 +40,15 @@
 //     HealthKit's walking_speed, running_speed or running_power.
 //   - Health Connect BasalMetabolicRate is a power (kcal/day), so it is its own
 //     discrete metric basal_metabolic_rate and is never summed as energy.
-//   - Health Connect BloodPressure and Nutrition records carry several values;
-//     they have no single metric. The caller splits them and looks the parts up
-//     by canonical name (blood_pressure_systolic, dietary_protein, ...).
+//   - Health Connect BloodPressure and Nutrition records carry several values.
+//     Each value is its own type, "Record.field" (BloodPressure.systolic,
+//     Nutrition.protein), listed under the metric it belongs to; ingest keys
+//     the stored sample by record id and field (RecordField).
 //   - Health Connect SkinTemperature holds deltas from a baseline, not absolute
-//     temperatures, so it is not mapped to sleeping_wrist_temperature.
+//     temperatures: it is its own metric, skin_temperature_delta, in kelvin
+//     (a difference, so °F convert without the offset).
+//   - docs/catalog.md is generated from these tables by go generate ./catalog;
+//     a test fails when it is stale.
 //   - "%" means a fraction (0–1) in the HealthKit dialect, because that is what
 //     HKUnit.percent() yields, and 0–100 everywhere else.
 //   - "calories" (lower case) is a small calorie, as in Health Connect's

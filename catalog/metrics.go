@@ -19,7 +19,7 @@ func hc(records ...string) []string { return records }
 // fractions sent as percent) and garbage, not unusual people. Cumulative
 // ranges allow one sample to span a whole day, as Health Connect records may.
 func metricTable() []Metric {
-	return []Metric{
+	core := []Metric{
 		// Activity.
 		{
 			Name: "steps", Unit: "count", Aggregation: Cumulative, Resolution: 1, Min: 0, Max: 250000,
@@ -160,13 +160,13 @@ func metricTable() []Metric {
 		},
 		{
 			Name: "blood_pressure_systolic", Unit: "mmHg", Aggregation: Discrete, Resolution: 0.01, Min: 20, Max: 300,
-			HealthKit: hk("BloodPressureSystolic"), LOINC: "8480-6",
-			Description: "Systolic blood pressure. Health Connect BloodPressure records carry both values; split them.",
+			HealthKit: hk("BloodPressureSystolic"), HealthConnect: hc("BloodPressure.systolic"), LOINC: "8480-6",
+			Description: "Systolic blood pressure. A Health Connect BloodPressure record is sent as its two parts, BloodPressure.systolic and BloodPressure.diastolic.",
 		},
 		{
 			Name: "blood_pressure_diastolic", Unit: "mmHg", Aggregation: Discrete, Resolution: 0.01, Min: 10, Max: 250,
-			HealthKit: hk("BloodPressureDiastolic"), LOINC: "8462-4",
-			Description: "Diastolic blood pressure. Health Connect BloodPressure records carry both values; split them.",
+			HealthKit: hk("BloodPressureDiastolic"), HealthConnect: hc("BloodPressure.diastolic"), LOINC: "8462-4",
+			Description: "Diastolic blood pressure. A Health Connect BloodPressure record is sent as its two parts, BloodPressure.systolic and BloodPressure.diastolic.",
 		},
 		{
 			Name: "blood_glucose", Unit: "mg/dL", Aggregation: Discrete, Resolution: 0.01, Min: 0, Max: 3000,
@@ -221,33 +221,6 @@ func metricTable() []Metric {
 			Description: "Wrist temperature during sleep (absolute). Health Connect SkinTemperature holds deltas and is not mapped here.",
 		},
 
-		// Nutrition. Health Connect Nutrition records carry all of these at once.
-		{
-			Name: "dietary_energy_consumed", Unit: "kcal", Aggregation: Cumulative, Resolution: 0.01, Min: 0, Max: 100000,
-			HealthKit: hk("DietaryEnergyConsumed"), LOINC: "9052-2",
-			Description: "Food energy consumed.",
-		},
-		{
-			Name: "dietary_water", Unit: "mL", Aggregation: Cumulative, Resolution: 0.1, Min: 0, Max: 100000,
-			HealthKit: hk("DietaryWater"), HealthConnect: hc("Hydration"),
-			Description: "Water drunk.",
-		},
-		{
-			Name: "dietary_protein", Unit: "g", Aggregation: Cumulative, Resolution: 0.01, Min: 0, Max: 100000,
-			HealthKit:   hk("DietaryProtein"),
-			Description: "Protein consumed.",
-		},
-		{
-			Name: "dietary_carbohydrates", Unit: "g", Aggregation: Cumulative, Resolution: 0.01, Min: 0, Max: 100000,
-			HealthKit:   hk("DietaryCarbohydrates"),
-			Description: "Carbohydrates consumed.",
-		},
-		{
-			Name: "dietary_fat_total", Unit: "g", Aggregation: Cumulative, Resolution: 0.01, Min: 0, Max: 100000,
-			HealthKit:   hk("DietaryFatTotal"),
-			Description: "Total fat consumed.",
-		},
-
 		// Environment.
 		{
 			Name: "environmental_audio_exposure", Unit: "dBASPL", Aggregation: Discrete, Resolution: 0.01, Min: 0, Max: 200,
@@ -255,6 +228,7 @@ func metricTable() []Metric {
 			Description: "Environmental sound level, A-weighted dB SPL.",
 		},
 	}
+	return append(append(core, moreMetrics()...), nutrients()...)
 }
 
 // categoryDef is the table form of a Category: raw spellings per dialect for
@@ -276,7 +250,7 @@ type valueRule struct {
 }
 
 func categoryTable() []categoryDef {
-	return []categoryDef{
+	core := []categoryDef{
 		{
 			Name:          "sleep",
 			HealthKit:     []string{"HKCategoryTypeIdentifierSleepAnalysis"},
@@ -343,6 +317,7 @@ func categoryTable() []categoryDef {
 			HealthKit: []string{"HKCategoryTypeIdentifierIrregularHeartRhythmEvent"},
 		},
 	}
+	return append(core, moreCategories()...)
 }
 
 // category indexes the value spellings. A spelling that resolves to two
@@ -357,8 +332,12 @@ func (d categoryDef) category() (Category, error) {
 		return c, nil
 	}
 	c.values = map[Dialect]map[string]string{Canonical: {}, HealthKit: {}, HealthConnect: {}}
+	c.raw = map[Dialect]map[string][]string{HealthKit: {}, HealthConnect: {}}
 	var err error
 	add := func(dl Dialect, raw, canonical string) {
+		if dl != Canonical {
+			c.raw[dl][canonical] = append(c.raw[dl][canonical], raw)
+		}
 		k := foldWord(raw)
 		if prev, dup := c.values[dl][k]; dup && prev != canonical && err == nil {
 			err = fmt.Errorf("category %s: %s value %q means both %s and %s", d.Name, dl, raw, prev, canonical)

@@ -40,6 +40,7 @@ type unitFamily struct {
 	molar func(s string) (unitDef, bool)
 
 	display []string // first spelling of each unit, for error messages
+	all     []string // every exact spelling in table order, for the reference page
 	folded  map[string]unitDef
 }
 
@@ -145,7 +146,7 @@ func unitFamilies() []*unitFamily {
 			add(lin(1000), "kJ", "kilojoules", "kilojoule")
 			add(lin(1), "J", "joules", "joule")
 		}),
-		family("length", []string{"m"}, func(add adder) {
+		family("length", []string{"m", "cm"}, func(add adder) {
 			add(lin(1), "m", "meters", "metres", "meter", "metre")
 			add(lin(0.01), "cm", "centimeters", "centimetres")
 			add(lin(0.001), "mm", "millimeters", "millimetres")
@@ -155,7 +156,7 @@ func unitFamilies() []*unitFamily {
 			add(lin(metresPerInch), "in", "inches", "inch", "[in_i]")
 			add(lin(metresPerYard), "yd", "yards", "yard", "[yd_i]")
 		}),
-		family("mass", []string{"kg", "g"}, func(add adder) {
+		family("mass", []string{"kg", "g", "mg", "mcg"}, func(add adder) {
 			// Base: gram.
 			add(lin(1000), "kg", "kilograms", "kilogram")
 			add(lin(1), "g", "grams", "gram")
@@ -185,7 +186,7 @@ func unitFamilies() []*unitFamily {
 			add(lin(3600), "hr", "h", "hours", "hour")
 			add(lin(secondsPerDay), "d", "day", "days")
 		}),
-		family("volume", []string{"mL"}, func(add adder) {
+		family("volume", []string{"mL", "L"}, func(add adder) {
 			// Base: millilitre.
 			add(lin(1), "mL", "ml", "milliliters", "millilitres")
 			add(lin(10), "cL", "cl")
@@ -244,6 +245,29 @@ func unitFamilies() []*unitFamily {
 			// HealthKit sends BMI as a plain count.
 			add(lin(1), "kg/m2", "kg/m^2", "kg/m²", "count")
 		}),
+		family("temperature_delta", []string{"K"}, func(add adder) {
+			// A difference of temperatures: no offset, so 1 °C of change is 1 K and 1 °F is 5/9 K.
+			add(lin(1), "K", "kelvin", "degC", "°C", "Cel", "celsius")
+			add(lin(5.0/9), "degF", "°F", "[degF]", "fahrenheit")
+		}),
+		family("flow", []string{"L/min"}, func(add adder) {
+			add(lin(1), "L/min", "l/min", "liters_per_minute", "litres_per_minute")
+			add(lin(60), "L/s", "l/s")
+			add(lin(0.001), "mL/min", "ml/min")
+		}),
+		family("insulin", []string{"IU"}, func(add adder) {
+			add(lin(1), "IU", "[IU]", "international_units", "international_unit")
+		}),
+		family("conductance", []string{"uS"}, func(add adder) {
+			// HealthKit writes micro-siemens as "mcS".
+			add(lin(1), "uS", "mcS", "µS", "μS", "microsiemens")
+			add(lin(1000), "mS", "millisiemens")
+			add(lin(1e6), "S", "siemens")
+		}),
+		family("effort_score", []string{"score"}, func(add adder) {
+			// HKUnit.appleEffortScore(); a bare count from other clients.
+			add(lin(1), "score", "appleEffortScore", "count")
+		}),
 	}
 	return fams
 }
@@ -252,6 +276,7 @@ func family(name string, canonical []string, fill func(adder)) *unitFamily {
 	f := &unitFamily{name: name, canonical: canonical, units: map[string]unitDef{}}
 	fill(func(u unitDef, spellings ...string) {
 		f.display = append(f.display, spellings[0])
+		f.all = append(f.all, spellings...)
 		for _, s := range spellings {
 			f.units[s] = u
 		}

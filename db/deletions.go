@@ -35,21 +35,15 @@ func (t *Tx) Tombstoned(ctx context.Context, ids []string) (map[string]struct{},
 // DeleteItems removes the ids from samples, series, category samples and workouts, and tombstones them so a
 // later upload of the same id is not stored again. It returns the ids that removed stored data.
 func (t *Tx) DeleteItems(ctx context.Context, ids []string) (map[string]struct{}, error) {
-	removed := map[string]struct{}{}
 	if len(ids) == 0 {
-		return removed, nil
+		return map[string]struct{}{}, nil
+	}
+	removed, err := t.DeleteSampleIDs(ctx, ids)
+	if err != nil {
+		return nil, err
 	}
 	sorted := append([]string(nil), ids...)
 	sort.Strings(sorted)
-	spans, err := t.removeSamples(ctx, removed, `
-		DELETE FROM samples WHERE user_id = $1 AND sample_id = ANY($2::text[])
-		RETURNING sample_id, metric, source_id, start_time, end_time`, t.userID, pq.Array(sorted))
-	if err != nil {
-		return nil, fmt.Errorf("delete samples: %w", err)
-	}
-	if err := t.recomputeHourly(ctx, spans); err != nil {
-		return nil, err
-	}
 	err = t.collectIDs(ctx, removed, `
 		WITH c AS (DELETE FROM category_samples WHERE user_id = $1 AND sample_id = ANY($2::text[]) RETURNING sample_id AS id),
 		     w AS (DELETE FROM workouts WHERE user_id = $1 AND workout_id = ANY($2::text[]) RETURNING workout_id AS id),

@@ -75,6 +75,11 @@ type ComplexityRoot struct {
 		TimeZone   func(childComplexity int) int
 	}
 
+	FlowDay struct {
+		Date func(childComplexity int) int
+		Flow func(childComplexity int) int
+	}
+
 	ImportJob struct {
 		Accepted      func(childComplexity int) int
 		BytesDone     func(childComplexity int) int
@@ -104,6 +109,12 @@ type ComplexityRoot struct {
 		Rejected   func(childComplexity int) int
 		Replayed   func(childComplexity int) int
 		Updated    func(childComplexity int) int
+	}
+
+	MenstrualPeriod struct {
+		Days  func(childComplexity int) int
+		End   func(childComplexity int) int
+		Start func(childComplexity int) int
 	}
 
 	Metric struct {
@@ -155,6 +166,7 @@ type ComplexityRoot struct {
 
 	Query struct {
 		Categories          func(childComplexity int) int
+		Cycle               func(childComplexity int, from scalar.Date, to scalar.Date, timeZone *string) int
 		DailySummary        func(childComplexity int, from scalar.Date, to scalar.Date, timeZone *string) int
 		DailyTotals         func(childComplexity int, metric string, from scalar.Date, to scalar.Date) int
 		Devices             func(childComplexity int) int
@@ -529,6 +541,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Device.TimeZone(childComplexity), true
 
+	case "FlowDay.date":
+		if e.ComplexityRoot.FlowDay.Date == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FlowDay.Date(childComplexity), true
+	case "FlowDay.flow":
+		if e.ComplexityRoot.FlowDay.Flow == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FlowDay.Flow(childComplexity), true
+
 	case "ImportJob.accepted":
 		if e.ComplexityRoot.ImportJob.Accepted == nil {
 			break
@@ -680,6 +705,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.IngestResult.Updated(childComplexity), true
+
+	case "MenstrualPeriod.days":
+		if e.ComplexityRoot.MenstrualPeriod.Days == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MenstrualPeriod.Days(childComplexity), true
+	case "MenstrualPeriod.end":
+		if e.ComplexityRoot.MenstrualPeriod.End == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MenstrualPeriod.End(childComplexity), true
+	case "MenstrualPeriod.start":
+		if e.ComplexityRoot.MenstrualPeriod.Start == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MenstrualPeriod.Start(childComplexity), true
 
 	case "Metric.aggregation":
 		if e.ComplexityRoot.Metric.Aggregation == nil {
@@ -919,6 +963,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Categories(childComplexity), true
+	case "Query.cycle":
+		if e.ComplexityRoot.Query.Cycle == nil {
+			break
+		}
+
+		args, err := ec.field_Query_cycle_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Cycle(childComplexity, args["from"].(scalar.Date), args["to"].(scalar.Date), args["timeZone"].(*string)), true
 	case "Query.dailySummary":
 		if e.ComplexityRoot.Query.DailySummary == nil {
 			break
@@ -1982,6 +2037,12 @@ type Query {
   workouts(from: Time!, to: Time!, first: Int = 20, after: String): WorkoutConnection! @scope(needs: READ)
   "Per local day in ` + "`" + `[from, to]` + "`" + ` (inclusive dates): the numbers a dashboard home page shows."
   dailySummary(from: Date!, to: Date!, timeZone: String): [DailySummary!]! @scope(needs: READ)
+  """
+  Menstrual periods overlapping the local dates ` + "`" + `[from, to]` + "`" + ` (inclusive, at most three years), assembled from
+  menstrual flow samples: consecutive flow days, a gap of one day at most; days logged ` + "`" + `none` + "`" + ` are no flow days.
+  Local days are cut in each sample's time zone, else in ` + "`" + `timeZone` + "`" + ` (IANA; default: the user's latest device zone).
+  """
+  cycle(from: Date!, to: Date!, timeZone: String): [MenstrualPeriod!]! @scope(needs: READ)
 }
 
 type Mutation {
@@ -2650,6 +2711,20 @@ extend type Mutation {
   """
   disconnectProvider(provider: CloudProvider!): ProviderConnection @scope(needs: INGEST)
 }
+
+"A run of menstrual flow days."
+type MenstrualPeriod {
+  start: Date!
+  end: Date!
+  "The flow days, oldest first; a one-day gap inside the period has no entry."
+  days: [FlowDay!]!
+}
+
+type FlowDay {
+  date: Date!
+  "The heaviest flow logged that day: unspecified, light, medium or heavy."
+  flow: String!
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -2740,6 +2815,16 @@ func (ec *executionContext) childFields_Device(ctx context.Context, field graphq
 	return nil, fmt.Errorf("no field named %q was found under type Device", field.Name)
 }
 
+func (ec *executionContext) childFields_FlowDay(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "date":
+		return ec.fieldContext_FlowDay_date(ctx, field)
+	case "flow":
+		return ec.fieldContext_FlowDay_flow(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FlowDay", field.Name)
+}
+
 func (ec *executionContext) childFields_ImportJob(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -2800,6 +2885,18 @@ func (ec *executionContext) childFields_IngestResult(ctx context.Context, field 
 		return ec.fieldContext_IngestResult_rejected(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type IngestResult", field.Name)
+}
+
+func (ec *executionContext) childFields_MenstrualPeriod(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "start":
+		return ec.fieldContext_MenstrualPeriod_start(ctx, field)
+	case "end":
+		return ec.fieldContext_MenstrualPeriod_end(ctx, field)
+	case "days":
+		return ec.fieldContext_MenstrualPeriod_days(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MenstrualPeriod", field.Name)
 }
 
 func (ec *executionContext) childFields_Metric(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

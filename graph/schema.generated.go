@@ -42,6 +42,7 @@ type QueryResolver interface {
 	Sleep(ctx context.Context, from time.Time, to time.Time, timeZone *string) ([]model.SleepSession, error)
 	Workouts(ctx context.Context, from time.Time, to time.Time, first *int, after *string) (*model.WorkoutConnection, error)
 	DailySummary(ctx context.Context, from scalar.Date, to scalar.Date, timeZone *string) ([]model.DailySummary, error)
+	Cycle(ctx context.Context, from scalar.Date, to scalar.Date, timeZone *string) ([]model.MenstrualPeriod, error)
 	ImportJob(ctx context.Context, id string) (*model.ImportJob, error)
 	ProviderConnections(ctx context.Context) ([]model.ProviderConnection, error)
 	DailyTotals(ctx context.Context, metric string, from scalar.Date, to scalar.Date) ([]model.DailyTotal, error)
@@ -209,6 +210,36 @@ func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["name"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_cycle_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "from",
+		func(ctx context.Context, v any) (scalar.Date, error) {
+			return ec.unmarshalNDate2healthsyncᚋscalarᚐDate(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["from"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "to",
+		func(ctx context.Context, v any) (scalar.Date, error) {
+			return ec.unmarshalNDate2healthsyncᚋscalarᚐDate(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["to"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "timeZone",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["timeZone"] = arg2
 	return args, nil
 }
 
@@ -1177,6 +1208,52 @@ func (ec *executionContext) fieldContext_Device_lastSeen(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("Device", field, false, false, "Time")
 }
 
+func (ec *executionContext) _FlowDay_date(ctx context.Context, field graphql.CollectedField, obj *model.FlowDay) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FlowDay_date(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Date, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v scalar.Date) graphql.Marshaler {
+			return ec.marshalNDate2healthsyncᚋscalarᚐDate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FlowDay_date(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FlowDay", field, false, false, "Date")
+}
+
+func (ec *executionContext) _FlowDay_flow(ctx context.Context, field graphql.CollectedField, obj *model.FlowDay) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FlowDay_flow(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Flow, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FlowDay_flow(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FlowDay", field, false, false, "String")
+}
+
 func (ec *executionContext) _ImportJob_id(ctx context.Context, field graphql.CollectedField, obj *model.ImportJob) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -1756,6 +1833,84 @@ func (ec *executionContext) fieldContext_IngestResult_rejected(_ context.Context
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Rejection(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MenstrualPeriod_start(ctx context.Context, field graphql.CollectedField, obj *model.MenstrualPeriod) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MenstrualPeriod_start(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Start, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v scalar.Date) graphql.Marshaler {
+			return ec.marshalNDate2healthsyncᚋscalarᚐDate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MenstrualPeriod_start(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MenstrualPeriod", field, false, false, "Date")
+}
+
+func (ec *executionContext) _MenstrualPeriod_end(ctx context.Context, field graphql.CollectedField, obj *model.MenstrualPeriod) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MenstrualPeriod_end(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.End, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v scalar.Date) graphql.Marshaler {
+			return ec.marshalNDate2healthsyncᚋscalarᚐDate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MenstrualPeriod_end(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MenstrualPeriod", field, false, false, "Date")
+}
+
+func (ec *executionContext) _MenstrualPeriod_days(ctx context.Context, field graphql.CollectedField, obj *model.MenstrualPeriod) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MenstrualPeriod_days(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Days, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.FlowDay) graphql.Marshaler {
+			return ec.marshalNFlowDay2ᚕhealthsyncᚋgraphᚋmodelᚐFlowDayᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MenstrualPeriod_days(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MenstrualPeriod",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FlowDay(ctx, field)
 		},
 	}
 	return fc, nil
@@ -3487,6 +3642,68 @@ func (ec *executionContext) fieldContext_Query_dailySummary(ctx context.Context,
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_dailySummary_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_cycle(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_cycle(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Cycle(ctx, fc.Args["from"].(scalar.Date), fc.Args["to"].(scalar.Date), fc.Args["timeZone"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				needs, err := ec.unmarshalOScope2ᚖhealthsyncᚋgraphᚋmodelᚐScope(ctx, "READ")
+				if err != nil {
+					var zeroVal []model.MenstrualPeriod
+					return zeroVal, err
+				}
+				if ec.Directives.Scope == nil {
+					var zeroVal []model.MenstrualPeriod
+					return zeroVal, errors.New("directive scope is not implemented")
+				}
+				return ec.Directives.Scope(ctx, nil, directive0, needs)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []model.MenstrualPeriod) graphql.Marshaler {
+			return ec.marshalNMenstrualPeriod2ᚕhealthsyncᚋgraphᚋmodelᚐMenstrualPeriodᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_cycle(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MenstrualPeriod(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_cycle_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -7674,6 +7891,44 @@ func (ec *executionContext) _Device(ctx context.Context, sel ast.SelectionSet, o
 	return out
 }
 
+var flowDayImplementors = []string{"FlowDay"}
+
+func (ec *executionContext) _FlowDay(ctx context.Context, sel ast.SelectionSet, obj *model.FlowDay) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, flowDayImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("FlowDay")
+		case "date":
+			out.Values[i] = ec._FlowDay_date(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "flow":
+			out.Values[i] = ec._FlowDay_flow(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var importJobImplementors = []string{"ImportJob"}
 
 func (ec *executionContext) _ImportJob(ctx context.Context, sel ast.SelectionSet, obj *model.ImportJob) graphql.Marshaler {
@@ -7835,6 +8090,49 @@ func (ec *executionContext) _IngestResult(ctx context.Context, sel ast.Selection
 			}
 		case "rejected":
 			out.Values[i] = ec._IngestResult_rejected(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var menstrualPeriodImplementors = []string{"MenstrualPeriod"}
+
+func (ec *executionContext) _MenstrualPeriod(ctx context.Context, sel ast.SelectionSet, obj *model.MenstrualPeriod) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, menstrualPeriodImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MenstrualPeriod")
+		case "start":
+			out.Values[i] = ec._MenstrualPeriod_start(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "end":
+			out.Values[i] = ec._MenstrualPeriod_end(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "days":
+			out.Values[i] = ec._MenstrualPeriod_days(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -8267,6 +8565,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_dailySummary(ctx, field)
+				})
+		case "cycle":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_cycle(ctx, field)
 				})
 		case "importJob":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -9481,6 +9785,26 @@ func (ec *executionContext) unmarshalNDeviceInput2ᚖhealthsyncᚋgraphᚋmodel�
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNFlowDay2healthsyncᚋgraphᚋmodelᚐFlowDay(ctx context.Context, sel ast.SelectionSet, v model.FlowDay) graphql.Marshaler {
+	return ec._FlowDay(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNFlowDay2ᚕhealthsyncᚋgraphᚋmodelᚐFlowDayᚄ(ctx context.Context, sel ast.SelectionSet, v []model.FlowDay) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNFlowDay2healthsyncᚋgraphᚋmodelᚐFlowDay(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNImportJob2ᚖhealthsyncᚋgraphᚋmodelᚐImportJob(ctx context.Context, sel ast.SelectionSet, v *model.ImportJob) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "ImportJob!")
@@ -9534,6 +9858,26 @@ func (ec *executionContext) unmarshalNItemKind2healthsyncᚋgraphᚋmodelᚐItem
 
 func (ec *executionContext) marshalNItemKind2healthsyncᚋgraphᚋmodelᚐItemKind(ctx context.Context, sel ast.SelectionSet, v model.ItemKind) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNMenstrualPeriod2healthsyncᚋgraphᚋmodelᚐMenstrualPeriod(ctx context.Context, sel ast.SelectionSet, v model.MenstrualPeriod) graphql.Marshaler {
+	return ec._MenstrualPeriod(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNMenstrualPeriod2ᚕhealthsyncᚋgraphᚋmodelᚐMenstrualPeriodᚄ(ctx context.Context, sel ast.SelectionSet, v []model.MenstrualPeriod) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMenstrualPeriod2healthsyncᚋgraphᚋmodelᚐMenstrualPeriod(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalNMergeMode2healthsyncᚋgraphᚋmodelᚐMergeMode(ctx context.Context, v any) (model.MergeMode, error) {

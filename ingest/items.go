@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"healthsync/catalog"
 	"healthsync/db"
 )
 
@@ -20,6 +21,15 @@ type record struct {
 	samples  []db.SampleRow // a quantity sample (one row) or a series record (one row per point)
 	category *db.CategoryRow
 	workout  *db.WorkoutRow
+	recordID string // a part's multi-value record id (its id without ".field"): deletions go by it; else ""
+}
+
+// deletionID is the id a deletion names to remove the record: its multi-value record's for a part.
+func (r *record) deletionID() string {
+	if r.recordID != "" {
+		return r.recordID
+	}
+	return r.id
 }
 
 // table tells which stored table (and so which id space) a record belongs to.
@@ -81,7 +91,12 @@ func (n *normalizer) quantitySample(i int, s QuantitySample) *record {
 		n.reject(KindSample, i, id, CodeUnknownType, "unknown quantity type %q%s; the metrics query lists the known types", clip(s.Type), hint)
 		return nil
 	}
-	rec := &record{kind: KindSample, index: i, id: id, dataType: m.Name, end: s.End}
+	recordID := ""
+	if field := catalog.RecordField(s.Type); field != "" {
+		// The values of one multi-value record (BloodPressure, Nutrition) share its id: each is kept as its own sample.
+		recordID, id = id, id+"."+field
+	}
+	rec := &record{kind: KindSample, index: i, id: id, recordID: recordID, dataType: m.Name, end: s.End}
 	v, p := n.quantity(m, s.Value, s.Unit)
 	if p == nil && len(s.Unit) > maxFieldLen {
 		p = fail(CodeBadUnit, "unit is too long")

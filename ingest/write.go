@@ -112,7 +112,7 @@ func (w *batchWrite) device(ctx context.Context) error {
 func (w *batchWrite) liveRecords(ctx context.Context) ([]*record, error) {
 	ids := make([]string, 0, len(w.p.records))
 	for _, r := range w.p.records {
-		ids = append(ids, r.id)
+		ids = append(ids, r.deletionID())
 	}
 	gone, err := w.tx.Tombstoned(ctx, ids)
 	if err != nil {
@@ -124,8 +124,8 @@ func (w *batchWrite) liveRecords(ctx context.Context) ([]*record, error) {
 	}
 	var live []*record
 	for _, r := range w.p.records {
-		_, wasDeleted := gone[r.id]
-		_, beingDeleted := deleting[r.id]
+		_, wasDeleted := gone[r.deletionID()]
+		_, beingDeleted := deleting[r.deletionID()]
 		if wasDeleted || beingDeleted {
 			w.res.Duplicates++
 			w.touch(r.dataType)
@@ -259,6 +259,9 @@ func (w *batchWrite) tally(live []*record, outs outcomes, srcs storedSources) {
 func (w *batchWrite) deletions(ctx context.Context) error {
 	removed, err := w.tx.DeleteItems(ctx, w.p.deletions)
 	if err != nil {
+		return err
+	}
+	if err := deleteRecordParts(ctx, w.tx, w.n.cat, w.b.Provider, w.p.deletions, removed); err != nil {
 		return err
 	}
 	w.res.Deleted = len(removed)

@@ -13,6 +13,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"healthsync/auth"
+	"healthsync/cycle"
 	"healthsync/db"
 	"healthsync/devices"
 	"healthsync/ingest"
@@ -117,7 +118,7 @@ func PresentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 // invalidRequests are the services' errors for a request the caller must fix; the text after "sentinel: "
 // says how.
 var invalidRequests = []error{series.ErrInvalid, summary.ErrInvalid, sleep.ErrInvalid, workouts.ErrInvalid,
-	priority.ErrInvalid, devices.ErrInvalid}
+	priority.ErrInvalid, devices.ErrInvalid, cycle.ErrInvalid}
 
 // invalidRequest is the invalidRequests sentinel err wraps, nil when none.
 func invalidRequest(err error) error {

@@ -9,6 +9,7 @@ import (
 	"healthsync/auth"
 	"healthsync/catalog"
 	"healthsync/cloud/cloudsync"
+	"healthsync/cycle"
 	"healthsync/db"
 	"healthsync/devices"
 	"healthsync/importers/jobs"
@@ -44,6 +45,7 @@ type Resolver struct {
 	Workouts *workouts.Service
 	Priority *priority.Service
 	Devices  *devices.Service
+	Cycle    *cycle.Service
 }
 
 // user resolves the token's subject to the stored user, creating it on first use. The @scope directive has

@@ -179,6 +179,11 @@ func (r *queryResolver) DailySummary(ctx context.Context, from scalar.Date, to s
 	return r.dailySummary(ctx, from, to, timeZone)
 }
 
+// Cycle is the resolver for the cycle field.
+func (r *queryResolver) Cycle(ctx context.Context, from scalar.Date, to scalar.Date, timeZone *string) ([]model.MenstrualPeriod, error) {
+	return r.cyclePeriods(ctx, from, to, timeZone)
+}
+
 // ImportJob is the resolver for the importJob field.
 func (r *queryResolver) ImportJob(ctx context.Context, id string) (*model.ImportJob, error) {
 	return r.importJob(ctx, id)

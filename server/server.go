@@ -23,6 +23,7 @@ import (
 	"healthsync/auth"
 	"healthsync/catalog"
 	"healthsync/cloud/cloudsync"
+	"healthsync/cycle"
 	"healthsync/db"
 	"healthsync/devices"
 	"healthsync/graph"
@@ -88,6 +89,7 @@ type Options struct {
 	Workouts *workouts.Service
 	Priority *priority.Service
 	Devices  *devices.Service
+	Cycle    *cycle.Service
 }
 
 // RequestLogger is the logger for code that runs on a request's behalf (the services handed to Options):
@@ -102,7 +104,7 @@ func mustBeWired(o Options) {
 	}{{"Store", o.Store == nil}, {"Ingest", o.Ingest == nil}, {"Catalog", o.Catalog == nil}, {"Verifier", o.Verifier == nil},
 		{"Series", o.Series == nil}, {"Imports", o.Imports == nil}, {"HAE", o.HAE == nil}, {"OpenWearables", o.OpenWearables == nil},
 		{"Sleep", o.Sleep == nil}, {"Summary", o.Summary == nil}, {"Workouts", o.Workouts == nil},
-		{"Priority", o.Priority == nil}, {"Devices", o.Devices == nil}} {
+		{"Priority", o.Priority == nil}, {"Devices", o.Devices == nil}, {"Cycle", o.Cycle == nil}} {
 		if dep.missing {
 			panic("server.New: Options." + dep.name + " is nil; cmd/healthsync (or devtools/servertest in tests) builds it")
 		}
@@ -126,7 +128,7 @@ func New(o Options) http.Handler {
 	gql := handler.New(graph.NewExecutableSchema(graph.Config{
 		Resolvers: &resolvers.Resolver{Users: o.Store, Ingest: o.Ingest, Catalog: o.Catalog,
 			Series: o.Series, Imports: o.Imports, Events: o.Events, Cloud: o.Cloud, Sleep: o.Sleep, Summary: o.Summary,
-			Workouts: o.Workouts, Priority: o.Priority, Devices: o.Devices},
+			Workouts: o.Workouts, Priority: o.Priority, Devices: o.Devices, Cycle: o.Cycle},
 		Directives: graph.DirectiveRoot{Scope: resolvers.Scope},
 	}))
 	gql.AddTransport(websocketTransport(o.Verifier, o.Log))

@@ -3,6 +3,7 @@ package main
 import (
 	"log/slog"
 
+	"healthsync/cycle"
 	"healthsync/devices"
 	"healthsync/importers/appleexport"
 	"healthsync/importers/hae"
@@ -32,5 +33,6 @@ func wire(st *store, svc *ingest.Service, log *slog.Logger) server.Options {
 	o.Workouts = workouts.NewService(st.Store)
 	o.Priority = priority.NewService(st.Store, st.catalog)
 	o.Devices = devices.NewService(st.Store)
+	o.Cycle = cycle.NewService(st.Store, o.Series)
 	return o
 }

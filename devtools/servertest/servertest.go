@@ -6,6 +6,7 @@ package servertest
 import (
 	"log/slog"
 
+	"healthsync/cycle"
 	"healthsync/devices"
 	"healthsync/importers/appleexport"
 	"healthsync/importers/hae"
@@ -52,6 +53,9 @@ func Wire(o server.Options) server.Options {
 	}
 	if o.Devices == nil {
 		o.Devices = devices.NewService(o.Store)
+	}
+	if o.Cycle == nil {
+		o.Cycle = cycle.NewService(o.Store, o.Series)
 	}
 	return o
 }

@@ -87,6 +87,12 @@ type DeviceInput struct {
 	TimeZone *string `json:"timeZone,omitempty"`
 }
 
+type FlowDay struct {
+	Date scalar.Date `json:"date"`
+	// The heaviest flow logged that day: unspecified, light, medium or heavy.
+	Flow string `json:"flow"`
+}
+
 type ImportJob struct {
 	ID       string       `json:"id"`
 	Status   ImportStatus `json:"status"`
@@ -148,6 +154,14 @@ type IngestResult struct {
 	// Deletion ids that removed stored data.
 	Deleted  int         `json:"deleted"`
 	Rejected []Rejection `json:"rejected"`
+}
+
+// A run of menstrual flow days.
+type MenstrualPeriod struct {
+	Start scalar.Date `json:"start"`
+	End   scalar.Date `json:"end"`
+	// The flow days, oldest first; a one-day gap inside the period has no entry.
+	Days []FlowDay `json:"days"`
 }
 
 type Metric struct {

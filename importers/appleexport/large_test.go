@@ -95,7 +95,7 @@ func writeExport(w io.Writer, size int64) (int64, error) {
 				fmt.Fprintf(cw, ` <ActivitySummary dateComponents="%s" activeEnergyBurned="500" activeEnergyBurnedGoal="600" activeEnergyBurnedUnit="kcal"/>
 `, at.Format("2006-01-02"))
 			default:
-				fmt.Fprintf(cw, ` <Record type="HKQuantityTypeIdentifierDietaryCaffeine" sourceName="Coffee" unit="mg" startDate="%s" endDate="%s" value="80"/>
+				fmt.Fprintf(cw, ` <Record type="HKQuantityTypeIdentifierFromAFutureSDK" sourceName="Coffee" unit="mg" startDate="%s" endDate="%s" value="80"/>
 `, ts, ts)
 				records++
 			}

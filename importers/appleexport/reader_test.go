@@ -50,7 +50,7 @@ const synthetic = `<?xml version="1.0" encoding="UTF-8"?>
   </HeartRateVariabilityMetadataList>
   <MetadataEntry key="HKTimeZone" value="Europe/Zurich"/>
  </Record>
- <Record type="HKQuantityTypeIdentifierDietaryCaffeine" sourceName="Coffee app" unit="mg" startDate="2025-02-28 09:00:00 +0100" endDate="2025-02-28 09:00:00 +0100" value="80"/>
+ <Record type="HKQuantityTypeIdentifierFromAFutureSDK" sourceName="Coffee app" unit="mg" startDate="2025-02-28 09:00:00 +0100" endDate="2025-02-28 09:00:00 +0100" value="80"/>
  <Workout workoutActivityType="HKWorkoutActivityTypeCycling" duration="30" durationUnit="min" sourceName="Anna's Watch" device="&lt;&lt;HKDevice: 0x1&gt;, name:Apple Watch, manufacturer:Apple Inc., model:Watch, hardware:Watch7,2, software:11.3&gt;" startDate="2025-02-28 17:00:00 +0100" endDate="2025-02-28 17:30:00 +0100">
   <MetadataEntry key="HKTimeZone" value="Europe/Zurich"/>
   <WorkoutEvent type="HKWorkoutEventTypePause" date="2025-02-28 17:10:00 +0100"/>
@@ -83,7 +83,7 @@ func TestReaderElements(t *testing.T) {
 	}
 	want := []string{"HKQuantityTypeIdentifierStepCount", "other:Correlation",
 		"HKQuantityTypeIdentifierBloodPressureSystolic", "HKQuantityTypeIdentifierBloodPressureDiastolic",
-		"HKQuantityTypeIdentifierHeartRateVariabilitySDNN", "HKQuantityTypeIdentifierDietaryCaffeine",
+		"HKQuantityTypeIdentifierHeartRateVariabilitySDNN", "HKQuantityTypeIdentifierFromAFutureSDK",
 		"Workout", "other:ActivitySummary", "other:ClinicalRecord"}
 	if strings.Join(kinds, " ") != strings.Join(want, " ") {
 		t.Fatalf("elements:\n got %v\nwant %v", kinds, want)

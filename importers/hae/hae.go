@@ -141,7 +141,39 @@ var metricNames = map[string]string{
 	"carbohydrates":                    "dietary_carbohydrates",
 	"total_fat":                        "dietary_fat_total",
 	"environmental_audio_exposure":     "environmental_audio_exposure",
-	"headphone_audio_exposure":         "",
+	"headphone_audio_exposure":         "headphone_audio_exposure",
+	"apple_move_time":                  "move_time",
+	"apple_walking_steadiness":         "walking_steadiness",
+	"six_minute_walking_test_distance": "six_minute_walk_test_distance",
+	"stair_speed_up":                   "stair_ascent_speed",
+	"stair_speed_down":                 "stair_descent_speed",
+	"wheelchair_distance":              "distance_wheelchair",
+	"cardio_recovery":                  "heart_rate_recovery_one_minute",
+	"breathing_disturbances":           "sleeping_breathing_disturbances",
+	"fiber":                            "dietary_fiber",
+	"saturated_fat":                    "dietary_fat_saturated",
+	"monounsaturated_fat":              "dietary_fat_monounsaturated",
+	"polyunsaturated_fat":              "dietary_fat_polyunsaturated",
+}
+
+// lookup finds the catalog metric for an app metric name: renamed above, as it is, or, for the nutrients the
+// app names bare ("caffeine", "vitamin_c"), with the catalog's dietary_ prefix.
+func lookup(cat *catalog.Catalog, name string) (string, bool) {
+	if n, ok := metricNames[name]; ok {
+		name = n
+	}
+	if name == "" {
+		return "", false
+	}
+	// The name found is kept as spelled: it is part of each item's content id, which must not change for data
+	// already stored.
+	if _, ok := cat.Lookup(name); ok {
+		return name, true
+	}
+	if _, ok := cat.Lookup("dietary_" + name); ok {
+		return "dietary_" + name, true
+	}
+	return "", false
 }
 
 // unit translates the app's unit spellings. The app prints percentages as 0–100, which in HealthKit's
@@ -188,11 +220,8 @@ func (m *Mapped) metric(cat *catalog.Catalog, met Metric) {
 		}
 		return
 	}
-	name := met.Name
-	if n, ok := metricNames[name]; ok {
-		name = n
-	}
-	if _, ok := cat.Lookup(name); !ok || name == "" {
+	name, ok := lookup(cat, met.Name)
+	if !ok {
 		if len(met.Data) > 0 {
 			m.Unknown[met.Name] += len(met.Data)
 		}

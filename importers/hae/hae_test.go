@@ -68,7 +68,7 @@ func TestMapShapes(t *testing.T) {
 	 {"name":"blood_oxygen_saturation","units":"%","data":[{"date":"2024-03-01 03:00:00 +0100","qty":97}]},
 	 {"name":"blood_glucose","units":"mg/dL","data":[{"date":"2024-03-01 09:00:00 +0100","qty":101,"mealTime":"Before Meal"}]},
 	 {"name":"step_count","units":"count","data":[{"date":"2024-03-01 8:05:00\u202fAM +0100","qty":412}]},
-	 {"name":"number_of_times_fallen","units":"count","data":[{"date":"2024-03-01 09:00:00 +0100","qty":1}]},
+	 {"name":"from_a_future_app_version","units":"count","data":[{"date":"2024-03-01 09:00:00 +0100","qty":1}]},
 	 {"name":"weight_body_mass","units":"kg","data":[{"date":"not a date","qty":70}]}
 	]}}`
 	var p hae.Payload
@@ -89,7 +89,7 @@ func TestMapShapes(t *testing.T) {
 	if m.Samples[0].Metadata["min"] != 61.0 || m.Samples[0].Metadata["max"] != 74.0 || m.Samples[4].Metadata["mealTime"] != "Before Meal" {
 		t.Errorf("metadata %v %v", m.Samples[0].Metadata, m.Samples[4].Metadata)
 	}
-	if m.Unknown["number_of_times_fallen"] != 1 || m.Invalid["weight_body_mass"] != 1 {
+	if m.Unknown["from_a_future_app_version"] != 1 || m.Invalid["weight_body_mass"] != 1 {
 		t.Errorf("unknown %v invalid %v", m.Unknown, m.Invalid)
 	}
 	// The same content mapped again gives the same ids; all ids are distinct.
