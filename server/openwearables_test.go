@@ -244,7 +244,7 @@ func TestOpenWearablesPerItemRejections(t *testing.T) {
 	records := []map[string]any{
 		owRecord(uuid(10), "HKQuantityTypeIdentifierStepCount", "count", 120, t0, t0.Add(10*time.Minute)),
 		owRecord(uuid(11), "HKQuantityTypeIdentifierStepCount", "furlong", 5, t0, t0.Add(time.Minute)),    // bad unit
-		owRecord(uuid(12), "HKQuantityTypeIdentifierNikeFuel", "count", 5, t0, t0.Add(time.Minute)),       // not in the catalog
+		owRecord(uuid(12), "HKQuantityTypeIdentifierMadeUpForTest", "count", 5, t0, t0.Add(time.Minute)),  // not in the catalog
 		owRecord(uuid(13), "HKQuantityTypeIdentifierHeartRate", "bpm", "fast", t0, t0),                    // unreadable value
 		owRecord("not-a-uuid", "HKQuantityTypeIdentifierHeartRate", "bpm", 70, t0, t0),                    // HealthKit ids are UUIDs
 		owRecord(uuid(14), "HKQuantityTypeIdentifierOxygenSaturation", "%", 97, t0, t0),                   // ×100 by the iOS SDK
