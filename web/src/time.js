@@ -31,7 +31,7 @@ export function addDays(date, n) {
 }
 
 export function todayIn(tz) {
-  return new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date());
+  return dateIn(new Date(), tz);
 }
 
 export function fmtDate(d, tz, weekday = false) {
@@ -62,4 +62,19 @@ export function relative(ms, now) {
   if (s < 3600) return `${Math.round(s / 60)} min ago`;
   if (s < 172800) return `${Math.round(s / 3600)} h ago`;
   return `${Math.round(s / 86400)} days ago`;
+}
+
+// fmtDay writes a calendar date (YYYY-MM-DD), which has no time zone, as "Tue, 3 Dec 2026".
+export function fmtDay(date, weekday = true) {
+  return new Date(`${date}T12:00:00Z`).toLocaleDateString(undefined, { timeZone: 'UTC', year: 'numeric', month: 'short',
+    day: 'numeric', weekday: weekday ? 'short' : undefined });
+}
+
+// dateIn is the local calendar date (YYYY-MM-DD) of instant d in tz.
+export function dateIn(d, tz) {
+  return new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' }).format(d);
+}
+
+export function daysBetween(from, to) {
+  return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86400000) + 1;
 }
