@@ -150,8 +150,8 @@ func TestGraphiQLAndDashboardInChromium(t *testing.T) {
 	}
 	t.Logf("screenshots in %s", shots)
 	for _, m := range got.Timings {
-		t.Logf("time to first chart, %s, %s (%d days, %d charts): median %.0f ms of %v ms from the page's start; %v ms from the request",
-			m.Viewport, m.Range, m.Days, m.Charts, m.MedianMs, m.RunsMs, m.LoadToChartMs)
+		t.Logf("time to first chart, %s, %s (%d days, %d charts): median %.0f ms of %v ms from the page's start; %v ms from the first request; the two requests took %v ms",
+			m.Viewport, m.Range, m.Days, m.Charts, m.MedianMs, m.RunsMs, m.LoadToChartMs, m.RequestsMs)
 	}
 	ny, _ := time.LoadLocation("America/New_York")
 	check(t, got, shots, expect{
@@ -292,6 +292,7 @@ type report struct {
 		MedianMs      float64   `json:"medianMs"`
 		RunsMs        []float64 `json:"runsMs"`
 		LoadToChartMs []float64 `json:"loadToChartMs"`
+		RequestsMs    []string  `json:"requestsMs"`
 		Charts        int       `json:"charts"`
 	} `json:"timings"`
 	Axe []struct {
@@ -380,7 +381,7 @@ func check(t *testing.T, r report, shots string, want expect) {
 			t.Errorf("phone, %s: the page is %d px wide on a %d px screen", name, f.ScrollWidth, f.InnerWidth)
 		}
 	}
-	if p.GraphiQLResponseWidth < 300 {
+	if p.GraphiQLResponseWidth < 280 {
 		t.Errorf("phone: GraphiQL's result pane is %d px wide", p.GraphiQLResponseWidth)
 	}
 	// Tiles two by two: the second beside the first, the third under it.

@@ -147,6 +147,7 @@ async function timeToChart(viewport, token, from, to, label) {
     await page.goto(`${base}/dashboard?${new URLSearchParams({ from, to, tz: env('TZ_NAME') })}`);
     await page.waitForFunction(() => document.body.dataset.firstChartMs, null, { timeout: 30000 });
     runs.push(await page.evaluate(() => ({ fromStart: Number(document.body.dataset.firstChartMs), fromLoad: Number(document.body.dataset.loadMs),
+      requests: document.body.dataset.requestsMs,
       charts: document.querySelectorAll('.uplot').length })));
     if (i === 0 && label === 'year') {
       report.year[viewport.width < 600 ? 'phone' : 'desktop'] = await facts(page);
@@ -156,7 +157,7 @@ async function timeToChart(viewport, token, from, to, label) {
   }
   const sorted = runs.map((r) => r.fromStart).sort((a, b) => a - b);
   report.timings.push({ viewport: `${viewport.width}x${viewport.height}`, range: label, days: Math.round((Date.parse(to) - Date.parse(from)) / 864e5) + 1,
-    medianMs: sorted[1], runsMs: runs.map((r) => r.fromStart), loadToChartMs: runs.map((r) => r.fromLoad), charts: runs[0].charts });
+    medianMs: sorted[1], runsMs: runs.map((r) => r.fromStart), loadToChartMs: runs.map((r) => r.fromLoad), requestsMs: runs.map((r) => r.requests), charts: runs[0].charts });
 }
 
 try {

@@ -339,6 +339,7 @@ async function load() {
   };
   try {
     const data = await gql(state.token, DASHBOARD, vars);
+    const t1 = performance.now();
     if (seq !== state.seq) return;
     const metrics = new Map(data.metrics.map((m) => [m.name, m]));
     const has = (n) => metrics.has(n) && metrics.get(n).sampleCount > 0;
@@ -349,6 +350,8 @@ async function load() {
     sources.forEach((s, i) => { cv[`id${i}`] = s.source.id; });
     const more = charted.length || sources.length || hourly ? await gql(state.token, chartsQuery(charted, sources.length, hourly), cv) : {};
     if (seq !== state.seq) return;
+    // For the browser test: where the time to the first chart goes.
+    document.body.dataset.requestsMs = `${Math.round(t1 - t0)}+${Math.round(performance.now() - t1)}`;
     state.data = {
       ...data, ...want, metrics, loadedAt: new Date(), t0,
       series: new Map(charted.map((n, i) => [n, pointsOf(more[`m${i}`])])),
@@ -494,13 +497,6 @@ function render() {
   renderSleep();
   renderWorkouts();
   renderSync();
-  const d = state.data;
-  if (d && !d.firstChartMs) {
-    d.firstChartMs = performance.now();
-    // For the browser test: time from the Load (or page start) to the first chart on screen.
-    document.body.dataset.firstChartMs = String(Math.round(d.firstChartMs));
-    document.body.dataset.loadMs = String(Math.round(d.firstChartMs - d.t0));
-  }
 }
 
 // where says where a metric's data is when the range has none.
@@ -602,6 +598,12 @@ function renderCharts() {
   for (const c of list) chartsBox.append(chartCard(d, c, xs));
   // uPlot needs the box in the document to measure it.
   for (const f of pending.splice(0)) f();
+  if (!d.firstChartMs) {
+    d.firstChartMs = performance.now();
+    // For the browser test: time from the page's start, and from the first request, to the charts on screen.
+    document.body.dataset.firstChartMs = String(Math.round(d.firstChartMs));
+    document.body.dataset.loadMs = String(Math.round(d.firstChartMs - d.t0));
+  }
 }
 
 const pending = [];
