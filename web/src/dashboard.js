@@ -726,8 +726,13 @@ function drawChart(box, model, xs, tz, fmtV) {
       { stroke: '#334155', grid: { stroke: '#eef2f7' }, font: '13px system-ui', space: small ? 60 : 80,
         // Local calendar dates: the x values are the starts of local days in the chosen time zone.
         values: (u, ticks) => ticks.map((t) => fmtDate(new Date(t * 1e3), tz)) },
-      { stroke: '#334155', grid: { stroke: '#eef2f7' }, font: '13px system-ui', size: 56,
-        values: (u, ticks) => ticks.map((t) => fmtNum(t, Math.abs(t) < 10 && t % 1 ? 1 : 0)) },
+      { stroke: '#334155', grid: { stroke: '#eef2f7' }, font: '13px system-ui', size: 64,
+        // As many decimals as the tick spacing needs: weight ticks 0.2 kg apart must not all read "72".
+        values: (u, ticks) => {
+          const step = ticks.length > 1 ? Math.abs(ticks[1] - ticks[0]) : 1;
+          const digits = step > 0 && step < 1 ? Math.min(3, Math.ceil(-Math.log10(step) - 1e-9)) : 0;
+          return ticks.map((t) => fmtNum(t, digits));
+        } },
     ],
     series: [{ label: 'Day', value: (u, v) => (v == null ? '' : fmtDate(new Date(v * 1e3), tz, true)) }],
   };

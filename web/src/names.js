@@ -22,6 +22,7 @@ const MODELS = {
   'iPhone15,2': 'iPhone 14 Pro', 'iPhone15,3': 'iPhone 14 Pro Max', 'iPhone15,4': 'iPhone 15', 'iPhone15,5': 'iPhone 15 Plus',
   'iPhone16,1': 'iPhone 15 Pro', 'iPhone16,2': 'iPhone 15 Pro Max', 'iPhone17,1': 'iPhone 16 Pro', 'iPhone17,2': 'iPhone 16 Pro Max',
   'iPhone17,3': 'iPhone 16', 'iPhone17,4': 'iPhone 16 Plus', 'iPhone17,5': 'iPhone 16e',
+  'iPad14,1': 'iPad mini (6th generation)', 'iPad14,2': 'iPad mini (6th generation)',
 };
 
 const FAMILIES = [[/^Watch\d+,\d+$/, 'Apple Watch'], [/^iPhone\d+,\d+$/, 'iPhone'], [/^iPad\d+,\d+$/, 'iPad'], [/^iPod\d+,\d+$/, 'iPod touch']];
