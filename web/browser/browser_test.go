@@ -278,8 +278,11 @@ type report struct {
 		page
 		Unknown page `json:"unknown"`
 	} `json:"zone"`
-	BadToken    page `json:"badToken"`
-	Empty       page `json:"empty"`
+	BadToken page `json:"badToken"`
+	Empty    struct {
+		page
+		Jumped page `json:"jumped"`
+	} `json:"empty"`
 	ServerError struct {
 		page
 		Recovered page `json:"recovered"`
@@ -412,6 +415,10 @@ func check(t *testing.T, r report, shots string, want expect) {
 	}
 	if !anyContains(e.Empties, "Your steps data runs from") || !anyContains(e.Empties, "newest sleep data") {
 		t.Errorf("empty range: the cards say %q; want them to say where the data is", e.Empties)
+	}
+
+	if j := e.Jumped; j.State != "loaded" || j.StepsPoints < 10 {
+		t.Errorf("the empty steps card's button to where the data is: state %q, %d days of steps", j.State, j.StepsPoints)
 	}
 
 	s := r.ServerError

@@ -506,10 +506,22 @@ function where(m) {
   return `Your ${m.displayName.toLowerCase()} data runs from ${fmtDay(dateIn(new Date(m.firstSample), tz))} to ${fmtDay(dateIn(new Date(m.lastSample), tz))}.`;
 }
 
-function emptyState(box, msg) {
+function emptyState(box, msg, jump) {
   box.textContent = '';
   box.dataset.points = '0';
-  box.append(el('p', { class: 'empty' }, msg));
+  box.append(el('p', { class: 'empty' }, msg, jump ? el('br') : null, jump || null));
+}
+
+// jumpTo offers the last 30 days up to a metric's newest sample, where its data is.
+function jumpTo(m) {
+  if (!m || !m.lastSample) return null;
+  const to = dateIn(new Date(m.lastSample), state.data.tz);
+  const from = addDays(to, -29);
+  return el('button', { type: 'button', class: 'jump', onclick: () => {
+    fromInput.value = from;
+    toInput.value = to;
+    apply();
+  } }, `Show ${fmtDay(from, false)} – ${fmtDay(to, false)}`);
 }
 
 const NOT_LOADED = 'Nothing loaded.';
@@ -656,7 +668,7 @@ function chartCard(d, c, xs) {
   box.dataset.points = String(model.kind === 'stack' ? model.series.reduce((a, s) => a + s.ys.filter((v) => v != null && v > 0).length, 0) : withData);
   if (!withData) {
     const m = d.metrics.get(c.metrics[0] || 'heart_rate');
-    emptyState(box, `No ${c.title.toLowerCase()} between ${fmtDay(d.from, false)} and ${fmtDay(d.to, false)}. ${where(m)}`);
+    emptyState(box, `No ${c.title.toLowerCase()} between ${fmtDay(d.from, false)} and ${fmtDay(d.to, false)}. ${where(m)}`, jumpTo(m));
     return section;
   }
   const fmtV = (v) => (v == null ? '–' : `${fmtNum(v, model.unit === 'kg' || model.unit === '°C' ? 1 : 0)} ${model.unit}`);
