@@ -321,6 +321,11 @@ try {
     // GraphiQL on a phone: the result pane must be wide enough to read.
     await pp.goto(`${base}/`);
     await pp.waitForSelector('.graphiql-query-editor .CodeMirror', { timeout: 30000 });
+    await pp.locator('.graphiql-tab-button', { hasText: 'SyncState' }).click();
+    await pp.waitForFunction(() => (document.querySelector('.graphiql-tab-active') || {}).textContent?.includes('SyncState'));
+    await pp.click('.graphiql-execute-button');
+    await pp.waitForFunction(() => /"data"/.test(document.querySelector('.graphiql-response .CodeMirror').CodeMirror.getValue()),
+      null, { timeout: 20000 });
     report.phone.graphiqlFit = await fits(pp, 'graphiql 390');
     report.phone.graphiqlResponseWidth = await pp.evaluate(() => Math.round(document.querySelector('.graphiql-response').getBoundingClientRect().width));
     await pp.screenshot({ path: join(shots, 'graphiql-phone.png') });
