@@ -23,14 +23,16 @@ test-shifted:
 build:
 	$(GO) build -o bin/healthsync ./cmd/healthsync
 
-## generate: regenerate graph/ from schema.graphqls after a schema change
+## generate: regenerate graph/ and the Go client's types (client/types.go) from schema.graphqls after a schema change
 generate:
 	$(GO) tool gqlgen generate
+	$(GO) generate ./client/
 
-## bench: `healthsync bench` with its defaults: ingest, retries, reads, memory and growth against raw COPY and
-## naive SQL in one run (flags: make bench BENCH_FLAGS="--users 2 --growth 1M"); table on stdout, JSON in devtools/bench/results/
-bench:
-	$(GO) run ./cmd/healthsync bench $(BENCH_FLAGS)
+## bench: `healthsync-bench` with its defaults: ingest, retries, reads, memory and growth against raw COPY and
+## naive SQL in one run (flags: make bench BENCH_FLAGS="--users 2 --growth 1M"); table on stdout, JSON in devtools/bench/results/.
+## It runs bin/healthsync (built first) as `serve` in a child process; the server binary links no benchmark code
+bench: build
+	$(GO) run ./cmd/healthsync-bench --server bin/healthsync $(BENCH_FLAGS)
 
 ## bench-go: the go-test microbenchmarks of the write path (10,000-sample batches against COPY)
 bench-go:

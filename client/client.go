@@ -3,6 +3,9 @@
 // lost is answered from the server's record instead of being stored twice), series and sync state.
 package client
 
+// types.go comes from the schema; regenerate it after a change to schema.graphqls.
+//go:generate go run ./internal/gentypes -schema ../schema.graphqls -out types.go
+
 import (
 	"bytes"
 	"context"

@@ -18,6 +18,7 @@ import (
 	"healthsync/client"
 	"healthsync/db"
 	"healthsync/devtools/dbtest"
+	"healthsync/devtools/servertest"
 	"healthsync/ingest"
 	"healthsync/server"
 )
@@ -71,9 +72,9 @@ func newServer(t *testing.T, f *faults) (url string, signer *auth.Signer) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.next = server.New(server.Options{Store: store, Catalog: cat, Verifier: v,
+	f.next = server.New(servertest.Wire(server.Options{Store: store, Catalog: cat, Verifier: v,
 		Ingest: ingest.NewService(store, cat, ingest.Limits{MaxItems: 1000}, nil),
-		Log:    slog.New(slog.NewTextHandler(io.Discard, nil))})
+		Log:    slog.New(slog.NewTextHandler(io.Discard, nil))}))
 	srv := httptest.NewServer(f)
 	t.Cleanup(srv.Close)
 	return srv.URL + "/graphql", signer

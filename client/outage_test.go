@@ -15,6 +15,7 @@ import (
 	"healthsync/client"
 	"healthsync/db"
 	"healthsync/devtools/dbtest"
+	"healthsync/devtools/servertest"
 	"healthsync/ingest"
 	"healthsync/server"
 )
@@ -41,9 +42,9 @@ func TestIngestBatchRidesOutADatabaseOutage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &faults{next: server.New(server.Options{Store: store, Catalog: cat, Verifier: v,
+	f := &faults{next: server.New(servertest.Wire(server.Options{Store: store, Catalog: cat, Verifier: v,
 		Ingest: ingest.NewService(store, cat, ingest.Limits{MaxItems: 1000}, nil),
-		Log:    slog.New(slog.NewTextHandler(io.Discard, nil))})}
+		Log:    slog.New(slog.NewTextHandler(io.Discard, nil))}))}
 	srv := httptest.NewServer(f)
 	t.Cleanup(srv.Close)
 	c := client.New(srv.URL+"/graphql", token(t, signer, "alice"), client.Options{MaxAttempts: 20,

@@ -30,3 +30,20 @@ func IsUnavailable(err error) bool {
 		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
 		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
 }
+
+// IsStorageError reports whether err came from the database or the connection to it rather than from the
+// client's input: the server's to handle, never BAD_USER_INPUT with the driver's words in it.
+func IsStorageError(err error) bool {
+	if err == nil {
+		return false
+	}
+	var pqErr *pq.Error
+	return errors.As(err, &pqErr) || IsUnavailable(err) || errors.Is(err, sql.ErrTxDone)
+}
+
+// IsInvalidText reports PostgreSQL refusing a text value: invalid byte sequence (22021, a NUL among them) or a
+// \u0000 in jsonb (22P05). The client can fix it; retrying the same text cannot.
+func IsInvalidText(err error) bool {
+	var pqErr *pq.Error
+	return errors.As(err, &pqErr) && (pqErr.Code == "22021" || pqErr.Code == "22P05")
+}

@@ -68,6 +68,45 @@ func TestEveryUserTableHasForcedRowLevelSecurity(t *testing.T) {
 	}
 }
 
+// Every primary key and unique constraint of a table that holds a user_id starts with user_id: the policies
+// then filter on an index's first column, and a distributed PostgreSQL (Citus) can shard every table by user.
+func TestEveryUserKeyStartsWithUserID(t *testing.T) {
+	t.Parallel()
+	d := dbtest.New(t)
+	var keys []struct {
+		Table string `db:"table_name"`
+		Name  string `db:"conname"`
+		First string `db:"first_column"`
+	}
+	if err := d.SelectContext(context.Background(), &keys, `
+		SELECT k.relname AS table_name, con.conname, a.attname AS first_column
+		FROM pg_constraint con
+		JOIN pg_class k ON k.oid = con.conrelid
+		JOIN pg_namespace n ON n.oid = k.relnamespace
+		JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = con.conkey[1]
+		WHERE con.contype IN ('p', 'u') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+		  AND EXISTS (SELECT 1 FROM pg_attribute u WHERE u.attrelid = k.oid AND u.attname = 'user_id' AND NOT u.attisdropped)
+		ORDER BY 1, 2`); err != nil {
+		t.Fatal(err)
+	}
+	if len(keys) < 10 {
+		t.Fatalf("found %d keys of user tables, want the samples, workouts, sources... keys at least", len(keys))
+	}
+	// Known exceptions, each with its reason; the Citus work (issue 18) decides their fate.
+	except := map[string]string{
+		// A connection link is spent by a browser that carries no token, so the ticket is found by its id alone.
+		"oauth_tickets_pkey": "looked up by ticket id without a user",
+	}
+	for _, k := range keys {
+		if _, ok := except[k.Name]; ok {
+			continue
+		}
+		if k.First != "user_id" {
+			t.Errorf("%s: key %s starts with %s, want user_id first", k.Table, k.Name, k.First)
+		}
+	}
+}
+
 // The role user transactions run as must be bound by the policies: not a superuser, no BYPASSRLS, owning no
 // table.
 func TestAppRoleCannotBypassPolicies(t *testing.T) {

@@ -2,7 +2,6 @@ package resolvers
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -11,13 +10,17 @@ import (
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/lib/pq"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"healthsync/auth"
 	"healthsync/db"
+	"healthsync/devices"
 	"healthsync/ingest"
+	"healthsync/priority"
 	"healthsync/series"
+	"healthsync/sleep"
+	"healthsync/summary"
+	"healthsync/workouts"
 )
 
 // Error codes in `extensions.code`. Clients branch on these, never on messages.
@@ -75,12 +78,12 @@ func PresentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 			return withCode(gqlErr, CodeBatchTooLarge, cause.Error())
 		case errors.Is(err, ingest.ErrInvalidBatch):
 			return withCode(gqlErr, CodeBadUserInput, cause.Error())
-		case errors.Is(err, series.ErrInvalid):
-			return withCode(gqlErr, CodeBadUserInput, strings.TrimPrefix(cause.Error(), series.ErrInvalid.Error()+": "))
+		case invalidRequest(err) != nil:
+			return withCode(gqlErr, CodeBadUserInput, strings.TrimPrefix(cause.Error(), invalidRequest(err).Error()+": "))
 		case errors.Is(err, ingest.ErrKeyReused):
 			return withCode(gqlErr, CodeIdempotencyKeyReused,
 				"this idempotencyKey was already used for a different batch; use a new key for new data")
-		case isInvalidText(err):
+		case db.IsInvalidText(err):
 			// Last line of defence behind the server's NUL checks: a text PostgreSQL cannot store is the
 			// client's to fix, not a server fault to retry.
 			return withCode(gqlErr, CodeBadUserInput,
@@ -96,7 +99,7 @@ func PresentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 				"the database is unavailable for a moment; retry the same request (same idempotencyKey) in %d seconds",
 				int(UnavailableRetryAfter/time.Second)))
 		}
-		if ge, ok := err.(*gqlerror.Error); ok && !isStorageError(ge.Err) {
+		if ge, ok := err.(*gqlerror.Error); ok && !db.IsStorageError(ge.Err) {
 			// Made by gqlgen itself (parser, validator, a variable that does not fit its type): the client's to fix.
 			if strings.HasPrefix(ge.Message, "json request body could not be decoded") {
 				return withCode(gqlErr, CodeBadRequest, "the request body is not valid JSON")
@@ -111,6 +114,21 @@ func PresentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 	}
 }
 
+// invalidRequests are the services' errors for a request the caller must fix; the text after "sentinel: "
+// says how.
+var invalidRequests = []error{series.ErrInvalid, summary.ErrInvalid, sleep.ErrInvalid, workouts.ErrInvalid,
+	priority.ErrInvalid, devices.ErrInvalid}
+
+// invalidRequest is the invalidRequests sentinel err wraps, nil when none.
+func invalidRequest(err error) error {
+	for _, e := range invalidRequests {
+		if errors.Is(err, e) {
+			return e
+		}
+	}
+	return nil
+}
+
 // unwrapGQL peels gqlgen's path wrappers off a resolver's error, whose own text then reads without
 // "input:1:3: field" prefixes.
 func unwrapGQL(err error) error {
@@ -121,23 +139,6 @@ func unwrapGQL(err error) error {
 		}
 		err = ge.Err
 	}
-}
-
-// isStorageError reports whether err came from the database or the connection to it rather than from the
-// client's input: a server error, never BAD_USER_INPUT with the driver's words in it.
-func isStorageError(err error) bool {
-	if err == nil {
-		return false
-	}
-	var pqErr *pq.Error
-	return errors.As(err, &pqErr) || db.IsUnavailable(err) || errors.Is(err, sql.ErrTxDone)
-}
-
-// isInvalidText reports PostgreSQL refusing a text value: invalid byte sequence (22021, a NUL among them) or a
-// \u0000 in jsonb (22P05).
-func isInvalidText(err error) bool {
-	var pqErr *pq.Error
-	return errors.As(err, &pqErr) && (pqErr.Code == "22021" || pqErr.Code == "22P05")
 }
 
 type unavailableKey struct{}

@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"healthsync/auth"
-	"healthsync/db"
 	"healthsync/graph/model"
 )
 
@@ -18,16 +17,13 @@ func (r *Resolver) metrics(ctx context.Context) ([]model.Metric, error) {
 	if p, ok := auth.FromContext(ctx); !ok || !p.Has(auth.ScopeRead) {
 		return out, nil // the per-user fields refuse on their own (@scope)
 	}
-	var stats []db.MetricStats
-	if err := r.inUserTx(ctx, func(tx *db.Tx) (err error) {
-		stats, err = tx.MetricStats(ctx)
-		return err
-	}); err != nil {
+	u, err := r.user(ctx)
+	if err != nil {
 		return nil, err
 	}
-	by := make(map[string]db.MetricStats, len(stats))
-	for _, s := range stats {
-		by[s.Metric] = s
+	by, err := r.Series.MetricStats(ctx, u.ID)
+	if err != nil {
+		return nil, err
 	}
 	for i := range out {
 		if s, ok := by[out[i].Name]; ok {

@@ -1,5 +1,6 @@
-// Package resolvers is the thin GraphQL layer: it reads arguments, calls the domain and storage, and maps the
-// answers to the schema's types. It holds no SQL and no business rules.
+// Package resolvers is the thin GraphQL layer: each resolver takes the user from the context, makes one service
+// call and maps its answer (or its error) to the schema's types. It holds no SQL, opens no transaction and
+// keeps no business rules; layers_test.go checks the imports and the storage types it may not touch.
 package resolvers
 
 import (
@@ -9,15 +10,25 @@ import (
 	"healthsync/catalog"
 	"healthsync/cloud/cloudsync"
 	"healthsync/db"
+	"healthsync/devices"
 	"healthsync/importers/jobs"
 	"healthsync/ingest"
+	"healthsync/priority"
 	"healthsync/series"
+	"healthsync/sleep"
+	"healthsync/summary"
 	"healthsync/syncevents"
+	"healthsync/workouts"
 )
+
+// Users finds the token's subject's user, creating it on first use; *db.Store is one.
+type Users interface {
+	EnsureUser(ctx context.Context, subject string) (db.User, error)
+}
 
 // Resolver is the root resolver; it holds the process-wide dependencies.
 type Resolver struct {
-	Store   *db.Store
+	Users   Users
 	Ingest  *ingest.Service
 	Catalog *catalog.Catalog
 	Series  *series.Service
@@ -26,6 +37,13 @@ type Resolver struct {
 	Events *syncevents.Hub
 	// Cloud connects Garmin, Oura and Whoop; nil answers their fields with PROVIDER_NOT_CONFIGURED.
 	Cloud *cloudsync.Service
+
+	// The services behind the reads and writes resolvers used to do themselves (issue 14).
+	Summary  *summary.Service
+	Sleep    *sleep.Service
+	Workouts *workouts.Service
+	Priority *priority.Service
+	Devices  *devices.Service
 }
 
 // user resolves the token's subject to the stored user, creating it on first use. The @scope directive has
@@ -35,14 +53,5 @@ func (r *Resolver) user(ctx context.Context) (db.User, error) {
 	if !ok {
 		return db.User{}, ErrUnauthenticated
 	}
-	return r.Store.EnsureUser(ctx, p.Subject)
-}
-
-// inUserTx runs fn in a transaction scoped to the token's user.
-func (r *Resolver) inUserTx(ctx context.Context, fn func(tx *db.Tx) error) error {
-	u, err := r.user(ctx)
-	if err != nil {
-		return err
-	}
-	return r.Store.InUserTx(ctx, u.ID, fn)
+	return r.Users.EnsureUser(ctx, p.Subject)
 }

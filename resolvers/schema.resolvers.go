@@ -7,12 +7,11 @@ package resolvers
 
 import (
 	"context"
-	"fmt"
-	"healthsync/db"
+	"healthsync/devices"
 	"healthsync/graph"
 	"healthsync/graph/model"
-	"healthsync/ingest"
 	"healthsync/scalar"
+	"healthsync/series"
 	"time"
 )
 
@@ -86,11 +85,11 @@ func (r *queryResolver) Categories(ctx context.Context) ([]model.Category, error
 
 // Sources is the resolver for the sources field.
 func (r *queryResolver) Sources(ctx context.Context) ([]model.Source, error) {
-	var rows []db.Source
-	err := r.inUserTx(ctx, func(tx *db.Tx) (err error) {
-		rows, err = tx.Sources(ctx)
-		return err
-	})
+	u, err := r.user(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := r.Resolver.Devices.Sources(ctx, u.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -103,11 +102,11 @@ func (r *queryResolver) Sources(ctx context.Context) ([]model.Source, error) {
 
 // Devices is the resolver for the devices field.
 func (r *queryResolver) Devices(ctx context.Context) ([]model.Device, error) {
-	var rows []db.Device
-	err := r.inUserTx(ctx, func(tx *db.Tx) (err error) {
-		rows, err = tx.Devices(ctx)
-		return err
-	})
+	u, err := r.user(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := r.Resolver.Devices.Devices(ctx, u.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -121,18 +120,11 @@ func (r *queryResolver) Devices(ctx context.Context) ([]model.Device, error) {
 
 // SyncState is the resolver for the syncState field.
 func (r *queryResolver) SyncState(ctx context.Context, deviceID *string, staleAfterHours *int) ([]model.SyncState, error) {
-	staleAfter := ingest.StaleAfter
-	if staleAfterHours != nil {
-		if *staleAfterHours < 1 || *staleAfterHours > 2160 {
-			return nil, badInput("staleAfterHours must be between 1 and 2160 (90 days)")
-		}
-		staleAfter = time.Duration(*staleAfterHours) * time.Hour
+	u, err := r.user(ctx)
+	if err != nil {
+		return nil, err
 	}
-	var rows []db.SyncState
-	err := r.inUserTx(ctx, func(tx *db.Tx) (err error) {
-		rows, err = tx.SyncStates(ctx, deviceID)
-		return err
-	})
+	rows, err := r.Resolver.Devices.SyncStates(ctx, u.ID, devices.SyncRequest{DeviceID: deviceID, StaleAfterHours: staleAfterHours})
 	if err != nil {
 		return nil, err
 	}
@@ -140,32 +132,18 @@ func (r *queryResolver) SyncState(ctx context.Context, deviceID *string, staleAf
 	for i, s := range rows {
 		out[i] = model.SyncState{DeviceID: s.DeviceID, DataType: s.DataType, Cursor: s.Cursor,
 			NewestSampleEnd: s.NewestSampleEnd, LastUploadAt: s.LastUploadAt, LastDataAt: s.LastDataAt,
-			Count: s.Count, Status: model.SyncStatus(ingest.SyncStatus(s.LastDataAt, s.DeviceLastSeen, staleAfter))}
+			Count: s.Count, Status: model.SyncStatus(s.Status)}
 	}
 	return out, nil
 }
 
 // Samples is the resolver for the samples field.
 func (r *queryResolver) Samples(ctx context.Context, metric string, from time.Time, to time.Time, limit *int) ([]model.Sample, error) {
-	m, ok := r.Catalog.Lookup(metric)
-	if !ok {
-		return nil, badInput(fmt.Sprintf("unknown metric %q; the metrics query lists them", metric))
+	u, err := r.user(ctx)
+	if err != nil {
+		return nil, err
 	}
-	n := 100
-	if limit != nil {
-		n = *limit
-	}
-	if n < 1 || n > 10000 {
-		return nil, badInput("limit must be between 1 and 10000")
-	}
-	if !to.After(from) {
-		return nil, badInput("`to` must be after `from`")
-	}
-	var rows []db.StoredSample
-	err := r.inUserTx(ctx, func(tx *db.Tx) (err error) {
-		rows, err = tx.Samples(ctx, m.Name, from, to, n)
-		return err
-	})
+	m, rows, err := r.Resolver.Series.Samples(ctx, u.ID, series.SamplesRequest{Metric: metric, From: from, To: to, Limit: limit})
 	if err != nil {
 		return nil, err
 	}

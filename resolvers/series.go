@@ -9,7 +9,6 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 
-	"healthsync/db"
 	"healthsync/graph/model"
 	"healthsync/series"
 )
@@ -68,52 +67,39 @@ func (r *Resolver) sourceBreakdown(ctx context.Context, metric string, from, to 
 	return out, nil
 }
 
-// priorityScopes are the names setSourcePriority takes besides catalog metrics.
-var priorityScopes = map[string]bool{"sleep": true, "workout": true}
-
 func (r *Resolver) setSourcePriority(ctx context.Context, metric *string, sourceIDs []string) ([]model.Source, error) {
-	name := ""
-	if metric != nil && *metric != "" {
-		if m, ok := r.Catalog.Lookup(*metric); ok {
-			name = m.Name
-		} else if priorityScopes[*metric] {
-			name = *metric
-		} else {
-			return nil, badInput(fmt.Sprintf("unknown metric %q; the metrics query lists them (also: sleep, workout)", *metric))
-		}
+	scope := ""
+	if metric != nil {
+		scope = *metric
 	}
 	ids, err := parseSourceIDs(sourceIDs)
 	if err != nil {
 		return nil, err
 	}
-	var ordered []db.Source
-	err = r.inUserTx(ctx, func(tx *db.Tx) error {
-		all, err := tx.Sources(ctx)
-		if err != nil {
-			return err
-		}
-		mine := make(map[int64]bool, len(all))
-		for _, s := range all {
-			mine[s.ID] = true
-		}
-		for _, id := range ids {
-			// The same answer whether the id does not exist or belongs to someone else.
-			if !mine[id] {
-				return badInput(fmt.Sprintf("source %s is not one of your sources (the sources query lists them)", strconv.FormatInt(id, 10)))
-			}
-		}
-		if err := tx.SetSourcePriority(ctx, name, ids); err != nil {
-			return err
-		}
-		ordered, err = series.OrderedSources(ctx, tx, name)
-		return err
-	})
+	u, err := r.user(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ordered, err := r.Priority.SetOrder(ctx, u.ID, scope, ids)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]model.Source, len(ordered))
 	for i, s := range ordered {
 		out[i] = toSourceModel(s)
+	}
+	return out, nil
+}
+
+// parseSourceIDs turns GraphQL ids into source ids; a malformed id is the client's error.
+func parseSourceIDs(ids []string) ([]int64, error) {
+	out := make([]int64, 0, len(ids))
+	for _, s := range ids {
+		id, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || id <= 0 {
+			return nil, badInput(fmt.Sprintf("%q is not a source id (the sources query lists them)", s))
+		}
+		out = append(out, id)
 	}
 	return out, nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"healthsync/catalog"
 	"healthsync/db"
+	"healthsync/devtools/bench/naive"
 	"healthsync/devtools/dbtest"
 	"healthsync/ingest"
 )
@@ -102,15 +103,12 @@ func benchSeries(b *testing.B, f yearFixture, req Request, want Path) {
 	}
 }
 
-func naive(b *testing.B, f yearFixture, metric string) {
+func naiveDaily(b *testing.B, f yearFixture, metric string) {
 	for i := 0; i < b.N; i++ {
-		err := f.store.InUserTx(context.Background(), f.user, func(tx *db.Tx) error {
-			n, err := tx.NaiveDaily(context.Background(), metric, f.from, f.from.AddDate(1, 0, 0), "Europe/Zurich")
-			if err == nil && n == 0 {
-				err = fmt.Errorf("no rows")
-			}
-			return err
-		})
+		n, err := naive.Daily(context.Background(), f.store.DB(), f.user, metric, f.from, f.from.AddDate(1, 0, 0), "Europe/Zurich")
+		if err == nil && n == 0 {
+			err = fmt.Errorf("no rows")
+		}
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -124,7 +122,7 @@ func BenchmarkReads(b *testing.B) {
 	b.Logf("fixture: %d samples over one year", f.loaded)
 	mid := f.from.AddDate(0, 6, 0)
 	b.Run("HeartRateDailyYear", func(b *testing.B) { benchSeries(b, f, Request{Metric: "heart_rate", Bucket: Day}, PathHourly) })
-	b.Run("NaiveSQLHeartRateDailyYear", func(b *testing.B) { naive(b, f, "heart_rate") })
+	b.Run("NaiveSQLHeartRateDailyYear", func(b *testing.B) { naiveDaily(b, f, "heart_rate") })
 	b.Run("HeartRateHourlyWeek", func(b *testing.B) {
 		benchSeries(b, f, Request{Metric: "heart_rate", Bucket: Hour, From: mid, To: mid.AddDate(0, 0, 7)}, PathHourly)
 	})
@@ -137,7 +135,7 @@ func BenchmarkReads(b *testing.B) {
 	b.Run("StepsUnmergedDailyYear", func(b *testing.B) {
 		benchSeries(b, f, Request{Metric: "steps", Bucket: Day, Merge: MergeNone}, PathHourly)
 	})
-	b.Run("NaiveSQLStepsDailyYear", func(b *testing.B) { naive(b, f, "steps") })
+	b.Run("NaiveSQLStepsDailyYear", func(b *testing.B) { naiveDaily(b, f, "steps") })
 	// The first merged read after a year-long backfill computes every hour once.
 	b.Run("MergedCacheFillYear", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {

@@ -457,15 +457,7 @@ func ranker(ctx context.Context, tx *db.Tx, metric string) (func(Sample) int, er
 
 // OrderedSources is the user's sources in priority order for metric.
 func OrderedSources(ctx context.Context, tx *db.Tx, metric string) ([]db.Source, error) {
-	all, err := tx.Sources(ctx)
-	if err != nil {
-		return nil, err
-	}
-	custom, err := tx.SourcePriority(ctx, metric)
-	if err != nil {
-		return nil, err
-	}
-	return priority.Order(all, custom), nil
+	return priority.Ordered(ctx, tx, metric)
 }
 
 // OrderedFrom is OrderedSourcesFor over sources and stored orders already read (db.Tx.ReadPrelude).

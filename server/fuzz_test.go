@@ -17,6 +17,7 @@ import (
 	"healthsync/catalog"
 	"healthsync/db"
 	"healthsync/devtools/dbtest"
+	"healthsync/devtools/servertest"
 	"healthsync/ingest"
 	"healthsync/server"
 )
@@ -54,8 +55,8 @@ func FuzzIngestSample(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	h := server.New(server.Options{Store: store, Ingest: ingest.NewService(store, cat, ingest.Limits{MaxItems: 5000}, nil),
-		Catalog: cat, Verifier: v, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), MaxRequestBytes: 1 << 20})
+	h := server.New(servertest.Wire(server.Options{Store: store, Ingest: ingest.NewService(store, cat, ingest.Limits{MaxItems: 5000}, nil),
+		Catalog: cat, Verifier: v, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), MaxRequestBytes: 1 << 20}))
 	var seq atomic.Int64
 	providers := []string{"APPLE_HEALTH", "HEALTH_CONNECT", "GARMIN"}
 	now := time.Now().UTC().Truncate(time.Minute)

@@ -17,6 +17,7 @@ import (
 	"healthsync/catalog"
 	"healthsync/db"
 	"healthsync/devtools/dbtest"
+	"healthsync/devtools/servertest"
 	"healthsync/ingest"
 	"healthsync/server"
 )
@@ -59,6 +60,8 @@ func newApp(t *testing.T, mutate ...func(*server.Options)) *app {
 	for _, m := range mutate {
 		m(&opts)
 	}
+	// The services as serve wires them, after mutate: a test that swaps the ingest service gets importers on it.
+	opts = servertest.Wire(opts)
 	return &app{t: t, handler: server.New(opts), signer: signer, opts: opts}
 }
 

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"net/http"
 	"strings"
@@ -11,6 +12,7 @@ import (
 
 	"healthsync/resolvers"
 	"healthsync/scalar"
+	"healthsync/server/httpjson"
 )
 
 // nulGuard refuses an operation that would hand a field a NUL character. PostgreSQL's text and jsonb cannot
@@ -137,4 +139,31 @@ func markScanned(r *http.Request) *http.Request {
 func scanned(ctx context.Context) bool {
 	ok, _ := ctx.Value(scannedKey{}).(bool)
 	return ok
+}
+
+// nulEscape is how a NUL character reaches us: JSON has no other way to carry one, and inside a JSON-encoded
+// GraphQL query the GraphQL escape shows as the same six bytes after an escaped backslash.
+var nulEscape = []byte(`\u0000`)
+
+// hasNUL reports whether a request body or query string could deliver a NUL character to a field. PostgreSQL
+// text and jsonb cannot hold one, so such a value would fail deep inside a batch's transaction (as an internal
+// error, retried forever by the phone); refused up front it is the client's error to fix. Literal text
+// "\u0000" in a field is refused too, a price worth paying for a check this cheap.
+func hasNUL(b []byte) bool { return bytes.IndexByte(b, 0) >= 0 || bytes.Contains(b, nulEscape) }
+
+func refuseNUL(w http.ResponseWriter) {
+	httpjson.Error(w, http.StatusBadRequest, "BAD_USER_INPUT",
+		`the request contains a NUL character (\u0000), which no field accepts`)
+}
+
+// queryHasNUL is hasNUL for a GET request's parameters, after URL decoding.
+func queryHasNUL(r *http.Request) bool {
+	for _, vs := range r.URL.Query() {
+		for _, v := range vs {
+			if hasNUL([]byte(v)) {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -24,12 +24,13 @@ import (
 	"healthsync/devtools/bench"
 	"healthsync/devtools/bench/gen"
 	"healthsync/devtools/dbtest"
+	"healthsync/devtools/servertest"
 	"healthsync/ingest"
 	"healthsync/series"
 	"healthsync/server"
 )
 
-// readBench is one generated user (bench/gen, the data `healthsync bench` reads) behind the real handler, for
+// readBench is one generated user (bench/gen, the data `healthsync-bench` reads) behind the real handler, for
 // seeing where a dashboard read's time goes:
 //
 //	go test -run '^$' -bench Reads -benchtime 200x -cpuprofile /tmp/cpu.out ./server/
@@ -102,8 +103,8 @@ func newReadBench(b *testing.B) (*readBench, error) {
 		return nil, err
 	}
 	_, to := g.Span(u)
-	h := server.New(server.Options{Store: store, Ingest: ing, Catalog: cat, Verifier: v,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), MaxRequestBytes: 1 << 20})
+	h := server.New(servertest.Wire(server.Options{Store: store, Ingest: ing, Catalog: cat, Verifier: v,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), MaxRequestBytes: 1 << 20}))
 	return &readBench{handler: h, store: store, svc: series.NewService(store, cat), token: tok, userID: dbUser.ID,
 		from: to.AddDate(-1, 0, 0), to: to, zone: u.Zone}, nil
 }
@@ -175,7 +176,7 @@ func BenchmarkReads(b *testing.B) {
 			cpuLoop(b, func() { rb.post(b, c.body) })
 		})
 	}
-	// The same reads over a real loopback connection with the project's client (what `healthsync bench` does):
+	// The same reads over a real loopback connection with the project's client (what `healthsync-bench` does):
 	// the difference to http/… is net/http on both sides and the client reading and decoding the answer.
 	srv := httptest.NewServer(rb.handler)
 	defer srv.Close()

@@ -5,7 +5,6 @@ package server
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -25,16 +24,21 @@ import (
 	"healthsync/catalog"
 	"healthsync/cloud/cloudsync"
 	"healthsync/db"
+	"healthsync/devices"
 	"healthsync/graph"
-	"healthsync/importers/appleexport"
 	"healthsync/importers/hae"
 	"healthsync/importers/jobs"
 	"healthsync/ingest"
 	"healthsync/metrics"
+	"healthsync/priority"
 	"healthsync/resolvers"
 	"healthsync/series"
+	"healthsync/server/httpjson"
+	"healthsync/sleep"
+	"healthsync/summary"
 	"healthsync/syncevents"
 	"healthsync/web"
+	"healthsync/workouts"
 )
 
 // Options are the server's dependencies and knobs.
@@ -69,10 +73,42 @@ type Options struct {
 	// Cloud, when set, serves the cloud providers' GraphQL fields and their callback and webhook endpoints
 	// under /providers/ (authenticated by the sealed OAuth state and the providers' signatures, not by JWT).
 	Cloud *cloudsync.Service
+	// Series, Imports and HAE serve the series reads, the import jobs and POST /ingest/health-auto-export.
+	// cmd/healthsync builds every service (tests wire the same through devtools/servertest): the server only
+	// routes to them, so the HTTP surface and the domain's construction never drift into each other.
+	Series  *series.Service
+	Imports *jobs.Service
+	HAE     *hae.Handler
+	// The read and settings services behind the thin resolvers.
+	Sleep    *sleep.Service
+	Summary  *summary.Service
+	Workouts *workouts.Service
+	Priority *priority.Service
+	Devices  *devices.Service
+}
+
+// RequestLogger is the logger for code that runs on a request's behalf (the services handed to Options):
+// every string value is cut short, so input quoted in a log line cannot flood the log.
+func RequestLogger(l *slog.Logger) *slog.Logger { return capLogger(l) }
+
+// mustBeWired panics on a missing service: a wiring mistake, found at start-up rather than by the first request.
+func mustBeWired(o Options) {
+	for _, dep := range []struct {
+		name    string
+		missing bool
+	}{{"Store", o.Store == nil}, {"Ingest", o.Ingest == nil}, {"Catalog", o.Catalog == nil}, {"Verifier", o.Verifier == nil},
+		{"Series", o.Series == nil}, {"Imports", o.Imports == nil}, {"HAE", o.HAE == nil},
+		{"Sleep", o.Sleep == nil}, {"Summary", o.Summary == nil}, {"Workouts", o.Workouts == nil},
+		{"Priority", o.Priority == nil}, {"Devices", o.Devices == nil}} {
+		if dep.missing {
+			panic("server.New: Options." + dep.name + " is nil; cmd/healthsync (or devtools/servertest in tests) builds it")
+		}
+	}
 }
 
 // New builds the HTTP handler.
 func New(o Options) http.Handler {
+	mustBeWired(o)
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
@@ -85,10 +121,9 @@ func New(o Options) http.Handler {
 	}
 	parserTokens, limiter := limitsFrom(o)
 	gql := handler.New(graph.NewExecutableSchema(graph.Config{
-		Resolvers: &resolvers.Resolver{Store: o.Store, Ingest: o.Ingest, Catalog: o.Catalog,
-			Series:  series.NewService(o.Store, o.Catalog),
-			Imports: jobs.NewService(o.Store, appleexport.NewImporter(o.Ingest, o.Catalog, appleexport.Options{}), o.Log),
-			Events:  o.Events, Cloud: o.Cloud},
+		Resolvers: &resolvers.Resolver{Users: o.Store, Ingest: o.Ingest, Catalog: o.Catalog,
+			Series: o.Series, Imports: o.Imports, Events: o.Events, Cloud: o.Cloud, Sleep: o.Sleep, Summary: o.Summary,
+			Workouts: o.Workouts, Priority: o.Priority, Devices: o.Devices},
 		Directives: graph.DirectiveRoot{Scope: resolvers.Scope},
 	}))
 	gql.AddTransport(websocketTransport(o.Verifier, o.Log))
@@ -138,7 +173,7 @@ func New(o Options) http.Handler {
 		}
 		api.ServeHTTP(w, r)
 	}))
-	mux.Handle("POST /ingest/health-auto-export", limitBody(o.MaxRequestBytes, o.Verifier.Middleware(hae.NewHandler(o.Ingest, o.Store, o.Catalog, o.Log))))
+	mux.Handle("POST /ingest/health-auto-export", limitBody(o.MaxRequestBytes, o.Verifier.Middleware(o.HAE)))
 	if o.Metrics != nil {
 		mux.Handle("GET /metrics", o.Metrics.Handler())
 	}
@@ -147,17 +182,17 @@ func New(o Options) http.Handler {
 		mux.Handle("/providers/", limitBody(o.MaxRequestBytes, o.Cloud.Handler()))
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+		httpjson.Write(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		if err := o.Store.Ping(ctx); err != nil {
 			o.Log.WarnContext(ctx, "not ready", "err", err)
-			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "database unreachable"})
+			httpjson.Write(w, http.StatusServiceUnavailable, map[string]string{"status": "database unreachable"})
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+		httpjson.Write(w, http.StatusOK, map[string]string{"status": "ready"})
 	})
 	mux.Handle("GET "+web.AssetPrefix, web.Assets())
 	mux.Handle("GET /dashboard", web.Dashboard("/graphql"))
@@ -190,7 +225,7 @@ func limitBody(max int64, next http.Handler) http.Handler {
 				return
 			}
 			if err != nil {
-				writeGraphQLError(w, http.StatusBadRequest, "BAD_REQUEST", "the request body could not be read")
+				httpjson.Error(w, http.StatusBadRequest, "BAD_REQUEST", "the request body could not be read")
 				return
 			}
 			if hasNUL(body) {
@@ -208,7 +243,7 @@ func limitBody(max int64, next http.Handler) http.Handler {
 }
 
 func tooLarge(w http.ResponseWriter, max int64) {
-	writeGraphQLError(w, http.StatusRequestEntityTooLarge, "REQUEST_TOO_LARGE",
+	httpjson.Error(w, http.StatusRequestEntityTooLarge, "REQUEST_TOO_LARGE",
 		fmt.Sprintf("the request body is larger than %d bytes: send fewer items per batch", max))
 }
 
@@ -252,15 +287,4 @@ func (s *statusWriter) Write(b []byte) (int, error) {
 		s.WriteHeader(http.StatusOK)
 	}
 	return s.ResponseWriter.Write(b)
-}
-
-func writeGraphQLError(w http.ResponseWriter, status int, code, msg string) {
-	writeJSON(w, status, map[string]any{"errors": []any{map[string]any{
-		"message": msg, "extensions": map[string]string{"code": code}}}})
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
 }

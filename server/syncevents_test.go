@@ -17,6 +17,7 @@ import (
 	"healthsync/catalog"
 	"healthsync/db"
 	"healthsync/devtools/dbtest"
+	"healthsync/devtools/servertest"
 	"healthsync/ingest"
 	"healthsync/server"
 	"healthsync/syncevents"
@@ -54,9 +55,9 @@ func newInstance(t *testing.T, dsn string) *instance {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := server.New(server.Options{Store: store, Catalog: cat, Verifier: v, Log: quiet, MaxRequestBytes: 1 << 20,
+	h := server.New(servertest.Wire(server.Options{Store: store, Catalog: cat, Verifier: v, Log: quiet, MaxRequestBytes: 1 << 20,
 		Ingest: ingest.NewService(store, cat, ingest.Limits{MaxItems: 5000}, nil, ingest.WithSyncNotify()),
-		Events: hub})
+		Events: hub}))
 	srv := httptest.NewUnstartedServer(h)
 	// Much shorter than serve's: a subscription must outlive the request timeouts (net/http clears them when the
 	// websocket takes the connection over; this keeps it so).

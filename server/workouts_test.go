@@ -20,6 +20,7 @@ import (
 	"healthsync/catalog"
 	"healthsync/db"
 	"healthsync/devtools/dbtest"
+	"healthsync/devtools/servertest"
 	"healthsync/ingest"
 	"healthsync/server"
 )
@@ -399,8 +400,8 @@ func newCountingApp(t *testing.T) (*app, *atomic.Int64) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := server.New(server.Options{Store: store, Ingest: ingest.NewService(store, cat, ingest.Limits{MaxItems: 5000}, nil),
-		Catalog: cat, Verifier: v, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), MaxRequestBytes: 4 << 20})
+	h := server.New(servertest.Wire(server.Options{Store: store, Ingest: ingest.NewService(store, cat, ingest.Limits{MaxItems: 5000}, nil),
+		Catalog: cat, Verifier: v, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), MaxRequestBytes: 4 << 20}))
 	return &app{t: t, handler: h, signer: signer}, n
 }
 

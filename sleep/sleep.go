@@ -1,4 +1,5 @@
 // Package sleep assembles sleep sessions from sleep stage samples (category "sleep", canonical values).
+// Service (service.go) reads a user's stage samples through db and answers the sessions; the rules do no I/O.
 //
 // The rules, chosen so that one night stays one session and a nap stays its own:
 //

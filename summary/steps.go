@@ -1,4 +1,5 @@
-// Package summary holds the rules of the home page's day summary that are more than a merged series.
+// Package summary answers the home page's day summary (Service.Daily) and holds its rules that are more than a
+// merged series.
 package summary
 
 import (

@@ -1,6 +1,7 @@
 // Package workouts holds the rules for reading workouts back: when two recordings are one session, how a
 // page cursor is spelled, how large a page may be, and which heart-rate statistics a workout's own metadata
-// carries. It does no I/O; storage applies the same duplicate rule in SQL so that pages can be cut there.
+// carries. The rules do no I/O; storage applies the same duplicate rule in SQL so that pages can be cut there,
+// and Service (service.go) reads the pages through it.
 package workouts
 
 import (

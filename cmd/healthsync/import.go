@@ -14,9 +14,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"healthsync/catalog"
 	"healthsync/config"
-	"healthsync/db"
 	"healthsync/importers/appleexport"
 	"healthsync/ingest"
 	"healthsync/pgembed"
@@ -55,22 +53,17 @@ func importCommand(ctx context.Context, cfg config.Config, args []string, log *s
 			cfg.DatabaseURL = dsn
 		}
 	}
-	d, closeDB, err := openDatabase(ctx, cfg, log)
+	st, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
-	defer closeDB()
-	if _, err := db.Migrate(ctx, d, log); err != nil {
-		return err
-	}
-	store := db.New(d, db.Options{StatementTimeout: cfg.StatementTimeout})
-	cat := catalog.New()
-	svc := ingest.NewService(store, cat, ingest.Limits{MaxItems: cfg.MaxBatchItems}, nil)
-	u, err := store.EnsureUser(ctx, *user)
+	defer st.close()
+	svc := ingest.NewService(st.Store, st.catalog, ingest.Limits{MaxItems: cfg.MaxBatchItems}, nil)
+	u, err := st.EnsureUser(ctx, *user)
 	if err != nil {
 		return err
 	}
-	imp := appleexport.NewImporter(svc, cat, appleexport.Options{BatchSize: *batch})
+	imp := appleexport.NewImporter(svc, st.catalog, appleexport.Options{BatchSize: *batch})
 
 	bar := newProgressBar(stderr)
 	log.Info("importing an Apple Health export", "file", export.Name, "bytes", export.Size, "user", *user)

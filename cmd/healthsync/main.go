@@ -3,7 +3,9 @@
 //	healthsync [serve]   run the server (default)
 //	healthsync migrate   apply pending database migrations and exit
 //	healthsync token     mint a JWT with the configured HS256 secret
-//	healthsync bench     the benchmark: ingest, retries, reads, memory and growth against raw COPY and naive SQL
+//	healthsync import    load an Apple Health export (healthsync import apple-export --user SUBJECT PATH)
+//
+// The benchmark is a command of its own, cmd/healthsync-bench (make bench), so this binary links none of it.
 //
 // Configuration comes from environment variables (see README.md).
 package main
@@ -23,7 +25,6 @@ import (
 
 	"healthsync/auth"
 	"healthsync/config"
-	"healthsync/devtools/bench"
 )
 
 func main() {
@@ -53,26 +54,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "token":
 		return token(cfg, args, log, stdout)
 	case "bench":
-		opts, err := bench.ParseFlags(args, stderr)
-		if err != nil {
-			return err
-		}
-		opts.DatabaseURL, opts.Log = cfg.DatabaseURL, log
-		if !opts.InProcess {
-			// The server under test is this binary's own `serve`, in a child process.
-			if opts.ServerBin, err = os.Executable(); err != nil {
-				return fmt.Errorf("bench: find the healthsync binary: %w", err)
-			}
-		}
-		_, err = bench.Run(ctx, opts, stdout)
-		return err
+		return errors.New("the benchmark is its own command now: make bench, or go run ./cmd/healthsync-bench --help")
 	case "import":
 		return importCommand(ctx, cfg, args, log, stdout, stderr)
 	case "help", "-h", "--help":
-		fmt.Fprintln(stdout, "usage: healthsync [serve|migrate|token|bench] …   (configuration: see README.md)")
+		fmt.Fprintln(stdout, "usage: healthsync [serve|migrate|token|import] …   (configuration: see README.md)")
 		return nil
 	}
-	return fmt.Errorf("unknown command %q: use serve, migrate, token or bench", cmd)
+	return fmt.Errorf("unknown command %q: use serve, migrate, token or import", cmd)
 }
 
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {

@@ -12,71 +12,24 @@ import (
 	"runtime/debug"
 	"time"
 
-	"github.com/jmoiron/sqlx"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"healthsync/auth"
-	"healthsync/catalog"
 	"healthsync/config"
-	"healthsync/db"
 	"healthsync/ingest"
 	"healthsync/metrics"
-	"healthsync/pgembed"
 	"healthsync/server"
 	"healthsync/syncevents"
 )
 
-// openDatabase connects to DATABASE_URL, or starts the private PostgreSQL when none is configured.
-// The returned stop function shuts the private server down (a no-op otherwise).
-func openDatabase(ctx context.Context, cfg config.Config, log *slog.Logger) (*sqlx.DB, func(), error) {
-	d, _, stop, err := openDatabaseDSN(ctx, cfg, log)
-	return d, stop, err
-}
-
-// openDatabaseDSN is openDatabase that also returns the DSN it connected to, for connections of their own
-// (the sync events' LISTEN).
-func openDatabaseDSN(ctx context.Context, cfg config.Config, log *slog.Logger) (*sqlx.DB, string, func(), error) {
-	dsn := cfg.DatabaseURL
-	stop := func() {}
-	if dsn == "" {
-		log.Info("no DATABASE_URL: starting a private PostgreSQL", "dir", cfg.PostgresDir())
-		pg, err := pgembed.Start(ctx, pgembed.Options{DataDir: cfg.PostgresDir(), Logger: log})
-		if err != nil {
-			return nil, "", nil, err
-		}
-		stop = func() {
-			sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			if err := pg.Stop(sctx); err != nil {
-				log.Error("stopping the private PostgreSQL", "err", err)
-			}
-		}
-		if err := pg.EnsureDatabase(ctx, "healthsync"); err != nil {
-			stop()
-			return nil, "", nil, err
-		}
-		dsn = pg.DSN("healthsync")
-	}
-	d, err := db.Open(ctx, dsn)
-	if err != nil {
-		stop()
-		return nil, "", nil, err
-	}
-	return d, dsn, func() { d.Close(); stop() }, nil
-}
-
 func migrate(ctx context.Context, cfg config.Config, log *slog.Logger) error {
-	d, closeDB, err := openDatabase(ctx, cfg, log)
+	st, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
-	defer closeDB()
-	n, err := db.Migrate(ctx, d, log)
-	if err != nil {
-		return err
-	}
-	log.Info("database is up to date", "applied", n)
+	defer st.close()
+	log.Info("database is up to date", "applied", st.applied)
 	return nil
 }
 
@@ -109,24 +62,19 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 	if err != nil {
 		return fmt.Errorf("configure token verification: %w", err)
 	}
-	d, dsn, closeDB, err := openDatabaseDSN(ctx, cfg, log)
+	st, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
-	defer closeDB()
-	if _, err := db.Migrate(ctx, d, log); err != nil {
-		return err
-	}
-	store := db.New(d, db.Options{StatementTimeout: cfg.StatementTimeout})
-	cat := catalog.New()
+	defer st.close()
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	mets, err := metrics.New(reg, d.DB)
+	mets, err := metrics.New(reg, st.sql.DB)
 	if err != nil {
 		return err
 	}
 	hubCtx, cancelHub := context.WithTimeout(ctx, 30*time.Second)
-	hub, err := syncevents.Listen(hubCtx, dsn, log)
+	hub, err := syncevents.Listen(hubCtx, st.dsn, log)
 	cancelHub()
 	if err != nil {
 		return err
@@ -134,7 +82,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 	defer hub.Close()
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "healthsync_sync_event_subscribers",
 		Help: "Open syncEvents subscriptions on this process."}, func() float64 { return float64(hub.Subscribers()) }))
-	svc := ingest.NewService(store, cat, ingest.Limits{MaxItems: cfg.MaxBatchItems}, nil,
+	svc := ingest.NewService(st.Store, st.catalog, ingest.Limits{MaxItems: cfg.MaxBatchItems}, nil,
 		ingest.WithObserver(mets), ingest.WithSyncNotify())
 
 	var devToken string
@@ -147,14 +95,15 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 			return err
 		}
 	}
-	cloud, err := cloudService(ctx, cfg, store, svc, cat, mets, log)
+	cloud, err := cloudService(ctx, cfg, st.Store, svc, st.catalog, mets, log)
 	if err != nil {
 		return err
 	}
-	h := server.New(server.Options{Store: store, Ingest: svc, Catalog: cat, Verifier: verifier, Log: log,
-		MaxRequestBytes: cfg.MaxRequestBytes, Development: !cfg.Production(), DevToken: devToken,
-		Production: cfg.Production(), MutationsPerSecond: server.DefaultMutationsPerSecond, MutationBurst: server.DefaultMutationBurst,
-		Metrics: mets, Events: hub, Cloud: cloud})
+	opts := wire(st, svc, log)
+	opts.Verifier, opts.MaxRequestBytes, opts.Development, opts.DevToken = verifier, cfg.MaxRequestBytes, !cfg.Production(), devToken
+	opts.Production, opts.MutationsPerSecond, opts.MutationBurst = cfg.Production(), server.DefaultMutationsPerSecond, server.DefaultMutationBurst
+	opts.Metrics, opts.Events, opts.Cloud = mets, hub, cloud
+	h := server.New(opts)
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

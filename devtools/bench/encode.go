@@ -1,4 +1,4 @@
-// Package bench is `healthsync bench`: it starts the real server in-process on its own PostgreSQL, uploads
+// Package bench is `healthsync-bench` (cmd/healthsync-bench): it starts the real server in-process on its own PostgreSQL, uploads
 // generated Apple Health data through ingestBatch over loopback HTTP, and measures ingest, retries, dashboard reads,
 // memory and growth against raw COPY and naive SQL on the same database in the same run. See README.md.
 package bench

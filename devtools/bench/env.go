@@ -21,6 +21,7 @@ import (
 	"healthsync/catalog"
 	"healthsync/client"
 	"healthsync/db"
+	"healthsync/devtools/servertest"
 	"healthsync/ingest"
 	"healthsync/pgembed"
 	"healthsync/server"
@@ -159,7 +160,7 @@ func startApp(ctx context.Context, c appConfig, log *slog.Logger) (*app, error) 
 	}
 	// The server logs only warnings and errors: per-request info lines would cost the server time we measure.
 	quiet := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	h := server.New(server.Options{Store: store, Ingest: svc, Catalog: cat, Verifier: verifier, Log: quiet})
+	h := server.New(servertest.Wire(server.Options{Store: store, Ingest: svc, Catalog: cat, Verifier: verifier, Log: quiet}))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return fail(fmt.Errorf("listen on loopback: %w", err))

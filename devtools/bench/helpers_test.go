@@ -20,6 +20,7 @@ import (
 	"healthsync/db"
 	"healthsync/devtools/bench"
 	"healthsync/devtools/dbtest"
+	"healthsync/devtools/servertest"
 	"healthsync/ingest"
 	"healthsync/server"
 )
@@ -108,8 +109,8 @@ func newAPI(tb testing.TB, e *env) *api {
 		tb.Fatal(err)
 	}
 	// MaxRequestBytes 0: the server's default, which is also the config default (32 MiB).
-	srv := httptest.NewServer(server.New(server.Options{Store: e.store, Ingest: e.svc, Catalog: cat, Verifier: v,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}))
+	srv := httptest.NewServer(server.New(servertest.Wire(server.Options{Store: e.store, Ingest: e.svc, Catalog: cat, Verifier: v,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})))
 	tb.Cleanup(srv.Close)
 	return &api{url: srv.URL + "/graphql", client: srv.Client(), token: tok}
 }

@@ -32,7 +32,7 @@ func ms(v float64) string {
 // WriteMarkdown prints the report as the tables the README shows.
 func WriteMarkdown(w io.Writer, rep *Report) {
 	m := rep.Machine
-	fmt.Fprintf(w, "## healthsync bench\n\n%d CPUs (%s), %s MB RAM, %s, PostgreSQL %s; %s; run took %.0f s\n\n",
+	fmt.Fprintf(w, "## healthsync-bench\n\n%d CPUs (%s), %s MB RAM, %s, PostgreSQL %s; %s; run took %.0f s\n\n",
 		m.CPUs, m.CPUModel, num(float64(m.MemoryMB)), m.Go, m.PostgreSQL, rep.Settings["database"], rep.Seconds)
 	d := rep.Data
 	fmt.Fprintf(w, "Data: %d users × %d days = %s items (%s quantity samples, %s sleep stages, %s workouts) in %d batches of ≤ %v, %s MB of JSON; concurrency %v.\n\n",

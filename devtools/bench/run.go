@@ -22,7 +22,7 @@ import (
 	"healthsync/devtools/bench/gen"
 )
 
-// Options are `healthsync bench`'s flags.
+// Options are `healthsync-bench`'s flags.
 type Options struct {
 	Users       int
 	Years       float64
@@ -40,6 +40,7 @@ type Options struct {
 	TempDir      string // parent of the run's temp folder; "" = os.TempDir()
 	// ServerBin is the healthsync binary the benchmark runs as `serve` in a child process, so that the server's
 	// memory and CPU are measured alone; "" (or InProcess) wires the server inside the benchmark process.
+	// ParseFlags defaults it to bin/healthsync, where `make build` puts it.
 	ServerBin string
 	InProcess bool
 	// CPUProfile, when set with InProcess, is where the first upload's CPU profile goes (server and client).
@@ -55,7 +56,7 @@ func DefaultOptions() Options {
 		GrowthRows: []int64{1_000_000, 10_000_000}, ProbeBatches: 40, Seed: 2026, Out: "devtools/bench/results/latest.json"}
 }
 
-// ParseFlags reads the command line of `healthsync bench` over DefaultOptions.
+// ParseFlags reads the command line of `healthsync-bench` over DefaultOptions.
 func ParseFlags(args []string, stderr io.Writer) (Options, error) {
 	o := DefaultOptions()
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
@@ -70,6 +71,7 @@ func ParseFlags(args []string, stderr io.Writer) (Options, error) {
 	growth := fs.String("growth", "1M,10M", "samples-table sizes to measure ingest at besides empty (e.g. 1M or 1M,10M); \"none\" skips")
 	fs.Uint64Var(&o.Seed, "seed", o.Seed, "generator seed")
 	fs.StringVar(&o.Out, "out", o.Out, "JSON report file (\"\" for none)")
+	fs.StringVar(&o.ServerBin, "server", "bin/healthsync", "the healthsync binary run as its serve command in a child process (make build writes bin/healthsync)")
 	fs.BoolVar(&o.InProcess, "in-process", o.InProcess, "run the server inside the benchmark process (for profiling) instead of as a child `healthsync serve`")
 	fs.StringVar(&o.CPUProfile, "cpuprofile", o.CPUProfile, "write a CPU profile of the first upload to this file (needs --in-process)")
 	serverEnv := fs.String("server-env", "", "comma-separated KEY=VALUE settings for the child server's environment (e.g. GOGC=50,GOMEMLIMIT=200MiB)")

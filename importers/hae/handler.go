@@ -3,7 +3,6 @@ package hae
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -13,6 +12,7 @@ import (
 	"healthsync/catalog"
 	"healthsync/db"
 	"healthsync/ingest"
+	"healthsync/server/httpjson"
 )
 
 // Handler serves POST /ingest/health-auto-export. It expects the bearer-token middleware in front of it (the
@@ -54,18 +54,18 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if err := auth.ErrorFromContext(ctx); err != nil {
 			msg = err.Error()
 		}
-		writeError(w, http.StatusUnauthorized, "UNAUTHENTICATED", msg)
+		httpjson.Error(w, http.StatusUnauthorized, "UNAUTHENTICATED", msg)
 		return
 	}
 	if !p.Has(auth.ScopeIngest) {
-		writeError(w, http.StatusForbidden, "FORBIDDEN", "the token lacks the ingest scope")
+		httpjson.Error(w, http.StatusForbidden, "FORBIDDEN", "the token lacks the ingest scope")
 		return
 	}
 	// The body is read whole (as json.Decoder would buffer it anyway): a decoding error's offset is then
 	// turned into the item and field it is about.
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, CodeBadRequest, "the request body could not be read")
+		httpjson.Error(w, http.StatusBadRequest, CodeBadRequest, "the request body could not be read")
 		return
 	}
 	payload, derr := Decode(body)
@@ -84,7 +84,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		out, err := h.svc.Ingest(ctx, u.ID, b)
 		if err != nil {
 			if errors.Is(err, ingest.ErrInvalidBatch) || errors.Is(err, ingest.ErrBatchTooLarge) {
-				writeError(w, http.StatusBadRequest, "BAD_USER_INPUT", err.Error())
+				httpjson.Error(w, http.StatusBadRequest, "BAD_USER_INPUT", err.Error())
 				return
 			}
 			h.internal(w, r, err)
@@ -108,7 +108,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	h.log.InfoContext(ctx, "health auto export", "user", auth.LogID(p.Subject), "automation", r.Header.Get("automation-name"),
 		"accepted", res.Accepted, "duplicates", res.Duplicates, "rejected", res.Rejected, "batches", res.Batches)
-	writeJSON(w, http.StatusOK, res)
+	httpjson.Write(w, http.StatusOK, res)
 }
 
 // unavailableRetryAfter is how long the app is told to wait when the database cannot be reached.
@@ -119,12 +119,12 @@ func (h *Handler) internal(w http.ResponseWriter, r *http.Request, err error) {
 		// An outage, not a bug: the app retries the same payload, whose batches are keyed by their content.
 		h.log.WarnContext(r.Context(), "health auto export: database unavailable", "err", err)
 		w.Header().Set("Retry-After", unavailableRetryAfter)
-		writeError(w, http.StatusServiceUnavailable, "UNAVAILABLE",
+		httpjson.Error(w, http.StatusServiceUnavailable, "UNAVAILABLE",
 			"the database is unreachable for now; send the same payload again in "+unavailableRetryAfter+" seconds")
 		return
 	}
 	h.log.ErrorContext(r.Context(), "health auto export", "err", err)
-	writeError(w, http.StatusInternalServerError, "INTERNAL", "internal error")
+	httpjson.Error(w, http.StatusInternalServerError, "INTERNAL", "internal error")
 }
 
 // Batches splits the mapped items into ingest batches of at most max items. A batch's idempotency key is a hash
@@ -173,11 +173,6 @@ func Batches(m *Mapped, max int) []ingest.Batch {
 	return out
 }
 
-func writeError(w http.ResponseWriter, status int, code, msg string) {
-	writeJSON(w, status, map[string]any{"errors": []any{map[string]any{
-		"message": msg, "extensions": map[string]string{"code": code}}}})
-}
-
 // writeDecodeError answers 400 with where the body went wrong in extensions, for programs to point at it.
 func writeDecodeError(w http.ResponseWriter, e *DecodeError) {
 	ext := map[string]any{"code": e.Code}
@@ -190,12 +185,5 @@ func writeDecodeError(w http.ResponseWriter, e *DecodeError) {
 	if e.Line > 0 {
 		ext["line"], ext["column"] = e.Line, e.Column
 	}
-	writeJSON(w, http.StatusBadRequest, map[string]any{"errors": []any{map[string]any{
-		"message": e.Message, "extensions": ext}}})
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+	httpjson.ErrorWith(w, http.StatusBadRequest, e.Message, ext)
 }

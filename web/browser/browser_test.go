@@ -24,6 +24,7 @@ import (
 	"healthsync/catalog"
 	"healthsync/db"
 	"healthsync/devtools/dbtest"
+	"healthsync/devtools/servertest"
 	"healthsync/ingest"
 	"healthsync/server"
 	"healthsync/syncevents"
@@ -99,9 +100,9 @@ func TestGraphiQLAndDashboardInChromium(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := server.New(server.Options{Store: store, Catalog: cat, Verifier: verifier, Log: quiet, Events: hub,
+	h := server.New(servertest.Wire(server.Options{Store: store, Catalog: cat, Verifier: verifier, Log: quiet, Events: hub,
 		Ingest:      ingest.NewService(store, cat, ingest.Limits{MaxItems: 5000}, nil, ingest.WithSyncNotify()),
-		Development: true, DevToken: tok})
+		Development: true, DevToken: tok}))
 	srv := httptest.NewServer(withFailingProxy(h))
 	defer srv.Close()
 

@@ -1,0 +1,34 @@
+package main
+
+import (
+	"log/slog"
+
+	"healthsync/devices"
+	"healthsync/importers/appleexport"
+	"healthsync/importers/hae"
+	"healthsync/importers/jobs"
+	"healthsync/ingest"
+	"healthsync/priority"
+	"healthsync/series"
+	"healthsync/server"
+	"healthsync/sleep"
+	"healthsync/summary"
+	"healthsync/workouts"
+)
+
+// wire builds the services the server routes to, over the store and the write path: the one place they are
+// built (devtools/servertest mirrors it for tests, and TestTestsWireWhatServeWires keeps the two alike). serve
+// adds the process's own parts (verifier, limits, metrics, events, cloud) to what it returns.
+func wire(st *store, svc *ingest.Service, log *slog.Logger) server.Options {
+	reqLog := server.RequestLogger(log)
+	o := server.Options{Store: st.Store, Ingest: svc, Catalog: st.catalog, Log: log,
+		Series:  series.NewService(st.Store, st.catalog),
+		Imports: jobs.NewService(st.Store, appleexport.NewImporter(svc, st.catalog, appleexport.Options{}), reqLog),
+		HAE:     hae.NewHandler(svc, st.Store, st.catalog, reqLog)}
+	o.Sleep = sleep.NewService(st.Store, o.Series)
+	o.Summary = summary.NewService(st.Store, o.Series, o.Sleep)
+	o.Workouts = workouts.NewService(st.Store)
+	o.Priority = priority.NewService(st.Store, st.catalog)
+	o.Devices = devices.NewService(st.Store)
+	return o
+}

@@ -1,0 +1,53 @@
+// Package servertest wires server.Options the way cmd/healthsync does, for the tests and the in-process
+// benchmark, which cannot import a main package. cmd/healthsync's TestTestsWireWhatServeWires fails when the two
+// wire different services.
+package servertest
+
+import (
+	"log/slog"
+
+	"healthsync/devices"
+	"healthsync/importers/appleexport"
+	"healthsync/importers/hae"
+	"healthsync/importers/jobs"
+	"healthsync/priority"
+	"healthsync/series"
+	"healthsync/server"
+	"healthsync/sleep"
+	"healthsync/summary"
+	"healthsync/workouts"
+)
+
+// Wire fills the services of o that are unset from its Store, Ingest, Catalog and Log, as serve builds them.
+func Wire(o server.Options) server.Options {
+	log := o.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	log = server.RequestLogger(log)
+	if o.Series == nil {
+		o.Series = series.NewService(o.Store, o.Catalog)
+	}
+	if o.Imports == nil {
+		o.Imports = jobs.NewService(o.Store, appleexport.NewImporter(o.Ingest, o.Catalog, appleexport.Options{}), log)
+	}
+	if o.HAE == nil {
+		o.HAE = hae.NewHandler(o.Ingest, o.Store, o.Catalog, log)
+	}
+	if o.Sleep == nil {
+		o.Sleep = sleep.NewService(o.Store, o.Series)
+	}
+	if o.Summary == nil {
+		o.Summary = summary.NewService(o.Store, o.Series, o.Sleep)
+	}
+	if o.Workouts == nil {
+		o.Workouts = workouts.NewService(o.Store)
+	}
+	if o.Priority == nil {
+		o.Priority = priority.NewService(o.Store, o.Catalog)
+	}
+	if o.Devices == nil {
+		o.Devices = devices.NewService(o.Store)
+	}
+	return o
+}
