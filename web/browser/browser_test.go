@@ -277,7 +277,8 @@ type report struct {
 	} `json:"phone"`
 	Zone struct {
 		page
-		Unknown page `json:"unknown"`
+		Unknown  page `json:"unknown"`
+		Reversed page `json:"reversed"`
 	} `json:"zone"`
 	BadToken page `json:"badToken"`
 	Empty    struct {
@@ -408,6 +409,10 @@ func check(t *testing.T, r report, shots string, want expect) {
 	}
 	if u := z.Unknown; u.State != "error" || !strings.Contains(u.Banner, "not a time zone") || u.Canvases != 0 || u.CaptionKind != "none" {
 		t.Errorf("unknown zone: state %q, banner %q, %d canvases, caption %q; want an error and no data", u.State, u.Banner, u.Canvases, u.Caption)
+	}
+
+	if u := z.Reversed; u.State != "error" || !strings.Contains(u.Banner, "From must not be after To") || u.Canvases != 0 || u.Nights != 0 {
+		t.Errorf("From after To: state %q, banner %q, %d canvases, %d nights; want an error and no data", u.State, u.Banner, u.Canvases, u.Nights)
 	}
 
 	e := r.Empty

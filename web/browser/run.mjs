@@ -274,7 +274,9 @@ try {
   // An unknown zone clears the cards instead of leaving the previous answer under a new question.
   await loadWith(page, { tz: 'Mars/Olympus' });
   report.zone.unknown = await facts(page);
-  await loadWith(page, { tz: env('TZ_NAME') });
+  // So does a range that ends before it starts.
+  await loadWith(page, { tz: env('TZ_NAME'), from: env('TO'), to: env('FROM') });
+  report.zone.reversed = await facts(page);
 
   // An empty range: the cards say where the data is.
   await loadWith(page, { from: env('EMPTY_FROM'), to: env('EMPTY_TO') });
