@@ -51,7 +51,7 @@ load:
 
 ## fuzz: each fuzz target for FUZZTIME (unit conversion, type mapper, fast samples decoder and upload rewrite against the generic path,
 ## one sample through the handler into
-## PostgreSQL, Health Auto Export bodies and their error paths); a crash is saved under the package's testdata/fuzz and then runs in every `make test`
+## PostgreSQL, Health Auto Export bodies and their error paths, Open Wearables SDK bodies); a crash is saved under the package's testdata/fuzz and then runs in every `make test`
 FUZZTIME ?= 20s
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzConvert$$' -fuzztime $(FUZZTIME) ./catalog/
@@ -61,6 +61,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzRewriteUploadAgrees$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./scalar/
 	$(GO) test -run '^$$' -fuzz '^FuzzIngestSample$$' -fuzztime $(FUZZTIME) -parallel 2 ./server/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./importers/hae/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./importers/openwearables/
 
 ## web: rebuild the GraphiQL and dashboard bundle in web/dist (committed; Go builds embed it and never need node)
 web:

@@ -3,12 +3,7 @@
 // state and the answer under the idempotency key in one transaction. It knows nothing of GraphQL or HTTP.
 package ingest
 
-import (
-	"context"
-	"time"
-
-	"healthsync/db"
-)
+import "time"
 
 // Provider names the platform a batch comes from.
 type Provider string
@@ -39,10 +34,6 @@ type Batch struct {
 	// ContentIDs says the item ids are content hashes (export imports, Health Auto Export), not the platform's
 	// own: a record the app already sent with its HealthKit UUID is then recognised by content.
 	ContentIDs bool
-	// Within, when set, runs in the batch's transaction after its items are written (not on a replay), so a
-	// caller's own bookkeeping (cloud provider record versions, daily totals) commits or rolls back with the
-	// batch. It is not part of the fingerprint.
-	Within func(ctx context.Context, tx *db.Tx) error
 }
 
 // Device is the uploading app installation.

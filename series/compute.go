@@ -167,23 +167,56 @@ func countStart(acc []Acc, edges []time.Time, from, to time.Time, s Sample) {
 // what each source contributed in [from, to).
 func Merge(samples []Sample, rank func(Sample) int, edges []time.Time, from, to time.Time) ([]Acc, map[int64]float64) {
 	acc := make([]Acc, len(edges)-1)
-	// Per source: a compensated sum, as the buckets' totals.
-	contrib := map[int64]*[2]float64{}
-	addContrib := func(src int64, x float64) {
-		c := contrib[src]
-		if c == nil {
-			c = new([2]float64)
-			contrib[src] = c
+	contrib := contributions{}
+	events, ranks, maxRank := mergeEvents(acc, samples, rank, edges, from, to)
+	cov := newCoverage(maxRank + 1)
+	var instants []int
+	for k := 0; k < len(events); {
+		t := events[k].at
+		// Apply everything at t: ends, starts, then the instants (which see the pieces that start at t).
+		instants = instants[:0]
+		for ; k < len(events) && events[k].at.Equal(t); k++ {
+			ev := events[k]
+			if ev.kind == eventInstant {
+				instants = append(instants, ev.s)
+				continue
+			}
+			cov.apply(ev, ranks[ev.s], samples[ev.s].SourceID)
 		}
-		addComp(&c[0], &c[1], x)
+		if len(instants) > 0 && !t.Before(from) && t.Before(to) {
+			countInstants(acc, contrib, samples, ranks, instants, cov.best(), edges, t)
+		}
+		if k == len(events) {
+			break
+		}
+		if r := cov.best(); r >= 0 {
+			if a, b, ok := clip(from, to, t, events[k].at); ok {
+				cov.spread(acc, contrib, edges, r, a, b)
+			}
+		}
 	}
-	type event struct {
-		at    time.Time
-		kind  int // 0 end, 1 start, 2 instant: the order they apply at one time
-		s     int // sample index
-		dense float64
-	}
-	var events []event
+	return acc, contrib.totals()
+}
+
+// Kinds of merge events, in the order they apply at one time.
+const (
+	eventEnd = iota
+	eventStart
+	eventInstant
+)
+
+// mergeEvent is a sample's start, end or instant on the merge's timeline.
+type mergeEvent struct {
+	at    time.Time
+	kind  int
+	s     int // sample index
+	dense float64
+}
+
+// mergeEvents ranks the samples, counts their starts into acc, and lists their boundaries in the order the
+// sweep applies them.
+func mergeEvents(acc []Acc, samples []Sample, rank func(Sample) int, edges []time.Time, from, to time.Time) ([]mergeEvent, []int, int) {
+	var events []mergeEvent
 	maxRank := 0
 	ranks := make([]int, len(samples))
 	for i, s := range samples {
@@ -193,11 +226,12 @@ func Merge(samples []Sample, rank func(Sample) int, edges []time.Time, from, to 
 			maxRank = ranks[i]
 		}
 		if !s.End.After(s.Start) {
-			events = append(events, event{at: s.Start, kind: 2, s: i})
+			events = append(events, mergeEvent{at: s.Start, kind: eventInstant, s: i})
 			continue
 		}
 		d := s.Value / s.End.Sub(s.Start).Seconds()
-		events = append(events, event{at: s.Start, kind: 1, s: i, dense: d}, event{at: s.End, kind: 0, s: i, dense: d})
+		events = append(events, mergeEvent{at: s.Start, kind: eventStart, s: i, dense: d},
+			mergeEvent{at: s.End, kind: eventEnd, s: i, dense: d})
 	}
 	sort.Slice(events, func(i, j int) bool {
 		if !events[i].at.Equal(events[j].at) {
@@ -205,87 +239,100 @@ func Merge(samples []Sample, rank func(Sample) int, edges []time.Time, from, to 
 		}
 		return events[i].kind < events[j].kind
 	})
-	// Per rank: how many samples cover the current piece, the sum of their densities, and per source.
-	active := make([]int, maxRank+1)
-	density := make([]float64, maxRank+1)
-	bySource := make([]map[int64]float64, maxRank+1)
-	best := func() int {
-		for r, n := range active {
-			if n > 0 {
-				return r
-			}
+	return events, ranks, maxRank
+}
+
+// coverage is, per rank, how many samples cover the current piece, the sum of their densities, and the
+// densities per source.
+type coverage struct {
+	active   []int
+	density  []float64
+	bySource []map[int64]float64
+}
+
+func newCoverage(ranks int) *coverage {
+	return &coverage{active: make([]int, ranks), density: make([]float64, ranks), bySource: make([]map[int64]float64, ranks)}
+}
+
+// apply takes a sample's start or end into the coverage of its rank r.
+func (c *coverage) apply(ev mergeEvent, r int, src int64) {
+	if ev.kind == eventEnd {
+		c.active[r]--
+		c.density[r] -= ev.dense
+		c.bySource[r][src] -= ev.dense
+		if c.active[r] == 0 { // drop the float residue of adding and subtracting
+			c.density[r] = 0
+			clear(c.bySource[r])
 		}
-		return -1
+		return
 	}
-	for k := 0; k < len(events); {
-		t := events[k].at
-		// Apply everything at t: ends, starts, then the instants (which see the pieces that start at t).
-		var instants []int
-		for ; k < len(events) && events[k].at.Equal(t); k++ {
-			ev := events[k]
-			r := ranks[ev.s]
-			switch ev.kind {
-			case 0:
-				active[r]--
-				density[r] -= ev.dense
-				bySource[r][samples[ev.s].SourceID] -= ev.dense
-				if active[r] == 0 { // drop the float residue of adding and subtracting
-					density[r] = 0
-					clear(bySource[r])
-				}
-			case 1:
-				active[r]++
-				density[r] += ev.dense
-				if bySource[r] == nil {
-					bySource[r] = map[int64]float64{}
-				}
-				bySource[r][samples[ev.s].SourceID] += ev.dense
-			case 2:
-				instants = append(instants, ev.s)
-			}
-		}
-		if len(instants) > 0 && !t.Before(from) && t.Before(to) {
-			covering := best()
-			bestInstant := math.MaxInt
-			for _, i := range instants {
-				bestInstant = min(bestInstant, ranks[i])
-			}
-			if covering < 0 || bestInstant <= covering {
-				for _, i := range instants {
-					if ranks[i] == bestInstant {
-						if b := bucketOf(edges, t); b >= 0 {
-							acc[b].addTotal(samples[i].Value)
-						}
-						addContrib(samples[i].SourceID, samples[i].Value)
-					}
-				}
-			}
-		}
-		if k == len(events) {
-			break
-		}
-		r := best()
-		if r < 0 {
-			continue
-		}
-		a, b, ok := clip(from, to, t, events[k].at)
-		if !ok {
-			continue
-		}
-		// Densities are sums of floats that went up and down: tiny negative residue means zero.
-		if density[r] > 0 {
-			spread(acc, edges, a, b, density[r])
-		}
-		secs := b.Sub(a).Seconds()
-		for src, d := range bySource[r] {
-			if d > 0 {
-				addContrib(src, d*secs)
-			}
+	c.active[r]++
+	c.density[r] += ev.dense
+	if c.bySource[r] == nil {
+		c.bySource[r] = map[int64]float64{}
+	}
+	c.bySource[r][src] += ev.dense
+}
+
+// best is the best rank covering the current piece, -1 when none does.
+func (c *coverage) best() int {
+	for r, n := range c.active {
+		if n > 0 {
+			return r
 		}
 	}
-	out := make(map[int64]float64, len(contrib))
-	for src, c := range contrib {
-		out[src] = c[0] + c[1]
+	return -1
+}
+
+// spread counts the piece [a, b) for the samples of rank r.
+func (c *coverage) spread(acc []Acc, contrib contributions, edges []time.Time, r int, a, b time.Time) {
+	// Densities are sums of floats that went up and down: tiny negative residue means zero.
+	if c.density[r] > 0 {
+		spread(acc, edges, a, b, c.density[r])
 	}
-	return acc, out
+	secs := b.Sub(a).Seconds()
+	for src, d := range c.bySource[r] {
+		if d > 0 {
+			contrib.add(src, d*secs)
+		}
+	}
+}
+
+// countInstants counts the best-ranked instant samples at t whole, unless a better rank (covering) covers t.
+func countInstants(acc []Acc, contrib contributions, samples []Sample, ranks, instants []int, covering int, edges []time.Time, t time.Time) {
+	bestInstant := math.MaxInt
+	for _, i := range instants {
+		bestInstant = min(bestInstant, ranks[i])
+	}
+	if covering >= 0 && bestInstant > covering {
+		return
+	}
+	for _, i := range instants {
+		if ranks[i] == bestInstant {
+			if b := bucketOf(edges, t); b >= 0 {
+				acc[b].addTotal(samples[i].Value)
+			}
+			contrib.add(samples[i].SourceID, samples[i].Value)
+		}
+	}
+}
+
+// contributions are compensated sums per source, as the buckets' totals.
+type contributions map[int64]*[2]float64
+
+func (c contributions) add(src int64, x float64) {
+	s := c[src]
+	if s == nil {
+		s = new([2]float64)
+		c[src] = s
+	}
+	addComp(&s[0], &s[1], x)
+}
+
+func (c contributions) totals() map[int64]float64 {
+	out := make(map[int64]float64, len(c))
+	for src, s := range c {
+		out[src] = s[0] + s[1]
+	}
+	return out
 }

@@ -28,6 +28,7 @@ import (
 	"healthsync/graph"
 	"healthsync/importers/hae"
 	"healthsync/importers/jobs"
+	"healthsync/importers/openwearables"
 	"healthsync/ingest"
 	"healthsync/metrics"
 	"healthsync/priority"
@@ -79,6 +80,8 @@ type Options struct {
 	Series  *series.Service
 	Imports *jobs.Service
 	HAE     *hae.Handler
+	// OpenWearables serves the Open Wearables mobile SDKs' routes under /api/v1/.
+	OpenWearables *openwearables.Handler
 	// The read and settings services behind the thin resolvers.
 	Sleep    *sleep.Service
 	Summary  *summary.Service
@@ -97,7 +100,7 @@ func mustBeWired(o Options) {
 		name    string
 		missing bool
 	}{{"Store", o.Store == nil}, {"Ingest", o.Ingest == nil}, {"Catalog", o.Catalog == nil}, {"Verifier", o.Verifier == nil},
-		{"Series", o.Series == nil}, {"Imports", o.Imports == nil}, {"HAE", o.HAE == nil},
+		{"Series", o.Series == nil}, {"Imports", o.Imports == nil}, {"HAE", o.HAE == nil}, {"OpenWearables", o.OpenWearables == nil},
 		{"Sleep", o.Sleep == nil}, {"Summary", o.Summary == nil}, {"Workouts", o.Workouts == nil},
 		{"Priority", o.Priority == nil}, {"Devices", o.Devices == nil}} {
 		if dep.missing {
@@ -174,6 +177,8 @@ func New(o Options) http.Handler {
 		api.ServeHTTP(w, r)
 	}))
 	mux.Handle("POST /ingest/health-auto-export", limitBody(o.MaxRequestBytes, o.Verifier.Middleware(o.HAE)))
+	// The Open Wearables mobile SDKs' routes, under the paths they call (host + /api/v1).
+	mux.Handle("/api/v1/", limitBody(o.MaxRequestBytes, o.OpenWearables.Routes(o.Verifier)))
 	if o.Metrics != nil {
 		mux.Handle("GET /metrics", o.Metrics.Handler())
 	}

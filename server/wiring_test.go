@@ -18,6 +18,7 @@ func TestNewRefusesAMissingService(t *testing.T) {
 		{"Series", func(o *server.Options) { o.Series = nil }},
 		{"Imports", func(o *server.Options) { o.Imports = nil }},
 		{"HAE", func(o *server.Options) { o.HAE = nil }},
+		{"OpenWearables", func(o *server.Options) { o.OpenWearables = nil }},
 		{"Ingest", func(o *server.Options) { o.Ingest = nil }},
 	} {
 		o := a.opts

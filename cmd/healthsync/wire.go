@@ -7,6 +7,7 @@ import (
 	"healthsync/importers/appleexport"
 	"healthsync/importers/hae"
 	"healthsync/importers/jobs"
+	"healthsync/importers/openwearables"
 	"healthsync/ingest"
 	"healthsync/priority"
 	"healthsync/series"
@@ -25,6 +26,7 @@ func wire(st *store, svc *ingest.Service, log *slog.Logger) server.Options {
 		Series:  series.NewService(st.Store, st.catalog),
 		Imports: jobs.NewService(st.Store, appleexport.NewImporter(svc, st.catalog, appleexport.Options{}), reqLog),
 		HAE:     hae.NewHandler(svc, st.Store, st.catalog, reqLog)}
+	o.OpenWearables = openwearables.NewHandler(svc, st.Store, st.catalog, reqLog)
 	o.Sleep = sleep.NewService(st.Store, o.Series)
 	o.Summary = summary.NewService(st.Store, o.Series, o.Sleep)
 	o.Workouts = workouts.NewService(st.Store)

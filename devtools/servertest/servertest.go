@@ -10,6 +10,7 @@ import (
 	"healthsync/importers/appleexport"
 	"healthsync/importers/hae"
 	"healthsync/importers/jobs"
+	"healthsync/importers/openwearables"
 	"healthsync/priority"
 	"healthsync/series"
 	"healthsync/server"
@@ -33,6 +34,9 @@ func Wire(o server.Options) server.Options {
 	}
 	if o.HAE == nil {
 		o.HAE = hae.NewHandler(o.Ingest, o.Store, o.Catalog, log)
+	}
+	if o.OpenWearables == nil {
+		o.OpenWearables = openwearables.NewHandler(o.Ingest, o.Store, o.Catalog, log)
 	}
 	if o.Sleep == nil {
 		o.Sleep = sleep.NewService(o.Store, o.Series)

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -142,14 +143,12 @@ func (s *Service) storeOnce(ctx context.Context, userID int64, name ingest.Provi
 		if had {
 			b.Deletions = append(b.Deletions, old.ItemIDs...)
 		}
-		p.itemIDs = assignIDs(&b, name, r, p.rev)
+		items := assignIDs(&b, name, r, p.rev)
+		p.itemIDs = items.ids
 		todo = append(todo, p)
 		fmt.Fprintf(keyHash, "%s\x00%s\x00%d\x00%x\n", r.DataType, r.ID, p.rev, h)
-		for _, it := range itemEnds(r) {
-			if res.NewestEnd == nil || it.After(*res.NewestEnd) {
-				t := it
-				res.NewestEnd = &t
-			}
+		if items.newest != nil && (res.NewestEnd == nil || items.newest.After(*res.NewestEnd)) {
+			res.NewestEnd = items.newest
 		}
 	}
 	res.Changed = len(todo)
@@ -158,7 +157,7 @@ func (s *Service) storeOnce(ctx context.Context, userID int64, name ingest.Provi
 	}
 	b.IdempotencyKey = "cloud:" + hex.EncodeToString(keyHash.Sum(nil))
 	now := s.o.Now().UTC()
-	b.Within = func(ctx context.Context, tx *db.Tx) error {
+	out, err := s.ingestWith(ctx, userID, b, func(tx *db.Tx) error {
 		for _, p := range todo {
 			if err := tx.SaveProviderRecord(ctx, db.ProviderRecord{Provider: string(name), DataType: p.rec.DataType,
 				RecordID: p.rec.ID, Revision: p.rev, ContentHash: p.hash, ItemIDs: p.itemIDs}, p.prev, now); err != nil {
@@ -166,8 +165,7 @@ func (s *Service) storeOnce(ctx context.Context, userID int64, name ingest.Provi
 			}
 		}
 		return s.writeTotals(ctx, tx, name, todo, now)
-	}
-	out, err := s.ing.Ingest(ctx, userID, b)
+	})
 	if err != nil {
 		return res, err
 	}
@@ -201,52 +199,40 @@ func contentHash(r providers.Record) ([]byte, error) {
 // itemPrefix starts the id of every item stored from the provider's records.
 func itemPrefix(name ingest.Provider) string { return strings.ToLower(string(name)) + ":" }
 
-// assignIDs gives the record's items their ids and appends them to the batch.
-func assignIDs(b *ingest.Batch, name ingest.Provider, r providers.Record, rev int) []string {
-	prefix := fmt.Sprintf("%s%s:%s:r%d:", itemPrefix(name), r.DataType, r.ID, rev)
-	ids := []string{} // a record of daily totals only, or an emptied one, has no items (the column is NOT NULL)
-	for i, it := range r.Samples {
-		it.ID = fmt.Sprintf("%ss%d", prefix, i)
-		it.Version = nil
-		ids = append(ids, it.ID)
-		b.Samples = append(b.Samples, it)
-	}
-	for i, it := range r.Series {
-		it.ID = fmt.Sprintf("%sp%d", prefix, i)
-		it.Version = nil
-		ids = append(ids, it.ID)
-		b.Series = append(b.Series, it)
-	}
-	for i, it := range r.Categories {
-		it.ID = fmt.Sprintf("%sc%d", prefix, i)
-		it.Version = nil
-		ids = append(ids, it.ID)
-		b.Categories = append(b.Categories, it)
-	}
-	for i, it := range r.Workouts {
-		it.ID = fmt.Sprintf("%sw%d", prefix, i)
-		it.Version = nil
-		ids = append(ids, it.ID)
-		b.Workouts = append(b.Workouts, it)
-	}
-	return ids
+// assigned are the ids assignIDs gave a record's items, and the latest end among them.
+type assigned struct {
+	ids    []string
+	newest *time.Time
 }
 
-func itemEnds(r providers.Record) []time.Time {
-	var out []time.Time
-	for _, it := range r.Samples {
-		out = append(out, it.End)
-	}
-	for _, it := range r.Series {
-		out = append(out, it.End)
-	}
-	for _, it := range r.Categories {
-		out = append(out, it.End)
-	}
-	for _, it := range r.Workouts {
-		out = append(out, it.End)
-	}
+// assignIDs gives the record's items their ids and appends them to the batch.
+func assignIDs(b *ingest.Batch, name ingest.Provider, r providers.Record, rev int) assigned {
+	prefix := fmt.Sprintf("%s%s:%s:r%d:", itemPrefix(name), r.DataType, r.ID, rev)
+	out := assigned{ids: []string{}} // a record of daily totals only, or an emptied one, has no items (the column is NOT NULL)
+	b.Samples = numbered(&out, b.Samples, r.Samples, prefix+"s",
+		func(it *ingest.QuantitySample, id string) time.Time { it.ID, it.Version = id, nil; return it.End })
+	b.Series = numbered(&out, b.Series, r.Series, prefix+"p",
+		func(it *ingest.SeriesSample, id string) time.Time { it.ID, it.Version = id, nil; return it.End })
+	b.Categories = numbered(&out, b.Categories, r.Categories, prefix+"c",
+		func(it *ingest.CategorySample, id string) time.Time { it.ID, it.Version = id, nil; return it.End })
+	b.Workouts = numbered(&out, b.Workouts, r.Workouts, prefix+"w",
+		func(it *ingest.Workout, id string) time.Time { it.ID, it.Version = id, nil; return it.End })
 	return out
+}
+
+// numbered appends copies of items to dst, the i-th with the id prefix+i and no version (the revision in the
+// prefix versions them); set gives an item its id and returns its end. The ids and the latest end go to out.
+func numbered[T any](out *assigned, dst []T, items []T, prefix string, set func(it *T, id string) time.Time) []T {
+	for i, it := range items {
+		id := prefix + strconv.Itoa(i)
+		end := set(&it, id)
+		out.ids = append(out.ids, id)
+		if out.newest == nil || end.After(*out.newest) {
+			out.newest = &end
+		}
+		dst = append(dst, it)
+	}
+	return dst
 }
 
 // writeTotals stores the changed records' daily totals, converted to the metric's canonical unit, under the
@@ -332,16 +318,35 @@ func (s *Service) deleteRecord(ctx context.Context, userID int64, name ingest.Pr
 	now := s.o.Now().UTC()
 	b := ingest.Batch{Provider: name, Device: ingest.Device{ID: DeviceID(name)}, Deletions: ids,
 		IdempotencyKey: fmt.Sprintf("cloud-delete:%s:%s:%s:r%d", strings.ToLower(string(name)), dataType, recordID, prev.Revision)}
-	b.Within = func(ctx context.Context, tx *db.Tx) error {
+	out, err := s.ingestWith(ctx, userID, b, func(tx *db.Tx) error {
 		if err := tx.SaveProviderRecord(ctx, db.ProviderRecord{Provider: string(name), DataType: dataType,
 			RecordID: recordID, Revision: prev.Revision + 1, ContentHash: []byte{}, ItemIDs: []string{}}, prev.Revision, now); err != nil {
 			return err
 		}
 		return tx.DeleteDailyTotals(ctx, string(name), recordID)
-	}
-	out, err := s.ing.Ingest(ctx, userID, b)
+	})
 	if err != nil {
 		return 0, err
 	}
 	return out.Deleted, nil
+}
+
+// ingestWith stores the batch and the caller's bookkeeping (provider record versions, daily totals) in one
+// transaction, so both commit or neither does. The bookkeeping is skipped on a replay: the run that stored the
+// answer did it.
+func (s *Service) ingestWith(ctx context.Context, userID int64, b ingest.Batch, keep func(tx *db.Tx) error) (ingest.Result, error) {
+	start := time.Now()
+	var out ingest.Result
+	err := s.store.InUserTx(ctx, userID, func(tx *db.Tx) error {
+		var err error
+		if out, err = s.ing.IngestTx(ctx, tx, b); err != nil || out.Replayed {
+			return err
+		}
+		return keep(tx)
+	})
+	if err != nil {
+		out = ingest.Result{}
+	}
+	s.ing.Finish(ctx, b, out, err, time.Since(start))
+	return out, err
 }
