@@ -120,6 +120,7 @@ type ComplexityRoot struct {
 	Metric struct {
 		Aggregation        func(childComplexity int) int
 		Description        func(childComplexity int) int
+		DisplayName        func(childComplexity int) int
 		FirstSample        func(childComplexity int) int
 		HealthConnectTypes func(childComplexity int) int
 		HealthKitTypes     func(childComplexity int) int
@@ -130,6 +131,7 @@ type ComplexityRoot struct {
 		Name               func(childComplexity int) int
 		SampleCount        func(childComplexity int) int
 		Unit               func(childComplexity int) int
+		UnitLabel          func(childComplexity int) int
 	}
 
 	Mutation struct {
@@ -737,6 +739,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Metric.Description(childComplexity), true
+	case "Metric.displayName":
+		if e.ComplexityRoot.Metric.DisplayName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Metric.DisplayName(childComplexity), true
 	case "Metric.firstSample":
 		if e.ComplexityRoot.Metric.FirstSample == nil {
 			break
@@ -797,6 +805,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Metric.Unit(childComplexity), true
+	case "Metric.unitLabel":
+		if e.ComplexityRoot.Metric.UnitLabel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Metric.UnitLabel(childComplexity), true
 
 	case "Mutation.connectProvider":
 		if e.ComplexityRoot.Mutation.ConnectProvider == nil {
@@ -2243,6 +2257,10 @@ enum Aggregation {
 type Metric {
   name: String!
   unit: String!
+  "The name people read, e.g. ` + "`" + `Active energy` + "`" + ` for active_energy_burned."
+  displayName: String!
+  "How values are labelled for people, e.g. ` + "`" + `bpm` + "`" + ` for heart rate (unit count/min)."
+  unitLabel: String!
   aggregation: Aggregation!
   minValue: Float!
   maxValue: Float!
@@ -2905,6 +2923,10 @@ func (ec *executionContext) childFields_Metric(ctx context.Context, field graphq
 		return ec.fieldContext_Metric_name(ctx, field)
 	case "unit":
 		return ec.fieldContext_Metric_unit(ctx, field)
+	case "displayName":
+		return ec.fieldContext_Metric_displayName(ctx, field)
+	case "unitLabel":
+		return ec.fieldContext_Metric_unitLabel(ctx, field)
 	case "aggregation":
 		return ec.fieldContext_Metric_aggregation(ctx, field)
 	case "minValue":

@@ -14,7 +14,7 @@ import (
 func toMetric(m catalog.Metric) model.Metric {
 	out := model.Metric{Name: m.Name, Unit: m.Unit, Aggregation: model.Aggregation(m.Aggregation), MinValue: m.Min,
 		MaxValue: m.Max, HealthKitTypes: nonNil(m.HealthKit), HealthConnectTypes: nonNil(m.HealthConnect),
-		Description: m.Description}
+		Description: m.Description, DisplayName: m.DisplayName(), UnitLabel: m.UnitLabel()}
 	if m.LOINC != "" {
 		l := m.LOINC
 		out.Loinc = &l

@@ -17,15 +17,23 @@ func TestMetricsShowWhatTheUserHas(t *testing.T) {
 	var m struct {
 		Metrics []struct {
 			Name        string     `json:"name"`
+			DisplayName string     `json:"displayName"`
+			UnitLabel   string     `json:"unitLabel"`
 			SampleCount int        `json:"sampleCount"`
 			FirstSample *time.Time `json:"firstSample"`
 			LastSample  *time.Time `json:"lastSample"`
 		} `json:"metrics"`
 	}
-	a.do(tok, `{ metrics { name sampleCount firstSample lastSample } }`, nil).decode(t, &m)
+	a.do(tok, `{ metrics { name displayName unitLabel sampleCount firstSample lastSample } }`, nil).decode(t, &m)
 	seen := map[string]bool{}
 	for _, x := range m.Metrics {
 		seen[x.Name] = true
+		switch x.Name {
+		case "heart_rate":
+			if x.DisplayName != "Heart rate" || x.UnitLabel != "bpm" {
+				t.Errorf("heart_rate is shown as %q in %q, want Heart rate in bpm", x.DisplayName, x.UnitLabel)
+			}
+		}
 		switch x.Name {
 		case "steps":
 			if x.SampleCount != 2 || !x.FirstSample.Equal(at) || !x.LastSample.Equal(at.Add(2*time.Hour+5*time.Minute)) {

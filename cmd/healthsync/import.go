@@ -17,6 +17,7 @@ import (
 	"healthsync/config"
 	"healthsync/importers/appleexport"
 	"healthsync/ingest"
+	"healthsync/pgembed"
 )
 
 const importUsage = "usage: healthsync import apple-export --user SUBJECT [--batch N] PATH   (PATH: export.zip or export.xml)"
@@ -43,6 +44,15 @@ func importCommand(ctx context.Context, cfg config.Config, args []string, log *s
 	}
 	defer export.Close()
 
+	// Beside `make run`, whose server holds the private PostgreSQL: connect to that one instead of starting another.
+	if cfg.DatabaseURL == "" {
+		if dsn, ok, err := pgembed.Running(cfg.PostgresDir(), "healthsync"); err != nil {
+			return err
+		} else if ok {
+			log.Info("using the PostgreSQL of the running server", "dir", cfg.PostgresDir())
+			cfg.DatabaseURL = dsn
+		}
+	}
 	st, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return err

@@ -122,7 +122,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 
 	log.Info("healthsync is serving", "addr", ln.Addr().String(), "algorithms", verifier.Algorithms())
 	if devToken != "" {
-		base := "http://localhost" + portOf(ln.Addr())
+		base := bannerBase(cfg, ln.Addr())
 		fmt.Fprintf(stdout, "\nhealthsync is ready.\n  GraphiQL:  %s/\n  GraphQL:   %s/graphql\n"+
 			"  Development token (user \"dev\", scopes ingest+read, valid 7 days); paste into GraphiQL's Headers tab:\n"+
 			"  {\"Authorization\": \"Bearer %s\"}\n\n", base, base, devToken)

@@ -165,8 +165,12 @@ type MenstrualPeriod struct {
 }
 
 type Metric struct {
-	Name               string      `json:"name"`
-	Unit               string      `json:"unit"`
+	Name string `json:"name"`
+	Unit string `json:"unit"`
+	// The name people read, e.g. `Active energy` for active_energy_burned.
+	DisplayName string `json:"displayName"`
+	// How values are labelled for people, e.g. `bpm` for heart rate (unit count/min).
+	UnitLabel          string      `json:"unitLabel"`
 	Aggregation        Aggregation `json:"aggregation"`
 	MinValue           float64     `json:"minValue"`
 	MaxValue           float64     `json:"maxValue"`

@@ -1,4 +1,5 @@
 // Saved operations GraphiQL opens with: one upload, one dashboard read, the sync state.
+import { addDays, dayStart, todayIn } from './time.js';
 
 function isoDaysAgo(days) {
   const d = new Date(Date.now() - days * 86400000);
@@ -56,7 +57,9 @@ export function exampleTabs(headers) {
   const pretty = (v) => JSON.stringify(v, null, 2);
   return [
     { query: ingest, variables: pretty(ingestVariables()), headers },
-    { query: series, variables: pretty({ from: isoDaysAgo(14), to: isoDaysAgo(-1), timeZone: tz }), headers },
+    // Whole local days: the last 14 up to and including today, from local midnight to local midnight.
+    { query: series, variables: pretty({ from: dayStart(addDays(todayIn(tz), -13), tz).toISOString(),
+      to: dayStart(addDays(todayIn(tz), 1), tz).toISOString(), timeZone: tz }), headers },
     { query: syncState, headers },
   ];
 }

@@ -31,23 +31,42 @@ export function addDays(date, n) {
 }
 
 export function todayIn(tz) {
-  return new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date());
+  return dateIn(new Date(), tz);
+}
+
+// Building an Intl.DateTimeFormat costs far more than using one: a year of hourly points formatted with fresh
+// ones took seconds. Each kind of format is built once per zone.
+const formats = new Map();
+function format(kind, tz, opts, locale) {
+  const key = `${kind} ${tz}`;
+  let f = formats.get(key);
+  if (!f) {
+    f = new Intl.DateTimeFormat(locale, { timeZone: tz, ...opts });
+    formats.set(key, f);
+  }
+  return f;
 }
 
 export function fmtDate(d, tz, weekday = false) {
-  return d.toLocaleDateString(undefined, { timeZone: tz, month: 'short', day: 'numeric', weekday: weekday ? 'short' : undefined });
+  return format(weekday ? 'date+wd' : 'date', tz, { month: 'short', day: 'numeric', weekday: weekday ? 'short' : undefined }).format(d);
 }
 
 export function fmtTime(d, tz, seconds = false) {
-  return d.toLocaleTimeString(undefined, { timeZone: tz, hour: '2-digit', minute: '2-digit', second: seconds ? '2-digit' : undefined });
+  return format(seconds ? 'time+s' : 'time', tz, { hour: '2-digit', minute: '2-digit', second: seconds ? '2-digit' : undefined }).format(d);
 }
 
 export function fmtDateTime(d, tz) {
   return `${fmtDate(d, tz, true)}, ${fmtTime(d, tz)}`;
 }
 
+const numberFormats = new Map();
 export function fmtNum(v, digits = 0) {
-  return Number(v).toLocaleString(undefined, { maximumFractionDigits: digits, minimumFractionDigits: digits });
+  let f = numberFormats.get(digits);
+  if (!f) {
+    f = new Intl.NumberFormat(undefined, { maximumFractionDigits: digits, minimumFractionDigits: digits });
+    numberFormats.set(digits, f);
+  }
+  return f.format(Number(v));
 }
 
 export function fmtDuration(seconds) {
@@ -62,4 +81,19 @@ export function relative(ms, now) {
   if (s < 3600) return `${Math.round(s / 60)} min ago`;
   if (s < 172800) return `${Math.round(s / 3600)} h ago`;
   return `${Math.round(s / 86400)} days ago`;
+}
+
+// fmtDay writes a calendar date (YYYY-MM-DD), which has no time zone, as "Tue, 3 Dec 2026".
+export function fmtDay(date, weekday = true) {
+  return format(weekday ? 'day+wd' : 'day', 'UTC', { year: 'numeric', month: 'short', day: 'numeric',
+    weekday: weekday ? 'short' : undefined }).format(new Date(`${date}T12:00:00Z`));
+}
+
+// dateIn is the local calendar date (YYYY-MM-DD) of instant d in tz.
+export function dateIn(d, tz) {
+  return format('iso', tz, { year: 'numeric', month: '2-digit', day: '2-digit' }, 'en-CA').format(d);
+}
+
+export function daysBetween(from, to) {
+  return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86400000) + 1;
 }
