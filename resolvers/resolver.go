@@ -13,6 +13,7 @@ import (
 	"healthsync/ingest"
 	"healthsync/series"
 	"healthsync/syncevents"
+	"healthsync/syncplan"
 )
 
 // Resolver is the root resolver; it holds the process-wide dependencies.
@@ -26,6 +27,8 @@ type Resolver struct {
 	Events *syncevents.Hub
 	// Cloud connects Garmin, Oura and Whoop; nil answers their fields with PROVIDER_NOT_CONFIGURED.
 	Cloud *cloudsync.Service
+	// SyncPlans answers syncPlan and uploadDigests.
+	SyncPlans *syncplan.Service
 }
 
 // user resolves the token's subject to the stored user, creating it on first use. The @scope directive has

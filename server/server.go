@@ -34,6 +34,7 @@ import (
 	"healthsync/resolvers"
 	"healthsync/series"
 	"healthsync/syncevents"
+	"healthsync/syncplan"
 	"healthsync/web"
 )
 
@@ -88,7 +89,7 @@ func New(o Options) http.Handler {
 		Resolvers: &resolvers.Resolver{Store: o.Store, Ingest: o.Ingest, Catalog: o.Catalog,
 			Series:  series.NewService(o.Store, o.Catalog),
 			Imports: jobs.NewService(o.Store, appleexport.NewImporter(o.Ingest, o.Catalog, appleexport.Options{}), o.Log),
-			Events:  o.Events, Cloud: o.Cloud},
+			Events:  o.Events, Cloud: o.Cloud, SyncPlans: syncplan.NewService(o.Store, o.Catalog)},
 		Directives: graph.DirectiveRoot{Scope: resolvers.Scope},
 	}))
 	gql.AddTransport(websocketTransport(o.Verifier, o.Log))
