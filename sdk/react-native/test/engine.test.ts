@@ -45,9 +45,9 @@ async function compare(user: string, store: SimStore, type: string, from: Date, 
   const c = server.client(user);
   const theirs = await serverDigests(c, type, weekStart(from), nextWeek(weekStart(to)));
   const byWeek = new Map<number, string[]>();
+  const items = store.items.get(type) ?? new Map();
   for (const id of [...store.ids(type), ...deleted]) {
-    const item = [...(store.items.get(type)?.values() ?? [])].find((i) => i.id === id);
-    const start = item ? item.start : deletedStarts.get(id)!;
+    const start = items.get(id)?.start ?? deletedStarts.get(id)!;
     const w = weekStart(new Date(start)).getTime();
     if (!byWeek.has(w)) byWeek.set(w, []);
     byWeek.get(w)!.push(id);

@@ -57,7 +57,7 @@ export class SimStore implements HealthStore {
     for (let t = from.getTime(); t < to.getTime(); t += 5 * 60_000) {
       const d = new Date(t);
       this.add(HR, this.quantity(HR, d, 55 + ((t / 60_000) % 40), 'count/min', true));
-      if (d.getUTCMinutes() === 0) {
+      if (t % 3_600_000 < 5 * 60_000) {
         this.add(STEPS, this.quantity(STEPS, d, 100 + (t / 3_600_000) % 500, 'count', false, 60));
         this.add(STEPS, this.quantity(STEPS, d, 50 + (t / 3_600_000) % 300, 'count', true, 60));
       }
