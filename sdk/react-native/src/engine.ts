@@ -88,6 +88,8 @@ export class SyncEngine {
   private seq = 0;
   private lastSendMs = 0;
   private running?: Promise<SyncReport>;
+  /** Types whose window was re-read in this run after an expired changes token. */
+  private reread = new Set<string>();
 
   constructor(opts: EngineOptions) {
     this.o = {
@@ -106,6 +108,7 @@ export class SyncEngine {
   private async run(budgetMs?: number): Promise<SyncReport> {
     // Keep a margin for persisting: stop starting new work when a send would not fit.
     this.deadline = budgetMs === undefined ? Infinity : this.o.now() + budgetMs;
+    this.reread.clear();
     const rep: SyncReport = { complete: true, batches: 0, items: 0, weeksSkipped: 0, weeksUploaded: 0, rejected: [] };
     const keys = (await this.o.storage.keys(outboxPrefix)).sort();
     this.seq = keys.length ? Number(keys[keys.length - 1].slice(outboxPrefix.length)) + 1 : 0;
@@ -141,6 +144,8 @@ export class SyncEngine {
       this.checkBudget();
       const page = await this.o.store.changes(t, st.cursor, this.o.pageSize);
       if (page.expired) {
+        if (this.reread.has(t)) throw new Error(`healthsync: the changes token of ${t} expired again right after a re-read`);
+        this.reread.add(t);
         // The changes since the token are gone: read the window again (weeks whose digest matches cost nothing).
         const since = st.lastSyncedAt ? new Date(Date.parse(st.lastSyncedAt) - DAY) : new Date(this.o.now() - 31 * DAY);
         st.backfill = { startCursor: await this.o.store.startCursor(t), next: weekStart(new Date(this.o.now()), this.zone()).toISOString(),

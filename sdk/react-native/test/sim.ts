@@ -26,6 +26,11 @@ export class SimStore implements HealthStore {
   expiredBefore = -1;
   reads = 0;
 
+  /** Health Connect after ~30 days without a sync: every token handed out so far is expired; new ones work. */
+  expireTokens(): void {
+    this.expiredBefore = this.seq;
+  }
+
   constructor(readonly provider: Provider = 'APPLE_HEALTH') {}
 
   add(type: string, item: SyncItem): void {
@@ -58,8 +63,8 @@ export class SimStore implements HealthStore {
       const d = new Date(t);
       this.add(HR, this.quantity(HR, d, 55 + ((t / 60_000) % 40), 'count/min', true));
       if (t % 3_600_000 < 5 * 60_000) {
-        this.add(STEPS, this.quantity(STEPS, d, 100 + (t / 3_600_000) % 500, 'count', false, 60));
-        this.add(STEPS, this.quantity(STEPS, d, 50 + (t / 3_600_000) % 300, 'count', true, 60));
+        this.add(STEPS, this.quantity(STEPS, d, 100 + Math.floor(t / 3_600_000) % 500, 'count', false, 60));
+        this.add(STEPS, this.quantity(STEPS, d, 50 + Math.floor(t / 3_600_000) % 300, 'count', true, 60));
       }
     }
   }
