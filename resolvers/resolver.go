@@ -19,6 +19,7 @@ import (
 	"healthsync/sleep"
 	"healthsync/summary"
 	"healthsync/syncevents"
+	"healthsync/syncplan"
 	"healthsync/workouts"
 )
 
@@ -46,6 +47,8 @@ type Resolver struct {
 	Priority *priority.Service
 	Devices  *devices.Service
 	Cycle    *cycle.Service
+	// SyncPlans answers syncPlan and uploadDigests.
+	SyncPlans *syncplan.Service
 }
 
 // user resolves the token's subject to the stored user, creating it on first use. The @scope directive has

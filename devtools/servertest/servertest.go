@@ -17,6 +17,7 @@ import (
 	"healthsync/server"
 	"healthsync/sleep"
 	"healthsync/summary"
+	"healthsync/syncplan"
 	"healthsync/workouts"
 )
 
@@ -56,6 +57,9 @@ func Wire(o server.Options) server.Options {
 	}
 	if o.Cycle == nil {
 		o.Cycle = cycle.NewService(o.Store, o.Series)
+	}
+	if o.SyncPlans == nil {
+		o.SyncPlans = syncplan.NewService(o.Store, o.Catalog)
 	}
 	return o
 }
