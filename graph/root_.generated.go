@@ -42,16 +42,22 @@ type ComplexityRoot struct {
 	}
 
 	DailySummary struct {
-		ActiveEnergyKcal func(childComplexity int) int
-		Date             func(childComplexity int) int
-		DistanceMeters   func(childComplexity int) int
-		ExerciseMinutes  func(childComplexity int) int
-		HrvSdnnMs        func(childComplexity int) int
-		RestingHeartRate func(childComplexity int) int
-		SleepMinutes     func(childComplexity int) int
-		Steps            func(childComplexity int) int
-		StepsSource      func(childComplexity int) int
-		Workouts         func(childComplexity int) int
+		ActiveEnergyKcal   func(childComplexity int) int
+		CarbohydratesGrams func(childComplexity int) int
+		Date               func(childComplexity int) int
+		DistanceMeters     func(childComplexity int) int
+		EnergyConsumedKcal func(childComplexity int) int
+		ExerciseMinutes    func(childComplexity int) int
+		FatGrams           func(childComplexity int) int
+		HrvSdnnMs          func(childComplexity int) int
+		MindfulMinutes     func(childComplexity int) int
+		ProteinGrams       func(childComplexity int) int
+		RestingHeartRate   func(childComplexity int) int
+		SleepMinutes       func(childComplexity int) int
+		Steps              func(childComplexity int) int
+		StepsSource        func(childComplexity int) int
+		WaterMl            func(childComplexity int) int
+		Workouts           func(childComplexity int) int
 	}
 
 	DailyTotal struct {
@@ -396,6 +402,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DailySummary.ActiveEnergyKcal(childComplexity), true
+	case "DailySummary.carbohydratesGrams":
+		if e.ComplexityRoot.DailySummary.CarbohydratesGrams == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DailySummary.CarbohydratesGrams(childComplexity), true
 	case "DailySummary.date":
 		if e.ComplexityRoot.DailySummary.Date == nil {
 			break
@@ -408,18 +420,42 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DailySummary.DistanceMeters(childComplexity), true
+	case "DailySummary.energyConsumedKcal":
+		if e.ComplexityRoot.DailySummary.EnergyConsumedKcal == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DailySummary.EnergyConsumedKcal(childComplexity), true
 	case "DailySummary.exerciseMinutes":
 		if e.ComplexityRoot.DailySummary.ExerciseMinutes == nil {
 			break
 		}
 
 		return e.ComplexityRoot.DailySummary.ExerciseMinutes(childComplexity), true
+	case "DailySummary.fatGrams":
+		if e.ComplexityRoot.DailySummary.FatGrams == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DailySummary.FatGrams(childComplexity), true
 	case "DailySummary.hrvSdnnMs":
 		if e.ComplexityRoot.DailySummary.HrvSdnnMs == nil {
 			break
 		}
 
 		return e.ComplexityRoot.DailySummary.HrvSdnnMs(childComplexity), true
+	case "DailySummary.mindfulMinutes":
+		if e.ComplexityRoot.DailySummary.MindfulMinutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DailySummary.MindfulMinutes(childComplexity), true
+	case "DailySummary.proteinGrams":
+		if e.ComplexityRoot.DailySummary.ProteinGrams == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DailySummary.ProteinGrams(childComplexity), true
 	case "DailySummary.restingHeartRate":
 		if e.ComplexityRoot.DailySummary.RestingHeartRate == nil {
 			break
@@ -444,6 +480,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DailySummary.StepsSource(childComplexity), true
+	case "DailySummary.waterMl":
+		if e.ComplexityRoot.DailySummary.WaterMl == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DailySummary.WaterMl(childComplexity), true
 	case "DailySummary.workouts":
 		if e.ComplexityRoot.DailySummary.Workouts == nil {
 			break
@@ -2232,6 +2274,14 @@ type DailySummary {
   "Asleep minutes of the night that ended that day (naps excluded)."
   sleepMinutes: Float
   workouts: Int!
+  "Dietary energy consumed that day, merged across sources."
+  energyConsumedKcal: Float
+  proteinGrams: Float
+  carbohydratesGrams: Float
+  fatGrams: Float
+  waterMl: Float
+  "Minutes of mindful sessions started that day; sessions that overlap (phone and watch) count once."
+  mindfulMinutes: Float
 }
 
 enum StepsSource {
@@ -2787,6 +2837,18 @@ func (ec *executionContext) childFields_DailySummary(ctx context.Context, field 
 		return ec.fieldContext_DailySummary_sleepMinutes(ctx, field)
 	case "workouts":
 		return ec.fieldContext_DailySummary_workouts(ctx, field)
+	case "energyConsumedKcal":
+		return ec.fieldContext_DailySummary_energyConsumedKcal(ctx, field)
+	case "proteinGrams":
+		return ec.fieldContext_DailySummary_proteinGrams(ctx, field)
+	case "carbohydratesGrams":
+		return ec.fieldContext_DailySummary_carbohydratesGrams(ctx, field)
+	case "fatGrams":
+		return ec.fieldContext_DailySummary_fatGrams(ctx, field)
+	case "waterMl":
+		return ec.fieldContext_DailySummary_waterMl(ctx, field)
+	case "mindfulMinutes":
+		return ec.fieldContext_DailySummary_mindfulMinutes(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type DailySummary", field.Name)
 }

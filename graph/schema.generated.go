@@ -863,6 +863,144 @@ func (ec *executionContext) fieldContext_DailySummary_workouts(_ context.Context
 	return graphql.NewScalarFieldContext("DailySummary", field, false, false, "Int")
 }
 
+func (ec *executionContext) _DailySummary_energyConsumedKcal(ctx context.Context, field graphql.CollectedField, obj *model.DailySummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DailySummary_energyConsumedKcal(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EnergyConsumedKcal, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DailySummary_energyConsumedKcal(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DailySummary", field, false, false, "Float")
+}
+
+func (ec *executionContext) _DailySummary_proteinGrams(ctx context.Context, field graphql.CollectedField, obj *model.DailySummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DailySummary_proteinGrams(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ProteinGrams, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DailySummary_proteinGrams(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DailySummary", field, false, false, "Float")
+}
+
+func (ec *executionContext) _DailySummary_carbohydratesGrams(ctx context.Context, field graphql.CollectedField, obj *model.DailySummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DailySummary_carbohydratesGrams(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CarbohydratesGrams, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DailySummary_carbohydratesGrams(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DailySummary", field, false, false, "Float")
+}
+
+func (ec *executionContext) _DailySummary_fatGrams(ctx context.Context, field graphql.CollectedField, obj *model.DailySummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DailySummary_fatGrams(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FatGrams, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DailySummary_fatGrams(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DailySummary", field, false, false, "Float")
+}
+
+func (ec *executionContext) _DailySummary_waterMl(ctx context.Context, field graphql.CollectedField, obj *model.DailySummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DailySummary_waterMl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WaterMl, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DailySummary_waterMl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DailySummary", field, false, false, "Float")
+}
+
+func (ec *executionContext) _DailySummary_mindfulMinutes(ctx context.Context, field graphql.CollectedField, obj *model.DailySummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DailySummary_mindfulMinutes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MindfulMinutes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DailySummary_mindfulMinutes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DailySummary", field, false, false, "Float")
+}
+
 func (ec *executionContext) _DailyTotal_metric(ctx context.Context, field graphql.CollectedField, obj *model.DailyTotal) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7787,6 +7925,36 @@ func (ec *executionContext) _DailySummary(ctx context.Context, sel ast.Selection
 		case "workouts":
 			out.Values[i] = ec._DailySummary_workouts(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "energyConsumedKcal":
+			out.Values[i] = ec._DailySummary_energyConsumedKcal(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "proteinGrams":
+			out.Values[i] = ec._DailySummary_proteinGrams(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "carbohydratesGrams":
+			out.Values[i] = ec._DailySummary_carbohydratesGrams(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "fatGrams":
+			out.Values[i] = ec._DailySummary_fatGrams(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "waterMl":
+			out.Values[i] = ec._DailySummary_waterMl(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "mindfulMinutes":
+			out.Values[i] = ec._DailySummary_mindfulMinutes(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:

@@ -51,6 +51,14 @@ type DailySummary struct {
 	// Asleep minutes of the night that ended that day (naps excluded).
 	SleepMinutes *float64 `json:"sleepMinutes,omitempty"`
 	Workouts     int      `json:"workouts"`
+	// Dietary energy consumed that day, merged across sources.
+	EnergyConsumedKcal *float64 `json:"energyConsumedKcal,omitempty"`
+	ProteinGrams       *float64 `json:"proteinGrams,omitempty"`
+	CarbohydratesGrams *float64 `json:"carbohydratesGrams,omitempty"`
+	FatGrams           *float64 `json:"fatGrams,omitempty"`
+	WaterMl            *float64 `json:"waterMl,omitempty"`
+	// Minutes of mindful sessions started that day; sessions that overlap (phone and watch) count once.
+	MindfulMinutes *float64 `json:"mindfulMinutes,omitempty"`
 }
 
 // A provider's own total of a metric for one local calendar day (Garmin dailies, Oura daily activity). Kept apart
