@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -64,7 +65,7 @@ type StateOfMindRow struct {
 }
 
 func (r *StateOfMindRow) Envelope() *KindEnvelope { return &r.KindEnvelope }
-func (r *StateOfMindRow) kindTable() kindTable     { return stateOfMindTable }
+func (r *StateOfMindRow) kindTable() kindTable    { return stateOfMindTable }
 func (r *StateOfMindRow) values() []any {
 	return []any{r.Kind, r.Valence, r.Classification, pq.Array(nonNil(r.Labels)), pq.Array(nonNil(r.Associations))}
 }
@@ -80,9 +81,15 @@ type ECGRow struct {
 }
 
 func (r *ECGRow) Envelope() *KindEnvelope { return &r.KindEnvelope }
-func (r *ECGRow) kindTable() kindTable     { return ecgTable }
+func (r *ECGRow) kindTable() kindTable    { return ecgTable }
 func (r *ECGRow) values() []any {
 	return []any{r.Classification, r.AverageHeartRate, r.SymptomsStatus, r.SamplingHz, pq.Array(r.VoltagesUV)}
+}
+
+// MedicationCode is one coding of a medication concept, as stored in medication_doses.codes.
+type MedicationCode struct {
+	System string `json:"system"`
+	Code   string `json:"code"`
 }
 
 // MedicationDoseRow is one medication dose event; Start is when it was logged.
@@ -90,7 +97,7 @@ type MedicationDoseRow struct {
 	KindEnvelope
 	Medication string
 	ConceptID  *string
-	CodesJSON  *string // [{"system":…,"code":…}]
+	Codes      []MedicationCode
 	Dose       *float64
 	DoseUnit   *string
 	Status     string
@@ -98,9 +105,15 @@ type MedicationDoseRow struct {
 }
 
 func (r *MedicationDoseRow) Envelope() *KindEnvelope { return &r.KindEnvelope }
-func (r *MedicationDoseRow) kindTable() kindTable     { return medicationTable }
+func (r *MedicationDoseRow) kindTable() kindTable    { return medicationTable }
 func (r *MedicationDoseRow) values() []any {
-	return []any{r.Medication, r.ConceptID, r.CodesJSON, r.Dose, r.DoseUnit, r.Status, r.Scheduled}
+	var codes *string
+	if len(r.Codes) > 0 {
+		b, _ := json.Marshal(r.Codes) // two strings per code: cannot fail
+		s := string(b)
+		codes = &s
+	}
+	return []any{r.Medication, r.ConceptID, codes, r.Dose, r.DoseUnit, r.Status, r.Scheduled}
 }
 
 func nonNil(s []string) []string {

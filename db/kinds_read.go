@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -104,7 +105,7 @@ type StoredMedicationDose struct {
 	StoredKind
 	Medication, Status string
 	ConceptID          *string
-	CodesJSON          *string
+	Codes              []MedicationCode
 	Dose               *float64
 	DoseUnit           *string
 	Scheduled          *time.Time
@@ -116,8 +117,14 @@ func (t *Tx) MedicationDoses(ctx context.Context, from, to time.Time) ([]StoredM
 	q := kindReadSQL("medication_doses", "x.medication, x.concept_id, x.codes::text, x.dose, x.dose_unit, x.status, x.scheduled_time")
 	err := t.readKind(ctx, "medication doses", q, from, to, func(rows *sql.Rows) error {
 		var r StoredMedicationDose
-		if err := rows.Scan(append(r.dest(), &r.Medication, &r.ConceptID, &r.CodesJSON, &r.Dose, &r.DoseUnit, &r.Status, &r.Scheduled)...); err != nil {
+		var codes *string
+		if err := rows.Scan(append(r.dest(), &r.Medication, &r.ConceptID, &codes, &r.Dose, &r.DoseUnit, &r.Status, &r.Scheduled)...); err != nil {
 			return err
+		}
+		if codes != nil {
+			if err := json.Unmarshal([]byte(*codes), &r.Codes); err != nil {
+				return fmt.Errorf("decode medication codes: %w", err)
+			}
 		}
 		out = append(out, r)
 		return nil

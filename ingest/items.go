@@ -22,7 +22,7 @@ type record struct {
 	category *db.CategoryRow
 	workout  *db.WorkoutRow
 	kindRow  db.KindRow // a State of Mind, ECG or medication dose (kinds.go)
-	recordID string // a part's multi-value record id (its id without ".field"): deletions go by it; else ""
+	recordID string     // a part's multi-value record id (its id without ".field"): deletions go by it; else ""
 }
 
 // deletionID is the id a deletion names to remove the record: its multi-value record's for a part.

@@ -1,7 +1,6 @@
 package ingest
 
 import (
-	"encoding/json"
 	"math"
 	"strings"
 	"time"
@@ -299,18 +298,11 @@ func medicationRow(m MedicationDose) (*db.MedicationDoseRow, *problem) {
 		}
 		row.Dose = &d
 	}
-	if len(m.Codes) > 0 {
-		for _, c := range m.Codes {
-			if c.System == "" || c.Code == "" || len(c.System)+len(c.Code) > maxFieldLen || hasNUL(c.System+c.Code) {
-				return nil, fail(CodeBadField, "each medication code needs a system and a code of at most %d characters together", maxFieldLen)
-			}
+	for _, c := range m.Codes {
+		if c.System == "" || c.Code == "" || len(c.System)+len(c.Code) > maxFieldLen || hasNUL(c.System+c.Code) {
+			return nil, fail(CodeBadField, "each medication code needs a system and a code of at most %d characters together", maxFieldLen)
 		}
-		b, err := json.Marshal(m.Codes)
-		if err != nil {
-			return nil, fail(CodeBadField, "medication codes cannot be encoded")
-		}
-		s := string(b)
-		row.CodesJSON = &s
+		row.Codes = append(row.Codes, db.MedicationCode(c))
 	}
 	return row, nil
 }

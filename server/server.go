@@ -31,6 +31,7 @@ import (
 	"healthsync/importers/jobs"
 	"healthsync/importers/openwearables"
 	"healthsync/ingest"
+	"healthsync/kinds"
 	"healthsync/metrics"
 	"healthsync/priority"
 	"healthsync/resolvers"
@@ -90,6 +91,8 @@ type Options struct {
 	Priority *priority.Service
 	Devices  *devices.Service
 	Cycle    *cycle.Service
+	// Kinds reads State of Mind, ECG and medication doses (issue 17).
+	Kinds *kinds.Service
 }
 
 // RequestLogger is the logger for code that runs on a request's behalf (the services handed to Options):
@@ -104,7 +107,8 @@ func mustBeWired(o Options) {
 	}{{"Store", o.Store == nil}, {"Ingest", o.Ingest == nil}, {"Catalog", o.Catalog == nil}, {"Verifier", o.Verifier == nil},
 		{"Series", o.Series == nil}, {"Imports", o.Imports == nil}, {"HAE", o.HAE == nil}, {"OpenWearables", o.OpenWearables == nil},
 		{"Sleep", o.Sleep == nil}, {"Summary", o.Summary == nil}, {"Workouts", o.Workouts == nil},
-		{"Priority", o.Priority == nil}, {"Devices", o.Devices == nil}, {"Cycle", o.Cycle == nil}} {
+		{"Priority", o.Priority == nil}, {"Devices", o.Devices == nil}, {"Cycle", o.Cycle == nil},
+		{"Kinds", o.Kinds == nil}} {
 		if dep.missing {
 			panic("server.New: Options." + dep.name + " is nil; cmd/healthsync (or devtools/servertest in tests) builds it")
 		}
@@ -128,7 +132,8 @@ func New(o Options) http.Handler {
 	gql := handler.New(graph.NewExecutableSchema(graph.Config{
 		Resolvers: &resolvers.Resolver{Users: o.Store, Ingest: o.Ingest, Catalog: o.Catalog,
 			Series: o.Series, Imports: o.Imports, Events: o.Events, Cloud: o.Cloud, Sleep: o.Sleep, Summary: o.Summary,
-			Workouts: o.Workouts, Priority: o.Priority, Devices: o.Devices, Cycle: o.Cycle},
+			Workouts: o.Workouts, Priority: o.Priority, Devices: o.Devices, Cycle: o.Cycle,
+			Kinds: o.Kinds},
 		Directives: graph.DirectiveRoot{Scope: resolvers.Scope},
 	}))
 	gql.AddTransport(websocketTransport(o.Verifier, o.Log))

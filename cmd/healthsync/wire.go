@@ -10,6 +10,7 @@ import (
 	"healthsync/importers/jobs"
 	"healthsync/importers/openwearables"
 	"healthsync/ingest"
+	"healthsync/kinds"
 	"healthsync/priority"
 	"healthsync/series"
 	"healthsync/server"
@@ -34,5 +35,6 @@ func wire(st *store, svc *ingest.Service, log *slog.Logger) server.Options {
 	o.Priority = priority.NewService(st.Store, st.catalog)
 	o.Devices = devices.NewService(st.Store)
 	o.Cycle = cycle.NewService(st.Store, o.Series)
+	o.Kinds = kinds.NewService(st.Store)
 	return o
 }

@@ -12,6 +12,7 @@ import (
 	"healthsync/importers/hae"
 	"healthsync/importers/jobs"
 	"healthsync/importers/openwearables"
+	"healthsync/kinds"
 	"healthsync/priority"
 	"healthsync/series"
 	"healthsync/server"
@@ -56,6 +57,9 @@ func Wire(o server.Options) server.Options {
 	}
 	if o.Cycle == nil {
 		o.Cycle = cycle.NewService(o.Store, o.Series)
+	}
+	if o.Kinds == nil {
+		o.Kinds = kinds.NewService(o.Store)
 	}
 	return o
 }
