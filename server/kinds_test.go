@@ -51,7 +51,7 @@ type kindsAnswer struct {
 		VoltagesMicrovolts                         []float64
 	} `json:"ecgRecordings"`
 	Medications []struct {
-		ID, Medication, Status, Source string
+		ID, Medication, Status, Source   string
 		ConceptID, DoseUnit, ScheduledAt *string
 		Codes                            []struct{ System, Code string }
 		Dose                             *float64
