@@ -32,7 +32,10 @@ type Batch struct {
 	Deletions       []string         `json:"deletions,omitempty"`
 	// Cursors travel with the last request of a split upload, so a device's sync position never moves past
 	// data that has not been stored yet.
-	Cursors []Cursor `json:"cursors,omitempty"`
+	Cursors         []Cursor `json:"cursors,omitempty"`
+	StatesOfMind    []string `json:"statesOfMind,omitempty"`
+	EcgRecordings   []string `json:"ecgRecordings,omitempty"`
+	MedicationDoses []string `json:"medicationDoses,omitempty"`
 }
 
 // Device is the uploading app installation.

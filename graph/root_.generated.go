@@ -42,16 +42,22 @@ type ComplexityRoot struct {
 	}
 
 	DailySummary struct {
-		ActiveEnergyKcal func(childComplexity int) int
-		Date             func(childComplexity int) int
-		DistanceMeters   func(childComplexity int) int
-		ExerciseMinutes  func(childComplexity int) int
-		HrvSdnnMs        func(childComplexity int) int
-		RestingHeartRate func(childComplexity int) int
-		SleepMinutes     func(childComplexity int) int
-		Steps            func(childComplexity int) int
-		StepsSource      func(childComplexity int) int
-		Workouts         func(childComplexity int) int
+		ActiveEnergyKcal   func(childComplexity int) int
+		CarbohydratesGrams func(childComplexity int) int
+		Date               func(childComplexity int) int
+		DistanceMeters     func(childComplexity int) int
+		EnergyConsumedKcal func(childComplexity int) int
+		ExerciseMinutes    func(childComplexity int) int
+		FatGrams           func(childComplexity int) int
+		HrvSdnnMs          func(childComplexity int) int
+		MindfulMinutes     func(childComplexity int) int
+		ProteinGrams       func(childComplexity int) int
+		RestingHeartRate   func(childComplexity int) int
+		SleepMinutes       func(childComplexity int) int
+		Steps              func(childComplexity int) int
+		StepsSource        func(childComplexity int) int
+		WaterMl            func(childComplexity int) int
+		Workouts           func(childComplexity int) int
 	}
 
 	DailyTotal struct {
@@ -73,6 +79,19 @@ type ComplexityRoot struct {
 		OsVersion  func(childComplexity int) int
 		Provider   func(childComplexity int) int
 		TimeZone   func(childComplexity int) int
+	}
+
+	EcgRecording struct {
+		AverageHeartRate   func(childComplexity int) int
+		Classification     func(childComplexity int) int
+		End                func(childComplexity int) int
+		ID                 func(childComplexity int) int
+		SamplingFrequency  func(childComplexity int) int
+		Source             func(childComplexity int) int
+		Start              func(childComplexity int) int
+		SymptomsStatus     func(childComplexity int) int
+		TimeZone           func(childComplexity int) int
+		VoltagesMicrovolts func(childComplexity int) int
 	}
 
 	FlowDay struct {
@@ -109,6 +128,26 @@ type ComplexityRoot struct {
 		Rejected   func(childComplexity int) int
 		Replayed   func(childComplexity int) int
 		Updated    func(childComplexity int) int
+	}
+
+	MedicationCode struct {
+		Code   func(childComplexity int) int
+		System func(childComplexity int) int
+	}
+
+	MedicationDose struct {
+		Codes       func(childComplexity int) int
+		ConceptID   func(childComplexity int) int
+		Dose        func(childComplexity int) int
+		DoseUnit    func(childComplexity int) int
+		End         func(childComplexity int) int
+		ID          func(childComplexity int) int
+		LoggedAt    func(childComplexity int) int
+		Medication  func(childComplexity int) int
+		ScheduledAt func(childComplexity int) int
+		Source      func(childComplexity int) int
+		Status      func(childComplexity int) int
+		TimeZone    func(childComplexity int) int
 	}
 
 	MenstrualPeriod struct {
@@ -172,8 +211,10 @@ type ComplexityRoot struct {
 		DailySummary        func(childComplexity int, from scalar.Date, to scalar.Date, timeZone *string) int
 		DailyTotals         func(childComplexity int, metric string, from scalar.Date, to scalar.Date) int
 		Devices             func(childComplexity int) int
+		EcgRecordings       func(childComplexity int, from time.Time, to time.Time) int
 		ImportJob           func(childComplexity int, id string) int
 		Me                  func(childComplexity int) int
+		Medications         func(childComplexity int, from time.Time, to time.Time) int
 		Metrics             func(childComplexity int) int
 		ProviderConnections func(childComplexity int) int
 		Samples             func(childComplexity int, metric string, from time.Time, to time.Time, limit *int) int
@@ -181,6 +222,7 @@ type ComplexityRoot struct {
 		Sleep               func(childComplexity int, from time.Time, to time.Time, timeZone *string) int
 		SourceBreakdown     func(childComplexity int, metric string, from time.Time, to time.Time) int
 		Sources             func(childComplexity int) int
+		StateOfMind         func(childComplexity int, from time.Time, to time.Time) int
 		SyncPlan            func(childComplexity int, deviceID string, types []string) int
 		SyncState           func(childComplexity int, deviceID *string, staleAfterHours *int) int
 		UploadDigests       func(childComplexity int, typeArg string, from time.Time, to time.Time, timeZone *string) int
@@ -294,6 +336,19 @@ type ComplexityRoot struct {
 		SampleCount        func(childComplexity int) int
 		Source             func(childComplexity int) int
 		Total              func(childComplexity int) int
+	}
+
+	StateOfMind struct {
+		Associations          func(childComplexity int) int
+		End                   func(childComplexity int) int
+		ID                    func(childComplexity int) int
+		Kind                  func(childComplexity int) int
+		Labels                func(childComplexity int) int
+		Source                func(childComplexity int) int
+		Start                 func(childComplexity int) int
+		TimeZone              func(childComplexity int) int
+		Valence               func(childComplexity int) int
+		ValenceClassification func(childComplexity int) int
 	}
 
 	Subscription struct {
@@ -422,6 +477,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DailySummary.ActiveEnergyKcal(childComplexity), true
+	case "DailySummary.carbohydratesGrams":
+		if e.ComplexityRoot.DailySummary.CarbohydratesGrams == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DailySummary.CarbohydratesGrams(childComplexity), true
 	case "DailySummary.date":
 		if e.ComplexityRoot.DailySummary.Date == nil {
 			break
@@ -434,18 +495,42 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DailySummary.DistanceMeters(childComplexity), true
+	case "DailySummary.energyConsumedKcal":
+		if e.ComplexityRoot.DailySummary.EnergyConsumedKcal == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DailySummary.EnergyConsumedKcal(childComplexity), true
 	case "DailySummary.exerciseMinutes":
 		if e.ComplexityRoot.DailySummary.ExerciseMinutes == nil {
 			break
 		}
 
 		return e.ComplexityRoot.DailySummary.ExerciseMinutes(childComplexity), true
+	case "DailySummary.fatGrams":
+		if e.ComplexityRoot.DailySummary.FatGrams == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DailySummary.FatGrams(childComplexity), true
 	case "DailySummary.hrvSdnnMs":
 		if e.ComplexityRoot.DailySummary.HrvSdnnMs == nil {
 			break
 		}
 
 		return e.ComplexityRoot.DailySummary.HrvSdnnMs(childComplexity), true
+	case "DailySummary.mindfulMinutes":
+		if e.ComplexityRoot.DailySummary.MindfulMinutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DailySummary.MindfulMinutes(childComplexity), true
+	case "DailySummary.proteinGrams":
+		if e.ComplexityRoot.DailySummary.ProteinGrams == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DailySummary.ProteinGrams(childComplexity), true
 	case "DailySummary.restingHeartRate":
 		if e.ComplexityRoot.DailySummary.RestingHeartRate == nil {
 			break
@@ -470,6 +555,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DailySummary.StepsSource(childComplexity), true
+	case "DailySummary.waterMl":
+		if e.ComplexityRoot.DailySummary.WaterMl == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DailySummary.WaterMl(childComplexity), true
 	case "DailySummary.workouts":
 		if e.ComplexityRoot.DailySummary.Workouts == nil {
 			break
@@ -568,6 +659,67 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Device.TimeZone(childComplexity), true
+
+	case "EcgRecording.averageHeartRate":
+		if e.ComplexityRoot.EcgRecording.AverageHeartRate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EcgRecording.AverageHeartRate(childComplexity), true
+	case "EcgRecording.classification":
+		if e.ComplexityRoot.EcgRecording.Classification == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EcgRecording.Classification(childComplexity), true
+	case "EcgRecording.end":
+		if e.ComplexityRoot.EcgRecording.End == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EcgRecording.End(childComplexity), true
+	case "EcgRecording.id":
+		if e.ComplexityRoot.EcgRecording.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EcgRecording.ID(childComplexity), true
+	case "EcgRecording.samplingFrequency":
+		if e.ComplexityRoot.EcgRecording.SamplingFrequency == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EcgRecording.SamplingFrequency(childComplexity), true
+	case "EcgRecording.source":
+		if e.ComplexityRoot.EcgRecording.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EcgRecording.Source(childComplexity), true
+	case "EcgRecording.start":
+		if e.ComplexityRoot.EcgRecording.Start == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EcgRecording.Start(childComplexity), true
+	case "EcgRecording.symptomsStatus":
+		if e.ComplexityRoot.EcgRecording.SymptomsStatus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EcgRecording.SymptomsStatus(childComplexity), true
+	case "EcgRecording.timeZone":
+		if e.ComplexityRoot.EcgRecording.TimeZone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EcgRecording.TimeZone(childComplexity), true
+	case "EcgRecording.voltagesMicrovolts":
+		if e.ComplexityRoot.EcgRecording.VoltagesMicrovolts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EcgRecording.VoltagesMicrovolts(childComplexity), true
 
 	case "FlowDay.date":
 		if e.ComplexityRoot.FlowDay.Date == nil {
@@ -733,6 +885,92 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.IngestResult.Updated(childComplexity), true
+
+	case "MedicationCode.code":
+		if e.ComplexityRoot.MedicationCode.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MedicationCode.Code(childComplexity), true
+	case "MedicationCode.system":
+		if e.ComplexityRoot.MedicationCode.System == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MedicationCode.System(childComplexity), true
+
+	case "MedicationDose.codes":
+		if e.ComplexityRoot.MedicationDose.Codes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MedicationDose.Codes(childComplexity), true
+	case "MedicationDose.conceptId":
+		if e.ComplexityRoot.MedicationDose.ConceptID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MedicationDose.ConceptID(childComplexity), true
+	case "MedicationDose.dose":
+		if e.ComplexityRoot.MedicationDose.Dose == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MedicationDose.Dose(childComplexity), true
+	case "MedicationDose.doseUnit":
+		if e.ComplexityRoot.MedicationDose.DoseUnit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MedicationDose.DoseUnit(childComplexity), true
+	case "MedicationDose.end":
+		if e.ComplexityRoot.MedicationDose.End == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MedicationDose.End(childComplexity), true
+	case "MedicationDose.id":
+		if e.ComplexityRoot.MedicationDose.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MedicationDose.ID(childComplexity), true
+	case "MedicationDose.loggedAt":
+		if e.ComplexityRoot.MedicationDose.LoggedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MedicationDose.LoggedAt(childComplexity), true
+	case "MedicationDose.medication":
+		if e.ComplexityRoot.MedicationDose.Medication == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MedicationDose.Medication(childComplexity), true
+	case "MedicationDose.scheduledAt":
+		if e.ComplexityRoot.MedicationDose.ScheduledAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MedicationDose.ScheduledAt(childComplexity), true
+	case "MedicationDose.source":
+		if e.ComplexityRoot.MedicationDose.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MedicationDose.Source(childComplexity), true
+	case "MedicationDose.status":
+		if e.ComplexityRoot.MedicationDose.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MedicationDose.Status(childComplexity), true
+	case "MedicationDose.timeZone":
+		if e.ComplexityRoot.MedicationDose.TimeZone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MedicationDose.TimeZone(childComplexity), true
 
 	case "MenstrualPeriod.days":
 		if e.ComplexityRoot.MenstrualPeriod.Days == nil {
@@ -1042,6 +1280,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Devices(childComplexity), true
+	case "Query.ecgRecordings":
+		if e.ComplexityRoot.Query.EcgRecordings == nil {
+			break
+		}
+
+		args, err := ec.field_Query_ecgRecordings_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.EcgRecordings(childComplexity, args["from"].(time.Time), args["to"].(time.Time)), true
 	case "Query.importJob":
 		if e.ComplexityRoot.Query.ImportJob == nil {
 			break
@@ -1060,6 +1309,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Me(childComplexity), true
+	case "Query.medications":
+		if e.ComplexityRoot.Query.Medications == nil {
+			break
+		}
+
+		args, err := ec.field_Query_medications_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Medications(childComplexity, args["from"].(time.Time), args["to"].(time.Time)), true
 	case "Query.metrics":
 		if e.ComplexityRoot.Query.Metrics == nil {
 			break
@@ -1122,6 +1382,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Sources(childComplexity), true
+	case "Query.stateOfMind":
+		if e.ComplexityRoot.Query.StateOfMind == nil {
+			break
+		}
+
+		args, err := ec.field_Query_stateOfMind_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.StateOfMind(childComplexity, args["from"].(time.Time), args["to"].(time.Time)), true
 	case "Query.syncPlan":
 		if e.ComplexityRoot.Query.SyncPlan == nil {
 			break
@@ -1668,6 +1939,67 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SourceShare.Total(childComplexity), true
 
+	case "StateOfMind.associations":
+		if e.ComplexityRoot.StateOfMind.Associations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StateOfMind.Associations(childComplexity), true
+	case "StateOfMind.end":
+		if e.ComplexityRoot.StateOfMind.End == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StateOfMind.End(childComplexity), true
+	case "StateOfMind.id":
+		if e.ComplexityRoot.StateOfMind.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StateOfMind.ID(childComplexity), true
+	case "StateOfMind.kind":
+		if e.ComplexityRoot.StateOfMind.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StateOfMind.Kind(childComplexity), true
+	case "StateOfMind.labels":
+		if e.ComplexityRoot.StateOfMind.Labels == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StateOfMind.Labels(childComplexity), true
+	case "StateOfMind.source":
+		if e.ComplexityRoot.StateOfMind.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StateOfMind.Source(childComplexity), true
+	case "StateOfMind.start":
+		if e.ComplexityRoot.StateOfMind.Start == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StateOfMind.Start(childComplexity), true
+	case "StateOfMind.timeZone":
+		if e.ComplexityRoot.StateOfMind.TimeZone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StateOfMind.TimeZone(childComplexity), true
+	case "StateOfMind.valence":
+		if e.ComplexityRoot.StateOfMind.Valence == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StateOfMind.Valence(childComplexity), true
+	case "StateOfMind.valenceClassification":
+		if e.ComplexityRoot.StateOfMind.ValenceClassification == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StateOfMind.ValenceClassification(childComplexity), true
+
 	case "Subscription.syncEvents":
 		if e.ComplexityRoot.Subscription.SyncEvents == nil {
 			break
@@ -1989,12 +2321,16 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		return graphql.NewInputUnmarshalerIndex(
 			graphql.NewInputUnmarshaler("CategorySampleInput", ec.unmarshalInputCategorySampleInput),
 			graphql.NewInputUnmarshaler("DeviceInput", ec.unmarshalInputDeviceInput),
+			graphql.NewInputUnmarshaler("EcgRecordingInput", ec.unmarshalInputEcgRecordingInput),
 			graphql.NewInputUnmarshaler("IngestBatchInput", ec.unmarshalInputIngestBatchInput),
+			graphql.NewInputUnmarshaler("MedicationCodeInput", ec.unmarshalInputMedicationCodeInput),
+			graphql.NewInputUnmarshaler("MedicationDoseInput", ec.unmarshalInputMedicationDoseInput),
 			graphql.NewInputUnmarshaler("QuantityInput", ec.unmarshalInputQuantityInput),
 			graphql.NewInputUnmarshaler("QuantitySampleInput", ec.unmarshalInputQuantitySampleInput),
 			graphql.NewInputUnmarshaler("SeriesPointInput", ec.unmarshalInputSeriesPointInput),
 			graphql.NewInputUnmarshaler("SeriesSampleInput", ec.unmarshalInputSeriesSampleInput),
 			graphql.NewInputUnmarshaler("SourceInput", ec.unmarshalInputSourceInput),
+			graphql.NewInputUnmarshaler("StateOfMindInput", ec.unmarshalInputStateOfMindInput),
 			graphql.NewInputUnmarshaler("SyncCursorInput", ec.unmarshalInputSyncCursorInput),
 			graphql.NewInputUnmarshaler("WorkoutInput", ec.unmarshalInputWorkoutInput),
 		)
@@ -2373,6 +2709,14 @@ type DailySummary {
   "Asleep minutes of the night that ended that day (naps excluded)."
   sleepMinutes: Float
   workouts: Int!
+  "Dietary energy consumed that day, merged across sources."
+  energyConsumedKcal: Float
+  proteinGrams: Float
+  carbohydratesGrams: Float
+  fatGrams: Float
+  waterMl: Float
+  "Minutes of mindful sessions started that day; sessions that overlap (phone and watch) count once."
+  mindfulMinutes: Float
 }
 
 enum StepsSource {
@@ -2944,6 +3288,150 @@ type UploadDigest {
   "Lower-case hex SHA-256, see ` + "`" + `uploadDigests` + "`" + `."
   digest: String!
 }
+
+# ---- The kinds that are neither a number nor a category (issue 17): State of Mind, ECG, medication doses. ----
+
+extend type Query {
+  "State of Mind logs (iOS 18) starting in ` + "`" + `[from, to)` + "`" + `, oldest first; at most 366 days."
+  stateOfMind(from: Time!, to: Time!): [StateOfMind!]! @scope(needs: READ)
+  "ECG recordings starting in ` + "`" + `[from, to)` + "`" + `, oldest first, with their voltages; at most 31 days."
+  ecgRecordings(from: Time!, to: Time!): [EcgRecording!]! @scope(needs: READ)
+  "Medication dose events logged in ` + "`" + `[from, to)` + "`" + `, oldest first; at most 366 days."
+  medications(from: Time!, to: Time!): [MedicationDose!]! @scope(needs: READ)
+}
+
+extend input IngestBatchInput {
+  "HKStateOfMind samples: momentary emotions and daily moods."
+  statesOfMind: [StateOfMindInput!]
+  "HKElectrocardiogram samples with their voltage measurements."
+  ecgRecordings: [EcgRecordingInput!]
+  "HKMedicationDoseEvent samples (iOS 26)."
+  medicationDoses: [MedicationDoseInput!]
+}
+
+extend enum ItemKind {
+  STATE_OF_MIND
+  ECG
+  MEDICATION_DOSE
+}
+
+input StateOfMindInput {
+  id: ID!
+  "` + "`" + `momentaryEmotion` + "`" + ` or ` + "`" + `dailyMood` + "`" + ` (also HealthKit's raw ` + "`" + `1` + "`" + `, ` + "`" + `2` + "`" + `, or ` + "`" + `MOMENTARY_EMOTION` + "`" + `)."
+  kind: String!
+  "From -1 (very unpleasant) to 1 (very pleasant)."
+  valence: Float!
+  "` + "`" + `veryUnpleasant` + "`" + ` … ` + "`" + `veryPleasant` + "`" + ` (or raw ` + "`" + `1` + "`" + `…` + "`" + `7` + "`" + `); derived from ` + "`" + `valence` + "`" + ` when absent."
+  valenceClassification: String
+  "HKStateOfMind.Label names: ` + "`" + `happy` + "`" + `, ` + "`" + `stressed` + "`" + `, ` + "`" + `calm` + "`" + `…"
+  labels: [String!]
+  "HKStateOfMind.Association names: ` + "`" + `work` + "`" + `, ` + "`" + `family` + "`" + `, ` + "`" + `selfCare` + "`" + `…"
+  associations: [String!]
+  start: Time!
+  end: Time!
+  source: SourceInput!
+  timeZone: String
+  version: Int64
+  metadata: Map
+}
+
+input EcgRecordingInput {
+  id: ID!
+  "` + "`" + `sinusRhythm` + "`" + `, ` + "`" + `atrialFibrillation` + "`" + `, ` + "`" + `inconclusiveLowHeartRate` + "`" + `, ` + "`" + `inconclusiveHighHeartRate` + "`" + `, ` + "`" + `inconclusivePoorReading` + "`" + `, ` + "`" + `inconclusiveOther` + "`" + `, ` + "`" + `unrecognized` + "`" + `, ` + "`" + `notSet` + "`" + `."
+  classification: String!
+  "count/min"
+  averageHeartRate: Float
+  "` + "`" + `notSet` + "`" + `, ` + "`" + `none` + "`" + ` or ` + "`" + `present` + "`" + `; default ` + "`" + `notSet` + "`" + `."
+  symptomsStatus: String
+  "Hz, e.g. 512."
+  samplingFrequency: Float!
+  "Microvolts, one per 1/samplingFrequency from ` + "`" + `start` + "`" + ` (at most 160,000)."
+  voltagesMicrovolts: [Float!]!
+  start: Time!
+  end: Time!
+  source: SourceInput!
+  timeZone: String
+  version: Int64
+  metadata: Map
+}
+
+input MedicationCodeInput {
+  "The coding system, e.g. ` + "`" + `RxNorm` + "`" + `, ` + "`" + `SNOMED CT` + "`" + `, or an app's own."
+  system: String!
+  code: String!
+}
+
+input MedicationDoseInput {
+  id: ID!
+  "The medication concept's display name."
+  medication: String!
+  conceptId: String
+  codes: [MedicationCodeInput!]
+  dose: Float
+  doseUnit: String
+  "` + "`" + `taken` + "`" + `, ` + "`" + `skipped` + "`" + `, ` + "`" + `snoozed` + "`" + `, ` + "`" + `notInteracted` + "`" + `, ` + "`" + `notificationNotSent` + "`" + ` or ` + "`" + `notLogged` + "`" + `."
+  status: String!
+  scheduledAt: Time
+  "When the dose was logged."
+  start: Time!
+  end: Time!
+  source: SourceInput!
+  timeZone: String
+  version: Int64
+  metadata: Map
+}
+
+type StateOfMind {
+  id: ID!
+  "` + "`" + `momentary_emotion` + "`" + ` or ` + "`" + `daily_mood` + "`" + `."
+  kind: String!
+  valence: Float!
+  "` + "`" + `very_unpleasant` + "`" + ` … ` + "`" + `very_pleasant` + "`" + `."
+  valenceClassification: String!
+  labels: [String!]!
+  associations: [String!]!
+  start: Time!
+  end: Time!
+  source: String!
+  timeZone: String
+}
+
+type EcgRecording {
+  id: ID!
+  "` + "`" + `sinus_rhythm` + "`" + `, ` + "`" + `atrial_fibrillation` + "`" + `, ` + "`" + `inconclusive_low_heart_rate` + "`" + `, … (snake case)."
+  classification: String!
+  averageHeartRate: Float
+  "` + "`" + `not_set` + "`" + `, ` + "`" + `none` + "`" + ` or ` + "`" + `present` + "`" + `."
+  symptomsStatus: String!
+  samplingFrequency: Float!
+  "Microvolts, one per 1/samplingFrequency from ` + "`" + `start` + "`" + `."
+  voltagesMicrovolts: [Float!]!
+  start: Time!
+  end: Time!
+  source: String!
+  timeZone: String
+}
+
+type MedicationCode {
+  system: String!
+  code: String!
+}
+
+type MedicationDose {
+  id: ID!
+  medication: String!
+  conceptId: String
+  codes: [MedicationCode!]!
+  dose: Float
+  doseUnit: String
+  "` + "`" + `taken` + "`" + `, ` + "`" + `skipped` + "`" + `, ` + "`" + `snoozed` + "`" + `, ` + "`" + `not_interacted` + "`" + `, ` + "`" + `notification_not_sent` + "`" + ` or ` + "`" + `not_logged` + "`" + `."
+  status: String!
+  scheduledAt: Time
+  loggedAt: Time!
+  end: Time!
+  source: String!
+  timeZone: String
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -2988,6 +3476,18 @@ func (ec *executionContext) childFields_DailySummary(ctx context.Context, field 
 		return ec.fieldContext_DailySummary_sleepMinutes(ctx, field)
 	case "workouts":
 		return ec.fieldContext_DailySummary_workouts(ctx, field)
+	case "energyConsumedKcal":
+		return ec.fieldContext_DailySummary_energyConsumedKcal(ctx, field)
+	case "proteinGrams":
+		return ec.fieldContext_DailySummary_proteinGrams(ctx, field)
+	case "carbohydratesGrams":
+		return ec.fieldContext_DailySummary_carbohydratesGrams(ctx, field)
+	case "fatGrams":
+		return ec.fieldContext_DailySummary_fatGrams(ctx, field)
+	case "waterMl":
+		return ec.fieldContext_DailySummary_waterMl(ctx, field)
+	case "mindfulMinutes":
+		return ec.fieldContext_DailySummary_mindfulMinutes(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type DailySummary", field.Name)
 }
@@ -3032,6 +3532,32 @@ func (ec *executionContext) childFields_Device(ctx context.Context, field graphq
 		return ec.fieldContext_Device_lastSeen(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Device", field.Name)
+}
+
+func (ec *executionContext) childFields_EcgRecording(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_EcgRecording_id(ctx, field)
+	case "classification":
+		return ec.fieldContext_EcgRecording_classification(ctx, field)
+	case "averageHeartRate":
+		return ec.fieldContext_EcgRecording_averageHeartRate(ctx, field)
+	case "symptomsStatus":
+		return ec.fieldContext_EcgRecording_symptomsStatus(ctx, field)
+	case "samplingFrequency":
+		return ec.fieldContext_EcgRecording_samplingFrequency(ctx, field)
+	case "voltagesMicrovolts":
+		return ec.fieldContext_EcgRecording_voltagesMicrovolts(ctx, field)
+	case "start":
+		return ec.fieldContext_EcgRecording_start(ctx, field)
+	case "end":
+		return ec.fieldContext_EcgRecording_end(ctx, field)
+	case "source":
+		return ec.fieldContext_EcgRecording_source(ctx, field)
+	case "timeZone":
+		return ec.fieldContext_EcgRecording_timeZone(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EcgRecording", field.Name)
 }
 
 func (ec *executionContext) childFields_FlowDay(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3104,6 +3630,46 @@ func (ec *executionContext) childFields_IngestResult(ctx context.Context, field 
 		return ec.fieldContext_IngestResult_rejected(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type IngestResult", field.Name)
+}
+
+func (ec *executionContext) childFields_MedicationCode(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "system":
+		return ec.fieldContext_MedicationCode_system(ctx, field)
+	case "code":
+		return ec.fieldContext_MedicationCode_code(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MedicationCode", field.Name)
+}
+
+func (ec *executionContext) childFields_MedicationDose(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_MedicationDose_id(ctx, field)
+	case "medication":
+		return ec.fieldContext_MedicationDose_medication(ctx, field)
+	case "conceptId":
+		return ec.fieldContext_MedicationDose_conceptId(ctx, field)
+	case "codes":
+		return ec.fieldContext_MedicationDose_codes(ctx, field)
+	case "dose":
+		return ec.fieldContext_MedicationDose_dose(ctx, field)
+	case "doseUnit":
+		return ec.fieldContext_MedicationDose_doseUnit(ctx, field)
+	case "status":
+		return ec.fieldContext_MedicationDose_status(ctx, field)
+	case "scheduledAt":
+		return ec.fieldContext_MedicationDose_scheduledAt(ctx, field)
+	case "loggedAt":
+		return ec.fieldContext_MedicationDose_loggedAt(ctx, field)
+	case "end":
+		return ec.fieldContext_MedicationDose_end(ctx, field)
+	case "source":
+		return ec.fieldContext_MedicationDose_source(ctx, field)
+	case "timeZone":
+		return ec.fieldContext_MedicationDose_timeZone(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MedicationDose", field.Name)
 }
 
 func (ec *executionContext) childFields_MenstrualPeriod(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3412,6 +3978,32 @@ func (ec *executionContext) childFields_SourceShare(ctx context.Context, field g
 		return ec.fieldContext_SourceShare_mergedContribution(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SourceShare", field.Name)
+}
+
+func (ec *executionContext) childFields_StateOfMind(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_StateOfMind_id(ctx, field)
+	case "kind":
+		return ec.fieldContext_StateOfMind_kind(ctx, field)
+	case "valence":
+		return ec.fieldContext_StateOfMind_valence(ctx, field)
+	case "valenceClassification":
+		return ec.fieldContext_StateOfMind_valenceClassification(ctx, field)
+	case "labels":
+		return ec.fieldContext_StateOfMind_labels(ctx, field)
+	case "associations":
+		return ec.fieldContext_StateOfMind_associations(ctx, field)
+	case "start":
+		return ec.fieldContext_StateOfMind_start(ctx, field)
+	case "end":
+		return ec.fieldContext_StateOfMind_end(ctx, field)
+	case "source":
+		return ec.fieldContext_StateOfMind_source(ctx, field)
+	case "timeZone":
+		return ec.fieldContext_StateOfMind_timeZone(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StateOfMind", field.Name)
 }
 
 func (ec *executionContext) childFields_SyncEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -48,6 +48,9 @@ type QueryResolver interface {
 	DailyTotals(ctx context.Context, metric string, from scalar.Date, to scalar.Date) ([]model.DailyTotal, error)
 	SyncPlan(ctx context.Context, deviceID string, types []string) (*model.SyncPlan, error)
 	UploadDigests(ctx context.Context, typeArg string, from time.Time, to time.Time, timeZone *string) ([]model.UploadDigest, error)
+	StateOfMind(ctx context.Context, from time.Time, to time.Time) ([]model.StateOfMind, error)
+	EcgRecordings(ctx context.Context, from time.Time, to time.Time) ([]model.EcgRecording, error)
+	Medications(ctx context.Context, from time.Time, to time.Time) ([]model.MedicationDose, error)
 }
 type SubscriptionResolver interface {
 	SyncEvents(ctx context.Context) (<-chan *model.SyncEvent, error)
@@ -305,6 +308,28 @@ func (ec *executionContext) field_Query_dailyTotals_args(ctx context.Context, ra
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_ecgRecordings_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "from",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["from"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "to",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["to"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_importJob_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -316,6 +341,28 @@ func (ec *executionContext) field_Query_importJob_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_medications_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "from",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["from"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "to",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["to"] = arg1
 	return args, nil
 }
 
@@ -476,6 +523,28 @@ func (ec *executionContext) field_Query_sourceBreakdown_args(ctx context.Context
 		return nil, err
 	}
 	args["to"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_stateOfMind_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "from",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["from"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "to",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["to"] = arg1
 	return args, nil
 }
 
@@ -925,6 +994,144 @@ func (ec *executionContext) fieldContext_DailySummary_workouts(_ context.Context
 	return graphql.NewScalarFieldContext("DailySummary", field, false, false, "Int")
 }
 
+func (ec *executionContext) _DailySummary_energyConsumedKcal(ctx context.Context, field graphql.CollectedField, obj *model.DailySummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DailySummary_energyConsumedKcal(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EnergyConsumedKcal, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DailySummary_energyConsumedKcal(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DailySummary", field, false, false, "Float")
+}
+
+func (ec *executionContext) _DailySummary_proteinGrams(ctx context.Context, field graphql.CollectedField, obj *model.DailySummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DailySummary_proteinGrams(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ProteinGrams, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DailySummary_proteinGrams(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DailySummary", field, false, false, "Float")
+}
+
+func (ec *executionContext) _DailySummary_carbohydratesGrams(ctx context.Context, field graphql.CollectedField, obj *model.DailySummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DailySummary_carbohydratesGrams(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CarbohydratesGrams, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DailySummary_carbohydratesGrams(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DailySummary", field, false, false, "Float")
+}
+
+func (ec *executionContext) _DailySummary_fatGrams(ctx context.Context, field graphql.CollectedField, obj *model.DailySummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DailySummary_fatGrams(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FatGrams, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DailySummary_fatGrams(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DailySummary", field, false, false, "Float")
+}
+
+func (ec *executionContext) _DailySummary_waterMl(ctx context.Context, field graphql.CollectedField, obj *model.DailySummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DailySummary_waterMl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WaterMl, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DailySummary_waterMl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DailySummary", field, false, false, "Float")
+}
+
+func (ec *executionContext) _DailySummary_mindfulMinutes(ctx context.Context, field graphql.CollectedField, obj *model.DailySummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DailySummary_mindfulMinutes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MindfulMinutes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DailySummary_mindfulMinutes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DailySummary", field, false, false, "Float")
+}
+
 func (ec *executionContext) _DailyTotal_metric(ctx context.Context, field graphql.CollectedField, obj *model.DailyTotal) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -1268,6 +1475,236 @@ func (ec *executionContext) _Device_lastSeen(ctx context.Context, field graphql.
 }
 func (ec *executionContext) fieldContext_Device_lastSeen(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Device", field, false, false, "Time")
+}
+
+func (ec *executionContext) _EcgRecording_id(ctx context.Context, field graphql.CollectedField, obj *model.EcgRecording) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EcgRecording_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EcgRecording_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EcgRecording", field, false, false, "ID")
+}
+
+func (ec *executionContext) _EcgRecording_classification(ctx context.Context, field graphql.CollectedField, obj *model.EcgRecording) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EcgRecording_classification(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Classification, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EcgRecording_classification(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EcgRecording", field, false, false, "String")
+}
+
+func (ec *executionContext) _EcgRecording_averageHeartRate(ctx context.Context, field graphql.CollectedField, obj *model.EcgRecording) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EcgRecording_averageHeartRate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AverageHeartRate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_EcgRecording_averageHeartRate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EcgRecording", field, false, false, "Float")
+}
+
+func (ec *executionContext) _EcgRecording_symptomsStatus(ctx context.Context, field graphql.CollectedField, obj *model.EcgRecording) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EcgRecording_symptomsStatus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SymptomsStatus, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EcgRecording_symptomsStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EcgRecording", field, false, false, "String")
+}
+
+func (ec *executionContext) _EcgRecording_samplingFrequency(ctx context.Context, field graphql.CollectedField, obj *model.EcgRecording) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EcgRecording_samplingFrequency(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SamplingFrequency, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EcgRecording_samplingFrequency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EcgRecording", field, false, false, "Float")
+}
+
+func (ec *executionContext) _EcgRecording_voltagesMicrovolts(ctx context.Context, field graphql.CollectedField, obj *model.EcgRecording) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EcgRecording_voltagesMicrovolts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.VoltagesMicrovolts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []float64) graphql.Marshaler {
+			return ec.marshalNFloat2ᚕfloat64ᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EcgRecording_voltagesMicrovolts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EcgRecording", field, false, false, "Float")
+}
+
+func (ec *executionContext) _EcgRecording_start(ctx context.Context, field graphql.CollectedField, obj *model.EcgRecording) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EcgRecording_start(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Start, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EcgRecording_start(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EcgRecording", field, false, false, "Time")
+}
+
+func (ec *executionContext) _EcgRecording_end(ctx context.Context, field graphql.CollectedField, obj *model.EcgRecording) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EcgRecording_end(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.End, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EcgRecording_end(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EcgRecording", field, false, false, "Time")
+}
+
+func (ec *executionContext) _EcgRecording_source(ctx context.Context, field graphql.CollectedField, obj *model.EcgRecording) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EcgRecording_source(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Source, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EcgRecording_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EcgRecording", field, false, false, "String")
+}
+
+func (ec *executionContext) _EcgRecording_timeZone(ctx context.Context, field graphql.CollectedField, obj *model.EcgRecording) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EcgRecording_timeZone(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TimeZone, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_EcgRecording_timeZone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EcgRecording", field, false, false, "String")
 }
 
 func (ec *executionContext) _FlowDay_date(ctx context.Context, field graphql.CollectedField, obj *model.FlowDay) (ret graphql.Marshaler) {
@@ -1898,6 +2335,337 @@ func (ec *executionContext) fieldContext_IngestResult_rejected(_ context.Context
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _MedicationCode_system(ctx context.Context, field graphql.CollectedField, obj *model.MedicationCode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MedicationCode_system(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.System, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MedicationCode_system(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MedicationCode", field, false, false, "String")
+}
+
+func (ec *executionContext) _MedicationCode_code(ctx context.Context, field graphql.CollectedField, obj *model.MedicationCode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MedicationCode_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MedicationCode_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MedicationCode", field, false, false, "String")
+}
+
+func (ec *executionContext) _MedicationDose_id(ctx context.Context, field graphql.CollectedField, obj *model.MedicationDose) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MedicationDose_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MedicationDose_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MedicationDose", field, false, false, "ID")
+}
+
+func (ec *executionContext) _MedicationDose_medication(ctx context.Context, field graphql.CollectedField, obj *model.MedicationDose) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MedicationDose_medication(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Medication, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MedicationDose_medication(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MedicationDose", field, false, false, "String")
+}
+
+func (ec *executionContext) _MedicationDose_conceptId(ctx context.Context, field graphql.CollectedField, obj *model.MedicationDose) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MedicationDose_conceptId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ConceptID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MedicationDose_conceptId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MedicationDose", field, false, false, "String")
+}
+
+func (ec *executionContext) _MedicationDose_codes(ctx context.Context, field graphql.CollectedField, obj *model.MedicationDose) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MedicationDose_codes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Codes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.MedicationCode) graphql.Marshaler {
+			return ec.marshalNMedicationCode2ᚕhealthsyncᚋgraphᚋmodelᚐMedicationCodeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MedicationDose_codes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MedicationDose",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MedicationCode(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MedicationDose_dose(ctx context.Context, field graphql.CollectedField, obj *model.MedicationDose) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MedicationDose_dose(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Dose, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MedicationDose_dose(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MedicationDose", field, false, false, "Float")
+}
+
+func (ec *executionContext) _MedicationDose_doseUnit(ctx context.Context, field graphql.CollectedField, obj *model.MedicationDose) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MedicationDose_doseUnit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DoseUnit, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MedicationDose_doseUnit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MedicationDose", field, false, false, "String")
+}
+
+func (ec *executionContext) _MedicationDose_status(ctx context.Context, field graphql.CollectedField, obj *model.MedicationDose) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MedicationDose_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MedicationDose_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MedicationDose", field, false, false, "String")
+}
+
+func (ec *executionContext) _MedicationDose_scheduledAt(ctx context.Context, field graphql.CollectedField, obj *model.MedicationDose) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MedicationDose_scheduledAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ScheduledAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MedicationDose_scheduledAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MedicationDose", field, false, false, "Time")
+}
+
+func (ec *executionContext) _MedicationDose_loggedAt(ctx context.Context, field graphql.CollectedField, obj *model.MedicationDose) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MedicationDose_loggedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LoggedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MedicationDose_loggedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MedicationDose", field, false, false, "Time")
+}
+
+func (ec *executionContext) _MedicationDose_end(ctx context.Context, field graphql.CollectedField, obj *model.MedicationDose) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MedicationDose_end(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.End, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MedicationDose_end(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MedicationDose", field, false, false, "Time")
+}
+
+func (ec *executionContext) _MedicationDose_source(ctx context.Context, field graphql.CollectedField, obj *model.MedicationDose) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MedicationDose_source(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Source, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MedicationDose_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MedicationDose", field, false, false, "String")
+}
+
+func (ec *executionContext) _MedicationDose_timeZone(ctx context.Context, field graphql.CollectedField, obj *model.MedicationDose) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MedicationDose_timeZone(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TimeZone, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MedicationDose_timeZone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MedicationDose", field, false, false, "String")
 }
 
 func (ec *executionContext) _MenstrualPeriod_start(ctx context.Context, field graphql.CollectedField, obj *model.MenstrualPeriod) (ret graphql.Marshaler) {
@@ -4116,6 +4884,192 @@ func (ec *executionContext) fieldContext_Query_uploadDigests(ctx context.Context
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_stateOfMind(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_stateOfMind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().StateOfMind(ctx, fc.Args["from"].(time.Time), fc.Args["to"].(time.Time))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				needs, err := ec.unmarshalOScope2ᚖhealthsyncᚋgraphᚋmodelᚐScope(ctx, "READ")
+				if err != nil {
+					var zeroVal []model.StateOfMind
+					return zeroVal, err
+				}
+				if ec.Directives.Scope == nil {
+					var zeroVal []model.StateOfMind
+					return zeroVal, errors.New("directive scope is not implemented")
+				}
+				return ec.Directives.Scope(ctx, nil, directive0, needs)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []model.StateOfMind) graphql.Marshaler {
+			return ec.marshalNStateOfMind2ᚕhealthsyncᚋgraphᚋmodelᚐStateOfMindᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_stateOfMind(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StateOfMind(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_stateOfMind_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_ecgRecordings(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_ecgRecordings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().EcgRecordings(ctx, fc.Args["from"].(time.Time), fc.Args["to"].(time.Time))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				needs, err := ec.unmarshalOScope2ᚖhealthsyncᚋgraphᚋmodelᚐScope(ctx, "READ")
+				if err != nil {
+					var zeroVal []model.EcgRecording
+					return zeroVal, err
+				}
+				if ec.Directives.Scope == nil {
+					var zeroVal []model.EcgRecording
+					return zeroVal, errors.New("directive scope is not implemented")
+				}
+				return ec.Directives.Scope(ctx, nil, directive0, needs)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []model.EcgRecording) graphql.Marshaler {
+			return ec.marshalNEcgRecording2ᚕhealthsyncᚋgraphᚋmodelᚐEcgRecordingᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_ecgRecordings(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EcgRecording(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_ecgRecordings_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_medications(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_medications(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Medications(ctx, fc.Args["from"].(time.Time), fc.Args["to"].(time.Time))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				needs, err := ec.unmarshalOScope2ᚖhealthsyncᚋgraphᚋmodelᚐScope(ctx, "READ")
+				if err != nil {
+					var zeroVal []model.MedicationDose
+					return zeroVal, err
+				}
+				if ec.Directives.Scope == nil {
+					var zeroVal []model.MedicationDose
+					return zeroVal, errors.New("directive scope is not implemented")
+				}
+				return ec.Directives.Scope(ctx, nil, directive0, needs)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []model.MedicationDose) graphql.Marshaler {
+			return ec.marshalNMedicationDose2ᚕhealthsyncᚋgraphᚋmodelᚐMedicationDoseᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_medications(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MedicationDose(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_medications_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6123,6 +7077,236 @@ func (ec *executionContext) fieldContext_SourceShare_mergedContribution(_ contex
 	return graphql.NewScalarFieldContext("SourceShare", field, false, false, "Float")
 }
 
+func (ec *executionContext) _StateOfMind_id(ctx context.Context, field graphql.CollectedField, obj *model.StateOfMind) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StateOfMind_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StateOfMind_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StateOfMind", field, false, false, "ID")
+}
+
+func (ec *executionContext) _StateOfMind_kind(ctx context.Context, field graphql.CollectedField, obj *model.StateOfMind) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StateOfMind_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StateOfMind_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StateOfMind", field, false, false, "String")
+}
+
+func (ec *executionContext) _StateOfMind_valence(ctx context.Context, field graphql.CollectedField, obj *model.StateOfMind) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StateOfMind_valence(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Valence, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StateOfMind_valence(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StateOfMind", field, false, false, "Float")
+}
+
+func (ec *executionContext) _StateOfMind_valenceClassification(ctx context.Context, field graphql.CollectedField, obj *model.StateOfMind) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StateOfMind_valenceClassification(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ValenceClassification, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StateOfMind_valenceClassification(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StateOfMind", field, false, false, "String")
+}
+
+func (ec *executionContext) _StateOfMind_labels(ctx context.Context, field graphql.CollectedField, obj *model.StateOfMind) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StateOfMind_labels(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Labels, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StateOfMind_labels(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StateOfMind", field, false, false, "String")
+}
+
+func (ec *executionContext) _StateOfMind_associations(ctx context.Context, field graphql.CollectedField, obj *model.StateOfMind) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StateOfMind_associations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Associations, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StateOfMind_associations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StateOfMind", field, false, false, "String")
+}
+
+func (ec *executionContext) _StateOfMind_start(ctx context.Context, field graphql.CollectedField, obj *model.StateOfMind) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StateOfMind_start(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Start, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StateOfMind_start(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StateOfMind", field, false, false, "Time")
+}
+
+func (ec *executionContext) _StateOfMind_end(ctx context.Context, field graphql.CollectedField, obj *model.StateOfMind) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StateOfMind_end(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.End, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StateOfMind_end(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StateOfMind", field, false, false, "Time")
+}
+
+func (ec *executionContext) _StateOfMind_source(ctx context.Context, field graphql.CollectedField, obj *model.StateOfMind) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StateOfMind_source(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Source, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StateOfMind_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StateOfMind", field, false, false, "String")
+}
+
+func (ec *executionContext) _StateOfMind_timeZone(ctx context.Context, field graphql.CollectedField, obj *model.StateOfMind) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StateOfMind_timeZone(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TimeZone, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_StateOfMind_timeZone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StateOfMind", field, false, false, "String")
+}
+
 func (ec *executionContext) _Subscription_syncEvents(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
 	return graphql.ResolveFieldStream(
 		ctx,
@@ -7533,6 +8717,125 @@ func UnmarshalDeviceInput(ctx context.Context, raw any) (model.DeviceInput, erro
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputEcgRecordingInput(ctx context.Context, obj any) (model.EcgRecordingInput, error) {
+	var it model.EcgRecordingInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "classification", "averageHeartRate", "symptomsStatus", "samplingFrequency", "voltagesMicrovolts", "start", "end", "source", "timeZone", "version", "metadata"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "classification":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("classification"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Classification = data
+		case "averageHeartRate":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("averageHeartRate"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AverageHeartRate = data
+		case "symptomsStatus":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("symptomsStatus"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SymptomsStatus = data
+		case "samplingFrequency":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("samplingFrequency"))
+			data, err := ec.unmarshalNFloat2float64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SamplingFrequency = data
+		case "voltagesMicrovolts":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("voltagesMicrovolts"))
+			data, err := ec.unmarshalNFloat2ᚕfloat64ᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.VoltagesMicrovolts = data
+		case "start":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("start"))
+			data, err := ec.unmarshalNTime2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Start = data
+		case "end":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("end"))
+			data, err := ec.unmarshalNTime2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.End = data
+		case "source":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("source"))
+			data, err := ec.unmarshalNSourceInput2ᚖhealthsyncᚋgraphᚋmodelᚐSourceInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Source = data
+		case "timeZone":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timeZone"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TimeZone = data
+		case "version":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("version"))
+			data, err := ec.unmarshalOInt642ᚖint64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Version = data
+		case "metadata":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("metadata"))
+			data, err := ec.unmarshalOMap2map(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Metadata = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalEcgRecordingInput unmarshals raw into the EcgRecordingInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalEcgRecordingInput(ctx context.Context, raw any) (model.EcgRecordingInput, error) {
+	var out model.EcgRecordingInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "EcgRecordingInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputIngestBatchInput(ctx context.Context, obj any) (model.IngestBatchInput, error) {
 	var it model.IngestBatchInput
 	if obj == nil {
@@ -7544,7 +8847,7 @@ func (ec *executionContext) unmarshalInputIngestBatchInput(ctx context.Context, 
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"idempotencyKey", "provider", "device", "samples", "seriesSamples", "categorySamples", "workouts", "deletions", "cursors"}
+	fieldsInOrder := [...]string{"idempotencyKey", "provider", "device", "samples", "seriesSamples", "categorySamples", "workouts", "deletions", "cursors", "statesOfMind", "ecgRecordings", "medicationDoses"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -7614,6 +8917,27 @@ func (ec *executionContext) unmarshalInputIngestBatchInput(ctx context.Context, 
 				return it, err
 			}
 			it.Cursors = data
+		case "statesOfMind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statesOfMind"))
+			data, err := ec.unmarshalOStateOfMindInput2ᚕhealthsyncᚋgraphᚋmodelᚐStateOfMindInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatesOfMind = data
+		case "ecgRecordings":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ecgRecordings"))
+			data, err := ec.unmarshalOEcgRecordingInput2ᚕhealthsyncᚋgraphᚋmodelᚐEcgRecordingInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EcgRecordings = data
+		case "medicationDoses":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("medicationDoses"))
+			data, err := ec.unmarshalOMedicationDoseInput2ᚕhealthsyncᚋgraphᚋmodelᚐMedicationDoseInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MedicationDoses = data
 		}
 	}
 	return it, nil
@@ -7628,6 +8952,188 @@ func (ec *executionContext) unmarshalInputIngestBatchInput(ctx context.Context, 
 func UnmarshalIngestBatchInput(ctx context.Context, raw any) (model.IngestBatchInput, error) {
 	var out model.IngestBatchInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "IngestBatchInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputMedicationCodeInput(ctx context.Context, obj any) (model.MedicationCodeInput, error) {
+	var it model.MedicationCodeInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"system", "code"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "system":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("system"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.System = data
+		case "code":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("code"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Code = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalMedicationCodeInput unmarshals raw into the MedicationCodeInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalMedicationCodeInput(ctx context.Context, raw any) (model.MedicationCodeInput, error) {
+	var out model.MedicationCodeInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "MedicationCodeInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputMedicationDoseInput(ctx context.Context, obj any) (model.MedicationDoseInput, error) {
+	var it model.MedicationDoseInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "medication", "conceptId", "codes", "dose", "doseUnit", "status", "scheduledAt", "start", "end", "source", "timeZone", "version", "metadata"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "medication":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("medication"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Medication = data
+		case "conceptId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("conceptId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConceptID = data
+		case "codes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("codes"))
+			data, err := ec.unmarshalOMedicationCodeInput2ᚕhealthsyncᚋgraphᚋmodelᚐMedicationCodeInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Codes = data
+		case "dose":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dose"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Dose = data
+		case "doseUnit":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("doseUnit"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DoseUnit = data
+		case "status":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Status = data
+		case "scheduledAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scheduledAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ScheduledAt = data
+		case "start":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("start"))
+			data, err := ec.unmarshalNTime2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Start = data
+		case "end":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("end"))
+			data, err := ec.unmarshalNTime2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.End = data
+		case "source":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("source"))
+			data, err := ec.unmarshalNSourceInput2ᚖhealthsyncᚋgraphᚋmodelᚐSourceInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Source = data
+		case "timeZone":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timeZone"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TimeZone = data
+		case "version":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("version"))
+			data, err := ec.unmarshalOInt642ᚖint64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Version = data
+		case "metadata":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("metadata"))
+			data, err := ec.unmarshalOMap2map(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Metadata = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalMedicationDoseInput unmarshals raw into the MedicationDoseInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalMedicationDoseInput(ctx context.Context, raw any) (model.MedicationDoseInput, error) {
+	var out model.MedicationDoseInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "MedicationDoseInput", raw, &out)
 	return out, err
 }
 
@@ -8044,6 +9550,125 @@ func UnmarshalSourceInput(ctx context.Context, raw any) (model.SourceInput, erro
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputStateOfMindInput(ctx context.Context, obj any) (model.StateOfMindInput, error) {
+	var it model.StateOfMindInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "kind", "valence", "valenceClassification", "labels", "associations", "start", "end", "source", "timeZone", "version", "metadata"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "kind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kind = data
+		case "valence":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("valence"))
+			data, err := ec.unmarshalNFloat2float64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Valence = data
+		case "valenceClassification":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("valenceClassification"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ValenceClassification = data
+		case "labels":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("labels"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Labels = data
+		case "associations":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("associations"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Associations = data
+		case "start":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("start"))
+			data, err := ec.unmarshalNTime2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Start = data
+		case "end":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("end"))
+			data, err := ec.unmarshalNTime2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.End = data
+		case "source":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("source"))
+			data, err := ec.unmarshalNSourceInput2ᚖhealthsyncᚋgraphᚋmodelᚐSourceInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Source = data
+		case "timeZone":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timeZone"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TimeZone = data
+		case "version":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("version"))
+			data, err := ec.unmarshalOInt642ᚖint64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Version = data
+		case "metadata":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("metadata"))
+			data, err := ec.unmarshalOMap2map(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Metadata = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalStateOfMindInput unmarshals raw into the StateOfMindInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalStateOfMindInput(ctx context.Context, raw any) (model.StateOfMindInput, error) {
+	var out model.StateOfMindInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "StateOfMindInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputSyncCursorInput(ctx context.Context, obj any) (model.SyncCursorInput, error) {
 	var it model.SyncCursorInput
 	if obj == nil {
@@ -8329,6 +9954,36 @@ func (ec *executionContext) _DailySummary(ctx context.Context, sel ast.Selection
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "energyConsumedKcal":
+			out.Values[i] = ec._DailySummary_energyConsumedKcal(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "proteinGrams":
+			out.Values[i] = ec._DailySummary_proteinGrams(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "carbohydratesGrams":
+			out.Values[i] = ec._DailySummary_carbohydratesGrams(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "fatGrams":
+			out.Values[i] = ec._DailySummary_fatGrams(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "waterMl":
+			out.Values[i] = ec._DailySummary_waterMl(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "mindfulMinutes":
+			out.Values[i] = ec._DailySummary_mindfulMinutes(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -8458,6 +10113,84 @@ func (ec *executionContext) _Device(ctx context.Context, sel ast.SelectionSet, o
 		case "lastSeen":
 			out.Values[i] = ec._Device_lastSeen(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var ecgRecordingImplementors = []string{"EcgRecording"}
+
+func (ec *executionContext) _EcgRecording(ctx context.Context, sel ast.SelectionSet, obj *model.EcgRecording) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, ecgRecordingImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("EcgRecording")
+		case "id":
+			out.Values[i] = ec._EcgRecording_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "classification":
+			out.Values[i] = ec._EcgRecording_classification(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "averageHeartRate":
+			out.Values[i] = ec._EcgRecording_averageHeartRate(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "symptomsStatus":
+			out.Values[i] = ec._EcgRecording_symptomsStatus(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "samplingFrequency":
+			out.Values[i] = ec._EcgRecording_samplingFrequency(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "voltagesMicrovolts":
+			out.Values[i] = ec._EcgRecording_voltagesMicrovolts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "start":
+			out.Values[i] = ec._EcgRecording_start(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "end":
+			out.Values[i] = ec._EcgRecording_end(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "source":
+			out.Values[i] = ec._EcgRecording_source(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "timeZone":
+			out.Values[i] = ec._EcgRecording_timeZone(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -8677,6 +10410,132 @@ func (ec *executionContext) _IngestResult(ctx context.Context, sel ast.Selection
 		case "rejected":
 			out.Values[i] = ec._IngestResult_rejected(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var medicationCodeImplementors = []string{"MedicationCode"}
+
+func (ec *executionContext) _MedicationCode(ctx context.Context, sel ast.SelectionSet, obj *model.MedicationCode) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, medicationCodeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MedicationCode")
+		case "system":
+			out.Values[i] = ec._MedicationCode_system(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "code":
+			out.Values[i] = ec._MedicationCode_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var medicationDoseImplementors = []string{"MedicationDose"}
+
+func (ec *executionContext) _MedicationDose(ctx context.Context, sel ast.SelectionSet, obj *model.MedicationDose) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, medicationDoseImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MedicationDose")
+		case "id":
+			out.Values[i] = ec._MedicationDose_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "medication":
+			out.Values[i] = ec._MedicationDose_medication(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "conceptId":
+			out.Values[i] = ec._MedicationDose_conceptId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "codes":
+			out.Values[i] = ec._MedicationDose_codes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "dose":
+			out.Values[i] = ec._MedicationDose_dose(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "doseUnit":
+			out.Values[i] = ec._MedicationDose_doseUnit(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._MedicationDose_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "scheduledAt":
+			out.Values[i] = ec._MedicationDose_scheduledAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "loggedAt":
+			out.Values[i] = ec._MedicationDose_loggedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "end":
+			out.Values[i] = ec._MedicationDose_end(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "source":
+			out.Values[i] = ec._MedicationDose_source(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "timeZone":
+			out.Values[i] = ec._MedicationDose_timeZone(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -9197,6 +11056,24 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_uploadDigests(ctx, field)
+				})
+		case "stateOfMind":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_stateOfMind(ctx, field)
+				})
+		case "ecgRecordings":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_ecgRecordings(ctx, field)
+				})
+		case "medications":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_medications(ctx, field)
 				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
@@ -9871,6 +11748,84 @@ func (ec *executionContext) _SourceShare(ctx context.Context, sel ast.SelectionS
 			}
 		case "mergedContribution":
 			out.Values[i] = ec._SourceShare_mergedContribution(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var stateOfMindImplementors = []string{"StateOfMind"}
+
+func (ec *executionContext) _StateOfMind(ctx context.Context, sel ast.SelectionSet, obj *model.StateOfMind) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, stateOfMindImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("StateOfMind")
+		case "id":
+			out.Values[i] = ec._StateOfMind_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "kind":
+			out.Values[i] = ec._StateOfMind_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "valence":
+			out.Values[i] = ec._StateOfMind_valence(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "valenceClassification":
+			out.Values[i] = ec._StateOfMind_valenceClassification(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "labels":
+			out.Values[i] = ec._StateOfMind_labels(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "associations":
+			out.Values[i] = ec._StateOfMind_associations(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "start":
+			out.Values[i] = ec._StateOfMind_start(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "end":
+			out.Values[i] = ec._StateOfMind_end(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "source":
+			out.Values[i] = ec._StateOfMind_source(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "timeZone":
+			out.Values[i] = ec._StateOfMind_timeZone(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
@@ -10581,6 +12536,31 @@ func (ec *executionContext) unmarshalNDeviceInput2ᚖhealthsyncᚋgraphᚋmodel�
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNEcgRecording2healthsyncᚋgraphᚋmodelᚐEcgRecording(ctx context.Context, sel ast.SelectionSet, v model.EcgRecording) graphql.Marshaler {
+	return ec._EcgRecording(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNEcgRecording2ᚕhealthsyncᚋgraphᚋmodelᚐEcgRecordingᚄ(ctx context.Context, sel ast.SelectionSet, v []model.EcgRecording) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNEcgRecording2healthsyncᚋgraphᚋmodelᚐEcgRecording(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNEcgRecordingInput2healthsyncᚋgraphᚋmodelᚐEcgRecordingInput(ctx context.Context, v any) (model.EcgRecordingInput, error) {
+	res, err := ec.unmarshalInputEcgRecordingInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNFlowDay2healthsyncᚋgraphᚋmodelᚐFlowDay(ctx context.Context, sel ast.SelectionSet, v model.FlowDay) graphql.Marshaler {
 	return ec._FlowDay(ctx, sel, &v)
 }
@@ -10654,6 +12634,56 @@ func (ec *executionContext) unmarshalNItemKind2healthsyncᚋgraphᚋmodelᚐItem
 
 func (ec *executionContext) marshalNItemKind2healthsyncᚋgraphᚋmodelᚐItemKind(ctx context.Context, sel ast.SelectionSet, v model.ItemKind) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNMedicationCode2healthsyncᚋgraphᚋmodelᚐMedicationCode(ctx context.Context, sel ast.SelectionSet, v model.MedicationCode) graphql.Marshaler {
+	return ec._MedicationCode(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNMedicationCode2ᚕhealthsyncᚋgraphᚋmodelᚐMedicationCodeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.MedicationCode) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMedicationCode2healthsyncᚋgraphᚋmodelᚐMedicationCode(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNMedicationCodeInput2healthsyncᚋgraphᚋmodelᚐMedicationCodeInput(ctx context.Context, v any) (model.MedicationCodeInput, error) {
+	res, err := ec.unmarshalInputMedicationCodeInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNMedicationDose2healthsyncᚋgraphᚋmodelᚐMedicationDose(ctx context.Context, sel ast.SelectionSet, v model.MedicationDose) graphql.Marshaler {
+	return ec._MedicationDose(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNMedicationDose2ᚕhealthsyncᚋgraphᚋmodelᚐMedicationDoseᚄ(ctx context.Context, sel ast.SelectionSet, v []model.MedicationDose) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMedicationDose2healthsyncᚋgraphᚋmodelᚐMedicationDose(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNMedicationDoseInput2healthsyncᚋgraphᚋmodelᚐMedicationDoseInput(ctx context.Context, v any) (model.MedicationDoseInput, error) {
+	res, err := ec.unmarshalInputMedicationDoseInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNMenstrualPeriod2healthsyncᚋgraphᚋmodelᚐMenstrualPeriod(ctx context.Context, sel ast.SelectionSet, v model.MenstrualPeriod) graphql.Marshaler {
@@ -10965,6 +12995,31 @@ func (ec *executionContext) marshalNSourceShare2ᚕhealthsyncᚋgraphᚋmodelᚐ
 	return ret
 }
 
+func (ec *executionContext) marshalNStateOfMind2healthsyncᚋgraphᚋmodelᚐStateOfMind(ctx context.Context, sel ast.SelectionSet, v model.StateOfMind) graphql.Marshaler {
+	return ec._StateOfMind(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNStateOfMind2ᚕhealthsyncᚋgraphᚋmodelᚐStateOfMindᚄ(ctx context.Context, sel ast.SelectionSet, v []model.StateOfMind) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNStateOfMind2healthsyncᚋgraphᚋmodelᚐStateOfMind(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNStateOfMindInput2healthsyncᚋgraphᚋmodelᚐStateOfMindInput(ctx context.Context, v any) (model.StateOfMindInput, error) {
+	res, err := ec.unmarshalInputStateOfMindInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNSyncCursorInput2healthsyncᚋgraphᚋmodelᚐSyncCursorInput(ctx context.Context, v any) (model.SyncCursorInput, error) {
 	res, err := ec.unmarshalInputSyncCursorInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -11165,6 +13220,23 @@ func (ec *executionContext) unmarshalOCategorySampleInput2ᚕhealthsyncᚋgraph�
 	return res, nil
 }
 
+func (ec *executionContext) unmarshalOEcgRecordingInput2ᚕhealthsyncᚋgraphᚋmodelᚐEcgRecordingInputᚄ(ctx context.Context, v any) ([]model.EcgRecordingInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]model.EcgRecordingInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNEcgRecordingInput2healthsyncᚋgraphᚋmodelᚐEcgRecordingInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
 func (ec *executionContext) marshalOImportJob2ᚖhealthsyncᚋgraphᚋmodelᚐImportJob(ctx context.Context, sel ast.SelectionSet, v *model.ImportJob) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -11206,6 +13278,40 @@ func (ec *executionContext) marshalOMap2map(ctx context.Context, sel ast.Selecti
 	_ = ctx
 	res := graphql.MarshalMap(v)
 	return res
+}
+
+func (ec *executionContext) unmarshalOMedicationCodeInput2ᚕhealthsyncᚋgraphᚋmodelᚐMedicationCodeInputᚄ(ctx context.Context, v any) ([]model.MedicationCodeInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]model.MedicationCodeInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNMedicationCodeInput2healthsyncᚋgraphᚋmodelᚐMedicationCodeInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOMedicationDoseInput2ᚕhealthsyncᚋgraphᚋmodelᚐMedicationDoseInputᚄ(ctx context.Context, v any) ([]model.MedicationDoseInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]model.MedicationDoseInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNMedicationDoseInput2healthsyncᚋgraphᚋmodelᚐMedicationDoseInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
 
 func (ec *executionContext) unmarshalOMergeMode2ᚖhealthsyncᚋgraphᚋmodelᚐMergeMode(ctx context.Context, v any) (*model.MergeMode, error) {
@@ -11281,6 +13387,23 @@ func (ec *executionContext) unmarshalOSeriesSampleInput2ᚕhealthsyncᚋgraphᚋ
 	for i := range vSlice {
 		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
 		res[i], err = ec.unmarshalNSeriesSampleInput2healthsyncᚋgraphᚋmodelᚐSeriesSampleInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOStateOfMindInput2ᚕhealthsyncᚋgraphᚋmodelᚐStateOfMindInputᚄ(ctx context.Context, v any) ([]model.StateOfMindInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]model.StateOfMindInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNStateOfMindInput2healthsyncᚋgraphᚋmodelᚐStateOfMindInput(ctx, vSlice[i])
 		if err != nil {
 			return nil, err
 		}

@@ -31,6 +31,10 @@ type Batch struct {
 	Workouts       []Workout
 	Deletions      []string
 	Cursors        []Cursor
+	// The kinds that are neither a number nor a category (kinds.go).
+	StatesOfMind    []StateOfMind
+	ECGs            []ECGRecording
+	MedicationDoses []MedicationDose
 	// ContentIDs says the item ids are content hashes (export imports, Health Auto Export), not the platform's
 	// own: a record the app already sent with its HealthKit UUID is then recognised by content.
 	ContentIDs bool

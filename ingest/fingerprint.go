@@ -95,6 +95,7 @@ func (b *Batch) fingerprint(metas *[]string) ([]byte, error) {
 			f.time(*c.NewestSampleEnd)
 		}
 	}
+	f.kinds(b)
 	if f.err != nil {
 		return nil, f.err
 	}

@@ -21,7 +21,8 @@ type record struct {
 	samples  []db.SampleRow // a quantity sample (one row) or a series record (one row per point)
 	category *db.CategoryRow
 	workout  *db.WorkoutRow
-	recordID string // a part's multi-value record id (its id without ".field"): deletions go by it; else ""
+	kindRow  db.KindRow // a State of Mind, ECG or medication dose (kinds.go)
+	recordID string     // a part's multi-value record id (its id without ".field"): deletions go by it; else ""
 }
 
 // deletionID is the id a deletion names to remove the record: its multi-value record's for a part.
@@ -39,6 +40,8 @@ func (r *record) table() string {
 		return "category"
 	case r.workout != nil:
 		return "workout"
+	case r.kindRow != nil:
+		return r.kindRow.Table()
 	}
 	return "sample"
 }

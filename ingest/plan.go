@@ -49,6 +49,7 @@ func (n *normalizer) plan(b *Batch) *plan {
 	for i, w := range b.Workouts {
 		add(n.workout(i, w))
 	}
+	n.planKinds(b, add)
 	seenDel := map[string]bool{}
 	for i, d := range b.Deletions {
 		id, pr := n.normalizeID(d)
@@ -90,6 +91,8 @@ func (n *normalizer) dataType(typ string) (string, bool) {
 	switch typ {
 	case workoutType, "workouts", "HKWorkoutTypeIdentifier", "ExerciseSession", "ExerciseSessionRecord":
 		return workoutType, true
+	case stateOfMindType, ecgType, medicationDoseType:
+		return typ, true
 	}
 	return "", false
 }

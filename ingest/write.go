@@ -177,7 +177,10 @@ func (w *batchWrite) sources(ctx context.Context, live []*record) (storedSources
 }
 
 // outcomes says, per table, which records the row writes stored.
-type outcomes struct{ samples, cats, works db.WriteOutcome }
+type outcomes struct {
+	samples, cats, works db.WriteOutcome
+	kinds                map[string]*db.WriteOutcome // by table
+}
 
 func (o *outcomes) of(r *record) *db.WriteOutcome {
 	switch {
@@ -185,6 +188,8 @@ func (o *outcomes) of(r *record) *db.WriteOutcome {
 		return &o.cats
 	case r.workout != nil:
 		return &o.works
+	case r.kindRow != nil:
+		return o.kinds[r.kindRow.Table()]
 	}
 	return &o.samples
 }
@@ -201,6 +206,7 @@ func (w *batchWrite) rows(ctx context.Context, live []*record, srcs storedSource
 	for _, r := range live {
 		src := srcs.of(r)
 		switch {
+		case r.kindRow != nil: // written by kindRows
 		case r.category != nil:
 			row := *r.category
 			row.SourceID = src
@@ -224,8 +230,23 @@ func (w *batchWrite) rows(ctx context.Context, live []*record, srcs storedSource
 	if o.cats, err = w.tx.WriteCategorySamples(ctx, w.b.Device.ID, cats); err != nil {
 		return o, err
 	}
-	o.works, err = w.tx.WriteWorkouts(ctx, w.b.Device.ID, works)
+	if o.works, err = w.tx.WriteWorkouts(ctx, w.b.Device.ID, works); err != nil {
+		return o, err
+	}
+	o.kinds, err = w.kindRows(ctx, live, srcs)
 	return o, err
+}
+
+// kindRows writes the live State of Mind, ECG and medication dose records to their tables.
+func (w *batchWrite) kindRows(ctx context.Context, live []*record, srcs storedSources) (map[string]*db.WriteOutcome, error) {
+	var rows []db.KindRow
+	for _, r := range live {
+		if r.kindRow != nil {
+			r.kindRow.Envelope().SourceID = srcs.of(r)
+			rows = append(rows, r.kindRow)
+		}
+	}
+	return w.tx.WriteKindRows(ctx, w.b.Device.ID, rows)
 }
 
 // tally counts each live record as accepted, updated or a duplicate, advances its type's sync state, and
@@ -262,6 +283,9 @@ func (w *batchWrite) deletions(ctx context.Context) error {
 		return err
 	}
 	if err := deleteRecordParts(ctx, w.tx, w.n.cat, w.b.Provider, w.p.deletions, removed); err != nil {
+		return err
+	}
+	if err := w.tx.DeleteKindItems(ctx, w.p.deletions, removed); err != nil {
 		return err
 	}
 	w.res.Deleted = len(removed)

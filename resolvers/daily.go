@@ -26,7 +26,9 @@ func (r *Resolver) dailySummary(ctx context.Context, from, to scalar.Date, timeZ
 	for i, d := range days {
 		out[i] = model.DailySummary{Date: scalar.DateOf(d.Date), Steps: d.Steps, DistanceMeters: d.DistanceMeters,
 			ActiveEnergyKcal: d.ActiveEnergyKcal, ExerciseMinutes: d.ExerciseMinutes, RestingHeartRate: d.RestingHeartRate,
-			HrvSdnnMs: d.HrvSdnnMs, SleepMinutes: d.SleepMinutes, Workouts: d.Workouts}
+			HrvSdnnMs: d.HrvSdnnMs, SleepMinutes: d.SleepMinutes, Workouts: d.Workouts,
+			EnergyConsumedKcal: d.EnergyConsumedKcal, ProteinGrams: d.ProteinGrams, CarbohydratesGrams: d.CarbohydratesGrams,
+			FatGrams: d.FatGrams, WaterMl: d.WaterMl, MindfulMinutes: d.MindfulMinutes}
 		if d.StepsSource != "" {
 			src := model.StepsSource(d.StepsSource)
 			out[i].StepsSource = &src

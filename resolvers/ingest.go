@@ -55,6 +55,7 @@ func toBatch(in model.IngestBatchInput) ingest.Batch {
 		}
 		b.Cursors[i] = ingest.Cursor{Type: c.Type, Cursor: c.Cursor, NewestSampleEnd: end}
 	}
+	addKinds(&b, in)
 	return b
 }
 

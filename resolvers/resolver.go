@@ -14,6 +14,7 @@ import (
 	"healthsync/devices"
 	"healthsync/importers/jobs"
 	"healthsync/ingest"
+	"healthsync/kinds"
 	"healthsync/priority"
 	"healthsync/series"
 	"healthsync/sleep"
@@ -49,6 +50,8 @@ type Resolver struct {
 	Cycle    *cycle.Service
 	// SyncPlans answers syncPlan and uploadDigests.
 	SyncPlans *syncplan.Service
+	// Kinds reads State of Mind, ECG and medication doses (issue 17).
+	Kinds *kinds.Service
 }
 
 // user resolves the token's subject to the stored user, creating it on first use. The @scope directive has

@@ -209,6 +209,21 @@ func (r *queryResolver) UploadDigests(ctx context.Context, typeArg string, from 
 	return r.uploadDigests(ctx, typeArg, from, to, timeZone)
 }
 
+// StateOfMind is the resolver for the stateOfMind field.
+func (r *queryResolver) StateOfMind(ctx context.Context, from time.Time, to time.Time) ([]model.StateOfMind, error) {
+	return r.statesOfMind(ctx, from, to)
+}
+
+// EcgRecordings is the resolver for the ecgRecordings field.
+func (r *queryResolver) EcgRecordings(ctx context.Context, from time.Time, to time.Time) ([]model.EcgRecording, error) {
+	return r.ecgRecordings(ctx, from, to)
+}
+
+// Medications is the resolver for the medications field.
+func (r *queryResolver) Medications(ctx context.Context, from time.Time, to time.Time) ([]model.MedicationDose, error) {
+	return r.medicationDoses(ctx, from, to)
+}
+
 // SyncEvents is the resolver for the syncEvents field.
 func (r *subscriptionResolver) SyncEvents(ctx context.Context) (<-chan *model.SyncEvent, error) {
 	return r.syncEvents(ctx)

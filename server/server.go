@@ -31,6 +31,7 @@ import (
 	"healthsync/importers/jobs"
 	"healthsync/importers/openwearables"
 	"healthsync/ingest"
+	"healthsync/kinds"
 	"healthsync/metrics"
 	"healthsync/priority"
 	"healthsync/resolvers"
@@ -93,6 +94,8 @@ type Options struct {
 	Cycle    *cycle.Service
 	// SyncPlans answers syncPlan and uploadDigests (a phone's backfill plan).
 	SyncPlans *syncplan.Service
+	// Kinds reads State of Mind, ECG and medication doses (issue 17).
+	Kinds *kinds.Service
 }
 
 // RequestLogger is the logger for code that runs on a request's behalf (the services handed to Options):
@@ -108,7 +111,7 @@ func mustBeWired(o Options) {
 		{"Series", o.Series == nil}, {"Imports", o.Imports == nil}, {"HAE", o.HAE == nil}, {"OpenWearables", o.OpenWearables == nil},
 		{"Sleep", o.Sleep == nil}, {"Summary", o.Summary == nil}, {"Workouts", o.Workouts == nil},
 		{"Priority", o.Priority == nil}, {"Devices", o.Devices == nil}, {"Cycle", o.Cycle == nil},
-		{"SyncPlans", o.SyncPlans == nil}} {
+		{"SyncPlans", o.SyncPlans == nil}, {"Kinds", o.Kinds == nil}} {
 		if dep.missing {
 			panic("server.New: Options." + dep.name + " is nil; cmd/healthsync (or devtools/servertest in tests) builds it")
 		}
@@ -133,7 +136,7 @@ func New(o Options) http.Handler {
 		Resolvers: &resolvers.Resolver{Users: o.Store, Ingest: o.Ingest, Catalog: o.Catalog,
 			Series: o.Series, Imports: o.Imports, Events: o.Events, Cloud: o.Cloud, Sleep: o.Sleep, Summary: o.Summary,
 			Workouts: o.Workouts, Priority: o.Priority, Devices: o.Devices, Cycle: o.Cycle,
-			SyncPlans: o.SyncPlans},
+			SyncPlans: o.SyncPlans, Kinds: o.Kinds},
 		Directives: graph.DirectiveRoot{Scope: resolvers.Scope},
 	}))
 	gql.AddTransport(websocketTransport(o.Verifier, o.Log))

@@ -32,6 +32,10 @@ type Day struct {
 	DistanceMeters, ActiveEnergyKcal, ExerciseMinutes, RestingHeartRate, HrvSdnnMs *float64
 	SleepMinutes                                                                   *float64 // the night that ended that day, naps excluded
 	Workouts                                                                       int
+	// Nutrition totals of the day, merged across sources like every cumulative metric.
+	EnergyConsumedKcal, ProteinGrams, CarbohydratesGrams, FatGrams, WaterMl *float64
+	// MindfulMinutes is the time covered by mindful sessions started that day, overlaps counted once.
+	MindfulMinutes *float64
 }
 
 // dailyMetrics are the series a home page shows per day; cumulative ones are merged across sources.
@@ -45,6 +49,11 @@ var dailyMetrics = []struct {
 	{"exercise_time", func(d *Day, v float64) { d.ExerciseMinutes = &v }},
 	{"resting_heart_rate", func(d *Day, v float64) { d.RestingHeartRate = &v }},
 	{"hrv_sdnn", func(d *Day, v float64) { d.HrvSdnnMs = &v }},
+	{"dietary_energy_consumed", func(d *Day, v float64) { d.EnergyConsumedKcal = &v }},
+	{"dietary_protein", func(d *Day, v float64) { d.ProteinGrams = &v }},
+	{"dietary_carbohydrates", func(d *Day, v float64) { d.CarbohydratesGrams = &v }},
+	{"dietary_fat_total", func(d *Day, v float64) { d.FatGrams = &v }},
+	{"dietary_water", func(d *Day, v float64) { d.WaterMl = &v }},
 }
 
 // Service answers the daily summary.
@@ -131,6 +140,9 @@ func (s *Service) DailyTx(ctx context.Context, tx *db.Tx, req Request) ([]Day, e
 		return nil, err
 	}
 	if err := s.addMetrics(ctx, tx, days, start, end, loc); err != nil {
+		return nil, err
+	}
+	if err := addMindful(ctx, tx, days, start, end, loc); err != nil {
 		return nil, err
 	}
 	if err := fillDays(ctx, tx, out); err != nil {

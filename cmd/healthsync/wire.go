@@ -10,6 +10,7 @@ import (
 	"healthsync/importers/jobs"
 	"healthsync/importers/openwearables"
 	"healthsync/ingest"
+	"healthsync/kinds"
 	"healthsync/priority"
 	"healthsync/series"
 	"healthsync/server"
@@ -36,5 +37,6 @@ func wire(st *store, svc *ingest.Service, log *slog.Logger) server.Options {
 	o.Devices = devices.NewService(st.Store)
 	o.Cycle = cycle.NewService(st.Store, o.Series)
 	o.SyncPlans = syncplan.NewService(st.Store, st.catalog)
+	o.Kinds = kinds.NewService(st.Store)
 	return o
 }

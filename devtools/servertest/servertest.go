@@ -12,6 +12,7 @@ import (
 	"healthsync/importers/hae"
 	"healthsync/importers/jobs"
 	"healthsync/importers/openwearables"
+	"healthsync/kinds"
 	"healthsync/priority"
 	"healthsync/series"
 	"healthsync/server"
@@ -60,6 +61,9 @@ func Wire(o server.Options) server.Options {
 	}
 	if o.SyncPlans == nil {
 		o.SyncPlans = syncplan.NewService(o.Store, o.Catalog)
+	}
+	if o.Kinds == nil {
+		o.Kinds = kinds.NewService(o.Store)
 	}
 	return o
 }

@@ -51,6 +51,14 @@ type DailySummary struct {
 	// Asleep minutes of the night that ended that day (naps excluded).
 	SleepMinutes *float64 `json:"sleepMinutes,omitempty"`
 	Workouts     int      `json:"workouts"`
+	// Dietary energy consumed that day, merged across sources.
+	EnergyConsumedKcal *float64 `json:"energyConsumedKcal,omitempty"`
+	ProteinGrams       *float64 `json:"proteinGrams,omitempty"`
+	CarbohydratesGrams *float64 `json:"carbohydratesGrams,omitempty"`
+	FatGrams           *float64 `json:"fatGrams,omitempty"`
+	WaterMl            *float64 `json:"waterMl,omitempty"`
+	// Minutes of mindful sessions started that day; sessions that overlap (phone and watch) count once.
+	MindfulMinutes *float64 `json:"mindfulMinutes,omitempty"`
 }
 
 // A provider's own total of a metric for one local calendar day (Garmin dailies, Oura daily activity). Kept apart
@@ -85,6 +93,42 @@ type DeviceInput struct {
 	AppVersion *string `json:"appVersion,omitempty"`
 	// IANA time zone of the device, e.g. `Europe/Zurich`.
 	TimeZone *string `json:"timeZone,omitempty"`
+}
+
+type EcgRecording struct {
+	ID string `json:"id"`
+	// `sinus_rhythm`, `atrial_fibrillation`, `inconclusive_low_heart_rate`, … (snake case).
+	Classification   string   `json:"classification"`
+	AverageHeartRate *float64 `json:"averageHeartRate,omitempty"`
+	// `not_set`, `none` or `present`.
+	SymptomsStatus    string  `json:"symptomsStatus"`
+	SamplingFrequency float64 `json:"samplingFrequency"`
+	// Microvolts, one per 1/samplingFrequency from `start`.
+	VoltagesMicrovolts []float64 `json:"voltagesMicrovolts"`
+	Start              time.Time `json:"start"`
+	End                time.Time `json:"end"`
+	Source             string    `json:"source"`
+	TimeZone           *string   `json:"timeZone,omitempty"`
+}
+
+type EcgRecordingInput struct {
+	ID string `json:"id"`
+	// `sinusRhythm`, `atrialFibrillation`, `inconclusiveLowHeartRate`, `inconclusiveHighHeartRate`, `inconclusivePoorReading`, `inconclusiveOther`, `unrecognized`, `notSet`.
+	Classification string `json:"classification"`
+	// count/min
+	AverageHeartRate *float64 `json:"averageHeartRate,omitempty"`
+	// `notSet`, `none` or `present`; default `notSet`.
+	SymptomsStatus *string `json:"symptomsStatus,omitempty"`
+	// Hz, e.g. 512.
+	SamplingFrequency float64 `json:"samplingFrequency"`
+	// Microvolts, one per 1/samplingFrequency from `start` (at most 160,000).
+	VoltagesMicrovolts []float64      `json:"voltagesMicrovolts"`
+	Start              time.Time      `json:"start"`
+	End                time.Time      `json:"end"`
+	Source             *SourceInput   `json:"source"`
+	TimeZone           *string        `json:"timeZone,omitempty"`
+	Version            *int64         `json:"version,omitempty"`
+	Metadata           map[string]any `json:"metadata,omitempty"`
 }
 
 type FlowDay struct {
@@ -140,6 +184,12 @@ type IngestBatchInput struct {
 	Deletions []string `json:"deletions,omitempty"`
 	// The device's sync position per data type after this batch.
 	Cursors []SyncCursorInput `json:"cursors,omitempty"`
+	// HKStateOfMind samples: momentary emotions and daily moods.
+	StatesOfMind []StateOfMindInput `json:"statesOfMind,omitempty"`
+	// HKElectrocardiogram samples with their voltage measurements.
+	EcgRecordings []EcgRecordingInput `json:"ecgRecordings,omitempty"`
+	// HKMedicationDoseEvent samples (iOS 26).
+	MedicationDoses []MedicationDoseInput `json:"medicationDoses,omitempty"`
 }
 
 type IngestResult struct {
@@ -154,6 +204,53 @@ type IngestResult struct {
 	// Deletion ids that removed stored data.
 	Deleted  int         `json:"deleted"`
 	Rejected []Rejection `json:"rejected"`
+}
+
+type MedicationCode struct {
+	System string `json:"system"`
+	Code   string `json:"code"`
+}
+
+type MedicationCodeInput struct {
+	// The coding system, e.g. `RxNorm`, `SNOMED CT`, or an app's own.
+	System string `json:"system"`
+	Code   string `json:"code"`
+}
+
+type MedicationDose struct {
+	ID         string           `json:"id"`
+	Medication string           `json:"medication"`
+	ConceptID  *string          `json:"conceptId,omitempty"`
+	Codes      []MedicationCode `json:"codes"`
+	Dose       *float64         `json:"dose,omitempty"`
+	DoseUnit   *string          `json:"doseUnit,omitempty"`
+	// `taken`, `skipped`, `snoozed`, `not_interacted`, `notification_not_sent` or `not_logged`.
+	Status      string     `json:"status"`
+	ScheduledAt *time.Time `json:"scheduledAt,omitempty"`
+	LoggedAt    time.Time  `json:"loggedAt"`
+	End         time.Time  `json:"end"`
+	Source      string     `json:"source"`
+	TimeZone    *string    `json:"timeZone,omitempty"`
+}
+
+type MedicationDoseInput struct {
+	ID string `json:"id"`
+	// The medication concept's display name.
+	Medication string                `json:"medication"`
+	ConceptID  *string               `json:"conceptId,omitempty"`
+	Codes      []MedicationCodeInput `json:"codes,omitempty"`
+	Dose       *float64              `json:"dose,omitempty"`
+	DoseUnit   *string               `json:"doseUnit,omitempty"`
+	// `taken`, `skipped`, `snoozed`, `notInteracted`, `notificationNotSent` or `notLogged`.
+	Status      string     `json:"status"`
+	ScheduledAt *time.Time `json:"scheduledAt,omitempty"`
+	// When the dose was logged.
+	Start    time.Time      `json:"start"`
+	End      time.Time      `json:"end"`
+	Source   *SourceInput   `json:"source"`
+	TimeZone *string        `json:"timeZone,omitempty"`
+	Version  *int64         `json:"version,omitempty"`
+	Metadata map[string]any `json:"metadata,omitempty"`
 }
 
 // A run of menstrual flow days.
@@ -395,6 +492,41 @@ type SourceShare struct {
 	LastSample  *time.Time `json:"lastSample,omitempty"`
 	// Cumulative metrics: what this source contributed to the merged total.
 	MergedContribution *float64 `json:"mergedContribution,omitempty"`
+}
+
+type StateOfMind struct {
+	ID string `json:"id"`
+	// `momentary_emotion` or `daily_mood`.
+	Kind    string  `json:"kind"`
+	Valence float64 `json:"valence"`
+	// `very_unpleasant` … `very_pleasant`.
+	ValenceClassification string    `json:"valenceClassification"`
+	Labels                []string  `json:"labels"`
+	Associations          []string  `json:"associations"`
+	Start                 time.Time `json:"start"`
+	End                   time.Time `json:"end"`
+	Source                string    `json:"source"`
+	TimeZone              *string   `json:"timeZone,omitempty"`
+}
+
+type StateOfMindInput struct {
+	ID string `json:"id"`
+	// `momentaryEmotion` or `dailyMood` (also HealthKit's raw `1`, `2`, or `MOMENTARY_EMOTION`).
+	Kind string `json:"kind"`
+	// From -1 (very unpleasant) to 1 (very pleasant).
+	Valence float64 `json:"valence"`
+	// `veryUnpleasant` … `veryPleasant` (or raw `1`…`7`); derived from `valence` when absent.
+	ValenceClassification *string `json:"valenceClassification,omitempty"`
+	// HKStateOfMind.Label names: `happy`, `stressed`, `calm`…
+	Labels []string `json:"labels,omitempty"`
+	// HKStateOfMind.Association names: `work`, `family`, `selfCare`…
+	Associations []string       `json:"associations,omitempty"`
+	Start        time.Time      `json:"start"`
+	End          time.Time      `json:"end"`
+	Source       *SourceInput   `json:"source"`
+	TimeZone     *string        `json:"timeZone,omitempty"`
+	Version      *int64         `json:"version,omitempty"`
+	Metadata     map[string]any `json:"metadata,omitempty"`
 }
 
 type Subscription struct {
@@ -835,6 +967,9 @@ const (
 	ItemKindWorkout        ItemKind = "WORKOUT"
 	ItemKindDeletion       ItemKind = "DELETION"
 	ItemKindCursor         ItemKind = "CURSOR"
+	ItemKindStateOfMind    ItemKind = "STATE_OF_MIND"
+	ItemKindEcg            ItemKind = "ECG"
+	ItemKindMedicationDose ItemKind = "MEDICATION_DOSE"
 )
 
 var AllItemKind = []ItemKind{
@@ -844,11 +979,14 @@ var AllItemKind = []ItemKind{
 	ItemKindWorkout,
 	ItemKindDeletion,
 	ItemKindCursor,
+	ItemKindStateOfMind,
+	ItemKindEcg,
+	ItemKindMedicationDose,
 }
 
 func (e ItemKind) IsValid() bool {
 	switch e {
-	case ItemKindSample, ItemKindSeriesSample, ItemKindCategorySample, ItemKindWorkout, ItemKindDeletion, ItemKindCursor:
+	case ItemKindSample, ItemKindSeriesSample, ItemKindCategorySample, ItemKindWorkout, ItemKindDeletion, ItemKindCursor, ItemKindStateOfMind, ItemKindEcg, ItemKindMedicationDose:
 		return true
 	}
 	return false

@@ -31,6 +31,7 @@ type Payload struct {
 	Data struct {
 		Metrics  []Metric  `json:"metrics"`
 		Workouts []Workout `json:"workouts"`
+		Sections           // stateOfMind, medications, … (sections.go)
 	} `json:"data"`
 	Workouts []Workout `json:"workouts"`
 }
@@ -111,14 +112,20 @@ type Mapped struct {
 	Samples    []ingest.QuantitySample
 	Categories []ingest.CategorySample
 	Workouts   []ingest.Workout
+	// StatesOfMind come from the stateOfMind section (sections.go).
+	StatesOfMind []ingest.StateOfMind
 	// Unknown counts metrics (by name) and points the catalog has no place for; Invalid counts points that
 	// could not be read (a missing or unreadable date or value), by metric name.
 	Unknown map[string]int
 	Invalid map[string]int
+	// Skipped counts the items of sections that are not imported, by "section: why".
+	Skipped map[string]int
 }
 
 // Items is how many items were mapped.
-func (m *Mapped) Items() int { return len(m.Samples) + len(m.Categories) + len(m.Workouts) }
+func (m *Mapped) Items() int {
+	return len(m.Samples) + len(m.Categories) + len(m.Workouts) + len(m.StatesOfMind)
+}
 
 // metricNames maps the app's metric names to the catalog's where they differ; others are looked up as they are.
 var metricNames = map[string]string{
@@ -190,13 +197,14 @@ func unit(u string) string {
 
 // Map turns a payload into ingest items. cat decides which metrics are known.
 func Map(p *Payload, cat *catalog.Catalog) *Mapped {
-	m := &Mapped{Unknown: map[string]int{}, Invalid: map[string]int{}}
+	m := &Mapped{Unknown: map[string]int{}, Invalid: map[string]int{}, Skipped: map[string]int{}}
 	for _, met := range p.Data.Metrics {
 		m.metric(cat, met)
 	}
 	for _, w := range append(p.Data.Workouts, p.Workouts...) {
 		m.workout(cat, w)
 	}
+	m.sections(p.Data.Sections)
 	return m
 }
 

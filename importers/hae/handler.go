@@ -41,6 +41,7 @@ type Response struct {
 	Rejections []ingest.Rejection `json:"rejections"`
 	Unknown    map[string]int     `json:"unknown"`
 	Invalid    map[string]int     `json:"invalid"`
+	Skipped    map[string]int     `json:"skipped"`
 	Batches    int                `json:"batches"`
 }
 
@@ -79,7 +80,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	mapped := Map(payload, h.cat)
-	res := Response{Rejections: []ingest.Rejection{}, Unknown: mapped.Unknown, Invalid: mapped.Invalid}
+	res := Response{Rejections: []ingest.Rejection{}, Unknown: mapped.Unknown, Invalid: mapped.Invalid,
+		Skipped: mapped.Skipped}
 	for _, b := range Batches(mapped, h.svc.Limits().MaxItems) {
 		out, err := h.svc.Ingest(ctx, u.ID, b)
 		if err != nil {
@@ -165,6 +167,12 @@ func Batches(m *Mapped, max int) []ingest.Batch {
 	}
 	for _, wo := range m.Workouts {
 		cur.Workouts = append(cur.Workouts, wo)
+		if n++; n == max {
+			flush()
+		}
+	}
+	for _, s := range m.StatesOfMind {
+		cur.StatesOfMind = append(cur.StatesOfMind, s)
 		if n++; n == max {
 			flush()
 		}

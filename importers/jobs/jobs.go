@@ -266,7 +266,11 @@ func (s *Service) importChunks(ctx context.Context, userID int64, job db.ImportJ
 		defer x.Close()
 		r, size = x, x.Size
 	}
-	return s.importer.Import(ctx, userID, r, size, progress)
+	sum, err := s.importer.Import(ctx, userID, r, size, progress)
+	if err == nil && string(magic[:]) == "PK\x03\x04" { // ECGs are CSV files beside export.xml
+		err = s.importer.ImportECGs(ctx, userID, src, job.BytesTotal, &sum)
+	}
+	return sum, err
 }
 
 func (s *Service) saveProgress(ctx context.Context, userID, jobID int64, sum appleexport.Summary) error {
