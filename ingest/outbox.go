@@ -1,0 +1,71 @@
+package ingest
+
+import (
+	"context"
+
+	"healthsync/webhooks"
+)
+
+// WithWebhooks makes every batch that stored or deleted something write its data.stored / data.deleted events
+// to the webhook outbox inside its transaction (one statement), so they are delivered exactly when it commits.
+// A replay writes nothing: it returns before the write steps.
+func WithWebhooks() Option {
+	return func(s *Service) { s.outbox = true }
+}
+
+// outbox writes the batch's webhook events. live and outs are the rows step's records and what it stored.
+func (w *batchWrite) outbox(ctx context.Context, live []*record, outs outcomes) error {
+	var evs []webhooks.Event
+	if w.res.Accepted+w.res.Updated > 0 {
+		evs = append(evs, webhooks.Event{Type: webhooks.DataStored, Data: w.stored(live, outs)})
+	}
+	if w.res.Deleted > 0 {
+		evs = append(evs, webhooks.Event{Type: webhooks.DataDeleted, Data: webhooks.Deleted{
+			Device: w.b.Device.ID, Provider: string(w.b.Provider), Deleted: w.res.Deleted}})
+	}
+	if len(evs) == 0 {
+		return nil
+	}
+	return webhooks.Enqueue(ctx, w.tx, w.n.now, evs...)
+}
+
+// stored counts what the batch stored per kind and type, and the time range it covers; no values.
+func (w *batchWrite) stored(live []*record, outs outcomes) webhooks.Stored {
+	st := webhooks.Stored{Device: w.b.Device.ID, Provider: string(w.b.Provider), Accepted: w.res.Accepted,
+		Updated: w.res.Updated, Kinds: map[string]webhooks.KindCount{}}
+	for _, r := range live {
+		if !outs.of(r).WasInserted(r.id) {
+			continue
+		}
+		kind, start := "samples", r.end
+		switch {
+		case r.category != nil:
+			kind, start = "categories", r.category.Start
+		case r.workout != nil:
+			kind, start = "workouts", r.workout.Start
+		case len(r.samples) > 0:
+			start = r.samples[0].Start
+			for _, s := range r.samples[1:] {
+				if s.Start.Before(start) {
+					start = s.Start
+				}
+			}
+		}
+		k := st.Kinds[kind]
+		if k.Types == nil {
+			k.Types = map[string]int{}
+		}
+		k.Items++
+		k.Types[r.dataType]++
+		st.Kinds[kind] = k
+		if st.From == nil || start.Before(*st.From) {
+			s := start.UTC()
+			st.From = &s
+		}
+		if st.To == nil || r.end.After(*st.To) {
+			e := r.end.UTC()
+			st.To = &e
+		}
+	}
+	return st
+}
