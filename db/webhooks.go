@@ -96,8 +96,8 @@ func (t *SysTx) FanOutWebhookEvents(ctx context.Context, at time.Time, limit int
 			SELECT user_id, event_id, type FROM webhook_events WHERE NOT fanned_out
 			ORDER BY event_id LIMIT $2 FOR UPDATE SKIP LOCKED),
 		ins AS (
-			INSERT INTO webhook_deliveries (user_id, event_id, endpoint_id, status, next_attempt_at, updated_at)
-			SELECT ev.user_id, ev.event_id, e.endpoint_id, 'PENDING', $1, $1
+			INSERT INTO webhook_deliveries (user_id, event_id, endpoint_id, status, next_attempt_at, retry_since, updated_at)
+			SELECT ev.user_id, ev.event_id, e.endpoint_id, 'PENDING', $1, $1, $1
 			FROM ev JOIN webhook_endpoints e
 			  ON e.enabled AND (cardinality(e.event_types) = 0 OR ev.type = ANY (e.event_types))
 			ON CONFLICT DO NOTHING),
@@ -120,24 +120,24 @@ const (
 
 // WebhookDelivery is one event to one endpoint, with what sending it needs.
 type WebhookDelivery struct {
-	UserID        int64           `db:"user_id"`
-	EventID       int64           `db:"event_id"`
-	EndpointID    int64           `db:"endpoint_id"`
-	Status        string          `db:"status"`
-	Attempts      int             `db:"attempts"`
-	NextAttemptAt time.Time       `db:"next_attempt_at"`
-	FirstTryAt    *time.Time      `db:"first_try_at"`
-	LastStatus    *int            `db:"last_status"`
-	LastError     *string         `db:"last_error"`
-	DeliveredAt   *time.Time      `db:"delivered_at"`
-	UpdatedAt     time.Time       `db:"updated_at"`
-	Type          string          `db:"type"`
-	Payload       json.RawMessage `db:"payload"`
-	Values        json.RawMessage `db:"vals"`
-	CreatedAt     time.Time       `db:"created_at"`
-	URL           string          `db:"url"`
-	Secrets       pq.StringArray  `db:"secrets"`
-	IncludeValues bool            `db:"include_values"`
+	UserID        int64          `db:"user_id"`
+	EventID       int64          `db:"event_id"`
+	EndpointID    int64          `db:"endpoint_id"`
+	Status        string         `db:"status"`
+	Attempts      int            `db:"attempts"`
+	NextAttemptAt time.Time      `db:"next_attempt_at"`
+	RetrySince    time.Time      `db:"retry_since"`
+	LastStatus    *int           `db:"last_status"`
+	LastError     *string        `db:"last_error"`
+	DeliveredAt   *time.Time     `db:"delivered_at"`
+	UpdatedAt     time.Time      `db:"updated_at"`
+	Type          string         `db:"type"`
+	Payload       []byte         `db:"payload"`
+	Values        []byte         `db:"vals"` // nil: no values
+	CreatedAt     time.Time      `db:"created_at"`
+	URL           string         `db:"url"`
+	Secrets       pq.StringArray `db:"secrets"`
+	IncludeValues bool           `db:"include_values"`
 }
 
 // ClaimWebhookDeliveries leases up to limit due deliveries: each is the oldest pending event of its user for
@@ -155,12 +155,11 @@ func (t *SysTx) ClaimWebhookDeliveries(ctx context.Context, now time.Time, lease
 				  AND p.event_id < c.event_id)
 			ORDER BY next_attempt_at, event_id LIMIT $3
 			FOR UPDATE SKIP LOCKED)
-		UPDATE webhook_deliveries d SET attempts = d.attempts + 1, next_attempt_at = $2,
-			first_try_at = coalesce(d.first_try_at, $1), updated_at = $1
+		UPDATE webhook_deliveries d SET attempts = d.attempts + 1, next_attempt_at = $2, updated_at = $1
 		FROM c, webhook_events e, webhook_endpoints ep
 		WHERE (d.user_id, d.event_id, d.endpoint_id) = (c.user_id, c.event_id, c.endpoint_id)
 		  AND (e.user_id, e.event_id) = (d.user_id, d.event_id) AND ep.endpoint_id = d.endpoint_id
-		RETURNING d.user_id, d.event_id, d.endpoint_id, d.status, d.attempts, d.next_attempt_at, d.first_try_at,
+		RETURNING d.user_id, d.event_id, d.endpoint_id, d.status, d.attempts, d.next_attempt_at, d.retry_since,
 			d.last_status, d.last_error, d.delivered_at, d.updated_at, e.type, e.payload, e.vals, e.created_at,
 			ep.url, ep.secrets, ep.include_values`, now, now.Add(lease), limit)
 	if err != nil {
@@ -184,7 +183,7 @@ func (t *SysTx) FinishWebhookDelivery(ctx context.Context, d WebhookDelivery, o 
 		next = at
 	}
 	_, err := t.tx.ExecContext(ctx, `UPDATE webhook_deliveries SET status = $4, next_attempt_at = $5,
-		last_status = $6, last_error = $7, delivered_at = CASE WHEN $4 = 'DELIVERED' THEN $8 END, updated_at = $8
+		last_status = $6, last_error = $7, delivered_at = CASE WHEN $4 = 'DELIVERED' THEN $8::timestamptz END, updated_at = $8
 		WHERE user_id = $1 AND event_id = $2 AND endpoint_id = $3`,
 		d.UserID, d.EventID, d.EndpointID, o.Status, next, o.HTTPStatus, o.Error, at)
 	if err != nil {
@@ -197,7 +196,7 @@ func (t *SysTx) FinishWebhookDelivery(ctx context.Context, d WebhookDelivery, o 
 func (t *SysTx) WebhookDeliveries(ctx context.Context, status string, limit int) ([]WebhookDelivery, error) {
 	var ds []WebhookDelivery
 	err := t.tx.SelectContext(ctx, &ds, `
-		SELECT d.user_id, d.event_id, d.endpoint_id, d.status, d.attempts, d.next_attempt_at, d.first_try_at,
+		SELECT d.user_id, d.event_id, d.endpoint_id, d.status, d.attempts, d.next_attempt_at, d.retry_since,
 			d.last_status, d.last_error, d.delivered_at, d.updated_at, e.type, e.payload, e.vals, e.created_at,
 			ep.url, ep.secrets, ep.include_values
 		FROM webhook_deliveries d
@@ -215,7 +214,7 @@ func (t *SysTx) WebhookDeliveries(ctx context.Context, status string, limit int)
 // endpointID, or every dead one when eventID is 0. It reports how many.
 func (t *SysTx) RedeliverWebhooks(ctx context.Context, eventID, endpointID int64, at time.Time) (int64, error) {
 	res, err := t.tx.ExecContext(ctx, `UPDATE webhook_deliveries SET status = 'PENDING', attempts = 0,
-		first_try_at = NULL, next_attempt_at = $3, updated_at = $3
+		retry_since = $3, next_attempt_at = $3, updated_at = $3
 		WHERE status = 'DEAD' AND ($1 = 0 OR (event_id = $1 AND endpoint_id = $2))`, eventID, endpointID, at)
 	if err != nil {
 		return 0, fmt.Errorf("redeliver webhooks: %w", err)

@@ -30,8 +30,10 @@ CREATE TABLE webhook_events (
 );
 CREATE INDEX webhook_events_pending ON webhook_events (event_id) WHERE NOT fanned_out;
 
--- One event to one endpoint: PENDING (due at next_attempt_at), DELIVERED, or DEAD (retried for the whole
--- retry period without success; redeliverable by an administrator).
+-- One event to one endpoint: PENDING (due at next_attempt_at), DELIVERED, or DEAD (undelivered for the whole
+-- retry period, redeliverable by an administrator). The period runs from when the delivery was queued, not from
+-- its first attempt: a user's later events wait behind the earlier (order), and when a receiver stays down the
+-- whole queue must reach the dead letter after three days, not one event every three days.
 CREATE TABLE webhook_deliveries (
     user_id         bigint NOT NULL,
     event_id        bigint NOT NULL,
@@ -39,7 +41,7 @@ CREATE TABLE webhook_deliveries (
     status          text NOT NULL,
     attempts        integer NOT NULL DEFAULT 0,
     next_attempt_at timestamptz NOT NULL,
-    first_try_at    timestamptz,
+    retry_since     timestamptz NOT NULL,       -- the retry period's start: queued (or redelivered) then
     last_status     integer,                    -- the receiver's HTTP status of the last attempt
     last_error      text,
     delivered_at    timestamptz,

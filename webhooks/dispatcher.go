@@ -213,11 +213,7 @@ func (d *Dispatcher) attempt(ctx context.Context, c db.WebhookDelivery, subject 
 		o.HTTPStatus = &status
 	}
 	now := d.o.Now()
-	first := now
-	if c.FirstTryAt != nil {
-		first = *c.FirstTryAt
-	}
-	if now.Sub(first) >= d.o.RetryFor {
+	if now.Sub(c.RetrySince) >= d.o.RetryFor {
 		o.Status = db.DeliveryDead
 		return o
 	}
@@ -257,7 +253,7 @@ func Body(c db.WebhookDelivery, subject string) ([]byte, error) {
 	subj, _ := json.Marshal(subject)
 	data["subject"] = subj
 	if c.IncludeValues && len(c.Values) > 0 {
-		data["values"] = c.Values
+		data["values"] = json.RawMessage(c.Values)
 	}
 	return json.Marshal(envelope{Type: c.Type, Timestamp: c.CreatedAt.UTC(), Data: data})
 }
