@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"time"
 
 	"healthsync/webhooks"
 )
@@ -33,6 +34,7 @@ func (w *batchWrite) outbox(ctx context.Context, live []*record, outs outcomes) 
 func (w *batchWrite) stored(live []*record, outs outcomes) webhooks.Stored {
 	st := webhooks.Stored{Device: w.b.Device.ID, Provider: string(w.b.Provider), Accepted: w.res.Accepted,
 		Updated: w.res.Updated, Kinds: map[string]webhooks.KindCount{}}
+	var from, to time.Time
 	for _, r := range live {
 		if !outs.of(r).WasInserted(r.id) {
 			continue
@@ -58,14 +60,16 @@ func (w *batchWrite) stored(live []*record, outs outcomes) webhooks.Stored {
 		k.Items++
 		k.Types[r.dataType]++
 		st.Kinds[kind] = k
-		if st.From == nil || start.Before(*st.From) {
-			s := start.UTC()
-			st.From = &s
+		if from.IsZero() || start.Before(from) {
+			from = start
 		}
-		if st.To == nil || r.end.After(*st.To) {
-			e := r.end.UTC()
-			st.To = &e
+		if to.IsZero() || r.end.After(to) {
+			to = r.end
 		}
+	}
+	if !from.IsZero() {
+		from, to = from.UTC(), to.UTC()
+		st.From, st.To = &from, &to
 	}
 	return st
 }

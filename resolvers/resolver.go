@@ -19,6 +19,7 @@ import (
 	"healthsync/sleep"
 	"healthsync/summary"
 	"healthsync/syncevents"
+	"healthsync/webhooks"
 	"healthsync/workouts"
 )
 
@@ -46,6 +47,9 @@ type Resolver struct {
 	Priority *priority.Service
 	Devices  *devices.Service
 	Cycle    *cycle.Service
+
+	// Webhooks administers outgoing webhooks (admin scope).
+	Webhooks *webhooks.Service
 }
 
 // user resolves the token's subject to the stored user, creating it on first use. The @scope directive has

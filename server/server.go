@@ -40,6 +40,7 @@ import (
 	"healthsync/summary"
 	"healthsync/syncevents"
 	"healthsync/web"
+	"healthsync/webhooks"
 	"healthsync/workouts"
 )
 
@@ -90,6 +91,9 @@ type Options struct {
 	Priority *priority.Service
 	Devices  *devices.Service
 	Cycle    *cycle.Service
+
+	// Webhooks administers the outgoing webhooks' endpoints and deliveries (admin scope).
+	Webhooks *webhooks.Service
 }
 
 // RequestLogger is the logger for code that runs on a request's behalf (the services handed to Options):
@@ -128,7 +132,8 @@ func New(o Options) http.Handler {
 	gql := handler.New(graph.NewExecutableSchema(graph.Config{
 		Resolvers: &resolvers.Resolver{Users: o.Store, Ingest: o.Ingest, Catalog: o.Catalog,
 			Series: o.Series, Imports: o.Imports, Events: o.Events, Cloud: o.Cloud, Sleep: o.Sleep, Summary: o.Summary,
-			Workouts: o.Workouts, Priority: o.Priority, Devices: o.Devices, Cycle: o.Cycle},
+			Workouts: o.Workouts, Priority: o.Priority, Devices: o.Devices, Cycle: o.Cycle,
+			Webhooks: o.Webhooks},
 		Directives: graph.DirectiveRoot{Scope: resolvers.Scope},
 	}))
 	gql.AddTransport(websocketTransport(o.Verifier, o.Log))

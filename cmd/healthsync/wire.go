@@ -15,6 +15,7 @@ import (
 	"healthsync/server"
 	"healthsync/sleep"
 	"healthsync/summary"
+	"healthsync/webhooks"
 	"healthsync/workouts"
 )
 
@@ -34,5 +35,6 @@ func wire(st *store, svc *ingest.Service, log *slog.Logger) server.Options {
 	o.Priority = priority.NewService(st.Store, st.catalog)
 	o.Devices = devices.NewService(st.Store)
 	o.Cycle = cycle.NewService(st.Store, o.Series)
+	o.Webhooks = webhooks.NewService(st.Store, nil)
 	return o
 }

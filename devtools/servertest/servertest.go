@@ -17,6 +17,7 @@ import (
 	"healthsync/server"
 	"healthsync/sleep"
 	"healthsync/summary"
+	"healthsync/webhooks"
 	"healthsync/workouts"
 )
 
@@ -56,6 +57,9 @@ func Wire(o server.Options) server.Options {
 	}
 	if o.Cycle == nil {
 		o.Cycle = cycle.NewService(o.Store, o.Series)
+	}
+	if o.Webhooks == nil {
+		o.Webhooks = webhooks.NewService(o.Store, nil)
 	}
 	return o
 }
