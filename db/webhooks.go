@@ -141,8 +141,8 @@ type WebhookDelivery struct {
 }
 
 // ClaimWebhookDeliveries leases up to limit due deliveries: each is the oldest pending event of its user for
-// its endpoint (a later one waits until the earlier is delivered or dead, which keeps each user's events in
-// order), claimed with SKIP LOCKED. The lease moves next_attempt_at forward, so a delivery whose process died
+// its endpoint (a later one waits until the earlier is delivered or dead, and while an earlier event of the user
+// is not fanned out yet, which keeps each user's events in the order of their ids), claimed with SKIP LOCKED. The lease moves next_attempt_at forward, so a delivery whose process died
 // is due again when it ends (at-least-once; receivers dedupe by webhook-id).
 func (t *SysTx) ClaimWebhookDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]WebhookDelivery, error) {
 	var ds []WebhookDelivery
@@ -153,6 +153,8 @@ func (t *SysTx) ClaimWebhookDeliveries(ctx context.Context, now time.Time, lease
 			  AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p
 				WHERE p.endpoint_id = c.endpoint_id AND p.user_id = c.user_id AND p.status = 'PENDING'
 				  AND p.event_id < c.event_id)
+			  AND NOT EXISTS (SELECT 1 FROM webhook_events q
+				WHERE q.user_id = c.user_id AND NOT q.fanned_out AND q.event_id < c.event_id)
 			ORDER BY next_attempt_at, event_id LIMIT $3
 			FOR UPDATE SKIP LOCKED)
 		UPDATE webhook_deliveries d SET attempts = d.attempts + 1, next_attempt_at = $2, updated_at = $1

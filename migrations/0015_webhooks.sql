@@ -29,6 +29,8 @@ CREATE TABLE webhook_events (
     PRIMARY KEY (user_id, event_id)
 );
 CREATE INDEX webhook_events_pending ON webhook_events (event_id) WHERE NOT fanned_out;
+-- The claim's order check: an earlier event of the user not fanned out yet holds the later ones back.
+CREATE INDEX webhook_events_pending_user ON webhook_events (user_id, event_id) WHERE NOT fanned_out;
 
 -- One event to one endpoint: PENDING (due at next_attempt_at), DELIVERED, or DEAD (undelivered for the whole
 -- retry period, redeliverable by an administrator). The period runs from when the delivery was queued, not from
