@@ -18,7 +18,12 @@ func WithWebhooks() Option {
 func (w *batchWrite) outbox(ctx context.Context, live []*record, outs outcomes) error {
 	var evs []webhooks.Event
 	if w.res.Accepted+w.res.Updated > 0 {
-		evs = append(evs, webhooks.Event{Type: webhooks.DataStored, Data: w.stored(live, outs)})
+		st, vals := w.stored(live, outs)
+		ev := webhooks.Event{Type: webhooks.DataStored, Data: st}
+		if vals != nil { // a nil map in the interface would be stored as JSON null
+			ev.Values = vals
+		}
+		evs = append(evs, ev)
 	}
 	if w.res.Deleted > 0 {
 		evs = append(evs, webhooks.Event{Type: webhooks.DataDeleted, Data: webhooks.Deleted{
@@ -30,8 +35,10 @@ func (w *batchWrite) outbox(ctx context.Context, live []*record, outs outcomes) 
 	return webhooks.Enqueue(ctx, w.tx, w.n.now, evs...)
 }
 
-// stored counts what the batch stored per kind and type, and the time range it covers; no values.
-func (w *batchWrite) stored(live []*record, outs outcomes) webhooks.Stored {
+// stored counts what the batch stored per kind and type and the time range it covers, and sums up the
+// quantities' values per type apart (only endpoints that include values get those).
+func (w *batchWrite) stored(live []*record, outs outcomes) (webhooks.Stored, map[string]*webhooks.Summary) {
+	vals := map[string]*webhooks.Summary{}
 	st := webhooks.Stored{Device: w.b.Device.ID, Provider: string(w.b.Provider), Accepted: w.res.Accepted,
 		Updated: w.res.Updated, Kinds: map[string]webhooks.KindCount{}}
 	var from, to time.Time
@@ -46,11 +53,17 @@ func (w *batchWrite) stored(live []*record, outs outcomes) webhooks.Stored {
 		case r.workout != nil:
 			kind, start = "workouts", r.workout.Start
 		case len(r.samples) > 0:
+			sum := vals[r.dataType]
+			if sum == nil {
+				sum = &webhooks.Summary{}
+				vals[r.dataType] = sum
+			}
 			start = r.samples[0].Start
-			for _, s := range r.samples[1:] {
+			for _, s := range r.samples {
 				if s.Start.Before(start) {
 					start = s.Start
 				}
+				sum.Add(s.Value)
 			}
 		}
 		k := st.Kinds[kind]
@@ -71,5 +84,8 @@ func (w *batchWrite) stored(live []*record, outs outcomes) webhooks.Stored {
 		from, to = from.UTC(), to.UTC()
 		st.From, st.To = &from, &to
 	}
-	return st
+	if len(vals) == 0 {
+		return st, nil
+	}
+	return st, vals
 }

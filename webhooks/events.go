@@ -76,6 +76,27 @@ type Stored struct {
 	To       *time.Time           `json:"to,omitempty"`   // the latest end
 }
 
+// Summary sums up the stored values of one quantity type, in the catalog's canonical unit: what an endpoint
+// with include_values receives as data.stored's "values" (per type).
+type Summary struct {
+	Count int     `json:"count"`
+	Sum   float64 `json:"sum"`
+	Min   float64 `json:"min"`
+	Max   float64 `json:"max"`
+}
+
+// Add counts one value.
+func (s *Summary) Add(v float64) {
+	if s.Count == 0 || v < s.Min {
+		s.Min = v
+	}
+	if s.Count == 0 || v > s.Max {
+		s.Max = v
+	}
+	s.Count++
+	s.Sum += v
+}
+
 // Deleted is the data of a data.deleted event: the items one batch deleted.
 type Deleted struct {
 	Device   string `json:"device"`

@@ -464,3 +464,27 @@ func TestEndpointValidation(t *testing.T) {
 		t.Fatalf("endpoints: %+v, %v", eps, err)
 	}
 }
+
+// An endpoint that includes values gets data.stored's per-type summary of the stored quantities; the others do
+// not (TestReceiverDownThenUp checks that no value reaches them).
+func TestStoredValuesOnlyWhereIncluded(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	sec := secret(t)
+	with, without := newReceiver(t, sec), newReceiver(t, sec)
+	e.endpoint("with", with.srv.URL, webhooks.Endpoint{Secrets: []string{sec}, IncludeValues: true})
+	e.endpoint("without", without.srv.URL, webhooks.Endpoint{Secrets: []string{sec}})
+	e.ingest(e.user("alice"), steps("v1", 3, testNow.Add(-time.Hour))) // 1000, 1001, 1002 steps
+	e.drain(e.dispatcher())
+	w, wo := with.messages(), without.messages()
+	if len(w) != 1 || len(wo) != 1 || wo[0].data["values"] != nil {
+		t.Fatalf("with values: %d messages, without: %d (%s)", len(w), len(wo), wo)
+	}
+	var vals map[string]webhooks.Summary
+	if err := json.Unmarshal(w[0].data["values"], &vals); err != nil {
+		t.Fatal(err)
+	}
+	if got := vals["steps"]; got != (webhooks.Summary{Count: 3, Sum: 3003, Min: 1000, Max: 1002}) {
+		t.Fatalf("values: %s", w[0].body)
+	}
+}
