@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"healthsync/db"
@@ -164,10 +165,20 @@ func (d *Dispatcher) round(ctx context.Context) (Stats, int, error) {
 	if err != nil {
 		return Stats{}, len(claimed), err
 	}
-	var st Stats
+	// At once: each claimed delivery heads its own user's queue for its endpoint, so sending them together keeps
+	// every order, and the round stays within one client timeout, well inside the lease.
 	outcomes := make([]db.DeliveryOutcome, len(claimed))
+	var wg sync.WaitGroup
 	for i, c := range claimed {
-		outcomes[i] = d.attempt(ctx, c, subjects[c.UserID])
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			outcomes[i] = d.attempt(ctx, c, subjects[c.UserID])
+		}()
+	}
+	wg.Wait()
+	var st Stats
+	for i := range claimed {
 		switch outcomes[i].Status {
 		case db.DeliveryDelivered:
 			st.Sent++
