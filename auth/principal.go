@@ -20,10 +20,12 @@ type Scope string
 const (
 	ScopeIngest Scope = "ingest"
 	ScopeRead   Scope = "read"
+	// ScopeAdmin administers the deployment (webhook endpoints and deliveries), not a user's data.
+	ScopeAdmin Scope = "admin"
 )
 
 // KnownScopes lists the scopes this service grants, in a stable order.
-func KnownScopes() []Scope { return []Scope{ScopeIngest, ScopeRead} }
+func KnownScopes() []Scope { return []Scope{ScopeIngest, ScopeRead, ScopeAdmin} }
 
 func knownScope(s Scope) bool { return slices.Contains(KnownScopes(), s) }
 

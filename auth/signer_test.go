@@ -122,7 +122,7 @@ func TestSignerRefuses(t *testing.T) {
 		{"empty subject", "", []Scope{ScopeRead}, time.Hour},
 		{"long subject", strings.Repeat("a", MaxSubjectLength+1), []Scope{ScopeRead}, time.Hour},
 		{"control in subject", "a\x00b", []Scope{ScopeRead}, time.Hour},
-		{"unknown scope", "alice", []Scope{"admin"}, time.Hour},
+		{"unknown scope", "alice", []Scope{"root"}, time.Hour},
 		{"zero ttl", "alice", []Scope{ScopeRead}, 0},
 		{"sub-second ttl", "alice", []Scope{ScopeRead}, time.Millisecond},
 	}
@@ -146,10 +146,11 @@ func TestParseScopes(t *testing.T) {
 		{in: " read , ingest ", want: []Scope{ScopeRead, ScopeIngest}},
 		{in: "read", want: []Scope{ScopeRead}},
 		{in: "read,read", want: []Scope{ScopeRead}},
+		{in: "admin", want: []Scope{ScopeAdmin}},
 		{in: "", wantErr: true},
 		{in: " , ", wantErr: true},
-		{in: "admin", wantErr: true},
-		{in: "ingest,admin", wantErr: true},
+		{in: "root", wantErr: true},
+		{in: "ingest,root", wantErr: true},
 		{in: "READ", wantErr: true},
 	}
 	for _, tc := range tests {

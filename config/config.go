@@ -27,6 +27,9 @@ type Config struct {
 	JWTJWKS          []string      // HEALTHSYNC_JWT_JWKS: JWK Set files, comma-separated
 	// IdempotencyRetention is how long stored answers under idempotency keys are kept (HEALTHSYNC_IDEMPOTENCY_RETENTION).
 	IdempotencyRetention time.Duration
+	// Webhooks registers outgoing webhook endpoints at start-up (HEALTHSYNC_WEBHOOKS): a JSON array of
+	// {"name","url","secrets":["whsec_…"],"event_types":[…],"enabled","include_values"}.
+	Webhooks string
 
 	// Cloud providers (Garmin, Oura, Whoop).
 	PublicURL         string              // HEALTHSYNC_PUBLIC_URL: how browsers and providers reach this server
@@ -67,6 +70,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		JWTIssuer:   getenv("HEALTHSYNC_JWT_ISSUER"),
 		JWTAudience: getenv("HEALTHSYNC_JWT_AUDIENCE"),
 		LogFormat:   or(getenv("HEALTHSYNC_LOG_FORMAT"), "text"),
+		Webhooks:    getenv("HEALTHSYNC_WEBHOOKS"),
 	}
 	for _, f := range strings.Split(getenv("HEALTHSYNC_JWT_PUBLIC_KEYS"), ",") {
 		if f = strings.TrimSpace(f); f != "" {

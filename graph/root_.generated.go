@@ -178,6 +178,8 @@ type ComplexityRoot struct {
 		DisconnectProvider     func(childComplexity int, provider model.CloudProvider) int
 		FinishImportUpload     func(childComplexity int, jobID string) int
 		IngestBatch            func(childComplexity int, input model.IngestBatchInput) int
+		RedeliverWebhooks      func(childComplexity int, eventID *string, endpointID *string) int
+		SaveWebhookEndpoint    func(childComplexity int, input model.WebhookEndpointInput) int
 		SetSourcePriority      func(childComplexity int, metric *string, sourceIds []string) int
 		StartAppleHealthImport func(childComplexity int, size int64, fileName *string) int
 		UploadImportChunk      func(childComplexity int, jobID string, offset int64, data string) int
@@ -226,6 +228,8 @@ type ComplexityRoot struct {
 		SyncPlan            func(childComplexity int, deviceID string, types []string) int
 		SyncState           func(childComplexity int, deviceID *string, staleAfterHours *int) int
 		UploadDigests       func(childComplexity int, typeArg string, from time.Time, to time.Time, timeZone *string) int
+		WebhookDeliveries   func(childComplexity int, status *model.WebhookDeliveryStatus, limit int) int
+		WebhookEndpoints    func(childComplexity int) int
 		Workouts            func(childComplexity int, from time.Time, to time.Time, first *int, after *string) int
 	}
 
@@ -404,6 +408,31 @@ type ComplexityRoot struct {
 	User struct {
 		CreatedAt func(childComplexity int) int
 		ID        func(childComplexity int) int
+	}
+
+	WebhookDelivery struct {
+		Attempts       func(childComplexity int) int
+		CreatedAt      func(childComplexity int) int
+		DeliveredAt    func(childComplexity int) int
+		EndpointID     func(childComplexity int) int
+		EventID        func(childComplexity int) int
+		EventType      func(childComplexity int) int
+		LastError      func(childComplexity int) int
+		LastHTTPStatus func(childComplexity int) int
+		MessageID      func(childComplexity int) int
+		NextAttemptAt  func(childComplexity int) int
+		Status         func(childComplexity int) int
+		UpdatedAt      func(childComplexity int) int
+	}
+
+	WebhookEndpoint struct {
+		Enabled       func(childComplexity int) int
+		EventTypes    func(childComplexity int) int
+		ID            func(childComplexity int) int
+		IncludeValues func(childComplexity int) int
+		Name          func(childComplexity int) int
+		SecretCount   func(childComplexity int) int
+		URL           func(childComplexity int) int
 	}
 
 	Workout struct {
@@ -1120,6 +1149,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.IngestBatch(childComplexity, args["input"].(model.IngestBatchInput)), true
+	case "Mutation.redeliverWebhooks":
+		if e.ComplexityRoot.Mutation.RedeliverWebhooks == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_redeliverWebhooks_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RedeliverWebhooks(childComplexity, args["eventId"].(*string), args["endpointId"].(*string)), true
+	case "Mutation.saveWebhookEndpoint":
+		if e.ComplexityRoot.Mutation.SaveWebhookEndpoint == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_saveWebhookEndpoint_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SaveWebhookEndpoint(childComplexity, args["input"].(model.WebhookEndpointInput)), true
 	case "Mutation.setSourcePriority":
 		if e.ComplexityRoot.Mutation.SetSourcePriority == nil {
 			break
@@ -1426,6 +1477,23 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.UploadDigests(childComplexity, args["type"].(string), args["from"].(time.Time), args["to"].(time.Time), args["timeZone"].(*string)), true
+	case "Query.webhookDeliveries":
+		if e.ComplexityRoot.Query.WebhookDeliveries == nil {
+			break
+		}
+
+		args, err := ec.field_Query_webhookDeliveries_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.WebhookDeliveries(childComplexity, args["status"].(*model.WebhookDeliveryStatus), args["limit"].(int)), true
+	case "Query.webhookEndpoints":
+		if e.ComplexityRoot.Query.WebhookEndpoints == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.WebhookEndpoints(childComplexity), true
 	case "Query.workouts":
 		if e.ComplexityRoot.Query.Workouts == nil {
 			break
@@ -2211,6 +2279,122 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.User.ID(childComplexity), true
 
+	case "WebhookDelivery.attempts":
+		if e.ComplexityRoot.WebhookDelivery.Attempts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.Attempts(childComplexity), true
+	case "WebhookDelivery.createdAt":
+		if e.ComplexityRoot.WebhookDelivery.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.CreatedAt(childComplexity), true
+	case "WebhookDelivery.deliveredAt":
+		if e.ComplexityRoot.WebhookDelivery.DeliveredAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.DeliveredAt(childComplexity), true
+	case "WebhookDelivery.endpointId":
+		if e.ComplexityRoot.WebhookDelivery.EndpointID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.EndpointID(childComplexity), true
+	case "WebhookDelivery.eventId":
+		if e.ComplexityRoot.WebhookDelivery.EventID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.EventID(childComplexity), true
+	case "WebhookDelivery.eventType":
+		if e.ComplexityRoot.WebhookDelivery.EventType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.EventType(childComplexity), true
+	case "WebhookDelivery.lastError":
+		if e.ComplexityRoot.WebhookDelivery.LastError == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.LastError(childComplexity), true
+	case "WebhookDelivery.lastHttpStatus":
+		if e.ComplexityRoot.WebhookDelivery.LastHTTPStatus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.LastHTTPStatus(childComplexity), true
+	case "WebhookDelivery.messageId":
+		if e.ComplexityRoot.WebhookDelivery.MessageID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.MessageID(childComplexity), true
+	case "WebhookDelivery.nextAttemptAt":
+		if e.ComplexityRoot.WebhookDelivery.NextAttemptAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.NextAttemptAt(childComplexity), true
+	case "WebhookDelivery.status":
+		if e.ComplexityRoot.WebhookDelivery.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.Status(childComplexity), true
+	case "WebhookDelivery.updatedAt":
+		if e.ComplexityRoot.WebhookDelivery.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.UpdatedAt(childComplexity), true
+
+	case "WebhookEndpoint.enabled":
+		if e.ComplexityRoot.WebhookEndpoint.Enabled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookEndpoint.Enabled(childComplexity), true
+	case "WebhookEndpoint.eventTypes":
+		if e.ComplexityRoot.WebhookEndpoint.EventTypes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookEndpoint.EventTypes(childComplexity), true
+	case "WebhookEndpoint.id":
+		if e.ComplexityRoot.WebhookEndpoint.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookEndpoint.ID(childComplexity), true
+	case "WebhookEndpoint.includeValues":
+		if e.ComplexityRoot.WebhookEndpoint.IncludeValues == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookEndpoint.IncludeValues(childComplexity), true
+	case "WebhookEndpoint.name":
+		if e.ComplexityRoot.WebhookEndpoint.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookEndpoint.Name(childComplexity), true
+	case "WebhookEndpoint.secretCount":
+		if e.ComplexityRoot.WebhookEndpoint.SecretCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookEndpoint.SecretCount(childComplexity), true
+	case "WebhookEndpoint.url":
+		if e.ComplexityRoot.WebhookEndpoint.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookEndpoint.URL(childComplexity), true
+
 	case "Workout.activityType":
 		if e.ComplexityRoot.Workout.ActivityType == nil {
 			break
@@ -2332,6 +2516,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("SourceInput", ec.unmarshalInputSourceInput),
 			graphql.NewInputUnmarshaler("StateOfMindInput", ec.unmarshalInputStateOfMindInput),
 			graphql.NewInputUnmarshaler("SyncCursorInput", ec.unmarshalInputSyncCursorInput),
+			graphql.NewInputUnmarshaler("WebhookEndpointInput", ec.unmarshalInputWebhookEndpointInput),
 			graphql.NewInputUnmarshaler("WorkoutInput", ec.unmarshalInputWorkoutInput),
 		)
 	}
@@ -2465,6 +2650,8 @@ directive @goModel(model: String, models: [String!]) on OBJECT | INPUT_OBJECT | 
 enum Scope {
   INGEST
   READ
+  "Deployment administration (outgoing webhooks); user data stays out of its reach."
+  ADMIN
 }
 
 type Query {
@@ -3432,6 +3619,77 @@ type MedicationDose {
   source: String!
   timeZone: String
 }
+
+# --- Outgoing webhooks (issue 16, part 2): deployment-wide, administrators only (scope ADMIN). ---
+
+"An endpoint that receives this deployment's webhook events, signed per the Standard Webhooks specification."
+type WebhookEndpoint {
+  id: ID!
+  name: String!
+  url: String!
+  "The event types it receives; empty means every type."
+  eventTypes: [String!]!
+  enabled: Boolean!
+  "Whether events carry health values (never otherwise)."
+  includeValues: Boolean!
+  "How many signing secrets are in force (several while rotating). The secrets themselves are never shown."
+  secretCount: Int!
+}
+
+input WebhookEndpointInput {
+  "The handle: saving an endpoint of an existing name replaces it."
+  name: String!
+  url: String!
+  "Secrets ` + "`" + `whsec_<base64 of 24-64 random bytes>` + "`" + `; every message is signed with each (rotation)."
+  secrets: [String!]!
+  "Event types to receive: data.stored, data.deleted, provider.connected, provider.disconnected, provider.reauthorize_required, sync.stale, export.ready, erasure.done. Empty: all."
+  eventTypes: [String!]! = []
+  enabled: Boolean! = true
+  includeValues: Boolean! = false
+}
+
+enum WebhookDeliveryStatus {
+  "Not delivered yet; tried again at ` + "`" + `nextAttemptAt` + "`" + `."
+  PENDING
+  DELIVERED
+  "Undelivered for the whole retry period (3 days); ` + "`" + `redeliverWebhooks` + "`" + ` sends it again."
+  DEAD
+}
+
+"One event to one endpoint."
+type WebhookDelivery {
+  "The message's ` + "`" + `webhook-id` + "`" + ` (the same on every attempt: receivers dedupe by it)."
+  messageId: String!
+  eventId: ID!
+  endpointId: ID!
+  eventType: String!
+  status: WebhookDeliveryStatus!
+  attempts: Int!
+  nextAttemptAt: Time!
+  "The HTTP status of the last attempt, if the receiver answered."
+  lastHttpStatus: Int
+  lastError: String
+  deliveredAt: Time
+  createdAt: Time!
+  updatedAt: Time!
+}
+
+extend type Query {
+  "The registered webhook endpoints."
+  webhookEndpoints: [WebhookEndpoint!]! @scope(needs: ADMIN)
+  "The most recently changed deliveries (at most ` + "`" + `limit` + "`" + `, 1-500), of one status when given."
+  webhookDeliveries(status: WebhookDeliveryStatus, limit: Int! = 100): [WebhookDelivery!]! @scope(needs: ADMIN)
+}
+
+extend type Mutation {
+  "Register a webhook endpoint, or replace the one of the same name."
+  saveWebhookEndpoint(input: WebhookEndpointInput!): WebhookEndpoint! @scope(needs: ADMIN)
+  """
+  Send dead-lettered deliveries again with a fresh retry period: the one of ` + "`" + `eventId` + "`" + ` to ` + "`" + `endpointId` + "`" + `, or every
+  dead one when both are left out. Answers how many; NOT_FOUND when the one named is not dead.
+  """
+  redeliverWebhooks(eventId: ID, endpointId: ID): Int! @scope(needs: ADMIN)
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -4106,6 +4364,56 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_createdAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type User", field.Name)
+}
+
+func (ec *executionContext) childFields_WebhookDelivery(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "messageId":
+		return ec.fieldContext_WebhookDelivery_messageId(ctx, field)
+	case "eventId":
+		return ec.fieldContext_WebhookDelivery_eventId(ctx, field)
+	case "endpointId":
+		return ec.fieldContext_WebhookDelivery_endpointId(ctx, field)
+	case "eventType":
+		return ec.fieldContext_WebhookDelivery_eventType(ctx, field)
+	case "status":
+		return ec.fieldContext_WebhookDelivery_status(ctx, field)
+	case "attempts":
+		return ec.fieldContext_WebhookDelivery_attempts(ctx, field)
+	case "nextAttemptAt":
+		return ec.fieldContext_WebhookDelivery_nextAttemptAt(ctx, field)
+	case "lastHttpStatus":
+		return ec.fieldContext_WebhookDelivery_lastHttpStatus(ctx, field)
+	case "lastError":
+		return ec.fieldContext_WebhookDelivery_lastError(ctx, field)
+	case "deliveredAt":
+		return ec.fieldContext_WebhookDelivery_deliveredAt(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_WebhookDelivery_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_WebhookDelivery_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WebhookDelivery", field.Name)
+}
+
+func (ec *executionContext) childFields_WebhookEndpoint(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_WebhookEndpoint_id(ctx, field)
+	case "name":
+		return ec.fieldContext_WebhookEndpoint_name(ctx, field)
+	case "url":
+		return ec.fieldContext_WebhookEndpoint_url(ctx, field)
+	case "eventTypes":
+		return ec.fieldContext_WebhookEndpoint_eventTypes(ctx, field)
+	case "enabled":
+		return ec.fieldContext_WebhookEndpoint_enabled(ctx, field)
+	case "includeValues":
+		return ec.fieldContext_WebhookEndpoint_includeValues(ctx, field)
+	case "secretCount":
+		return ec.fieldContext_WebhookEndpoint_secretCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WebhookEndpoint", field.Name)
 }
 
 func (ec *executionContext) childFields_Workout(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

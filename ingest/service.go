@@ -34,6 +34,8 @@ type Service struct {
 	// observer, when set, hears of every batch; notify sends a SyncNotice from every batch's transaction.
 	observer Observer
 	notify   bool
+	// outbox writes webhook events from every batch's transaction (WithWebhooks).
+	outbox bool
 }
 
 // NewService wires the write path. now may be nil (time.Now).

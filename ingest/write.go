@@ -47,6 +47,11 @@ func (s *Service) write(ctx context.Context, tx *db.Tx, pb *prepared) (Result, e
 	if err := w.answer(ctx); err != nil {
 		return Result{}, err
 	}
+	if s.outbox {
+		if err := w.outbox(ctx, live, outs); err != nil {
+			return Result{}, err
+		}
+	}
 	if s.notify {
 		if err := w.notice(ctx); err != nil {
 			return Result{}, err

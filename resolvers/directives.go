@@ -38,8 +38,11 @@ func Scope(ctx context.Context, _ any, next graphql.Resolver, needs *model.Scope
 	}
 	if needs != nil {
 		want := auth.ScopeRead
-		if *needs == model.ScopeIngest {
+		switch *needs {
+		case model.ScopeIngest:
 			want = auth.ScopeIngest
+		case model.ScopeAdmin:
+			want = auth.ScopeAdmin
 		}
 		if !p.Has(want) {
 			return nil, fmt.Errorf("%w: it needs %q in the token's scope claim", ErrForbidden, want)

@@ -21,6 +21,7 @@ import (
 	"healthsync/summary"
 	"healthsync/syncevents"
 	"healthsync/syncplan"
+	"healthsync/webhooks"
 	"healthsync/workouts"
 )
 
@@ -52,6 +53,9 @@ type Resolver struct {
 	SyncPlans *syncplan.Service
 	// Kinds reads State of Mind, ECG and medication doses (issue 17).
 	Kinds *kinds.Service
+
+	// Webhooks administers outgoing webhooks (admin scope).
+	Webhooks *webhooks.Service
 }
 
 // user resolves the token's subject to the stored user, creating it on first use. The @scope directive has

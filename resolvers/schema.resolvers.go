@@ -58,6 +58,16 @@ func (r *mutationResolver) DisconnectProvider(ctx context.Context, provider mode
 	return r.disconnectProvider(ctx, provider)
 }
 
+// SaveWebhookEndpoint is the resolver for the saveWebhookEndpoint field.
+func (r *mutationResolver) SaveWebhookEndpoint(ctx context.Context, input model.WebhookEndpointInput) (*model.WebhookEndpoint, error) {
+	return r.saveWebhookEndpoint(ctx, input)
+}
+
+// RedeliverWebhooks is the resolver for the redeliverWebhooks field.
+func (r *mutationResolver) RedeliverWebhooks(ctx context.Context, eventID *string, endpointID *string) (int, error) {
+	return r.redeliverWebhooks(ctx, eventID, endpointID)
+}
+
 // Me is the resolver for the me field.
 func (r *queryResolver) Me(ctx context.Context) (*model.User, error) {
 	u, err := r.user(ctx)
@@ -222,6 +232,16 @@ func (r *queryResolver) EcgRecordings(ctx context.Context, from time.Time, to ti
 // Medications is the resolver for the medications field.
 func (r *queryResolver) Medications(ctx context.Context, from time.Time, to time.Time) ([]model.MedicationDose, error) {
 	return r.medicationDoses(ctx, from, to)
+}
+
+// WebhookEndpoints is the resolver for the webhookEndpoints field.
+func (r *queryResolver) WebhookEndpoints(ctx context.Context) ([]model.WebhookEndpoint, error) {
+	return r.webhookEndpoints(ctx)
+}
+
+// WebhookDeliveries is the resolver for the webhookDeliveries field.
+func (r *queryResolver) WebhookDeliveries(ctx context.Context, status *model.WebhookDeliveryStatus, limit int) ([]model.WebhookDelivery, error) {
+	return r.webhookDeliveries(ctx, status, limit)
 }
 
 // SyncEvents is the resolver for the syncEvents field.

@@ -42,6 +42,7 @@ import (
 	"healthsync/syncevents"
 	"healthsync/syncplan"
 	"healthsync/web"
+	"healthsync/webhooks"
 	"healthsync/workouts"
 )
 
@@ -96,6 +97,9 @@ type Options struct {
 	SyncPlans *syncplan.Service
 	// Kinds reads State of Mind, ECG and medication doses (issue 17).
 	Kinds *kinds.Service
+
+	// Webhooks administers the outgoing webhooks' endpoints and deliveries (admin scope).
+	Webhooks *webhooks.Service
 }
 
 // RequestLogger is the logger for code that runs on a request's behalf (the services handed to Options):
@@ -136,7 +140,7 @@ func New(o Options) http.Handler {
 		Resolvers: &resolvers.Resolver{Users: o.Store, Ingest: o.Ingest, Catalog: o.Catalog,
 			Series: o.Series, Imports: o.Imports, Events: o.Events, Cloud: o.Cloud, Sleep: o.Sleep, Summary: o.Summary,
 			Workouts: o.Workouts, Priority: o.Priority, Devices: o.Devices, Cycle: o.Cycle,
-			SyncPlans: o.SyncPlans, Kinds: o.Kinds},
+			SyncPlans: o.SyncPlans, Kinds: o.Kinds, Webhooks: o.Webhooks},
 		Directives: graph.DirectiveRoot{Scope: resolvers.Scope},
 	}))
 	gql.AddTransport(websocketTransport(o.Verifier, o.Log))

@@ -213,6 +213,9 @@ func (s *Service) applyEvent(ctx context.Context, c db.Connection, ev providers.
 	case ev.Revoked:
 		s.o.Logger.Info("cloud provider access withdrawn by the user", "provider", name)
 		return s.store.InUserTx(ctx, c.UserID, func(tx *db.Tx) error {
+			if err := announceReauthorize(ctx, tx, c.Provider, now); err != nil {
+				return err
+			}
 			return tx.RevokeConnection(ctx, c.Provider, "access was withdrawn at "+displayName(name)+"; connect again to resume", now)
 		})
 	case len(ev.Records) > 0:

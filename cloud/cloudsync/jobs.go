@@ -9,6 +9,7 @@ import (
 	"healthsync/cloud/providers"
 	"healthsync/db"
 	"healthsync/ingest"
+	"healthsync/webhooks"
 )
 
 // Run works on due jobs until ctx ends, waiting idle between empty rounds. Every server process may run it:
@@ -153,6 +154,11 @@ func (s *Service) runJob(ctx context.Context, j db.ProviderJob) {
 		}
 		if errors.Is(syncErr, errGone) {
 			return nil
+		}
+		if connStatus == db.ConnReauthorize {
+			if err := announceReauthorize(ctx, tx, j.Provider, now); err != nil {
+				return err
+			}
 		}
 		return tx.MarkConnection(ctx, j.Provider, connStatus, outcome.Error, syncErr == nil, now)
 	})
@@ -312,4 +318,15 @@ func (s *Service) progress(ctx context.Context, userID int64, name ingest.Provid
 		return tx.UpdateSyncState(ctx, DeviceID(name), []db.SyncUpdate{{DataType: progressType(name, dataType),
 			Cursor: cursor, NewestEnd: r.NewestEnd, NewItems: int64(r.Changed)}}, now)
 	})
+}
+
+// announceReauthorize writes provider.reauthorize_required when the connection turns from CONNECTED to
+// REAUTHORIZE: every job of the connection fails on the refused token, the receiver hears of it once.
+func announceReauthorize(ctx context.Context, tx *db.Tx, provider string, at time.Time) error {
+	c, err := tx.Connection(ctx, provider)
+	if err != nil || c == nil || c.Status != db.ConnConnected {
+		return err
+	}
+	return webhooks.Enqueue(ctx, tx, at, webhooks.Event{Type: webhooks.ProviderReauthorizeRequired,
+		Data: webhooks.Provider{Provider: provider, Reason: "the provider refused the token; the user must connect again"}})
 }

@@ -19,6 +19,7 @@ import (
 	"healthsync/cloud/providers"
 	"healthsync/db"
 	"healthsync/ingest"
+	"healthsync/webhooks"
 )
 
 // Authorization is the start of a connection: the URL to open in the user's browser.
@@ -223,7 +224,11 @@ func (s *Service) Callback(ctx context.Context, name ingest.Provider, rawState, 
 			TokenExpiry: expiry, ConnectedAt: now}); err != nil {
 			return err
 		}
-		return tx.EnqueueJobs(ctx, jobs, now)
+		if err := tx.EnqueueJobs(ctx, jobs, now); err != nil {
+			return err
+		}
+		return webhooks.Enqueue(ctx, tx, now, webhooks.Event{Type: webhooks.ProviderConnected,
+			Data: webhooks.Provider{Provider: string(name)}})
 	})
 	if err != nil {
 		return 0, err

@@ -20,6 +20,7 @@ import (
 	"healthsync/cloud/seal"
 	"healthsync/db"
 	"healthsync/ingest"
+	"healthsync/webhooks"
 )
 
 var (
@@ -185,10 +186,16 @@ func (s *Service) Disconnect(ctx context.Context, userID int64, name ingest.Prov
 	s.revoke(ctx, userID, name)
 	var c *db.Connection
 	err := s.store.InUserTx(ctx, userID, func(tx *db.Tx) error {
-		if _, err := tx.Disconnect(ctx, string(name), s.o.Now().UTC()); err != nil {
+		was, err := tx.Disconnect(ctx, string(name), s.o.Now().UTC())
+		if err != nil {
 			return err
 		}
-		var err error
+		if was {
+			if err := webhooks.Enqueue(ctx, tx, s.o.Now().UTC(), webhooks.Event{Type: webhooks.ProviderDisconnected,
+				Data: webhooks.Provider{Provider: string(name)}}); err != nil {
+				return err
+			}
+		}
 		c, err = tx.Connection(ctx, string(name))
 		return err
 	})

@@ -98,7 +98,7 @@ func signingSecret(cfg config.Config, log *slog.Logger) ([]byte, error) {
 func token(cfg config.Config, args []string, log *slog.Logger, stdout io.Writer) error {
 	fs := flag.NewFlagSet("token", flag.ContinueOnError)
 	user := fs.String("user", "", "the token's subject (user id); required")
-	scope := fs.String("scope", "ingest,read", "scopes, comma-separated: ingest, read")
+	scope := fs.String("scope", "ingest,read", "scopes, comma-separated: ingest, read, admin (webhook administration)")
 	ttl := fs.Duration("ttl", 24*time.Hour, "lifetime")
 	if err := fs.Parse(args); err != nil {
 		return err

@@ -62,7 +62,7 @@ func TestCommandErrors(t *testing.T) {
 	}{
 		"unknown command":    {[]string{"frobnicate"}, nil, "unknown command"},
 		"token without user": {[]string{"token"}, map[string]string{"HEALTHSYNC_DATA_DIR": t.TempDir()}, "--user"},
-		"unknown scope":      {[]string{"token", "--user", "a", "--scope", "admin"}, map[string]string{"HEALTHSYNC_DATA_DIR": t.TempDir()}, "scope"},
+		"unknown scope":      {[]string{"token", "--user", "a", "--scope", "root"}, map[string]string{"HEALTHSYNC_DATA_DIR": t.TempDir()}, "scope"},
 		"bad env":            {[]string{"token"}, map[string]string{"HEALTHSYNC_ENV": "staging"}, "HEALTHSYNC_ENV"},
 		"bad limit":          {[]string{"serve"}, map[string]string{"HEALTHSYNC_MAX_BATCH_ITEMS": "-3"}, "HEALTHSYNC_MAX_BATCH_ITEMS"},
 		"production no key":  {[]string{"serve"}, map[string]string{"HEALTHSYNC_ENV": "production"}, "HEALTHSYNC_JWT_SECRET"},

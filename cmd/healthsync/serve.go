@@ -21,6 +21,7 @@ import (
 	"healthsync/metrics"
 	"healthsync/server"
 	"healthsync/syncevents"
+	"healthsync/webhooks"
 )
 
 func migrate(ctx context.Context, cfg config.Config, log *slog.Logger) error {
@@ -83,7 +84,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "healthsync_sync_event_subscribers",
 		Help: "Open syncEvents subscriptions on this process."}, func() float64 { return float64(hub.Subscribers()) }))
 	svc := ingest.NewService(st.Store, st.catalog, ingest.Limits{MaxItems: cfg.MaxBatchItems}, nil,
-		ingest.WithObserver(mets), ingest.WithSyncNotify())
+		ingest.WithObserver(mets), ingest.WithSyncNotify(), ingest.WithWebhooks())
 
 	var devToken string
 	if !cfg.Production() && secret != nil {
@@ -100,6 +101,9 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 		return err
 	}
 	opts := wire(st, svc, log)
+	if err := loadWebhooks(ctx, cfg, opts.Webhooks, log); err != nil {
+		return err
+	}
 	opts.Verifier, opts.MaxRequestBytes, opts.Development, opts.DevToken = verifier, cfg.MaxRequestBytes, !cfg.Production(), devToken
 	opts.Production, opts.MutationsPerSecond, opts.MutationBurst = cfg.Production(), server.DefaultMutationsPerSecond, server.DefaultMutationBurst
 	opts.Metrics, opts.Events, opts.Cloud = mets, hub, cloud
@@ -119,6 +123,8 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 	defer stopWork()
 	go cloud.Run(workCtx, 0)
 	go pruneKeys(workCtx, svc, cfg.IdempotencyRetention, log)
+	// Every process delivers webhooks too (SKIP LOCKED); stopWork ends it at shutdown.
+	go webhooks.NewDispatcher(st.Store, log, webhooks.DispatchOptions{}).Run(workCtx, time.Second)
 
 	log.Info("healthsync is serving", "addr", ln.Addr().String(), "algorithms", verifier.Algorithms())
 	if devToken != "" {

@@ -17,6 +17,7 @@ import (
 	"healthsync/sleep"
 	"healthsync/summary"
 	"healthsync/syncplan"
+	"healthsync/webhooks"
 	"healthsync/workouts"
 )
 
@@ -38,5 +39,6 @@ func wire(st *store, svc *ingest.Service, log *slog.Logger) server.Options {
 	o.Cycle = cycle.NewService(st.Store, o.Series)
 	o.SyncPlans = syncplan.NewService(st.Store, st.catalog)
 	o.Kinds = kinds.NewService(st.Store)
+	o.Webhooks = webhooks.NewService(st.Store, nil)
 	return o
 }

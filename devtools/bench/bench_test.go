@@ -71,8 +71,9 @@ func BenchmarkInsertUnnest(b *testing.B) {
 }
 
 // BenchmarkServiceIngest: ingest.Service.Ingest with a fresh batch each iteration; no GraphQL, no HTTP.
-func BenchmarkServiceIngest(b *testing.B) {
-	e := newEnv(b)
+func BenchmarkServiceIngest(b *testing.B) { benchServiceIngest(b, newEnv(b)) }
+
+func benchServiceIngest(b *testing.B, e *env) {
 	ctx := context.Background()
 	if _, err := e.svc.Ingest(ctx, e.userID, toBatch(warmKey, warmSamples())); err != nil {
 		b.Fatal(err)

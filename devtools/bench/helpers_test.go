@@ -42,7 +42,7 @@ type env struct {
 
 const benchUser = "bench-user"
 
-func newEnv(tb testing.TB) *env {
+func newEnv(tb testing.TB, opts ...ingest.Option) *env {
 	tb.Helper()
 	ctx := context.Background()
 	// db.Open: the production pool settings.
@@ -53,7 +53,7 @@ func newEnv(tb testing.TB) *env {
 	tb.Cleanup(func() { d.Close() }) // runs before NewDSN's drop
 	store := db.New(d, db.Options{})
 	// The production defaults (config: HEALTHSYNC_MAX_BATCH_ITEMS=20000) and the real clock.
-	svc := ingest.NewService(store, catalog.New(), ingest.Limits{MaxItems: 20000}, nil)
+	svc := ingest.NewService(store, catalog.New(), ingest.Limits{MaxItems: 20000}, nil, opts...)
 	u, err := store.EnsureUser(ctx, benchUser)
 	if err != nil {
 		tb.Fatal(err)

@@ -19,6 +19,7 @@ import (
 	"healthsync/sleep"
 	"healthsync/summary"
 	"healthsync/syncplan"
+	"healthsync/webhooks"
 	"healthsync/workouts"
 )
 
@@ -64,6 +65,9 @@ func Wire(o server.Options) server.Options {
 	}
 	if o.Kinds == nil {
 		o.Kinds = kinds.NewService(o.Store)
+	}
+	if o.Webhooks == nil {
+		o.Webhooks = webhooks.NewService(o.Store, nil)
 	}
 	return o
 }

@@ -615,6 +615,50 @@ type User struct {
 	CreatedAt time.Time `json:"createdAt"`
 }
 
+// One event to one endpoint.
+type WebhookDelivery struct {
+	// The message's `webhook-id` (the same on every attempt: receivers dedupe by it).
+	MessageID     string                `json:"messageId"`
+	EventID       string                `json:"eventId"`
+	EndpointID    string                `json:"endpointId"`
+	EventType     string                `json:"eventType"`
+	Status        WebhookDeliveryStatus `json:"status"`
+	Attempts      int                   `json:"attempts"`
+	NextAttemptAt time.Time             `json:"nextAttemptAt"`
+	// The HTTP status of the last attempt, if the receiver answered.
+	LastHTTPStatus *int       `json:"lastHttpStatus,omitempty"`
+	LastError      *string    `json:"lastError,omitempty"`
+	DeliveredAt    *time.Time `json:"deliveredAt,omitempty"`
+	CreatedAt      time.Time  `json:"createdAt"`
+	UpdatedAt      time.Time  `json:"updatedAt"`
+}
+
+// An endpoint that receives this deployment's webhook events, signed per the Standard Webhooks specification.
+type WebhookEndpoint struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	URL  string `json:"url"`
+	// The event types it receives; empty means every type.
+	EventTypes []string `json:"eventTypes"`
+	Enabled    bool     `json:"enabled"`
+	// Whether events carry health values (never otherwise).
+	IncludeValues bool `json:"includeValues"`
+	// How many signing secrets are in force (several while rotating). The secrets themselves are never shown.
+	SecretCount int `json:"secretCount"`
+}
+
+type WebhookEndpointInput struct {
+	// The handle: saving an endpoint of an existing name replaces it.
+	Name string `json:"name"`
+	URL  string `json:"url"`
+	// Secrets `whsec_<base64 of 24-64 random bytes>`; every message is signed with each (rotation).
+	Secrets []string `json:"secrets"`
+	// Event types to receive: data.stored, data.deleted, provider.connected, provider.disconnected, provider.reauthorize_required, sync.stale, export.ready, erasure.done. Empty: all.
+	EventTypes    []string `json:"eventTypes"`
+	Enabled       bool     `json:"enabled"`
+	IncludeValues bool     `json:"includeValues"`
+}
+
 type Workout struct {
 	ID              string    `json:"id"`
 	ActivityType    string    `json:"activityType"`
@@ -1227,16 +1271,19 @@ type Scope string
 const (
 	ScopeIngest Scope = "INGEST"
 	ScopeRead   Scope = "READ"
+	// Deployment administration (outgoing webhooks); user data stays out of its reach.
+	ScopeAdmin Scope = "ADMIN"
 )
 
 var AllScope = []Scope{
 	ScopeIngest,
 	ScopeRead,
+	ScopeAdmin,
 }
 
 func (e Scope) IsValid() bool {
 	switch e {
-	case ScopeIngest, ScopeRead:
+	case ScopeIngest, ScopeRead, ScopeAdmin:
 		return true
 	}
 	return false
@@ -1388,6 +1435,65 @@ func (e *SyncStatus) UnmarshalJSON(b []byte) error {
 }
 
 func (e SyncStatus) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type WebhookDeliveryStatus string
+
+const (
+	// Not delivered yet; tried again at `nextAttemptAt`.
+	WebhookDeliveryStatusPending   WebhookDeliveryStatus = "PENDING"
+	WebhookDeliveryStatusDelivered WebhookDeliveryStatus = "DELIVERED"
+	// Undelivered for the whole retry period (3 days); `redeliverWebhooks` sends it again.
+	WebhookDeliveryStatusDead WebhookDeliveryStatus = "DEAD"
+)
+
+var AllWebhookDeliveryStatus = []WebhookDeliveryStatus{
+	WebhookDeliveryStatusPending,
+	WebhookDeliveryStatusDelivered,
+	WebhookDeliveryStatusDead,
+}
+
+func (e WebhookDeliveryStatus) IsValid() bool {
+	switch e {
+	case WebhookDeliveryStatusPending, WebhookDeliveryStatusDelivered, WebhookDeliveryStatusDead:
+		return true
+	}
+	return false
+}
+
+func (e WebhookDeliveryStatus) String() string {
+	return string(e)
+}
+
+func (e *WebhookDeliveryStatus) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = WebhookDeliveryStatus(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid WebhookDeliveryStatus", str)
+	}
+	return nil
+}
+
+func (e WebhookDeliveryStatus) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *WebhookDeliveryStatus) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e WebhookDeliveryStatus) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

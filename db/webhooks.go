@@ -1,0 +1,256 @@
+package db
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/lib/pq"
+)
+
+// WebhookEvent is one event of the transaction's user for the outbox: its type, its data without health values,
+// and the health values that only endpoints configured to include them receive (nil: none).
+type WebhookEvent struct {
+	Type    string
+	Payload json.RawMessage
+	Values  json.RawMessage
+}
+
+// EnqueueWebhooks writes the events to the outbox in the caller's transaction, in one statement whatever their
+// number, so they commit or roll back with the data they announce.
+func (t *Tx) EnqueueWebhooks(ctx context.Context, evs []WebhookEvent, at time.Time) error {
+	if len(evs) == 0 {
+		return nil
+	}
+	types := make([]string, len(evs))
+	payloads := make([]string, len(evs))
+	vals := make([]*string, len(evs)) // NULL: no values
+	for i, e := range evs {
+		types[i], payloads[i] = e.Type, string(e.Payload)
+		if len(e.Values) > 0 {
+			v := string(e.Values)
+			vals[i] = &v
+		}
+	}
+	_, err := t.tx.ExecContext(ctx, `
+		INSERT INTO webhook_events (user_id, type, payload, vals, created_at)
+		SELECT $1, t, p::jsonb, v::jsonb, $5 FROM unnest($2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS u(t, p, v, n)
+		ORDER BY n`,
+		t.userID, pq.Array(types), pq.Array(payloads), pq.Array(vals), at)
+	if err != nil {
+		return fmt.Errorf("enqueue webhook events: %w", err)
+	}
+	return nil
+}
+
+// WebhookEndpoint is a receiver registered for the deployment.
+type WebhookEndpoint struct {
+	ID            int64          `db:"endpoint_id"`
+	Name          string         `db:"name"`
+	URL           string         `db:"url"`
+	Secrets       pq.StringArray `db:"secrets"`
+	EventTypes    pq.StringArray `db:"event_types"`
+	Enabled       bool           `db:"enabled"`
+	IncludeValues bool           `db:"include_values"`
+	CreatedAt     time.Time      `db:"created_at"`
+	UpdatedAt     time.Time      `db:"updated_at"`
+}
+
+const endpointCols = `endpoint_id, name, url, secrets, event_types, enabled, include_values, created_at, updated_at`
+
+// SaveWebhookEndpoint creates the endpoint or replaces the one of the same name, and returns it.
+func (t *SysTx) SaveWebhookEndpoint(ctx context.Context, e WebhookEndpoint, at time.Time) (WebhookEndpoint, error) {
+	var out WebhookEndpoint
+	if e.EventTypes == nil {
+		e.EventTypes = pq.StringArray{}
+	}
+	err := t.tx.GetContext(ctx, &out, `
+		INSERT INTO webhook_endpoints (name, url, secrets, event_types, enabled, include_values, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $7)
+		ON CONFLICT (name) DO UPDATE SET url = EXCLUDED.url, secrets = EXCLUDED.secrets,
+			event_types = EXCLUDED.event_types, enabled = EXCLUDED.enabled,
+			include_values = EXCLUDED.include_values, updated_at = EXCLUDED.updated_at
+		RETURNING `+endpointCols, e.Name, e.URL, e.Secrets, e.EventTypes, e.Enabled, e.IncludeValues, at)
+	if err != nil {
+		return WebhookEndpoint{}, fmt.Errorf("save webhook endpoint: %w", err)
+	}
+	return out, nil
+}
+
+// WebhookEndpoints lists the registered endpoints by id.
+func (t *SysTx) WebhookEndpoints(ctx context.Context) ([]WebhookEndpoint, error) {
+	var es []WebhookEndpoint
+	if err := t.tx.SelectContext(ctx, &es, `SELECT `+endpointCols+` FROM webhook_endpoints ORDER BY endpoint_id`); err != nil {
+		return nil, fmt.Errorf("list webhook endpoints: %w", err)
+	}
+	return es, nil
+}
+
+// FanOutWebhookEvents creates the deliveries of up to limit events not fanned out yet, one per enabled endpoint
+// that wants the event's type, and reports how many events it handled. SKIP LOCKED lets processes share it.
+func (t *SysTx) FanOutWebhookEvents(ctx context.Context, at time.Time, limit int) (int, error) {
+	var n int
+	err := t.tx.GetContext(ctx, &n, `
+		WITH ev AS (
+			SELECT user_id, event_id, type FROM webhook_events WHERE NOT fanned_out
+			ORDER BY event_id LIMIT $2 FOR UPDATE SKIP LOCKED),
+		ins AS (
+			INSERT INTO webhook_deliveries (user_id, event_id, endpoint_id, status, next_attempt_at, retry_since, updated_at)
+			SELECT ev.user_id, ev.event_id, e.endpoint_id, 'PENDING', $1, $1, $1
+			FROM ev JOIN webhook_endpoints e
+			  ON e.enabled AND (cardinality(e.event_types) = 0 OR ev.type = ANY (e.event_types))
+			ON CONFLICT DO NOTHING),
+		done AS (
+			UPDATE webhook_events w SET fanned_out = true FROM ev
+			WHERE w.user_id = ev.user_id AND w.event_id = ev.event_id RETURNING 1)
+		SELECT count(*) FROM done`, at, limit)
+	if err != nil {
+		return 0, fmt.Errorf("fan out webhook events: %w", err)
+	}
+	return n, nil
+}
+
+// Delivery statuses.
+const (
+	DeliveryPending   = "PENDING"
+	DeliveryDelivered = "DELIVERED"
+	DeliveryDead      = "DEAD"
+)
+
+// WebhookDelivery is one event to one endpoint, with what sending it needs.
+type WebhookDelivery struct {
+	UserID        int64          `db:"user_id"`
+	EventID       int64          `db:"event_id"`
+	EndpointID    int64          `db:"endpoint_id"`
+	Status        string         `db:"status"`
+	Attempts      int            `db:"attempts"`
+	NextAttemptAt time.Time      `db:"next_attempt_at"`
+	RetrySince    time.Time      `db:"retry_since"`
+	LastStatus    *int           `db:"last_status"`
+	LastError     *string        `db:"last_error"`
+	DeliveredAt   *time.Time     `db:"delivered_at"`
+	UpdatedAt     time.Time      `db:"updated_at"`
+	Type          string         `db:"type"`
+	Payload       []byte         `db:"payload"`
+	Values        []byte         `db:"vals"` // nil: no values
+	CreatedAt     time.Time      `db:"created_at"`
+	URL           string         `db:"url"`
+	Secrets       pq.StringArray `db:"secrets"`
+	IncludeValues bool           `db:"include_values"`
+}
+
+// ClaimWebhookDeliveries leases up to limit due deliveries: each is the oldest pending event of its user for
+// its endpoint (a later one waits until the earlier is delivered or dead, and while an earlier event of the user
+// is not fanned out yet, which keeps each user's events in the order of their ids), claimed with SKIP LOCKED. The lease moves next_attempt_at forward, so a delivery whose process died
+// is due again when it ends (at-least-once; receivers dedupe by webhook-id).
+func (t *SysTx) ClaimWebhookDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]WebhookDelivery, error) {
+	var ds []WebhookDelivery
+	err := t.tx.SelectContext(ctx, &ds, `
+		WITH c AS (
+			SELECT user_id, event_id, endpoint_id FROM webhook_deliveries c
+			WHERE status = 'PENDING' AND next_attempt_at <= $1
+			  AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p
+				WHERE p.endpoint_id = c.endpoint_id AND p.user_id = c.user_id AND p.status = 'PENDING'
+				  AND p.event_id < c.event_id)
+			  AND NOT EXISTS (SELECT 1 FROM webhook_events q
+				WHERE q.user_id = c.user_id AND NOT q.fanned_out AND q.event_id < c.event_id)
+			ORDER BY next_attempt_at, event_id LIMIT $3
+			FOR UPDATE SKIP LOCKED)
+		UPDATE webhook_deliveries d SET attempts = d.attempts + 1, next_attempt_at = $2, updated_at = $1
+		FROM c, webhook_events e, webhook_endpoints ep
+		WHERE (d.user_id, d.event_id, d.endpoint_id) = (c.user_id, c.event_id, c.endpoint_id)
+		  AND (e.user_id, e.event_id) = (d.user_id, d.event_id) AND ep.endpoint_id = d.endpoint_id
+		RETURNING d.user_id, d.event_id, d.endpoint_id, d.status, d.attempts, d.next_attempt_at, d.retry_since,
+			d.last_status, d.last_error, d.delivered_at, d.updated_at, e.type, e.payload, e.vals, e.created_at,
+			ep.url, ep.secrets, ep.include_values`, now, now.Add(lease), limit)
+	if err != nil {
+		return nil, fmt.Errorf("claim webhook deliveries: %w", err)
+	}
+	return ds, nil
+}
+
+// DeliveryOutcome is how an attempt ended.
+type DeliveryOutcome struct {
+	Status        string // DELIVERED, PENDING (retry at NextAttemptAt) or DEAD
+	NextAttemptAt time.Time
+	HTTPStatus    *int
+	Error         *string
+}
+
+// FinishWebhookDelivery records an attempt's outcome.
+func (t *SysTx) FinishWebhookDelivery(ctx context.Context, d WebhookDelivery, o DeliveryOutcome, at time.Time) error {
+	next := o.NextAttemptAt
+	if next.IsZero() {
+		next = at
+	}
+	_, err := t.tx.ExecContext(ctx, `UPDATE webhook_deliveries SET status = $4, next_attempt_at = $5,
+		last_status = $6, last_error = $7, delivered_at = CASE WHEN $4 = 'DELIVERED' THEN $8::timestamptz END, updated_at = $8
+		WHERE user_id = $1 AND event_id = $2 AND endpoint_id = $3`,
+		d.UserID, d.EventID, d.EndpointID, o.Status, next, o.HTTPStatus, o.Error, at)
+	if err != nil {
+		return fmt.Errorf("finish webhook delivery: %w", err)
+	}
+	return nil
+}
+
+// WebhookDeliveries lists the most recently changed deliveries, of one status when status is not empty.
+func (t *SysTx) WebhookDeliveries(ctx context.Context, status string, limit int) ([]WebhookDelivery, error) {
+	var ds []WebhookDelivery
+	err := t.tx.SelectContext(ctx, &ds, `
+		SELECT d.user_id, d.event_id, d.endpoint_id, d.status, d.attempts, d.next_attempt_at, d.retry_since,
+			d.last_status, d.last_error, d.delivered_at, d.updated_at, e.type, e.payload, e.vals, e.created_at,
+			ep.url, ep.secrets, ep.include_values
+		FROM webhook_deliveries d
+		JOIN webhook_events e ON (e.user_id, e.event_id) = (d.user_id, d.event_id)
+		JOIN webhook_endpoints ep ON ep.endpoint_id = d.endpoint_id
+		WHERE $1 = '' OR d.status = $1
+		ORDER BY d.updated_at DESC, d.event_id DESC LIMIT $2`, status, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list webhook deliveries: %w", err)
+	}
+	return ds, nil
+}
+
+// RedeliverWebhooks makes dead deliveries pending again with a fresh retry period: the one of eventID to
+// endpointID, or every dead one when eventID is 0. It reports how many.
+func (t *SysTx) RedeliverWebhooks(ctx context.Context, eventID, endpointID int64, at time.Time) (int64, error) {
+	res, err := t.tx.ExecContext(ctx, `UPDATE webhook_deliveries SET status = 'PENDING', attempts = 0,
+		retry_since = $3, next_attempt_at = $3, updated_at = $3
+		WHERE status = 'DEAD' AND ($1 = 0 OR (event_id = $1 AND endpoint_id = $2))`, eventID, endpointID, at)
+	if err != nil {
+		return 0, fmt.Errorf("redeliver webhooks: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
+}
+
+// PruneWebhookEvents deletes events created before the given time whose every delivery succeeded (or that had
+// no endpoint to go to), and reports how many.
+func (t *SysTx) PruneWebhookEvents(ctx context.Context, before time.Time) (int64, error) {
+	res, err := t.tx.ExecContext(ctx, `DELETE FROM webhook_events e WHERE fanned_out AND created_at < $1
+		AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d
+			WHERE d.user_id = e.user_id AND d.event_id = e.event_id AND d.status <> 'DELIVERED')`, before)
+	if err != nil {
+		return 0, fmt.Errorf("prune webhook events: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
+}
+
+// Subjects maps user ids to their token subjects. It reads the users directory as the connecting role, like
+// EnsureUser: the directory is not a tenant table.
+func (s *Store) Subjects(ctx context.Context, ids []int64) (map[int64]string, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.statementTimeout)
+	defer cancel()
+	var rows []User
+	if err := s.db.SelectContext(ctx, &rows, `SELECT id, subject, created_at FROM users WHERE id = ANY ($1)`,
+		pq.Array(ids)); err != nil {
+		return nil, fmt.Errorf("read subjects: %w", err)
+	}
+	out := make(map[int64]string, len(rows))
+	for _, u := range rows {
+		out[u.ID] = u.Subject
+	}
+	return out, nil
+}
