@@ -5,6 +5,7 @@ import (
 
 	"healthsync/cycle"
 	"healthsync/devices"
+	"healthsync/fhir"
 	"healthsync/importers/appleexport"
 	"healthsync/importers/hae"
 	"healthsync/importers/jobs"
@@ -34,5 +35,6 @@ func wire(st *store, svc *ingest.Service, log *slog.Logger) server.Options {
 	o.Priority = priority.NewService(st.Store, st.catalog)
 	o.Devices = devices.NewService(st.Store)
 	o.Cycle = cycle.NewService(st.Store, o.Series)
+	o.FHIR = fhir.NewService(st.Store, st.catalog)
 	return o
 }

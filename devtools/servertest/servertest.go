@@ -8,6 +8,7 @@ import (
 
 	"healthsync/cycle"
 	"healthsync/devices"
+	"healthsync/fhir"
 	"healthsync/importers/appleexport"
 	"healthsync/importers/hae"
 	"healthsync/importers/jobs"
@@ -56,6 +57,9 @@ func Wire(o server.Options) server.Options {
 	}
 	if o.Cycle == nil {
 		o.Cycle = cycle.NewService(o.Store, o.Series)
+	}
+	if o.FHIR == nil {
+		o.FHIR = fhir.NewService(o.Store, o.Catalog)
 	}
 	return o
 }
