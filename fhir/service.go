@@ -54,8 +54,8 @@ type Page struct {
 	Next         *db.ObservationKey // nil on the last page
 }
 
-// ParseSearch reads FHIR search parameters: code (system|code, comma = or, repeated = and is not supported),
-// date with ge/gt/le/lt prefixes (on the start of the observation), _count, _cursor (from a next link) and
+// ParseSearch reads FHIR search parameters: code (system|code, comma = or; repeating code is refused), date
+// with ge/gt/le/lt/eq prefixes (on the start of the observation), _count, _cursor (from a next link) and
 // _format, which the HTTP layer reads.
 func (s *Service) ParseSearch(v url.Values) (Search, error) {
 	q := Search{Count: DefaultCount}
@@ -100,37 +100,41 @@ func (s *Service) ParseSearch(v url.Values) (Search, error) {
 }
 
 func (q *Search) addDate(v string) error {
-	prefix, rest := "", v
-	if len(v) > 2 {
+	prefix, rest := "eq", v
+	if len(v) > 2 && v[0] >= 'a' && v[0] <= 'z' {
 		prefix, rest = v[:2], v[2:]
 	}
-	t, err := parseDate(rest)
+	t, span, err := parseDate(rest)
 	if err != nil {
-		return fmt.Errorf("%w: date %q: want ge, gt, le or lt then a date (2026-11-01) or an instant with a zone (2026-11-01T08:00:00Z)", ErrBadSearch, v)
+		return fmt.Errorf("%w: date %q: want a day (2026-11-01) or an instant with a zone (2026-11-01T08:00:00Z), after an optional ge, gt, le, lt or eq", ErrBadSearch, v)
 	}
+	// A value stands for the range of its precision (a day is the whole UTC day), as FHIR's date search reads it.
+	end := t.Add(span)
 	switch prefix {
 	case "ge":
 		q.From = &t
 	case "gt":
-		t = t.Add(time.Microsecond)
-		q.From = &t
+		q.From = &end
 	case "lt":
 		q.To = &t
 	case "le":
-		t = t.Add(time.Microsecond)
-		q.To = &t
+		q.To = &end
+	case "eq":
+		q.From, q.To = &t, &end
 	default:
-		return fmt.Errorf("%w: date %q needs a ge, gt, le or lt prefix", ErrBadSearch, v)
+		return fmt.Errorf("%w: date %q: the prefix %q is not supported (ge, gt, le, lt, eq)", ErrBadSearch, v, prefix)
 	}
 	return nil
 }
 
-// parseDate reads an R4 date (day precision, taken as midnight UTC) or dateTime with a zone.
-func parseDate(s string) (time.Time, error) {
+// parseDate reads an R4 date (day precision, a UTC day) or dateTime with a zone, and the span its precision
+// covers.
+func parseDate(s string) (time.Time, time.Duration, error) {
 	if t, err := time.Parse("2006-01-02", s); err == nil {
-		return t, nil
+		return t, 24 * time.Hour, nil
 	}
-	return time.Parse(time.RFC3339Nano, s)
+	t, err := time.Parse(time.RFC3339Nano, s)
+	return t, time.Microsecond, err
 }
 
 // EncodeCursor writes k as the opaque _cursor of a next link.

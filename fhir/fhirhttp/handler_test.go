@@ -321,6 +321,14 @@ func TestObservationSearchByCodeAndDate(t *testing.T) {
 	if got := f.search(tok, "/fhir/Observation?"+q.Encode()); len(got) != 25-3-1 {
 		t.Errorf("date=gt: %d heart rates, want %d", len(got), 25-3-1)
 	}
+	// A day stands for the whole day: the heart rates are all on day0 (25 × 20 min < 24 h).
+	day := day0.Format("2006-01-02")
+	for query, want := range map[string]int{"date=" + day: 25, "date=le" + day: 25, "date=gt" + day: 0,
+		"date=lt" + day: 0, "date=ge" + day: 25} {
+		if got := f.search(tok, "/fhir/Observation?code=8867-4&"+query); len(got) != want {
+			t.Errorf("%s: %d heart rates, want %d", query, len(got), want)
+		}
+	}
 }
 
 func TestObservationNDJSONStreamsEveryObservation(t *testing.T) {
@@ -364,7 +372,7 @@ func TestObservationErrorsAreOperationOutcomes(t *testing.T) {
 		{"", "/fhir/Observation", http.StatusUnauthorized, "login", "UNAUTHENTICATED"},
 		{"not-a-jwt", "/fhir/Observation", http.StatusUnauthorized, "login", "UNAUTHENTICATED"},
 		{f.token("alice", auth.ScopeIngest), "/fhir/Observation", http.StatusForbidden, "forbidden", "FORBIDDEN"},
-		{f.token("alice"), "/fhir/Observation?date=2026-11-01", http.StatusBadRequest, "invalid", "BAD_USER_INPUT"},
+		{f.token("alice"), "/fhir/Observation?date=ne2026-11-01", http.StatusBadRequest, "invalid", "BAD_USER_INPUT"},
 		{f.token("alice"), "/fhir/Observation?date=geyesterday", http.StatusBadRequest, "invalid", "BAD_USER_INPUT"},
 		{f.token("alice"), "/fhir/Observation?_count=0", http.StatusBadRequest, "invalid", "BAD_USER_INPUT"},
 		{f.token("alice"), "/fhir/Observation?_cursor=!!", http.StatusBadRequest, "invalid", "BAD_USER_INPUT"},
