@@ -57,12 +57,8 @@ func (h *Handler) observations(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	p, ok := auth.FromContext(ctx)
 	if !ok {
-		msg := "a valid bearer token is required"
-		if err := auth.ErrorFromContext(ctx); err != nil {
-			msg = err.Error()
-		}
 		w.Header().Set("WWW-Authenticate", `Bearer realm="healthsync"`)
-		outcome(w, http.StatusUnauthorized, "login", "UNAUTHENTICATED", msg)
+		outcome(w, http.StatusUnauthorized, "login", "UNAUTHENTICATED", auth.Refusal(ctx))
 		return
 	}
 	if !p.Has(auth.ScopeRead) {
