@@ -18,10 +18,10 @@ const (
 // ObservationQuery asks for one page of the rows the FHIR export turns into Observations, in (start, kind,
 // id, point) order.
 type ObservationQuery struct {
-	// Metrics lists the quantity metrics to read (nil: all); blood_pressure_systolic/_diastolic must both be in
-	// it for panels. Names then filters the rows by the name they are exported under (nil: all), which tells a
+	// Metrics lists the quantity metrics to read; blood_pressure_systolic/_diastolic must both be in it for
+	// panels. Names then filters the rows by the name they are exported under (nil: all), which tells a
 	// panel ("blood_pressure") from a lone systolic sample.
-	Metrics, Names []string
+	Metrics, Names  []string
 	Sleep, Workouts bool
 	From, To        *time.Time // start in [From, To)
 	After           *ObservationKey
@@ -66,8 +66,10 @@ func (r ObservationRow) Key() ObservationKey {
 	return ObservationKey{Start: r.Start, Kind: r.Kind, ID: r.ID, PointMS: r.PointMS}
 }
 
-// Observations returns one page of q. Each branch is cut to the page size on its own index before the union
-// is ordered, so a page costs about three index range scans however much the user holds.
+// Observations returns one page of q. Each metric and each other kind is cut to the page size on its own
+// index range scan before the union is ordered, so a page costs one short scan per metric asked for however
+// much the user holds (ordering all of a user's samples by time would need an index the write path would pay
+// for on every sample).
 func (t *Tx) Observations(ctx context.Context, q ObservationQuery) ([]ObservationRow, error) {
 	var from, to, afterStart *int64
 	if q.From != nil {
@@ -83,10 +85,11 @@ func (t *Tx) Observations(ctx context.Context, q ObservationQuery) ([]Observatio
 		m := micros(q.After.Start)
 		afterStart, afterKind, afterID, afterPoint = &m, q.After.Kind, q.After.ID, q.After.PointMS
 	}
-	var metrics, names any
-	if q.Metrics != nil {
-		metrics = pq.Array(q.Metrics)
+	metrics := pq.Array(q.Metrics)
+	if q.Metrics == nil {
+		metrics = pq.Array([]string{})
 	}
+	var names any
 	if q.Names != nil {
 		names = pq.Array(q.Names)
 	}
@@ -98,11 +101,13 @@ func (t *Tx) Observations(ctx context.Context, q ObservationQuery) ([]Observatio
 	return out, nil
 }
 
-// The window and keyset conditions each branch repeats: $6/$7 bound the start, $8..$11 the cursor.
+// The window and keyset conditions each branch repeats: $6/$7 bound the start, $8..$11 the cursor (its plain
+// start_time bound is what lets the index range scan begin at the cursor; the row comparison alone would not).
 const (
 	obsFrom  = `($6::bigint IS NULL OR %[1]s.start_time >= (timestamptz 'epoch' + $6 * interval '1 microsecond'))`
 	obsTo    = `($7::bigint IS NULL OR %[1]s.start_time < (timestamptz 'epoch' + $7 * interval '1 microsecond'))`
-	obsAfter = `($8::bigint IS NULL OR (%[1]s.start_time, %[2]d, %[3]s, %[4]s) > ((timestamptz 'epoch' + $8 * interval '1 microsecond'), $9::int, $10::text, $11::bigint))`
+	obsAfter = `($8::bigint IS NULL OR (%[1]s.start_time >= (timestamptz 'epoch' + $8 * interval '1 microsecond')
+		AND (%[1]s.start_time, %[2]d, %[3]s, %[4]s) > ((timestamptz 'epoch' + $8 * interval '1 microsecond'), $9::int, $10::text, $11::bigint)))`
 )
 
 func obsWindow(alias string, kind int, id, point string) string {
@@ -113,27 +118,30 @@ func obsWindow(alias string, kind int, id, point string) string {
 // A diastolic sample pairs with the systolic of the same source and span (HealthKit's blood pressure
 // correlation, Health Connect's BloodPressure record, both split into two samples on the way in).
 var observationsSQL = fmt.Sprintf(`
-	WITH q AS (
-		SELECT s.sample_id, s.point_ms, s.metric, s.value, s.start_time, s.end_time, s.source_id, s.device_id,
-			s.user_entered, dia.sample_id AS id2, dia.value AS value2,
-			CASE WHEN dia.sample_id IS NOT NULL THEN 'blood_pressure' ELSE s.metric END AS name
-		FROM samples s
-		LEFT JOIN LATERAL (
-			SELECT d.sample_id, d.value FROM samples d
-			WHERE s.metric = 'blood_pressure_systolic' AND d.user_id = s.user_id AND d.metric = 'blood_pressure_diastolic'
-			  AND d.source_id = s.source_id AND d.start_time = s.start_time AND d.end_time = s.end_time
-			ORDER BY d.sample_id LIMIT 1
-		) dia ON true
-		WHERE s.user_id = $1 AND ($2::text[] IS NULL OR s.metric = ANY($2)) AND %[1]s
-		  AND NOT (s.metric = 'blood_pressure_diastolic' AND EXISTS (
-			SELECT 1 FROM samples y
-			WHERE y.user_id = s.user_id AND y.metric = 'blood_pressure_systolic' AND y.source_id = s.source_id
-			  AND y.start_time = s.start_time AND y.end_time = s.end_time))
-	), rows AS (
+	WITH rows AS (
 		(SELECT 0 AS kind, q.sample_id AS id, q.point_ms, q.name, q.value, q.value2, q.id2, NULL::text AS text,
 			q.start_time, q.end_time, NULL::float8 AS energy_kcal, NULL::float8 AS distance_m, q.user_entered,
 			q.device_id, q.source_id
-		FROM q WHERE ($3::text[] IS NULL OR q.name = ANY($3))
+		FROM unnest($2::text[]) AS m(metric)
+		CROSS JOIN LATERAL (
+			SELECT s.sample_id, s.point_ms, s.value, s.start_time, s.end_time, s.source_id, s.device_id,
+				s.user_entered, dia.sample_id AS id2, dia.value AS value2,
+				CASE WHEN dia.sample_id IS NOT NULL THEN 'blood_pressure' ELSE s.metric END AS name
+			FROM samples s
+			LEFT JOIN LATERAL (
+				SELECT d.sample_id, d.value FROM samples d
+				WHERE s.metric = 'blood_pressure_systolic' AND d.user_id = s.user_id AND d.metric = 'blood_pressure_diastolic'
+				  AND d.source_id = s.source_id AND d.start_time = s.start_time AND d.end_time = s.end_time
+				ORDER BY d.sample_id LIMIT 1
+			) dia ON true
+			WHERE s.user_id = $1 AND s.metric = m.metric AND %[1]s
+			  AND NOT (s.metric = 'blood_pressure_diastolic' AND EXISTS (
+				SELECT 1 FROM samples y
+				WHERE y.user_id = s.user_id AND y.metric = 'blood_pressure_systolic' AND y.source_id = s.source_id
+				  AND y.start_time = s.start_time AND y.end_time = s.end_time))
+			  AND ($3::text[] IS NULL OR (CASE WHEN dia.sample_id IS NOT NULL THEN 'blood_pressure' ELSE s.metric END) = ANY($3))
+			ORDER BY s.start_time, s.sample_id, s.point_ms LIMIT $12
+		) q
 		ORDER BY q.start_time, q.sample_id, q.point_ms LIMIT $12)
 		UNION ALL
 		(SELECT 1, c.sample_id, 0, 'sleep', NULL, NULL, NULL, c.value, c.start_time, c.end_time, NULL, NULL,

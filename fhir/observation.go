@@ -16,6 +16,7 @@ import (
 // Mapper builds Observations from stored rows; it holds the catalog's metrics by name.
 type Mapper struct {
 	metrics map[string]catalog.Metric
+	names   []string          // every metric's name, for reads of everything
 	byHK    map[string]string // HealthKit identifier -> metric name
 }
 
@@ -24,6 +25,7 @@ func NewMapper(c *catalog.Catalog) *Mapper {
 	m := &Mapper{metrics: map[string]catalog.Metric{}, byHK: map[string]string{}}
 	for _, met := range c.Metrics() {
 		m.metrics[met.Name] = met
+		m.names = append(m.names, met.Name)
 		for _, id := range met.HealthKit {
 			m.byHK[id] = met.Name
 		}

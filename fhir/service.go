@@ -163,11 +163,11 @@ func DecodeCursor(s string) (db.ObservationKey, error) {
 	return db.ObservationKey{Start: time.UnixMicro(us).UTC(), Kind: kind, ID: parts[3], PointMS: point}, nil
 }
 
-// dbQuery turns the export names into the storage query.
-func (q Search) dbQuery(limit int) db.ObservationQuery {
+// dbQuery turns the export names into the storage query; all are the catalog's metric names.
+func (q Search) dbQuery(limit int, all []string) db.ObservationQuery {
 	out := db.ObservationQuery{From: q.From, To: q.To, After: q.After, Limit: limit}
 	if q.Names == nil {
-		out.Sleep, out.Workouts = true, true
+		out.Sleep, out.Workouts, out.Metrics = true, true, all
 		return out
 	}
 	out.Metrics, out.Names = []string{}, []string{}
@@ -193,7 +193,7 @@ func (s *Service) Page(ctx context.Context, userID int64, subject string, q Sear
 	var rows []db.ObservationRow
 	if err := s.store.InUserTx(ctx, userID, func(tx *db.Tx) error {
 		var err error
-		rows, err = tx.Observations(ctx, q.dbQuery(q.Count+1))
+		rows, err = tx.Observations(ctx, q.dbQuery(q.Count+1, s.mapper.names))
 		return err
 	}); err != nil {
 		return Page{}, err
