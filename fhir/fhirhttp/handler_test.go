@@ -16,6 +16,7 @@ import (
 
 	"github.com/google/fhir/go/fhirversion"
 	"github.com/google/fhir/go/jsonformat"
+	"github.com/jmoiron/sqlx"
 
 	"healthsync/auth"
 	"healthsync/catalog"
@@ -31,15 +32,22 @@ var secret = []byte("0123456789abcdef0123456789abcdef-fhir-secret")
 
 // fixture is the real server over a fresh database, with a signer for tokens.
 type fixture struct {
-	t       *testing.T
+	t       testing.TB
 	handler http.Handler
 	signer  *auth.Signer
 	r4      *jsonformat.Unmarshaller
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
+	f, _ := newFixtureDB(t)
+	return f
+}
+
+// newFixtureDB is newFixture that also hands back its database, for tests that write rows directly.
+func newFixtureDB(t testing.TB) (*fixture, *sqlx.DB) {
 	t.Helper()
-	store := db.New(dbtest.New(t), db.Options{})
+	raw := dbtest.New(t)
+	store := db.New(raw, db.Options{})
 	cat := catalog.New()
 	v, err := auth.NewVerifier(auth.Config{HMACSecret: secret, Issuer: "https://id.test", Audience: "hs"})
 	if err != nil {
@@ -55,7 +63,7 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{t: t, handler: server.New(opts), signer: signer, r4: u}
+	return &fixture{t: t, handler: server.New(opts), signer: signer, r4: u}, raw
 }
 
 func (f *fixture) token(sub string, scopes ...auth.Scope) string {
