@@ -5,6 +5,7 @@ package fhirhttp
 import (
 	"bufio"
 	"encoding/json"
+	"iter"
 	"log/slog"
 	"mime"
 	"net/http"
@@ -75,19 +76,38 @@ func (h *Handler) observations(w http.ResponseWriter, r *http.Request) {
 		h.internal(w, r, err)
 		return
 	}
+	start := h.now()
 	if wantsNDJSON(r) {
+		// The first page is read before the status goes out, so a search that cannot run at all is still
+		// answered with an OperationOutcome; after that a failure can only cut the stream short (and is
+		// logged), and a bulk client counts the lines against what it expected.
+		next, stop := iter.Pull2(h.svc.All(ctx, u.ID, p.Subject, q))
+		defer stop()
+		first, err, more := next()
+		if more && err != nil {
+			h.internal(w, r, err)
+			return
+		}
 		w.Header().Set("Content-Type", ContentNDJSON)
 		w.WriteHeader(http.StatusOK)
-		// The status is sent: a failure half way can only cut the stream short (and is logged); a bulk client
-		// counts the lines against what it expected.
+		rest := func(yield func(fhir.Observation, error) bool) {
+			for o, err, ok := first, error(nil), more; ok; o, err, ok = next() {
+				if !yield(o, err) {
+					return
+				}
+			}
+		}
 		bw := bufio.NewWriterSize(flushing{w}, 64<<10)
-		n, err := fhir.WriteNDJSON(ctx, bw, h.svc.All(ctx, u.ID, p.Subject, q))
+		n, err := fhir.WriteNDJSON(ctx, bw, rest)
 		if err == nil {
 			err = bw.Flush()
 		}
 		if err != nil {
 			h.log.WarnContext(ctx, "fhir ndjson cut short", "user", auth.LogID(p.Subject), "written", n, "err", err)
+			return
 		}
+		h.log.InfoContext(ctx, "fhir ndjson", "user", auth.LogID(p.Subject), "observations", n,
+			"duration_ms", h.now().Sub(start).Milliseconds())
 		return
 	}
 	page, err := h.svc.Page(ctx, u.ID, p.Subject, q)
@@ -108,6 +128,8 @@ func (h *Handler) observations(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", ContentJSON)
 	_ = json.NewEncoder(w).Encode(fhir.SearchBundle(page, base, self, next, h.now()))
+	h.log.InfoContext(ctx, "fhir search", "user", auth.LogID(p.Subject), "observations", len(page.Observations),
+		"more", page.Next != nil, "duration_ms", h.now().Sub(start).Milliseconds())
 }
 
 func (h *Handler) internal(w http.ResponseWriter, r *http.Request, err error) {
