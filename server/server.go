@@ -26,6 +26,8 @@ import (
 	"healthsync/cycle"
 	"healthsync/db"
 	"healthsync/devices"
+	"healthsync/fhir"
+	"healthsync/fhir/fhirhttp"
 	"healthsync/graph"
 	"healthsync/importers/hae"
 	"healthsync/importers/jobs"
@@ -100,6 +102,8 @@ type Options struct {
 
 	// Webhooks administers the outgoing webhooks' endpoints and deliveries (admin scope).
 	Webhooks *webhooks.Service
+	// FHIR serves GET /fhir/Observation (searchset Bundles and bulk NDJSON of the token's user).
+	FHIR *fhir.Service
 }
 
 // RequestLogger is the logger for code that runs on a request's behalf (the services handed to Options):
@@ -115,7 +119,7 @@ func mustBeWired(o Options) {
 		{"Series", o.Series == nil}, {"Imports", o.Imports == nil}, {"HAE", o.HAE == nil}, {"OpenWearables", o.OpenWearables == nil},
 		{"Sleep", o.Sleep == nil}, {"Summary", o.Summary == nil}, {"Workouts", o.Workouts == nil},
 		{"Priority", o.Priority == nil}, {"Devices", o.Devices == nil}, {"Cycle", o.Cycle == nil},
-		{"SyncPlans", o.SyncPlans == nil}, {"Kinds", o.Kinds == nil}} {
+		{"SyncPlans", o.SyncPlans == nil}, {"Kinds", o.Kinds == nil}, {"FHIR", o.FHIR == nil}} {
 		if dep.missing {
 			panic("server.New: Options." + dep.name + " is nil; cmd/healthsync (or devtools/servertest in tests) builds it")
 		}
@@ -193,6 +197,9 @@ func New(o Options) http.Handler {
 	mux.Handle("POST /ingest/health-auto-export", limitBody(o.MaxRequestBytes, o.Verifier.Middleware(o.HAE)))
 	// The Open Wearables mobile SDKs' routes, under the paths they call (host + /api/v1).
 	mux.Handle("/api/v1/", limitBody(o.MaxRequestBytes, o.OpenWearables.Routes(o.Verifier)))
+	// FHIR R4 read API: its errors are OperationOutcomes in application/fhir+json, so it bypasses codedErrors.
+	fhirRoutes := limitBody(o.MaxRequestBytes, fhirhttp.NewHandler(o.FHIR, o.Store, o.Log).Routes(o.Verifier))
+	mux.Handle("/fhir/", fhirRoutes)
 	if o.Metrics != nil {
 		mux.Handle("GET /metrics", o.Metrics.Handler())
 	}
@@ -223,6 +230,10 @@ func New(o Options) http.Handler {
 		if o.Cloud != nil && strings.HasPrefix(r.URL.Path, "/providers/") {
 			// The providers' callbacks answer a person's browser and the providers' webhooks in their own terms.
 			mux.ServeHTTP(w, r)
+			return
+		}
+		if strings.HasPrefix(r.URL.Path, "/fhir/") {
+			fhirRoutes.ServeHTTP(w, r)
 			return
 		}
 		coded.ServeHTTP(w, r)

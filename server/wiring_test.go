@@ -20,6 +20,7 @@ func TestNewRefusesAMissingService(t *testing.T) {
 		{"HAE", func(o *server.Options) { o.HAE = nil }},
 		{"OpenWearables", func(o *server.Options) { o.OpenWearables = nil }},
 		{"Ingest", func(o *server.Options) { o.Ingest = nil }},
+		{"FHIR", func(o *server.Options) { o.FHIR = nil }},
 	} {
 		o := a.opts
 		c.forget(&o)

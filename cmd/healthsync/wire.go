@@ -5,6 +5,7 @@ import (
 
 	"healthsync/cycle"
 	"healthsync/devices"
+	"healthsync/fhir"
 	"healthsync/importers/appleexport"
 	"healthsync/importers/hae"
 	"healthsync/importers/jobs"
@@ -40,5 +41,6 @@ func wire(st *store, svc *ingest.Service, log *slog.Logger) server.Options {
 	o.SyncPlans = syncplan.NewService(st.Store, st.catalog)
 	o.Kinds = kinds.NewService(st.Store)
 	o.Webhooks = webhooks.NewService(st.Store, nil)
+	o.FHIR = fhir.NewService(st.Store, st.catalog)
 	return o
 }

@@ -8,6 +8,7 @@ import (
 
 	"healthsync/cycle"
 	"healthsync/devices"
+	"healthsync/fhir"
 	"healthsync/importers/appleexport"
 	"healthsync/importers/hae"
 	"healthsync/importers/jobs"
@@ -68,6 +69,9 @@ func Wire(o server.Options) server.Options {
 	}
 	if o.Webhooks == nil {
 		o.Webhooks = webhooks.NewService(o.Store, nil)
+	}
+	if o.FHIR == nil {
+		o.FHIR = fhir.NewService(o.Store, o.Catalog)
 	}
 	return o
 }

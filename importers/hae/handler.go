@@ -51,11 +51,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	p, ok := auth.FromContext(ctx)
 	if !ok {
-		msg := "a valid bearer token is required"
-		if err := auth.ErrorFromContext(ctx); err != nil {
-			msg = err.Error()
-		}
-		httpjson.Error(w, http.StatusUnauthorized, "UNAUTHENTICATED", msg)
+		httpjson.Error(w, http.StatusUnauthorized, "UNAUTHENTICATED", auth.Refusal(ctx))
 		return
 	}
 	if !p.Has(auth.ScopeIngest) {
