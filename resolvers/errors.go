@@ -18,6 +18,7 @@ import (
 	"healthsync/devices"
 	"healthsync/ingest"
 	"healthsync/priority"
+	"healthsync/rights"
 	"healthsync/series"
 	"healthsync/sleep"
 	"healthsync/summary"
@@ -118,7 +119,8 @@ func PresentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 // invalidRequests are the services' errors for a request the caller must fix; the text after "sentinel: "
 // says how.
 var invalidRequests = []error{series.ErrInvalid, summary.ErrInvalid, sleep.ErrInvalid, workouts.ErrInvalid,
-	priority.ErrInvalid, devices.ErrInvalid, cycle.ErrInvalid}
+	priority.ErrInvalid, devices.ErrInvalid, cycle.ErrInvalid,
+	rights.ErrInvalid}
 
 // invalidRequest is the invalidRequests sentinel err wraps, nil when none.
 func invalidRequest(err error) error {

@@ -15,6 +15,7 @@ import (
 	"healthsync/importers/jobs"
 	"healthsync/ingest"
 	"healthsync/priority"
+	"healthsync/rights"
 	"healthsync/series"
 	"healthsync/sleep"
 	"healthsync/summary"
@@ -46,6 +47,9 @@ type Resolver struct {
 	Priority *priority.Service
 	Devices  *devices.Service
 	Cycle    *cycle.Service
+
+	// Rights erases and exports a user's data as a whole.
+	Rights *rights.Service
 }
 
 // user resolves the token's subject to the stored user, creating it on first use. The @scope directive has

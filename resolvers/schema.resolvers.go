@@ -58,6 +58,21 @@ func (r *mutationResolver) DisconnectProvider(ctx context.Context, provider mode
 	return r.disconnectProvider(ctx, provider)
 }
 
+// RequestErasure is the resolver for the requestErasure field.
+func (r *mutationResolver) RequestErasure(ctx context.Context, eraseNow *bool, graceDays *int) (*model.Erasure, error) {
+	return r.requestErasure(ctx, eraseNow, graceDays)
+}
+
+// CancelErasure is the resolver for the cancelErasure field.
+func (r *mutationResolver) CancelErasure(ctx context.Context) (*model.Erasure, error) {
+	return r.cancelErasure(ctx)
+}
+
+// RequestDataExport is the resolver for the requestDataExport field.
+func (r *mutationResolver) RequestDataExport(ctx context.Context, format *model.ExportFormat) (*model.DataExport, error) {
+	return r.requestDataExport(ctx, format)
+}
+
 // Me is the resolver for the me field.
 func (r *queryResolver) Me(ctx context.Context) (*model.User, error) {
 	u, err := r.user(ctx)
@@ -197,6 +212,16 @@ func (r *queryResolver) ProviderConnections(ctx context.Context) ([]model.Provid
 // DailyTotals is the resolver for the dailyTotals field.
 func (r *queryResolver) DailyTotals(ctx context.Context, metric string, from scalar.Date, to scalar.Date) ([]model.DailyTotal, error) {
 	return r.dailyTotals(ctx, metric, from, to)
+}
+
+// Erasure is the resolver for the erasure field.
+func (r *queryResolver) Erasure(ctx context.Context) (*model.Erasure, error) {
+	return r.erasure(ctx)
+}
+
+// DataExport is the resolver for the dataExport field.
+func (r *queryResolver) DataExport(ctx context.Context, id string) (*model.DataExport, error) {
+	return r.dataExport(ctx, id)
 }
 
 // SyncEvents is the resolver for the syncEvents field.

@@ -34,6 +34,7 @@ import (
 	"healthsync/metrics"
 	"healthsync/priority"
 	"healthsync/resolvers"
+	"healthsync/rights"
 	"healthsync/series"
 	"healthsync/server/httpjson"
 	"healthsync/sleep"
@@ -90,6 +91,9 @@ type Options struct {
 	Priority *priority.Service
 	Devices  *devices.Service
 	Cycle    *cycle.Service
+
+	// Rights runs erasures and exports and serves GET /exports/{id}.
+	Rights *rights.Service
 }
 
 // RequestLogger is the logger for code that runs on a request's behalf (the services handed to Options):
@@ -104,7 +108,8 @@ func mustBeWired(o Options) {
 	}{{"Store", o.Store == nil}, {"Ingest", o.Ingest == nil}, {"Catalog", o.Catalog == nil}, {"Verifier", o.Verifier == nil},
 		{"Series", o.Series == nil}, {"Imports", o.Imports == nil}, {"HAE", o.HAE == nil}, {"OpenWearables", o.OpenWearables == nil},
 		{"Sleep", o.Sleep == nil}, {"Summary", o.Summary == nil}, {"Workouts", o.Workouts == nil},
-		{"Priority", o.Priority == nil}, {"Devices", o.Devices == nil}, {"Cycle", o.Cycle == nil}} {
+		{"Priority", o.Priority == nil}, {"Devices", o.Devices == nil}, {"Cycle", o.Cycle == nil},
+		{"Rights", o.Rights == nil}} {
 		if dep.missing {
 			panic("server.New: Options." + dep.name + " is nil; cmd/healthsync (or devtools/servertest in tests) builds it")
 		}
@@ -128,7 +133,8 @@ func New(o Options) http.Handler {
 	gql := handler.New(graph.NewExecutableSchema(graph.Config{
 		Resolvers: &resolvers.Resolver{Users: o.Store, Ingest: o.Ingest, Catalog: o.Catalog,
 			Series: o.Series, Imports: o.Imports, Events: o.Events, Cloud: o.Cloud, Sleep: o.Sleep, Summary: o.Summary,
-			Workouts: o.Workouts, Priority: o.Priority, Devices: o.Devices, Cycle: o.Cycle},
+			Workouts: o.Workouts, Priority: o.Priority, Devices: o.Devices, Cycle: o.Cycle,
+			Rights: o.Rights},
 		Directives: graph.DirectiveRoot{Scope: resolvers.Scope},
 	}))
 	gql.AddTransport(websocketTransport(o.Verifier, o.Log))
@@ -181,6 +187,7 @@ func New(o Options) http.Handler {
 	mux.Handle("POST /ingest/health-auto-export", limitBody(o.MaxRequestBytes, o.Verifier.Middleware(o.HAE)))
 	// The Open Wearables mobile SDKs' routes, under the paths they call (host + /api/v1).
 	mux.Handle("/api/v1/", limitBody(o.MaxRequestBytes, o.OpenWearables.Routes(o.Verifier)))
+	mux.Handle("GET /exports/{id}", o.Verifier.Middleware(exportDownload(o.Store, o.Rights, o.Log)))
 	if o.Metrics != nil {
 		mux.Handle("GET /metrics", o.Metrics.Handler())
 	}

@@ -118,6 +118,10 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 	workCtx, stopWork := context.WithCancel(ctx)
 	defer stopWork()
 	go cloud.Run(workCtx, 0)
+	if cloud != nil { // provider grants are withdrawn at erasure where the provider offers it
+		opts.Rights = opts.Rights.WithRevoker(cloud)
+	}
+	go opts.Rights.Run(workCtx, 0)
 	go pruneKeys(workCtx, svc, cfg.IdempotencyRetention, log)
 
 	log.Info("healthsync is serving", "addr", ln.Addr().String(), "algorithms", verifier.Algorithms())

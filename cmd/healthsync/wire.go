@@ -11,6 +11,7 @@ import (
 	"healthsync/importers/openwearables"
 	"healthsync/ingest"
 	"healthsync/priority"
+	"healthsync/rights"
 	"healthsync/series"
 	"healthsync/server"
 	"healthsync/sleep"
@@ -34,5 +35,6 @@ func wire(st *store, svc *ingest.Service, log *slog.Logger) server.Options {
 	o.Priority = priority.NewService(st.Store, st.catalog)
 	o.Devices = devices.NewService(st.Store)
 	o.Cycle = cycle.NewService(st.Store, o.Series)
+	o.Rights = rights.NewService(st.Store, rights.Options{Log: reqLog})
 	return o
 }

@@ -13,6 +13,7 @@ import (
 	"healthsync/importers/jobs"
 	"healthsync/importers/openwearables"
 	"healthsync/priority"
+	"healthsync/rights"
 	"healthsync/series"
 	"healthsync/server"
 	"healthsync/sleep"
@@ -56,6 +57,9 @@ func Wire(o server.Options) server.Options {
 	}
 	if o.Cycle == nil {
 		o.Cycle = cycle.NewService(o.Store, o.Series)
+	}
+	if o.Rights == nil {
+		o.Rights = rights.NewService(o.Store, rights.Options{Log: log})
 	}
 	return o
 }
