@@ -27,6 +27,8 @@ type Config struct {
 	JWTJWKS          []string      // HEALTHSYNC_JWT_JWKS: JWK Set files, comma-separated
 	// IdempotencyRetention is how long stored answers under idempotency keys are kept (HEALTHSYNC_IDEMPOTENCY_RETENTION).
 	IdempotencyRetention time.Duration
+	// ErasureGrace is how long a requested erasure waits, cancellable, unless asked otherwise (HEALTHSYNC_ERASURE_GRACE).
+	ErasureGrace time.Duration
 
 	// Cloud providers (Garmin, Oura, Whoop).
 	PublicURL         string              // HEALTHSYNC_PUBLIC_URL: how browsers and providers reach this server
@@ -114,6 +116,9 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		return c, err
 	}
 	if c.IdempotencyRetention, err = durationVar(getenv, "HEALTHSYNC_IDEMPOTENCY_RETENTION", 30*24*time.Hour); err != nil {
+		return c, err
+	}
+	if c.ErasureGrace, err = durationVar(getenv, "HEALTHSYNC_ERASURE_GRACE", 7*24*time.Hour); err != nil {
 		return c, err
 	}
 	if c.Production() && anyProvider && len(c.TokenKeys) == 0 {

@@ -79,6 +79,15 @@ func (s *Service) WithRevoker(r Revoker) *Service {
 	return &c
 }
 
+// WithGrace is the service with another default grace period (the deployment's configuration).
+func (s *Service) WithGrace(d time.Duration) *Service {
+	c := *s
+	if d > 0 {
+		c.o.Grace = d
+	}
+	return &c
+}
+
 // Run works on due erasures and exports until ctx ends, looking every interval (0 means 30 s).
 func (s *Service) Run(ctx context.Context, every time.Duration) {
 	if every <= 0 {

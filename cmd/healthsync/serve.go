@@ -103,6 +103,10 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 	opts.Verifier, opts.MaxRequestBytes, opts.Development, opts.DevToken = verifier, cfg.MaxRequestBytes, !cfg.Production(), devToken
 	opts.Production, opts.MutationsPerSecond, opts.MutationBurst = cfg.Production(), server.DefaultMutationsPerSecond, server.DefaultMutationBurst
 	opts.Metrics, opts.Events, opts.Cloud = mets, hub, cloud
+	opts.Rights = opts.Rights.WithGrace(cfg.ErasureGrace)
+	if cloud != nil { // provider grants are withdrawn at erasure where the provider offers it
+		opts.Rights = opts.Rights.WithRevoker(cloud)
+	}
 	h := server.New(opts)
 
 	ln, err := net.Listen("tcp", cfg.Addr)
@@ -118,9 +122,6 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 	workCtx, stopWork := context.WithCancel(ctx)
 	defer stopWork()
 	go cloud.Run(workCtx, 0)
-	if cloud != nil { // provider grants are withdrawn at erasure where the provider offers it
-		opts.Rights = opts.Rights.WithRevoker(cloud)
-	}
 	go opts.Rights.Run(workCtx, 0)
 	go pruneKeys(workCtx, svc, cfg.IdempotencyRetention, log)
 
