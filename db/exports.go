@@ -114,18 +114,26 @@ func (t *Tx) CountExportRows(ctx context.Context) (int64, error) {
 	return total, nil
 }
 
-// PutExportChunk stores the next piece of the export's zip and its progress, and renews the lease.
+// PutExportChunk stores the next piece of the export's zip and its progress, and renews the lease. It fails
+// with ErrExportGone when the export row is gone (an erasure ran meanwhile), so no piece outlives it.
 func (t *Tx) PutExportChunk(ctx context.Context, id int64, seq int, data []byte, rowsDone int64, at, leasedUntil time.Time) error {
+	res, err := t.tx.ExecContext(ctx, `UPDATE exports SET rows_done = $3, bytes = bytes + $4, updated_at = $5,
+		leased_until = $6 WHERE user_id = $1 AND export_id = $2`, t.userID, id, rowsDone, len(data), at, leasedUntil)
+	if err != nil {
+		return fmt.Errorf("export progress: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrExportGone
+	}
 	if _, err := t.tx.ExecContext(ctx, `INSERT INTO export_chunks (user_id, export_id, seq, data) VALUES ($1, $2, $3, $4)`,
 		t.userID, id, seq, data); err != nil {
 		return fmt.Errorf("store export chunk: %w", err)
 	}
-	if _, err := t.tx.ExecContext(ctx, `UPDATE exports SET rows_done = $3, bytes = bytes + $4, updated_at = $5,
-		leased_until = $6 WHERE user_id = $1 AND export_id = $2`, t.userID, id, rowsDone, len(data), at, leasedUntil); err != nil {
-		return fmt.Errorf("export progress: %w", err)
-	}
 	return nil
 }
+
+// ErrExportGone is an export whose row was deleted while it was written.
+var ErrExportGone = errors.New("the export was deleted while it was written")
 
 // FinishExport records the end of the export: DONE with the counts per kind, or FAILED with the reason.
 func (t *Tx) FinishExport(ctx context.Context, id int64, status string, counts map[string]int64, at time.Time, reason *string) error {
