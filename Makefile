@@ -2,7 +2,7 @@
 export PATH := /usr/local/go/bin:$(PATH)
 GO ?= go
 
-.PHONY: run test test-shifted build generate vet bench bench-go reliability load fuzz clean web browser-test
+.PHONY: run test test-shifted build generate vet bench bench-go reliability load fuzz clean web browser-test sdk-test
 
 ## run: the server on :8080; with no DATABASE_URL it starts its own PostgreSQL in ./.healthsync
 run:
@@ -12,6 +12,13 @@ run:
 test:
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 20m ./...
+	$(MAKE) sdk-test
+
+## sdk-test: the React Native SDK's type check (against the HealthKit and Health Connect libraries' own types) and
+## its tests against the server built here, with its own PostgreSQL (needs node and npm)
+sdk-test:
+	$(GO) build -o bin/healthsync ./cmd/healthsync
+	cd sdk/react-native && npm ci --no-audit --no-fund --ignore-scripts && HEALTHSYNC_BIN=../../bin/healthsync npm test
 
 ## test-shifted: the suite as if today were a year ahead and a year back (SHIFTS), to prove no test depends on
 ## the day it runs: Go's time.Now and the test PostgreSQL's now() both move (scripts/with-time-shift; needs

@@ -214,7 +214,9 @@ type ComplexityRoot struct {
 		Sleep               func(childComplexity int, from time.Time, to time.Time, timeZone *string) int
 		SourceBreakdown     func(childComplexity int, metric string, from time.Time, to time.Time) int
 		Sources             func(childComplexity int) int
+		SyncPlan            func(childComplexity int, deviceID string, types []string) int
 		SyncState           func(childComplexity int, deviceID *string, staleAfterHours *int) int
+		UploadDigests       func(childComplexity int, typeArg string, from time.Time, to time.Time, timeZone *string) int
 		Workouts            func(childComplexity int, from time.Time, to time.Time, first *int, after *string) int
 	}
 
@@ -342,6 +344,11 @@ type ComplexityRoot struct {
 		Updated      func(childComplexity int) int
 	}
 
+	SyncPlan struct {
+		TimeZone func(childComplexity int) int
+		Types    func(childComplexity int) int
+	}
+
 	SyncState struct {
 		Count           func(childComplexity int) int
 		Cursor          func(childComplexity int) int
@@ -351,6 +358,25 @@ type ComplexityRoot struct {
 		LastUploadAt    func(childComplexity int) int
 		NewestSampleEnd func(childComplexity int) int
 		Status          func(childComplexity int) int
+	}
+
+	TypePlan struct {
+		Count                 func(childComplexity int) int
+		Cursor                func(childComplexity int) int
+		CursorNewestSampleEnd func(childComplexity int) int
+		DataType              func(childComplexity int) int
+		FirstSample           func(childComplexity int) int
+		LastSample            func(childComplexity int) int
+		NewestSampleEnd       func(childComplexity int) int
+		Type                  func(childComplexity int) int
+		Weeks                 func(childComplexity int) int
+	}
+
+	UploadDigest struct {
+		Count     func(childComplexity int) int
+		Digest    func(childComplexity int) int
+		WeekEnd   func(childComplexity int) int
+		WeekStart func(childComplexity int) int
 	}
 
 	User struct {
@@ -1291,6 +1317,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Sources(childComplexity), true
+	case "Query.syncPlan":
+		if e.ComplexityRoot.Query.SyncPlan == nil {
+			break
+		}
+
+		args, err := ec.field_Query_syncPlan_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.SyncPlan(childComplexity, args["deviceId"].(string), args["types"].([]string)), true
 	case "Query.syncState":
 		if e.ComplexityRoot.Query.SyncState == nil {
 			break
@@ -1302,6 +1339,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.SyncState(childComplexity, args["deviceId"].(*string), args["staleAfterHours"].(*int)), true
+	case "Query.uploadDigests":
+		if e.ComplexityRoot.Query.UploadDigests == nil {
+			break
+		}
+
+		args, err := ec.field_Query_uploadDigests_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.UploadDigests(childComplexity, args["type"].(string), args["from"].(time.Time), args["to"].(time.Time), args["timeZone"].(*string)), true
 	case "Query.workouts":
 		if e.ComplexityRoot.Query.Workouts == nil {
 			break
@@ -1871,6 +1919,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SyncEvent.Updated(childComplexity), true
 
+	case "SyncPlan.timeZone":
+		if e.ComplexityRoot.SyncPlan.TimeZone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncPlan.TimeZone(childComplexity), true
+	case "SyncPlan.types":
+		if e.ComplexityRoot.SyncPlan.Types == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncPlan.Types(childComplexity), true
+
 	case "SyncState.count":
 		if e.ComplexityRoot.SyncState.Count == nil {
 			break
@@ -1919,6 +1980,86 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SyncState.Status(childComplexity), true
+
+	case "TypePlan.count":
+		if e.ComplexityRoot.TypePlan.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TypePlan.Count(childComplexity), true
+	case "TypePlan.cursor":
+		if e.ComplexityRoot.TypePlan.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TypePlan.Cursor(childComplexity), true
+	case "TypePlan.cursorNewestSampleEnd":
+		if e.ComplexityRoot.TypePlan.CursorNewestSampleEnd == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TypePlan.CursorNewestSampleEnd(childComplexity), true
+	case "TypePlan.dataType":
+		if e.ComplexityRoot.TypePlan.DataType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TypePlan.DataType(childComplexity), true
+	case "TypePlan.firstSample":
+		if e.ComplexityRoot.TypePlan.FirstSample == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TypePlan.FirstSample(childComplexity), true
+	case "TypePlan.lastSample":
+		if e.ComplexityRoot.TypePlan.LastSample == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TypePlan.LastSample(childComplexity), true
+	case "TypePlan.newestSampleEnd":
+		if e.ComplexityRoot.TypePlan.NewestSampleEnd == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TypePlan.NewestSampleEnd(childComplexity), true
+	case "TypePlan.type":
+		if e.ComplexityRoot.TypePlan.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TypePlan.Type(childComplexity), true
+	case "TypePlan.weeks":
+		if e.ComplexityRoot.TypePlan.Weeks == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TypePlan.Weeks(childComplexity), true
+
+	case "UploadDigest.count":
+		if e.ComplexityRoot.UploadDigest.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UploadDigest.Count(childComplexity), true
+	case "UploadDigest.digest":
+		if e.ComplexityRoot.UploadDigest.Digest == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UploadDigest.Digest(childComplexity), true
+	case "UploadDigest.weekEnd":
+		if e.ComplexityRoot.UploadDigest.WeekEnd == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UploadDigest.WeekEnd(childComplexity), true
+	case "UploadDigest.weekStart":
+		if e.ComplexityRoot.UploadDigest.WeekStart == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UploadDigest.WeekStart(childComplexity), true
 
 	case "User.createdAt":
 		if e.ComplexityRoot.User.CreatedAt == nil {
@@ -2939,6 +3080,66 @@ type FlowDay {
   flow: String!
 }
 
+extend type Query {
+  """
+  What the server already holds of each type, for a phone that is about to upload history (first run, reinstall,
+  new phone): counts, first and last sample, the newest sample end from any device, this device's last
+  acknowledged cursor, and the weeks that hold data. Answered from indexes and the hourly aggregate.
+  """
+  syncPlan(
+    "The uploading app installation (` + "`" + `DeviceInput.id` + "`" + `); its last reported time zone cuts the weeks."
+    deviceId: ID!
+    "HealthKit identifiers, Health Connect record types, canonical metric or category names, or ` + "`" + `workout` + "`" + ` (1 to 100)."
+    types: [String!]!
+  ): SyncPlan! @scope(needs: INGEST)
+  """
+  Per week that overlaps ` + "`" + `[from, to)` + "`" + `, the count and digest of the ids of ` + "`" + `type` + "`" + ` the user holds: stored items
+  that start in the week and deleted ones (deleted ids count as held: they must not be sent again). A client
+  computes the same digest over the ids it holds locally and skips a week whose digest matches. The digest:
+  lower-case hex SHA-256 of the week's distinct ids, each lower-cased in ASCII (A-Z only), sorted by their UTF-8
+  bytes and joined by one ` + "`" + `\n` + "`" + ` (no trailing newline); an empty week's digest is the SHA-256 of the empty string.
+  An item belongs to the week its start falls in (for series records: the start of each point). Weeks run from
+  Monday 00:00 to the next Monday 00:00 in ` + "`" + `timeZone` + "`" + ` (IANA, default UTC); at most 260 weeks. docs/upload-digests.md
+  has a worked example.
+  """
+  uploadDigests(type: String!, from: Time!, to: Time!, timeZone: String): [UploadDigest!]! @scope(needs: INGEST)
+}
+
+type SyncPlan {
+  "The zone the weeks are cut in: the device's last reported zone, UTC when it never sent one."
+  timeZone: String!
+  types: [TypePlan!]!
+}
+
+type TypePlan {
+  "As requested."
+  type: String!
+  "Canonical metric or category name, or ` + "`" + `workout` + "`" + `."
+  dataType: String!
+  "Items held from every device (series points count one each)."
+  count: Int64!
+  "Start of the earliest and of the latest item."
+  firstSample: Time
+  lastSample: Time
+  "The newest item end from any device."
+  newestSampleEnd: Time
+  "This device's last acknowledged cursor of the type (the one sent with the batch the server committed); null when none."
+  cursor: String
+  cursorNewestSampleEnd: Time
+  "Mondays (local to ` + "`" + `SyncPlan.timeZone` + "`" + `) of the weeks that hold items, newest first."
+  weeks: [Date!]!
+}
+
+type UploadDigest {
+  "Monday 00:00 local to the zone asked for."
+  weekStart: Time!
+  weekEnd: Time!
+  "Distinct ids held in the week (stored and deleted)."
+  count: Int!
+  "Lower-case hex SHA-256, see ` + "`" + `uploadDigests` + "`" + `."
+  digest: String!
+}
+
 # --- Rights over one's data: erasure and export (rights package) ---
 
 extend type Query {
@@ -3564,6 +3765,16 @@ func (ec *executionContext) childFields_SyncEvent(ctx context.Context, field gra
 	return nil, fmt.Errorf("no field named %q was found under type SyncEvent", field.Name)
 }
 
+func (ec *executionContext) childFields_SyncPlan(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "timeZone":
+		return ec.fieldContext_SyncPlan_timeZone(ctx, field)
+	case "types":
+		return ec.fieldContext_SyncPlan_types(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SyncPlan", field.Name)
+}
+
 func (ec *executionContext) childFields_SyncState(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "deviceId":
@@ -3584,6 +3795,44 @@ func (ec *executionContext) childFields_SyncState(ctx context.Context, field gra
 		return ec.fieldContext_SyncState_status(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SyncState", field.Name)
+}
+
+func (ec *executionContext) childFields_TypePlan(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "type":
+		return ec.fieldContext_TypePlan_type(ctx, field)
+	case "dataType":
+		return ec.fieldContext_TypePlan_dataType(ctx, field)
+	case "count":
+		return ec.fieldContext_TypePlan_count(ctx, field)
+	case "firstSample":
+		return ec.fieldContext_TypePlan_firstSample(ctx, field)
+	case "lastSample":
+		return ec.fieldContext_TypePlan_lastSample(ctx, field)
+	case "newestSampleEnd":
+		return ec.fieldContext_TypePlan_newestSampleEnd(ctx, field)
+	case "cursor":
+		return ec.fieldContext_TypePlan_cursor(ctx, field)
+	case "cursorNewestSampleEnd":
+		return ec.fieldContext_TypePlan_cursorNewestSampleEnd(ctx, field)
+	case "weeks":
+		return ec.fieldContext_TypePlan_weeks(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TypePlan", field.Name)
+}
+
+func (ec *executionContext) childFields_UploadDigest(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "weekStart":
+		return ec.fieldContext_UploadDigest_weekStart(ctx, field)
+	case "weekEnd":
+		return ec.fieldContext_UploadDigest_weekEnd(ctx, field)
+	case "count":
+		return ec.fieldContext_UploadDigest_count(ctx, field)
+	case "digest":
+		return ec.fieldContext_UploadDigest_digest(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UploadDigest", field.Name)
 }
 
 func (ec *executionContext) childFields_User(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -20,6 +20,7 @@ import (
 	"healthsync/sleep"
 	"healthsync/summary"
 	"healthsync/syncevents"
+	"healthsync/syncplan"
 	"healthsync/workouts"
 )
 
@@ -47,6 +48,8 @@ type Resolver struct {
 	Priority *priority.Service
 	Devices  *devices.Service
 	Cycle    *cycle.Service
+	// SyncPlans answers syncPlan and uploadDigests.
+	SyncPlans *syncplan.Service
 
 	// Rights erases and exports a user's data as a whole.
 	Rights *rights.Service

@@ -214,6 +214,16 @@ func (r *queryResolver) DailyTotals(ctx context.Context, metric string, from sca
 	return r.dailyTotals(ctx, metric, from, to)
 }
 
+// SyncPlan is the resolver for the syncPlan field.
+func (r *queryResolver) SyncPlan(ctx context.Context, deviceID string, types []string) (*model.SyncPlan, error) {
+	return r.syncPlan(ctx, deviceID, types)
+}
+
+// UploadDigests is the resolver for the uploadDigests field.
+func (r *queryResolver) UploadDigests(ctx context.Context, typeArg string, from time.Time, to time.Time, timeZone *string) ([]model.UploadDigest, error) {
+	return r.uploadDigests(ctx, typeArg, from, to, timeZone)
+}
+
 // Erasure is the resolver for the erasure field.
 func (r *queryResolver) Erasure(ctx context.Context) (*model.Erasure, error) {
 	return r.erasure(ctx)

@@ -40,6 +40,7 @@ import (
 	"healthsync/sleep"
 	"healthsync/summary"
 	"healthsync/syncevents"
+	"healthsync/syncplan"
 	"healthsync/web"
 	"healthsync/workouts"
 )
@@ -91,6 +92,8 @@ type Options struct {
 	Priority *priority.Service
 	Devices  *devices.Service
 	Cycle    *cycle.Service
+	// SyncPlans answers syncPlan and uploadDigests (a phone's backfill plan).
+	SyncPlans *syncplan.Service
 
 	// Rights runs erasures and exports and serves GET /exports/{id}.
 	Rights *rights.Service
@@ -109,7 +112,7 @@ func mustBeWired(o Options) {
 		{"Series", o.Series == nil}, {"Imports", o.Imports == nil}, {"HAE", o.HAE == nil}, {"OpenWearables", o.OpenWearables == nil},
 		{"Sleep", o.Sleep == nil}, {"Summary", o.Summary == nil}, {"Workouts", o.Workouts == nil},
 		{"Priority", o.Priority == nil}, {"Devices", o.Devices == nil}, {"Cycle", o.Cycle == nil},
-		{"Rights", o.Rights == nil}} {
+		{"SyncPlans", o.SyncPlans == nil}, {"Rights", o.Rights == nil}} {
 		if dep.missing {
 			panic("server.New: Options." + dep.name + " is nil; cmd/healthsync (or devtools/servertest in tests) builds it")
 		}
@@ -134,7 +137,7 @@ func New(o Options) http.Handler {
 		Resolvers: &resolvers.Resolver{Users: o.Store, Ingest: o.Ingest, Catalog: o.Catalog,
 			Series: o.Series, Imports: o.Imports, Events: o.Events, Cloud: o.Cloud, Sleep: o.Sleep, Summary: o.Summary,
 			Workouts: o.Workouts, Priority: o.Priority, Devices: o.Devices, Cycle: o.Cycle,
-			Rights: o.Rights},
+			SyncPlans: o.SyncPlans, Rights: o.Rights},
 		Directives: graph.DirectiveRoot{Scope: resolvers.Scope},
 	}))
 	gql.AddTransport(websocketTransport(o.Verifier, o.Log))

@@ -16,6 +16,7 @@ import (
 	"healthsync/server"
 	"healthsync/sleep"
 	"healthsync/summary"
+	"healthsync/syncplan"
 	"healthsync/workouts"
 )
 
@@ -35,6 +36,7 @@ func wire(st *store, svc *ingest.Service, log *slog.Logger) server.Options {
 	o.Priority = priority.NewService(st.Store, st.catalog)
 	o.Devices = devices.NewService(st.Store)
 	o.Cycle = cycle.NewService(st.Store, o.Series)
+	o.SyncPlans = syncplan.NewService(st.Store, st.catalog)
 	o.Rights = rights.NewService(st.Store, rights.Options{Log: reqLog})
 	return o
 }

@@ -210,6 +210,8 @@ GROUP BY 1 ORDER BY 1`, []any{userID, a, b.AddDate(0, 0, 1), zone}},
 FROM category_samples WHERE user_id = $1 AND category = 'sleep' AND end_time >= $2 AND end_time < $3
 GROUP BY 1, 2, 3 ORDER BY 1`, []any{userID, monthFrom, to, zone}}},
 		},
+		r.digestsRead(userID, to),
+		r.planRead(userID, zone),
 		{
 			name: "workouts, first page of 20",
 			query: `query W($from: Time!, $to: Time!) { workouts(from: $from, to: $to, first: 20) {

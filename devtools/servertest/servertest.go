@@ -18,6 +18,7 @@ import (
 	"healthsync/server"
 	"healthsync/sleep"
 	"healthsync/summary"
+	"healthsync/syncplan"
 	"healthsync/workouts"
 )
 
@@ -57,6 +58,9 @@ func Wire(o server.Options) server.Options {
 	}
 	if o.Cycle == nil {
 		o.Cycle = cycle.NewService(o.Store, o.Series)
+	}
+	if o.SyncPlans == nil {
+		o.SyncPlans = syncplan.NewService(o.Store, o.Catalog)
 	}
 	if o.Rights == nil {
 		o.Rights = rights.NewService(o.Store, rights.Options{Log: log})

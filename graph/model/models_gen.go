@@ -458,6 +458,12 @@ type SyncEvent struct {
 	At time.Time `json:"at"`
 }
 
+type SyncPlan struct {
+	// The zone the weeks are cut in: the device's last reported zone, UTC when it never sent one.
+	TimeZone string     `json:"timeZone"`
+	Types    []TypePlan `json:"types"`
+}
+
 type SyncState struct {
 	DeviceID string `json:"deviceId"`
 	// Canonical metric or category name. Under a cloud provider's device (`cloud:oura`), rows named
@@ -474,6 +480,35 @@ type SyncState struct {
 	// Items of this type accepted from this device so far (new and updated, not duplicates).
 	Count  int64      `json:"count"`
 	Status SyncStatus `json:"status"`
+}
+
+type TypePlan struct {
+	// As requested.
+	Type string `json:"type"`
+	// Canonical metric or category name, or `workout`.
+	DataType string `json:"dataType"`
+	// Items held from every device (series points count one each).
+	Count int64 `json:"count"`
+	// Start of the earliest and of the latest item.
+	FirstSample *time.Time `json:"firstSample,omitempty"`
+	LastSample  *time.Time `json:"lastSample,omitempty"`
+	// The newest item end from any device.
+	NewestSampleEnd *time.Time `json:"newestSampleEnd,omitempty"`
+	// This device's last acknowledged cursor of the type (the one sent with the batch the server committed); null when none.
+	Cursor                *string    `json:"cursor,omitempty"`
+	CursorNewestSampleEnd *time.Time `json:"cursorNewestSampleEnd,omitempty"`
+	// Mondays (local to `SyncPlan.timeZone`) of the weeks that hold items, newest first.
+	Weeks []scalar.Date `json:"weeks"`
+}
+
+type UploadDigest struct {
+	// Monday 00:00 local to the zone asked for.
+	WeekStart time.Time `json:"weekStart"`
+	WeekEnd   time.Time `json:"weekEnd"`
+	// Distinct ids held in the week (stored and deleted).
+	Count int `json:"count"`
+	// Lower-case hex SHA-256, see `uploadDigests`.
+	Digest string `json:"digest"`
 }
 
 type User struct {

@@ -1,0 +1,15 @@
+export { HealthSync } from './sdk';
+export type { HealthSyncConfig } from './sdk';
+export { SyncEngine, uuid } from './engine';
+export type { EngineOptions, SyncEvent, SyncReport, TypeStatus } from './engine';
+export { Client, SyncError } from './client';
+export type { TokenProvider, FetchLike } from './client';
+export { digestOf, weekStart, nextWeek } from './digest';
+export type { WeekDigest } from './digest';
+export { asyncStorage, mmkvStorage, memoryStorage } from './storage';
+export type { Storage, AsyncStorageLike, MMKVLike } from './storage';
+export { healthKitStore, WORKOUT_TYPE } from './healthkit';
+export type { HealthKitModule } from './healthkit';
+export { healthConnectStore, HEALTH_CONNECT_TYPES } from './healthconnect';
+export type { HealthConnectModule } from './healthconnect';
+export type * from './types';
