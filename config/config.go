@@ -30,6 +30,8 @@ type Config struct {
 	// Webhooks registers outgoing webhook endpoints at start-up (HEALTHSYNC_WEBHOOKS): a JSON array of
 	// {"name","url","secrets":["whsec_…"],"event_types":[…],"enabled","include_values"}.
 	Webhooks string
+	// ErasureGrace is how long a requested erasure waits, cancellable, unless asked otherwise (HEALTHSYNC_ERASURE_GRACE).
+	ErasureGrace time.Duration
 
 	// Cloud providers (Garmin, Oura, Whoop).
 	PublicURL         string              // HEALTHSYNC_PUBLIC_URL: how browsers and providers reach this server
@@ -118,6 +120,9 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		return c, err
 	}
 	if c.IdempotencyRetention, err = durationVar(getenv, "HEALTHSYNC_IDEMPOTENCY_RETENTION", 30*24*time.Hour); err != nil {
+		return c, err
+	}
+	if c.ErasureGrace, err = durationVar(getenv, "HEALTHSYNC_ERASURE_GRACE", 7*24*time.Hour); err != nil {
 		return c, err
 	}
 	if c.Production() && anyProvider && len(c.TokenKeys) == 0 {

@@ -70,6 +70,19 @@ type ComplexityRoot struct {
 		Value    func(childComplexity int) int
 	}
 
+	DataExport struct {
+		Bytes       func(childComplexity int) int
+		CreatedAt   func(childComplexity int) int
+		DownloadURL func(childComplexity int) int
+		Error       func(childComplexity int) int
+		FinishedAt  func(childComplexity int) int
+		Format      func(childComplexity int) int
+		ID          func(childComplexity int) int
+		RowsDone    func(childComplexity int) int
+		RowsTotal   func(childComplexity int) int
+		Status      func(childComplexity int) int
+	}
+
 	Device struct {
 		AppVersion func(childComplexity int) int
 		FirstSeen  func(childComplexity int) int
@@ -92,6 +105,21 @@ type ComplexityRoot struct {
 		SymptomsStatus     func(childComplexity int) int
 		TimeZone           func(childComplexity int) int
 		VoltagesMicrovolts func(childComplexity int) int
+	}
+
+	ErasedTable struct {
+		Rows  func(childComplexity int) int
+		Table func(childComplexity int) int
+	}
+
+	Erasure struct {
+		FinishedAt  func(childComplexity int) int
+		ID          func(childComplexity int) int
+		RequestedAt func(childComplexity int) int
+		RowsErased  func(childComplexity int) int
+		RunsAfter   func(childComplexity int) int
+		StartedAt   func(childComplexity int) int
+		Status      func(childComplexity int) int
 	}
 
 	FlowDay struct {
@@ -174,11 +202,14 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
+		CancelErasure          func(childComplexity int) int
 		ConnectProvider        func(childComplexity int, provider model.CloudProvider) int
 		DisconnectProvider     func(childComplexity int, provider model.CloudProvider) int
 		FinishImportUpload     func(childComplexity int, jobID string) int
 		IngestBatch            func(childComplexity int, input model.IngestBatchInput) int
 		RedeliverWebhooks      func(childComplexity int, eventID *string, endpointID *string) int
+		RequestDataExport      func(childComplexity int, format *model.ExportFormat) int
+		RequestErasure         func(childComplexity int, eraseNow *bool, graceDays *int) int
 		SaveWebhookEndpoint    func(childComplexity int, input model.WebhookEndpointInput) int
 		SetSourcePriority      func(childComplexity int, metric *string, sourceIds []string) int
 		StartAppleHealthImport func(childComplexity int, size int64, fileName *string) int
@@ -212,8 +243,10 @@ type ComplexityRoot struct {
 		Cycle               func(childComplexity int, from scalar.Date, to scalar.Date, timeZone *string) int
 		DailySummary        func(childComplexity int, from scalar.Date, to scalar.Date, timeZone *string) int
 		DailyTotals         func(childComplexity int, metric string, from scalar.Date, to scalar.Date) int
+		DataExport          func(childComplexity int, id string) int
 		Devices             func(childComplexity int) int
 		EcgRecordings       func(childComplexity int, from time.Time, to time.Time) int
+		Erasure             func(childComplexity int) int
 		ImportJob           func(childComplexity int, id string) int
 		Me                  func(childComplexity int) int
 		Medications         func(childComplexity int, from time.Time, to time.Time) int
@@ -640,6 +673,67 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.DailyTotal.Value(childComplexity), true
 
+	case "DataExport.bytes":
+		if e.ComplexityRoot.DataExport.Bytes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataExport.Bytes(childComplexity), true
+	case "DataExport.createdAt":
+		if e.ComplexityRoot.DataExport.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataExport.CreatedAt(childComplexity), true
+	case "DataExport.downloadUrl":
+		if e.ComplexityRoot.DataExport.DownloadURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataExport.DownloadURL(childComplexity), true
+	case "DataExport.error":
+		if e.ComplexityRoot.DataExport.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataExport.Error(childComplexity), true
+	case "DataExport.finishedAt":
+		if e.ComplexityRoot.DataExport.FinishedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataExport.FinishedAt(childComplexity), true
+	case "DataExport.format":
+		if e.ComplexityRoot.DataExport.Format == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataExport.Format(childComplexity), true
+	case "DataExport.id":
+		if e.ComplexityRoot.DataExport.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataExport.ID(childComplexity), true
+	case "DataExport.rowsDone":
+		if e.ComplexityRoot.DataExport.RowsDone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataExport.RowsDone(childComplexity), true
+	case "DataExport.rowsTotal":
+		if e.ComplexityRoot.DataExport.RowsTotal == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataExport.RowsTotal(childComplexity), true
+	case "DataExport.status":
+		if e.ComplexityRoot.DataExport.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataExport.Status(childComplexity), true
+
 	case "Device.appVersion":
 		if e.ComplexityRoot.Device.AppVersion == nil {
 			break
@@ -749,6 +843,62 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.EcgRecording.VoltagesMicrovolts(childComplexity), true
+
+	case "ErasedTable.rows":
+		if e.ComplexityRoot.ErasedTable.Rows == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErasedTable.Rows(childComplexity), true
+	case "ErasedTable.table":
+		if e.ComplexityRoot.ErasedTable.Table == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErasedTable.Table(childComplexity), true
+
+	case "Erasure.finishedAt":
+		if e.ComplexityRoot.Erasure.FinishedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Erasure.FinishedAt(childComplexity), true
+	case "Erasure.id":
+		if e.ComplexityRoot.Erasure.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Erasure.ID(childComplexity), true
+	case "Erasure.requestedAt":
+		if e.ComplexityRoot.Erasure.RequestedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Erasure.RequestedAt(childComplexity), true
+	case "Erasure.rowsErased":
+		if e.ComplexityRoot.Erasure.RowsErased == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Erasure.RowsErased(childComplexity), true
+	case "Erasure.runsAfter":
+		if e.ComplexityRoot.Erasure.RunsAfter == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Erasure.RunsAfter(childComplexity), true
+	case "Erasure.startedAt":
+		if e.ComplexityRoot.Erasure.StartedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Erasure.StartedAt(childComplexity), true
+	case "Erasure.status":
+		if e.ComplexityRoot.Erasure.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Erasure.Status(childComplexity), true
 
 	case "FlowDay.date":
 		if e.ComplexityRoot.FlowDay.Date == nil {
@@ -1105,6 +1255,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Metric.UnitLabel(childComplexity), true
 
+	case "Mutation.cancelErasure":
+		if e.ComplexityRoot.Mutation.CancelErasure == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mutation.CancelErasure(childComplexity), true
 	case "Mutation.connectProvider":
 		if e.ComplexityRoot.Mutation.ConnectProvider == nil {
 			break
@@ -1160,6 +1316,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RedeliverWebhooks(childComplexity, args["eventId"].(*string), args["endpointId"].(*string)), true
+	case "Mutation.requestDataExport":
+		if e.ComplexityRoot.Mutation.RequestDataExport == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_requestDataExport_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RequestDataExport(childComplexity, args["format"].(*model.ExportFormat)), true
+	case "Mutation.requestErasure":
+		if e.ComplexityRoot.Mutation.RequestErasure == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_requestErasure_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RequestErasure(childComplexity, args["eraseNow"].(*bool), args["graceDays"].(*int)), true
 	case "Mutation.saveWebhookEndpoint":
 		if e.ComplexityRoot.Mutation.SaveWebhookEndpoint == nil {
 			break
@@ -1325,6 +1503,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.DailyTotals(childComplexity, args["metric"].(string), args["from"].(scalar.Date), args["to"].(scalar.Date)), true
+	case "Query.dataExport":
+		if e.ComplexityRoot.Query.DataExport == nil {
+			break
+		}
+
+		args, err := ec.field_Query_dataExport_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.DataExport(childComplexity, args["id"].(string)), true
 	case "Query.devices":
 		if e.ComplexityRoot.Query.Devices == nil {
 			break
@@ -1342,6 +1531,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.EcgRecordings(childComplexity, args["from"].(time.Time), args["to"].(time.Time)), true
+	case "Query.erasure":
+		if e.ComplexityRoot.Query.Erasure == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Erasure(childComplexity), true
 	case "Query.importJob":
 		if e.ComplexityRoot.Query.ImportJob == nil {
 			break
@@ -3690,6 +3885,84 @@ extend type Mutation {
   """
   redeliverWebhooks(eventId: ID, endpointId: ID): Int! @scope(needs: ADMIN)
 }
+
+# --- Rights over one's data: erasure and export (rights package) ---
+
+extend type Query {
+  "The user's latest erasure (pending in its grace period, running, done or cancelled); null when none was asked."
+  erasure: Erasure @scope(needs: READ)
+  "One of the user's data exports with its progress and, once done, its download URL; null when there is none."
+  dataExport(id: ID!): DataExport @scope(needs: READ)
+}
+
+extend type Mutation {
+  """
+  Erase everything the server holds for the token's user, after a grace period (` + "`" + `graceDays` + "`" + `, default 7, at most
+  90) during which ` + "`" + `cancelErasure` + "`" + ` undoes the request; ` + "`" + `eraseNow: true` + "`" + ` skips it. Asking again while an erasure is
+  open returns it (moved forward by ` + "`" + `eraseNow` + "`" + `). After an erasure, data dated before it began is never stored
+  again for this user, whichever batch or idempotency key brings it (see the README).
+  """
+  requestErasure(eraseNow: Boolean = false, graceDays: Int): Erasure! @scope(needs: INGEST)
+  "Cancel the erasure in its grace period; null when none is pending (a running erasure cannot be stopped)."
+  cancelErasure: Erasure @scope(needs: INGEST)
+  "Start exporting everything the server holds for the token's user; ` + "`" + `dataExport` + "`" + ` reports progress."
+  requestDataExport(format: ExportFormat = NDJSON_ZIP): DataExport! @scope(needs: READ)
+}
+
+enum ErasureStatus {
+  PENDING
+  RUNNING
+  DONE
+  CANCELLED
+}
+
+type Erasure {
+  id: ID!
+  status: ErasureStatus!
+  requestedAt: Time!
+  "When the grace period ends and the erasure may run."
+  runsAfter: Time!
+  "The erasure's epoch: data dated before it is not stored again."
+  startedAt: Time
+  finishedAt: Time
+  "Rows deleted per table, so far."
+  rowsErased: [ErasedTable!]!
+}
+
+type ErasedTable {
+  table: String!
+  rows: Int64!
+}
+
+enum ExportFormat {
+  "A zip of NDJSON files, one per kind of data, and manifest.json (counts, schema version)."
+  NDJSON_ZIP
+  "FHIR R4 resources as NDJSON (bulk data); not offered by this server yet."
+  FHIR_NDJSON
+}
+
+enum ExportStatus {
+  QUEUED
+  RUNNING
+  DONE
+  FAILED
+}
+
+type DataExport {
+  id: ID!
+  format: ExportFormat!
+  status: ExportStatus!
+  rowsDone: Int64!
+  "Rows to write, known once the export started."
+  rowsTotal: Int64!
+  "Size of the zip so far."
+  bytes: Int64!
+  "GET it with the same bearer token once status is DONE."
+  downloadUrl: String
+  createdAt: Time!
+  finishedAt: Time
+  error: String
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -3770,6 +4043,32 @@ func (ec *executionContext) childFields_DailyTotal(ctx context.Context, field gr
 	return nil, fmt.Errorf("no field named %q was found under type DailyTotal", field.Name)
 }
 
+func (ec *executionContext) childFields_DataExport(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_DataExport_id(ctx, field)
+	case "format":
+		return ec.fieldContext_DataExport_format(ctx, field)
+	case "status":
+		return ec.fieldContext_DataExport_status(ctx, field)
+	case "rowsDone":
+		return ec.fieldContext_DataExport_rowsDone(ctx, field)
+	case "rowsTotal":
+		return ec.fieldContext_DataExport_rowsTotal(ctx, field)
+	case "bytes":
+		return ec.fieldContext_DataExport_bytes(ctx, field)
+	case "downloadUrl":
+		return ec.fieldContext_DataExport_downloadUrl(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_DataExport_createdAt(ctx, field)
+	case "finishedAt":
+		return ec.fieldContext_DataExport_finishedAt(ctx, field)
+	case "error":
+		return ec.fieldContext_DataExport_error(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DataExport", field.Name)
+}
+
 func (ec *executionContext) childFields_Device(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -3816,6 +4115,36 @@ func (ec *executionContext) childFields_EcgRecording(ctx context.Context, field 
 		return ec.fieldContext_EcgRecording_timeZone(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type EcgRecording", field.Name)
+}
+
+func (ec *executionContext) childFields_ErasedTable(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "table":
+		return ec.fieldContext_ErasedTable_table(ctx, field)
+	case "rows":
+		return ec.fieldContext_ErasedTable_rows(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ErasedTable", field.Name)
+}
+
+func (ec *executionContext) childFields_Erasure(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Erasure_id(ctx, field)
+	case "status":
+		return ec.fieldContext_Erasure_status(ctx, field)
+	case "requestedAt":
+		return ec.fieldContext_Erasure_requestedAt(ctx, field)
+	case "runsAfter":
+		return ec.fieldContext_Erasure_runsAfter(ctx, field)
+	case "startedAt":
+		return ec.fieldContext_Erasure_startedAt(ctx, field)
+	case "finishedAt":
+		return ec.fieldContext_Erasure_finishedAt(ctx, field)
+	case "rowsErased":
+		return ec.fieldContext_Erasure_rowsErased(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Erasure", field.Name)
 }
 
 func (ec *executionContext) childFields_FlowDay(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

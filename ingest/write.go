@@ -26,6 +26,9 @@ func (s *Service) write(ctx context.Context, tx *db.Tx, pb *prepared) (Result, e
 	if err != nil {
 		return Result{}, err
 	}
+	if live, err = w.afterErasure(ctx, live); err != nil {
+		return Result{}, err
+	}
 	srcs, err := w.sources(ctx, live)
 	if err != nil {
 		return Result{}, err

@@ -19,6 +19,7 @@ import (
 	"healthsync/ingest"
 	"healthsync/kinds"
 	"healthsync/priority"
+	"healthsync/rights"
 	"healthsync/series"
 	"healthsync/sleep"
 	"healthsync/summary"
@@ -120,7 +121,7 @@ func PresentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 // says how.
 var invalidRequests = []error{series.ErrInvalid, summary.ErrInvalid, sleep.ErrInvalid, workouts.ErrInvalid,
 	priority.ErrInvalid, devices.ErrInvalid, cycle.ErrInvalid,
-	kinds.ErrInvalid}
+	kinds.ErrInvalid, rights.ErrInvalid}
 
 // invalidRequest is the invalidRequests sentinel err wraps, nil when none.
 func invalidRequest(err error) error {

@@ -16,6 +16,7 @@ import (
 	"healthsync/ingest"
 	"healthsync/kinds"
 	"healthsync/priority"
+	"healthsync/rights"
 	"healthsync/series"
 	"healthsync/sleep"
 	"healthsync/summary"
@@ -56,6 +57,9 @@ type Resolver struct {
 
 	// Webhooks administers outgoing webhooks (admin scope).
 	Webhooks *webhooks.Service
+
+	// Rights erases and exports a user's data as a whole.
+	Rights *rights.Service
 }
 
 // user resolves the token's subject to the stored user, creating it on first use. The @scope directive has

@@ -68,6 +68,21 @@ func (r *mutationResolver) RedeliverWebhooks(ctx context.Context, eventID *strin
 	return r.redeliverWebhooks(ctx, eventID, endpointID)
 }
 
+// RequestErasure is the resolver for the requestErasure field.
+func (r *mutationResolver) RequestErasure(ctx context.Context, eraseNow *bool, graceDays *int) (*model.Erasure, error) {
+	return r.requestErasure(ctx, eraseNow, graceDays)
+}
+
+// CancelErasure is the resolver for the cancelErasure field.
+func (r *mutationResolver) CancelErasure(ctx context.Context) (*model.Erasure, error) {
+	return r.cancelErasure(ctx)
+}
+
+// RequestDataExport is the resolver for the requestDataExport field.
+func (r *mutationResolver) RequestDataExport(ctx context.Context, format *model.ExportFormat) (*model.DataExport, error) {
+	return r.requestDataExport(ctx, format)
+}
+
 // Me is the resolver for the me field.
 func (r *queryResolver) Me(ctx context.Context) (*model.User, error) {
 	u, err := r.user(ctx)
@@ -242,6 +257,16 @@ func (r *queryResolver) WebhookEndpoints(ctx context.Context) ([]model.WebhookEn
 // WebhookDeliveries is the resolver for the webhookDeliveries field.
 func (r *queryResolver) WebhookDeliveries(ctx context.Context, status *model.WebhookDeliveryStatus, limit int) ([]model.WebhookDelivery, error) {
 	return r.webhookDeliveries(ctx, status, limit)
+}
+
+// Erasure is the resolver for the erasure field.
+func (r *queryResolver) Erasure(ctx context.Context) (*model.Erasure, error) {
+	return r.erasure(ctx)
+}
+
+// DataExport is the resolver for the dataExport field.
+func (r *queryResolver) DataExport(ctx context.Context, id string) (*model.DataExport, error) {
+	return r.dataExport(ctx, id)
 }
 
 // SyncEvents is the resolver for the syncEvents field.

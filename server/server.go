@@ -37,6 +37,7 @@ import (
 	"healthsync/metrics"
 	"healthsync/priority"
 	"healthsync/resolvers"
+	"healthsync/rights"
 	"healthsync/series"
 	"healthsync/server/httpjson"
 	"healthsync/sleep"
@@ -104,6 +105,9 @@ type Options struct {
 	Webhooks *webhooks.Service
 	// FHIR serves GET /fhir/Observation (searchset Bundles and bulk NDJSON of the token's user).
 	FHIR *fhir.Service
+
+	// Rights runs erasures and exports and serves GET /exports/{id}.
+	Rights *rights.Service
 }
 
 // RequestLogger is the logger for code that runs on a request's behalf (the services handed to Options):
@@ -119,7 +123,7 @@ func mustBeWired(o Options) {
 		{"Series", o.Series == nil}, {"Imports", o.Imports == nil}, {"HAE", o.HAE == nil}, {"OpenWearables", o.OpenWearables == nil},
 		{"Sleep", o.Sleep == nil}, {"Summary", o.Summary == nil}, {"Workouts", o.Workouts == nil},
 		{"Priority", o.Priority == nil}, {"Devices", o.Devices == nil}, {"Cycle", o.Cycle == nil},
-		{"SyncPlans", o.SyncPlans == nil}, {"Kinds", o.Kinds == nil}, {"FHIR", o.FHIR == nil}} {
+		{"SyncPlans", o.SyncPlans == nil}, {"Kinds", o.Kinds == nil}, {"FHIR", o.FHIR == nil}, {"Rights", o.Rights == nil}} {
 		if dep.missing {
 			panic("server.New: Options." + dep.name + " is nil; cmd/healthsync (or devtools/servertest in tests) builds it")
 		}
@@ -144,7 +148,7 @@ func New(o Options) http.Handler {
 		Resolvers: &resolvers.Resolver{Users: o.Store, Ingest: o.Ingest, Catalog: o.Catalog,
 			Series: o.Series, Imports: o.Imports, Events: o.Events, Cloud: o.Cloud, Sleep: o.Sleep, Summary: o.Summary,
 			Workouts: o.Workouts, Priority: o.Priority, Devices: o.Devices, Cycle: o.Cycle,
-			SyncPlans: o.SyncPlans, Kinds: o.Kinds, Webhooks: o.Webhooks},
+			SyncPlans: o.SyncPlans, Kinds: o.Kinds, Webhooks: o.Webhooks, Rights: o.Rights},
 		Directives: graph.DirectiveRoot{Scope: resolvers.Scope},
 	}))
 	gql.AddTransport(websocketTransport(o.Verifier, o.Log))
@@ -200,6 +204,7 @@ func New(o Options) http.Handler {
 	// FHIR R4 read API: its errors are OperationOutcomes in application/fhir+json, so it bypasses codedErrors.
 	fhirRoutes := limitBody(o.MaxRequestBytes, fhirhttp.NewHandler(o.FHIR, o.Store, o.Log).Routes(o.Verifier))
 	mux.Handle("/fhir/", fhirRoutes)
+	mux.Handle("GET /exports/{id}", o.Verifier.Middleware(exportDownload(o.Store, o.Rights, o.Log)))
 	if o.Metrics != nil {
 		mux.Handle("GET /metrics", o.Metrics.Handler())
 	}

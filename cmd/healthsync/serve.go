@@ -107,6 +107,10 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 	opts.Verifier, opts.MaxRequestBytes, opts.Development, opts.DevToken = verifier, cfg.MaxRequestBytes, !cfg.Production(), devToken
 	opts.Production, opts.MutationsPerSecond, opts.MutationBurst = cfg.Production(), server.DefaultMutationsPerSecond, server.DefaultMutationBurst
 	opts.Metrics, opts.Events, opts.Cloud = mets, hub, cloud
+	opts.Rights = opts.Rights.WithGrace(cfg.ErasureGrace)
+	if cloud != nil { // provider grants are withdrawn at erasure where the provider offers it
+		opts.Rights = opts.Rights.WithRevoker(cloud)
+	}
 	h := server.New(opts)
 
 	ln, err := net.Listen("tcp", cfg.Addr)
@@ -122,6 +126,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 	workCtx, stopWork := context.WithCancel(ctx)
 	defer stopWork()
 	go cloud.Run(workCtx, 0)
+	go opts.Rights.Run(workCtx, 0)
 	go pruneKeys(workCtx, svc, cfg.IdempotencyRetention, log)
 	// Every process delivers webhooks too (SKIP LOCKED); stopWork ends it at shutdown.
 	go webhooks.NewDispatcher(st.Store, log, webhooks.DispatchOptions{}).Run(workCtx, time.Second)

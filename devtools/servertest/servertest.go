@@ -15,6 +15,7 @@ import (
 	"healthsync/importers/openwearables"
 	"healthsync/kinds"
 	"healthsync/priority"
+	"healthsync/rights"
 	"healthsync/series"
 	"healthsync/server"
 	"healthsync/sleep"
@@ -72,6 +73,9 @@ func Wire(o server.Options) server.Options {
 	}
 	if o.FHIR == nil {
 		o.FHIR = fhir.NewService(o.Store, o.Catalog)
+	}
+	if o.Rights == nil {
+		o.Rights = rights.NewService(o.Store, rights.Options{Log: log})
 	}
 	return o
 }

@@ -74,6 +74,22 @@ type DailyTotal struct {
 	TimeZone *string  `json:"timeZone,omitempty"`
 }
 
+type DataExport struct {
+	ID       string       `json:"id"`
+	Format   ExportFormat `json:"format"`
+	Status   ExportStatus `json:"status"`
+	RowsDone int64        `json:"rowsDone"`
+	// Rows to write, known once the export started.
+	RowsTotal int64 `json:"rowsTotal"`
+	// Size of the zip so far.
+	Bytes int64 `json:"bytes"`
+	// GET it with the same bearer token once status is DONE.
+	DownloadURL *string    `json:"downloadUrl,omitempty"`
+	CreatedAt   time.Time  `json:"createdAt"`
+	FinishedAt  *time.Time `json:"finishedAt,omitempty"`
+	Error       *string    `json:"error,omitempty"`
+}
+
 type Device struct {
 	ID         string    `json:"id"`
 	Provider   Provider  `json:"provider"`
@@ -129,6 +145,24 @@ type EcgRecordingInput struct {
 	TimeZone           *string        `json:"timeZone,omitempty"`
 	Version            *int64         `json:"version,omitempty"`
 	Metadata           map[string]any `json:"metadata,omitempty"`
+}
+
+type ErasedTable struct {
+	Table string `json:"table"`
+	Rows  int64  `json:"rows"`
+}
+
+type Erasure struct {
+	ID          string        `json:"id"`
+	Status      ErasureStatus `json:"status"`
+	RequestedAt time.Time     `json:"requestedAt"`
+	// When the grace period ends and the erasure may run.
+	RunsAfter time.Time `json:"runsAfter"`
+	// The erasure's epoch: data dated before it is not stored again.
+	StartedAt  *time.Time `json:"startedAt,omitempty"`
+	FinishedAt *time.Time `json:"finishedAt,omitempty"`
+	// Rows deleted per table, so far.
+	RowsErased []ErasedTable `json:"rowsErased"`
 }
 
 type FlowDay struct {
@@ -935,6 +969,181 @@ func (e *ConnectionStatus) UnmarshalJSON(b []byte) error {
 }
 
 func (e ConnectionStatus) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type ErasureStatus string
+
+const (
+	ErasureStatusPending   ErasureStatus = "PENDING"
+	ErasureStatusRunning   ErasureStatus = "RUNNING"
+	ErasureStatusDone      ErasureStatus = "DONE"
+	ErasureStatusCancelled ErasureStatus = "CANCELLED"
+)
+
+var AllErasureStatus = []ErasureStatus{
+	ErasureStatusPending,
+	ErasureStatusRunning,
+	ErasureStatusDone,
+	ErasureStatusCancelled,
+}
+
+func (e ErasureStatus) IsValid() bool {
+	switch e {
+	case ErasureStatusPending, ErasureStatusRunning, ErasureStatusDone, ErasureStatusCancelled:
+		return true
+	}
+	return false
+}
+
+func (e ErasureStatus) String() string {
+	return string(e)
+}
+
+func (e *ErasureStatus) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ErasureStatus(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ErasureStatus", str)
+	}
+	return nil
+}
+
+func (e ErasureStatus) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ErasureStatus) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ErasureStatus) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type ExportFormat string
+
+const (
+	// A zip of NDJSON files, one per kind of data, and manifest.json (counts, schema version).
+	ExportFormatNdjsonZip ExportFormat = "NDJSON_ZIP"
+	// FHIR R4 resources as NDJSON (bulk data); not offered by this server yet.
+	ExportFormatFhirNdjson ExportFormat = "FHIR_NDJSON"
+)
+
+var AllExportFormat = []ExportFormat{
+	ExportFormatNdjsonZip,
+	ExportFormatFhirNdjson,
+}
+
+func (e ExportFormat) IsValid() bool {
+	switch e {
+	case ExportFormatNdjsonZip, ExportFormatFhirNdjson:
+		return true
+	}
+	return false
+}
+
+func (e ExportFormat) String() string {
+	return string(e)
+}
+
+func (e *ExportFormat) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ExportFormat(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ExportFormat", str)
+	}
+	return nil
+}
+
+func (e ExportFormat) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ExportFormat) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ExportFormat) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type ExportStatus string
+
+const (
+	ExportStatusQueued  ExportStatus = "QUEUED"
+	ExportStatusRunning ExportStatus = "RUNNING"
+	ExportStatusDone    ExportStatus = "DONE"
+	ExportStatusFailed  ExportStatus = "FAILED"
+)
+
+var AllExportStatus = []ExportStatus{
+	ExportStatusQueued,
+	ExportStatusRunning,
+	ExportStatusDone,
+	ExportStatusFailed,
+}
+
+func (e ExportStatus) IsValid() bool {
+	switch e {
+	case ExportStatusQueued, ExportStatusRunning, ExportStatusDone, ExportStatusFailed:
+		return true
+	}
+	return false
+}
+
+func (e ExportStatus) String() string {
+	return string(e)
+}
+
+func (e *ExportStatus) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ExportStatus(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ExportStatus", str)
+	}
+	return nil
+}
+
+func (e ExportStatus) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ExportStatus) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ExportStatus) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

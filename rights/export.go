@@ -1,0 +1,227 @@
+package rights
+
+import (
+	"archive/zip"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"healthsync/db"
+)
+
+// Export formats.
+const (
+	FormatNDJSONZip  = "NDJSON_ZIP"
+	FormatFHIRNDJSON = "FHIR_NDJSON"
+)
+
+// ExportSchemaVersion is written in every export's manifest; it changes when a file's fields change meaning.
+const ExportSchemaVersion = 1
+
+// fetchRows is how many rows one cursor fetch of an export reads.
+const fetchRows = 2000
+
+// ErrNotReady is a download of an export that has not finished.
+var ErrNotReady = errors.New("the export is not ready")
+
+// RequestExport queues an export of everything the server holds for the user.
+func (s *Service) RequestExport(ctx context.Context, userID int64, format string) (db.Export, error) {
+	switch format {
+	case FormatNDJSONZip:
+	case FormatFHIRNDJSON:
+		return db.Export{}, fmt.Errorf("%w: the FHIR_NDJSON format is not offered by this server yet; ask for NDJSON_ZIP", ErrInvalid)
+	default:
+		return db.Export{}, fmt.Errorf("%w: unknown export format %q", ErrInvalid, format)
+	}
+	var e db.Export
+	err := s.store.InUserTx(ctx, userID, func(tx *db.Tx) error {
+		var err error
+		e, err = tx.CreateExport(ctx, format, s.o.Now().UTC())
+		return err
+	})
+	return e, err
+}
+
+// Export is one of the user's exports, or nil.
+func (s *Service) Export(ctx context.Context, userID, id int64) (*db.Export, error) {
+	var e *db.Export
+	err := s.store.InUserTx(ctx, userID, func(tx *db.Tx) error {
+		var err error
+		e, err = tx.Export(ctx, id)
+		return err
+	})
+	return e, err
+}
+
+// WriteExport streams a finished export's zip to w one stored piece at a time (memory holds one piece). It
+// calls header with the export before the first byte, so an HTTP handler can set its headers.
+func (s *Service) WriteExport(ctx context.Context, userID, id int64, header func(db.Export), w io.Writer) error {
+	e, err := s.Export(ctx, userID, id)
+	if err != nil {
+		return err
+	}
+	if e == nil {
+		return ErrNotFound
+	}
+	if e.Status != db.ExportDone {
+		return fmt.Errorf("%w: it is %s", ErrNotReady, e.Status)
+	}
+	header(*e)
+	for seq := 0; ; seq++ {
+		var piece []byte
+		if err := s.store.InUserTx(ctx, userID, func(tx *db.Tx) error {
+			var err error
+			piece, err = tx.ExportChunk(ctx, id, seq)
+			return err
+		}); err != nil {
+			return err
+		}
+		if piece == nil {
+			return nil
+		}
+		if _, err := w.Write(piece); err != nil {
+			return fmt.Errorf("send export: %w", err)
+		}
+	}
+}
+
+// RunDueExports claims and writes queued exports until none is left, and says how many it wrote.
+func (s *Service) RunDueExports(ctx context.Context) (int, error) {
+	n := 0
+	for ctx.Err() == nil {
+		var e *db.Export
+		if err := s.store.InSystemTx(ctx, func(tx *db.SysTx) error {
+			var err error
+			e, err = tx.ClaimExport(ctx, s.o.Now().UTC(), s.o.Lease)
+			return err
+		}); err != nil || e == nil {
+			return n, err
+		}
+		counts, err := s.writeExport(ctx, *e)
+		status, reason := db.ExportDone, (*string)(nil)
+		if err != nil {
+			if ctx.Err() != nil {
+				return n, ctx.Err() // shutting down: the lease runs out and another run starts it again
+			}
+			s.o.Log.WarnContext(ctx, "export failed", "export", e.ID, "err", err)
+			msg := "the export could not be written; request a new one"
+			status, reason = db.ExportFailed, &msg
+		}
+		if err := s.store.InUserTx(ctx, e.UserID, func(tx *db.Tx) error {
+			return tx.FinishExport(ctx, e.ID, status, counts, s.o.Now().UTC(), reason)
+		}); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, ctx.Err()
+}
+
+// manifest is the export's manifest.json.
+type manifest struct {
+	SchemaVersion int              `json:"schemaVersion"`
+	Format        string           `json:"format"`
+	ExportID      int64            `json:"exportId"`
+	ExportedAt    time.Time        `json:"exportedAt"`
+	Files         []string         `json:"files"`
+	Counts        map[string]int64 `json:"counts"`
+}
+
+// writeExport writes the zip from scratch (a run taken up after a crash starts over): one NDJSON file per kind,
+// rows streamed from a cursor into the zip and the zip into stored pieces, then the manifest.
+func (s *Service) writeExport(ctx context.Context, e db.Export) (map[string]int64, error) {
+	counts := map[string]int64{}
+	cw := &chunkWriter{ctx: ctx, s: s, e: e, max: s.o.ExportChunk}
+	err := s.store.InUserTx(ctx, e.UserID, func(tx *db.Tx) error {
+		total, err := tx.CountExportRows(ctx)
+		if err != nil {
+			return err
+		}
+		// Progress and the reset of an earlier run's pieces go through their own transactions: the one open
+		// here is busy with the cursors.
+		if err := s.store.InUserTx(ctx, e.UserID, func(w *db.Tx) error {
+			return w.StartExport(ctx, e.ID, total, s.o.Now().UTC())
+		}); err != nil {
+			return err
+		}
+		zw := zip.NewWriter(cw)
+		m := manifest{SchemaVersion: ExportSchemaVersion, Format: e.Format, ExportID: e.ID, ExportedAt: s.o.Now().UTC(), Counts: counts}
+		for _, kind := range db.ExportKinds {
+			f, err := zw.Create(kind + ".ndjson")
+			if err != nil {
+				return fmt.Errorf("zip %s: %w", kind, err)
+			}
+			n, err := tx.ExportRows(ctx, kind, fetchRows, func(line []byte) error {
+				cw.rows++
+				if _, err := f.Write(line); err != nil {
+					return err
+				}
+				_, err := f.Write([]byte{'\n'})
+				return err
+			})
+			if err != nil {
+				return err
+			}
+			counts[kind] = n
+			m.Files = append(m.Files, kind+".ndjson")
+		}
+		f, err := zw.Create("manifest.json")
+		if err != nil {
+			return fmt.Errorf("zip manifest: %w", err)
+		}
+		enc := json.NewEncoder(f)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(m); err != nil {
+			return fmt.Errorf("write manifest: %w", err)
+		}
+		if err := zw.Close(); err != nil {
+			return fmt.Errorf("close zip: %w", err)
+		}
+		return cw.flush()
+	})
+	return counts, err
+}
+
+// chunkWriter stores what the zip writer writes as pieces of at most max bytes, each with the progress so far.
+type chunkWriter struct {
+	ctx  context.Context
+	s    *Service
+	e    db.Export
+	max  int
+	buf  []byte
+	seq  int
+	rows int64
+}
+
+func (c *chunkWriter) Write(p []byte) (int, error) {
+	n := len(p)
+	for len(p) > 0 {
+		take := min(c.max-len(c.buf), len(p))
+		c.buf = append(c.buf, p[:take]...)
+		p = p[take:]
+		if len(c.buf) == c.max {
+			if err := c.flush(); err != nil {
+				return 0, err
+			}
+		}
+	}
+	return n, nil
+}
+
+func (c *chunkWriter) flush() error {
+	if len(c.buf) == 0 {
+		return nil
+	}
+	now := c.s.o.Now().UTC()
+	if err := c.s.store.InUserTx(c.ctx, c.e.UserID, func(tx *db.Tx) error {
+		return tx.PutExportChunk(c.ctx, c.e.ID, c.seq, c.buf, c.rows, now, now.Add(c.s.o.Lease))
+	}); err != nil {
+		return err
+	}
+	c.seq++
+	c.buf = c.buf[:0]
+	return nil
+}
