@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"healthsync/fhir"
 	"io"
 	"time"
 
@@ -32,7 +33,9 @@ func (s *Service) RequestExport(ctx context.Context, userID int64, format string
 	switch format {
 	case FormatNDJSONZip:
 	case FormatFHIRNDJSON:
-		return db.Export{}, fmt.Errorf("%w: the FHIR_NDJSON format is not offered by this server yet; ask for NDJSON_ZIP", ErrInvalid)
+		if s.o.FHIR == nil {
+			return db.Export{}, fmt.Errorf("%w: the FHIR_NDJSON format is not offered by this server; ask for NDJSON_ZIP", ErrInvalid)
+		}
 	default:
 		return db.Export{}, fmt.Errorf("%w: unknown export format %q", ErrInvalid, format)
 	}
@@ -168,6 +171,11 @@ func (s *Service) writeExport(ctx context.Context, e db.Export) (map[string]int6
 			counts[kind] = n
 			m.Files = append(m.Files, kind+".ndjson")
 		}
+		if e.Format == FormatFHIRNDJSON {
+			if err := s.writeFHIR(ctx, tx, zw, e.UserID, &m); err != nil {
+				return err
+			}
+		}
 		f, err := zw.Create("manifest.json")
 		if err != nil {
 			return fmt.Errorf("zip manifest: %w", err)
@@ -225,3 +233,24 @@ func (c *chunkWriter) flush() error {
 	c.buf = c.buf[:0]
 	return nil
 }
+
+// writeFHIR adds the user's Observations as Observation.ndjson, one resource a line, beside the raw tables.
+func (s *Service) writeFHIR(ctx context.Context, tx *db.Tx, zw *zip.Writer, userID int64, m *manifest) error {
+	subject, err := tx.UserSubject(ctx)
+	if err != nil {
+		return err
+	}
+	f, err := zw.Create(fhirFile)
+	if err != nil {
+		return fmt.Errorf("zip %s: %w", fhirFile, err)
+	}
+	n, err := fhir.WriteNDJSON(ctx, f, s.o.FHIR.All(ctx, userID, subject, fhir.Search{}))
+	if err != nil {
+		return fmt.Errorf("write %s: %w", fhirFile, err)
+	}
+	m.Counts["Observation"] = int64(n)
+	m.Files = append(m.Files, fhirFile)
+	return nil
+}
+
+const fhirFile = "Observation.ndjson"
