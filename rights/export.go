@@ -172,7 +172,7 @@ func (s *Service) writeExport(ctx context.Context, e db.Export) (map[string]int6
 			m.Files = append(m.Files, kind+".ndjson")
 		}
 		if e.Format == FormatFHIRNDJSON {
-			if err := s.writeFHIR(ctx, tx, zw, e.UserID, &m); err != nil {
+			if err := s.writeFHIR(ctx, zw, e.UserID, &m); err != nil {
 				return err
 			}
 		}
@@ -235,8 +235,8 @@ func (c *chunkWriter) flush() error {
 }
 
 // writeFHIR adds the user's Observations as Observation.ndjson, one resource a line, beside the raw tables.
-func (s *Service) writeFHIR(ctx context.Context, tx *db.Tx, zw *zip.Writer, userID int64, m *manifest) error {
-	subject, err := tx.UserSubject(ctx)
+func (s *Service) writeFHIR(ctx context.Context, zw *zip.Writer, userID int64, m *manifest) error {
+	subject, err := s.store.UserSubject(ctx, userID)
 	if err != nil {
 		return err
 	}
