@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"healthsync/fhir"
+	"healthsync/webhooks"
 	"io"
 	"time"
 
@@ -114,7 +115,15 @@ func (s *Service) RunDueExports(ctx context.Context) (int, error) {
 			status, reason = db.ExportFailed, &msg
 		}
 		if err := s.store.InUserTx(ctx, e.UserID, func(tx *db.Tx) error {
-			return tx.FinishExport(ctx, e.ID, status, counts, s.o.Now().UTC(), reason)
+			if err := tx.FinishExport(ctx, e.ID, status, counts, s.o.Now().UTC(), reason); err != nil {
+				return err
+			}
+			if status != db.ExportDone {
+				return nil
+			}
+			// In the transaction that marks it DONE, so a receiver never hears of an export that is not there.
+			return webhooks.Enqueue(ctx, tx, s.o.Now().UTC(), webhooks.Event{Type: webhooks.ExportReady,
+				Data: map[string]any{"exportId": e.ID, "format": e.Format, "rows": counts}})
 		}); err != nil {
 			return n, err
 		}

@@ -90,4 +90,9 @@ func TestExportFHIRHoldsOneObservationPerSample(t *testing.T) {
 			t.Errorf("eve's data in dan's export: %s", s)
 		}
 	}
+	var ready int
+	if err := a.opts.Store.DB().GetContext(ctx, &ready, `SELECT count(*) FROM webhook_events e JOIN users u ON u.id = e.user_id
+		WHERE u.subject = 'fhirx-dan' AND e.type = 'export.ready'`); err != nil || ready != 1 {
+		t.Fatalf("export.ready events: %d, %v", ready, err)
+	}
 }
