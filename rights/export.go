@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"healthsync/fhir"
+	"healthsync/webhooks"
 	"io"
 	"time"
 
@@ -32,7 +34,9 @@ func (s *Service) RequestExport(ctx context.Context, userID int64, format string
 	switch format {
 	case FormatNDJSONZip:
 	case FormatFHIRNDJSON:
-		return db.Export{}, fmt.Errorf("%w: the FHIR_NDJSON format is not offered by this server yet; ask for NDJSON_ZIP", ErrInvalid)
+		if s.o.FHIR == nil {
+			return db.Export{}, fmt.Errorf("%w: the FHIR_NDJSON format is not offered by this server; ask for NDJSON_ZIP", ErrInvalid)
+		}
 	default:
 		return db.Export{}, fmt.Errorf("%w: unknown export format %q", ErrInvalid, format)
 	}
@@ -111,7 +115,15 @@ func (s *Service) RunDueExports(ctx context.Context) (int, error) {
 			status, reason = db.ExportFailed, &msg
 		}
 		if err := s.store.InUserTx(ctx, e.UserID, func(tx *db.Tx) error {
-			return tx.FinishExport(ctx, e.ID, status, counts, s.o.Now().UTC(), reason)
+			if err := tx.FinishExport(ctx, e.ID, status, counts, s.o.Now().UTC(), reason); err != nil {
+				return err
+			}
+			if status != db.ExportDone {
+				return nil
+			}
+			// In the transaction that marks it DONE, so a receiver never hears of an export that is not there.
+			return webhooks.Enqueue(ctx, tx, s.o.Now().UTC(), webhooks.Event{Type: webhooks.ExportReady,
+				Data: map[string]any{"exportId": e.ID, "format": e.Format, "rows": counts}})
 		}); err != nil {
 			return n, err
 		}
@@ -167,6 +179,11 @@ func (s *Service) writeExport(ctx context.Context, e db.Export) (map[string]int6
 			}
 			counts[kind] = n
 			m.Files = append(m.Files, kind+".ndjson")
+		}
+		if e.Format == FormatFHIRNDJSON {
+			if err := s.writeFHIR(ctx, zw, e.UserID, &m); err != nil {
+				return err
+			}
 		}
 		f, err := zw.Create("manifest.json")
 		if err != nil {
@@ -225,3 +242,24 @@ func (c *chunkWriter) flush() error {
 	c.buf = c.buf[:0]
 	return nil
 }
+
+// writeFHIR adds the user's Observations as Observation.ndjson, one resource a line, beside the raw tables.
+func (s *Service) writeFHIR(ctx context.Context, zw *zip.Writer, userID int64, m *manifest) error {
+	subject, err := s.store.UserSubject(ctx, userID)
+	if err != nil {
+		return err
+	}
+	f, err := zw.Create(fhirFile)
+	if err != nil {
+		return fmt.Errorf("zip %s: %w", fhirFile, err)
+	}
+	n, err := fhir.WriteNDJSON(ctx, f, s.o.FHIR.All(ctx, userID, subject, fhir.Search{}))
+	if err != nil {
+		return fmt.Errorf("write %s: %w", fhirFile, err)
+	}
+	m.Counts["Observation"] = int64(n)
+	m.Files = append(m.Files, fhirFile)
+	return nil
+}
+
+const fhirFile = "Observation.ndjson"

@@ -6,6 +6,7 @@ package rights
 import (
 	"context"
 	"errors"
+	"healthsync/fhir"
 	"log/slog"
 	"time"
 
@@ -43,6 +44,8 @@ type Options struct {
 	Revoker Revoker
 	// ExportChunk is the size of the stored pieces of an export's zip; 0 means 1 MiB.
 	ExportChunk int
+	// FHIR, when set, offers the FHIR_NDJSON export format.
+	FHIR *fhir.Service
 }
 
 // Service runs erasures and exports.

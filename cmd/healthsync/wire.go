@@ -43,6 +43,6 @@ func wire(st *store, svc *ingest.Service, log *slog.Logger) server.Options {
 	o.Kinds = kinds.NewService(st.Store)
 	o.Webhooks = webhooks.NewService(st.Store, nil)
 	o.FHIR = fhir.NewService(st.Store, st.catalog)
-	o.Rights = rights.NewService(st.Store, rights.Options{Log: reqLog})
+	o.Rights = rights.NewService(st.Store, rights.Options{Log: reqLog, FHIR: o.FHIR})
 	return o
 }

@@ -75,7 +75,7 @@ func Wire(o server.Options) server.Options {
 		o.FHIR = fhir.NewService(o.Store, o.Catalog)
 	}
 	if o.Rights == nil {
-		o.Rights = rights.NewService(o.Store, rights.Options{Log: log})
+		o.Rights = rights.NewService(o.Store, rights.Options{Log: log, FHIR: o.FHIR})
 	}
 	return o
 }
