@@ -260,7 +260,7 @@ func TestExportZipHoldsTheUsersDataOnly(t *testing.T) {
 		t.Fatalf("download before done: %d %s", rec.Code, rec.Body.String())
 	}
 	if r := a.do(dan, `mutation { requestDataExport(format: FHIR_NDJSON) { id } }`, nil); r.code() != "BAD_USER_INPUT" {
-		t.Fatalf("FHIR before it is joined: %s", r.Raw)
+		t.Fatalf("FHIR when the service has no FHIR export wired: %s", r.Raw)
 	}
 	if n, err := a.opts.Rights.RunDueExports(ctx); err != nil || n != 1 {
 		t.Fatalf("run exports: %d, %v", n, err)
