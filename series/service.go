@@ -83,12 +83,8 @@ func NewService(store *db.Store, cat *catalog.Catalog) *Service {
 	return &Service{store: store, cat: cat}
 }
 
-// Location resolves a read's time zone: the one asked for, else the user's latest device's, else UTC.
-func Location(ctx context.Context, tx *db.Tx, asked string) (*time.Location, error) {
-	return location(ctx, tx, asked, time.LoadLocation)
-}
-
-// Location is the package's Location with each zone loaded once per process.
+// Location resolves a read's time zone: the one asked for, else the user's latest device's, else UTC; each
+// zone is loaded once per process.
 func (s *Service) Location(ctx context.Context, tx *db.Tx, asked string) (*time.Location, error) {
 	return location(ctx, tx, asked, s.LoadZone)
 }
@@ -467,23 +463,6 @@ func OrderedFrom(all []db.Source, custom map[string][]int64, metrics ...string) 
 		out[m] = priority.Order(all, custom[m])
 	}
 	return out
-}
-
-// OrderedSourcesFor is OrderedSources for several metrics (or the scopes sleep and workout) in two statements.
-func OrderedSourcesFor(ctx context.Context, tx *db.Tx, metrics ...string) (map[string][]db.Source, error) {
-	all, err := tx.Sources(ctx)
-	if err != nil {
-		return nil, err
-	}
-	custom, err := tx.SourcePriorities(ctx, metrics)
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[string][]db.Source, len(metrics))
-	for _, m := range metrics {
-		out[m] = priority.Order(all, custom[m])
-	}
-	return out, nil
 }
 
 func toSamples(rows []db.SpanRow) []Sample {

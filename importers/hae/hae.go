@@ -122,11 +122,6 @@ type Mapped struct {
 	Skipped map[string]int
 }
 
-// Items is how many items were mapped.
-func (m *Mapped) Items() int {
-	return len(m.Samples) + len(m.Categories) + len(m.Workouts) + len(m.StatesOfMind)
-}
-
 // metricNames maps the app's metric names to the catalog's where they differ; others are looked up as they are.
 var metricNames = map[string]string{
 	"step_count":                       "steps",
