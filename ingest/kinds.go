@@ -145,19 +145,28 @@ func kindEnvelope(id string, e *ItemEnvelope, env envelope) db.KindEnvelope {
 	return db.KindEnvelope{ID: id, Start: e.Start, End: e.End, TimeZone: env.tz, Version: env.version, Metadata: env.meta}
 }
 
-func (n *normalizer) stateOfMind(i int, s StateOfMind) *record {
-	rec, env := n.kindItem(KindStateOfMind, i, stateOfMindType, &s.ItemEnvelope)
+// kindRecord is the frame the three kinds share: the common envelope checks, then the kind's own row (built
+// only for an item that passed them), one rejection for either, and the envelope copied into the row.
+func (n *normalizer) kindRecord(kind ItemKind, i int, typ string, e *ItemEnvelope, build func() (db.KindRow, *problem)) *record {
+	rec, env := n.kindItem(kind, i, typ, e)
 	if rec == nil {
 		return nil
 	}
-	row, p := stateOfMindRow(s)
+	row, p := build()
 	if p != nil {
-		n.reject(KindStateOfMind, i, rec.id, p.code, "%s", p.msg)
+		n.reject(kind, i, rec.id, p.code, "%s", p.msg)
 		return nil
 	}
-	row.KindEnvelope = kindEnvelope(rec.id, &s.ItemEnvelope, env)
+	*row.Envelope() = kindEnvelope(rec.id, e, env)
 	rec.kindRow = row
 	return rec
+}
+
+func (n *normalizer) stateOfMind(i int, s StateOfMind) *record {
+	return n.kindRecord(KindStateOfMind, i, stateOfMindType, &s.ItemEnvelope, func() (db.KindRow, *problem) {
+		row, p := stateOfMindRow(s)
+		return row, p
+	})
 }
 
 func stateOfMindRow(s StateOfMind) (*db.StateOfMindRow, *problem) {
@@ -212,18 +221,10 @@ func wordList(what string, known map[string]string, in []string, prefix string) 
 }
 
 func (n *normalizer) ecg(i int, e ECGRecording) *record {
-	rec, env := n.kindItem(KindECG, i, ecgType, &e.ItemEnvelope)
-	if rec == nil {
-		return nil
-	}
-	row, p := ecgRow(e)
-	if p != nil {
-		n.reject(KindECG, i, rec.id, p.code, "%s", p.msg)
-		return nil
-	}
-	row.KindEnvelope = kindEnvelope(rec.id, &e.ItemEnvelope, env)
-	rec.kindRow = row
-	return rec
+	return n.kindRecord(KindECG, i, ecgType, &e.ItemEnvelope, func() (db.KindRow, *problem) {
+		row, p := ecgRow(e)
+		return row, p
+	})
 }
 
 func ecgRow(e ECGRecording) (*db.ECGRow, *problem) {
@@ -263,18 +264,10 @@ func ecgRow(e ECGRecording) (*db.ECGRow, *problem) {
 }
 
 func (n *normalizer) medicationDose(i int, m MedicationDose) *record {
-	rec, env := n.kindItem(KindMedicationDose, i, medicationDoseType, &m.ItemEnvelope)
-	if rec == nil {
-		return nil
-	}
-	row, p := medicationRow(m)
-	if p != nil {
-		n.reject(KindMedicationDose, i, rec.id, p.code, "%s", p.msg)
-		return nil
-	}
-	row.KindEnvelope = kindEnvelope(rec.id, &m.ItemEnvelope, env)
-	rec.kindRow = row
-	return rec
+	return n.kindRecord(KindMedicationDose, i, medicationDoseType, &m.ItemEnvelope, func() (db.KindRow, *problem) {
+		row, p := medicationRow(m)
+		return row, p
+	})
 }
 
 func medicationRow(m MedicationDose) (*db.MedicationDoseRow, *problem) {
