@@ -19,6 +19,21 @@ type Category struct {
 	HealthConnectTypes []string `json:"healthConnectTypes"`
 }
 
+type CategorySample struct {
+	ID string `json:"id"`
+	// Canonical value; empty for events and sessions.
+	Value string `json:"value"`
+	// The value as it was sent (`Mild`, `HKCategoryValueSeverityMild`, `3`).
+	OriginalValue string    `json:"originalValue"`
+	Start         time.Time `json:"start"`
+	End           time.Time `json:"end"`
+	Source        string    `json:"source"`
+	TimeZone      *string   `json:"timeZone,omitempty"`
+	UserEntered   bool      `json:"userEntered"`
+	// The sample's metadata (a heart notification's threshold and readings, …).
+	Metadata map[string]any `json:"metadata,omitempty"`
+}
+
 type CategorySampleInput struct {
 	ID string `json:"id"`
 	// `HKCategoryTypeIdentifierSleepAnalysis`, Health Connect `SleepStage`, or a canonical category name.
@@ -34,6 +49,17 @@ type CategorySampleInput struct {
 	UserEntered *bool          `json:"userEntered,omitempty"`
 	Version     *int64         `json:"version,omitempty"`
 	Metadata    map[string]any `json:"metadata,omitempty"`
+}
+
+// The samples of one category type, with the catalog's names for it.
+type CategorySamples struct {
+	// Canonical category name.
+	Type string `json:"type"`
+	// The type's name for people, in Apple Health's words ("Spotting", "Lower back pain").
+	DisplayName string `json:"displayName"`
+	// The category's canonical values (empty for events and sessions, whose samples carry no value).
+	Values  []string         `json:"values"`
+	Samples []CategorySample `json:"samples"`
 }
 
 type DailySummary struct {

@@ -112,14 +112,19 @@ type Mapped struct {
 	Samples    []ingest.QuantitySample
 	Categories []ingest.CategorySample
 	Workouts   []ingest.Workout
-	// StatesOfMind come from the stateOfMind section (sections.go).
-	StatesOfMind []ingest.StateOfMind
+	// The kinds from the sections (sections.go); symptoms and heart notifications are Categories.
+	StatesOfMind    []ingest.StateOfMind
+	ECGs            []ingest.ECGRecording
+	MedicationDoses []ingest.MedicationDose
 	// Unknown counts metrics (by name) and points the catalog has no place for; Invalid counts points that
 	// could not be read (a missing or unreadable date or value), by metric name.
 	Unknown map[string]int
 	Invalid map[string]int
 	// Skipped counts the items of sections that are not imported, by "section: why".
 	Skipped map[string]int
+	// Refused lists the section items not handed to the write path, each with its code; they are counted in
+	// Invalid by section too.
+	Refused []Refusal
 }
 
 // metricNames maps the app's metric names to the catalog's where they differ; others are looked up as they are.
@@ -192,14 +197,14 @@ func unit(u string) string {
 
 // Map turns a payload into ingest items. cat decides which metrics are known.
 func Map(p *Payload, cat *catalog.Catalog) *Mapped {
-	m := &Mapped{Unknown: map[string]int{}, Invalid: map[string]int{}, Skipped: map[string]int{}}
+	m := &Mapped{Unknown: map[string]int{}, Invalid: map[string]int{}, Skipped: map[string]int{}, Refused: []Refusal{}}
 	for _, met := range p.Data.Metrics {
 		m.metric(cat, met)
 	}
 	for _, w := range append(p.Data.Workouts, p.Workouts...) {
 		m.workout(cat, w)
 	}
-	m.sections(p.Data.Sections)
+	m.sections(cat, p.Data.Sections)
 	return m
 }
 
