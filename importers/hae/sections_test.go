@@ -70,7 +70,7 @@ func sectionsPayload(at time.Time) map[string]any {
 		},
 		"heartRateNotifications": []map[string]any{
 			{"start": haeTime(at.Add(9 * time.Hour)), "end": haeTime(at.Add(9*time.Hour + 10*time.Minute)), "threshold": 120,
-				"heartRate": []any{reading(131, at.Add(9*time.Hour)), reading(127, at.Add(9*time.Hour+5*time.Minute))},
+				"heartRate":          []any{reading(131, at.Add(9*time.Hour)), reading(127, at.Add(9*time.Hour+5*time.Minute))},
 				"heartRateVariation": []any{map[string]any{"hrv": 21, "units": "ms"}}},
 			{"start": haeTime(at.Add(10 * time.Hour)), "end": haeTime(at.Add(10*time.Hour + 10*time.Minute)), "threshold": 40,
 				"heartRate": []any{reading(37, at.Add(10*time.Hour)), reading(38, at.Add(10*time.Hour+5*time.Minute))}},
