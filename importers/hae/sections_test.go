@@ -35,7 +35,12 @@ func sectionsPayload(at time.Time) map[string]any {
 			"interval": map[string]any{"duration": 5, "units": "s"}}}
 	}
 	return map[string]any{"data": map[string]any{
-		"metrics": []any{},
+		"metrics": []map[string]any{
+			{"name": "sexual_activity", "units": "count", "data": []map[string]any{{"date": haeTime(at.Add(13 * time.Hour)),
+				"Unspecified": 0, "Protection Used": 2, "Protection Not Used": 1}}},
+			{"name": "toothbrushing", "units": "s", "data": []map[string]any{{"date": haeTime(at.Add(14 * time.Hour)),
+				"qty": 120, "value": "Complete"}}},
+		},
 		"symptoms": []map[string]any{
 			{"start": haeTime(at), "end": haeTime(at.Add(2 * time.Hour)), "name": "Headache", "severity": "Moderate",
 				"userEntered": true, "source": "Health"},
@@ -93,8 +98,9 @@ func TestSectionsLandThroughTheHandler(t *testing.T) {
 	if code != http.StatusOK {
 		t.Fatalf("status %d: %s", code, raw)
 	}
-	// 3 symptoms, 2 medication doses, 2 ECGs, 3 heart notifications; the write path refuses nothing.
-	checkResponse(t, "sections", res, 10, 0)
+	// 3 symptoms, 2 medication doses, 2 ECGs, 3 heart notifications, 3 times sexual activity, 1 toothbrushing;
+	// the write path refuses nothing.
+	checkResponse(t, "sections", res, 14, 0)
 	refused := map[string]string{}
 	for _, r := range res.Refused {
 		refused[r.Section+"["+itoa(r.Index)+"]"] = string(r.Code)
@@ -132,7 +138,8 @@ func TestSectionsLandThroughTheHandler(t *testing.T) {
 	}
 	if err := e.sqlDB.Select(&cats, `SELECT c.category, c.value, c.orig_value, c.user_entered, s.name,
 		extract(epoch FROM c.end_time - c.start_time) / 60 AS minutes, coalesce(c.metadata::text, '') AS metadata
-		FROM category_samples c JOIN sources s ON s.user_id = c.user_id AND s.source_id = c.source_id ORDER BY c.start_time`); err != nil {
+		FROM category_samples c JOIN sources s ON s.user_id = c.user_id AND s.source_id = c.source_id
+		ORDER BY c.start_time, c.value`); err != nil {
 		t.Fatal(err)
 	}
 	var got []string
@@ -142,7 +149,9 @@ func TestSectionsLandThroughTheHandler(t *testing.T) {
 	want := []string{"symptom_headache=moderate(Moderate)@Health",
 		"symptom_rapid_pounding_or_fluttering_heartbeat=mild(Mild)@Health", "appetite_changes=increased(Increased)@Health",
 		"high_heart_rate_event=()@Health Auto Export", "low_heart_rate_event=()@Health Auto Export",
-		"irregular_heart_rhythm_event=()@Health Auto Export"}
+		"irregular_heart_rhythm_event=()@Health Auto Export", "sexual_activity=protected(protected)@Health Auto Export",
+		"sexual_activity=protected(protected)@Health Auto Export", "sexual_activity=unprotected(unprotected)@Health Auto Export",
+		"toothbrushing=(Complete)@Health Auto Export"}
 	if strings.Join(got, "; ") != strings.Join(want, "; ") {
 		t.Fatalf("category samples:\n got %v\nwant %v", got, want)
 	}
@@ -215,13 +224,13 @@ func TestSectionsLandThroughTheHandler(t *testing.T) {
 	if code != http.StatusOK {
 		t.Fatalf("again: %d %s", code, raw)
 	}
-	checkResponse(t, "sections again", again, 0, 10)
+	checkResponse(t, "sections again", again, 0, 14)
 	if len(again.Refused) != len(res.Refused) {
 		t.Errorf("refusals again %+v", again.Refused)
 	}
 	var n int
 	if err := e.sqlDB.Get(&n, `SELECT (SELECT count(*) FROM category_samples) + (SELECT count(*) FROM medication_doses)
-		+ (SELECT count(*) FROM ecg_recordings)`); err != nil || n != 10 {
+		+ (SELECT count(*) FROM ecg_recordings)`); err != nil || n != 14 {
 		t.Fatalf("stored %d rows after the repeat (%v)", n, err)
 	}
 }
@@ -249,3 +258,28 @@ func TestHeartNotificationNamedAndObservedLayout(t *testing.T) {
 }
 
 func itoa(i int) string { b, _ := json.Marshal(i); return string(b) }
+
+// Sexual activity, handwashing and toothbrushing come as metrics in the documented layout and land as category
+// samples: sexual activity once per counted time, by protection.
+func TestCategoryMetrics(t *testing.T) {
+	at := time.Now().UTC().Truncate(time.Hour).AddDate(0, 0, -2)
+	body := `{"data":{"metrics":[
+	 {"name":"sexual_activity","units":"count","data":[{"date":"` + haeTime(at) + `","Unspecified":0,"Protection Used":2,"Protection Not Used":1},
+	   {"date":"` + haeTime(at.Add(time.Hour)) + `"}]},
+	 {"name":"toothbrushing","units":"s","data":[{"date":"` + haeTime(at) + `","qty":120,"value":"Complete"}]}]}}`
+	var p hae.Payload
+	if err := json.Unmarshal([]byte(body), &p); err != nil {
+		t.Fatal(err)
+	}
+	m := hae.Map(&p, catalog.New())
+	var got []string
+	ids := map[string]bool{}
+	for _, c := range m.Categories {
+		got = append(got, c.Type+"="+c.Value)
+		ids[c.ID] = true
+	}
+	if strings.Join(got, " ") != "sexual_activity=protected sexual_activity=protected sexual_activity=unprotected toothbrushing=Complete" ||
+		len(ids) != 4 || m.Invalid["sexual_activity"] != 1 || m.Categories[3].Metadata["qty"] != 120.0 {
+		t.Fatalf("categories %v (%d ids), invalid %v", got, len(ids), m.Invalid)
+	}
+}
