@@ -54,9 +54,7 @@ func (s *Store) InSystemTx(ctx context.Context, fn func(tx *SysTx) error) (err e
 			_ = t.Rollback()
 		}
 	}()
-	if _, err = t.ExecContext(ctx, `SELECT set_config('healthsync.scope', 'system', true),
-		set_config('statement_timeout', $1, true), set_config('role', $2, true)`,
-		fmt.Sprint(s.statementTimeout.Milliseconds()), AppRole); err != nil {
+	if _, err = t.ExecContext(ctx, s.setLocal("SET LOCAL healthsync.scope = 'system'")); err != nil {
 		return fmt.Errorf("set system scope: %w", err)
 	}
 	if err = fn(&SysTx{tx: t}); err != nil {
