@@ -92,15 +92,7 @@ func TestEveryUserKeyStartsWithUserID(t *testing.T) {
 	if len(keys) < 10 {
 		t.Fatalf("found %d keys of user tables, want the samples, workouts, sources... keys at least", len(keys))
 	}
-	// Known exceptions, each with its reason; the Citus work (issue 18) decides their fate.
-	except := map[string]string{
-		// A connection link is spent by a browser that carries no token, so the ticket is found by its id alone.
-		"oauth_tickets_pkey": "looked up by ticket id without a user",
-	}
 	for _, k := range keys {
-		if _, ok := except[k.Name]; ok {
-			continue
-		}
 		if k.First != "user_id" {
 			t.Errorf("%s: key %s starts with %s, want user_id first", k.Table, k.Name, k.First)
 		}
