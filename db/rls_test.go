@@ -414,3 +414,22 @@ func TestMigrateWithNothingPendingNeedsNoCreatePrivilege(t *testing.T) {
 		t.Fatalf("migrate as a role without CREATE: applied %d, %v", n, err)
 	}
 }
+
+// No table holding a user_id has a trigger: Citus cannot distribute a table with triggers, so the cache upkeep
+// they did is done by the statements themselves.
+func TestNoTriggersOnUserTables(t *testing.T) {
+	t.Parallel()
+	d := dbtest.New(t)
+	var found []string
+	if err := d.SelectContext(context.Background(), &found, `
+		SELECT c.relname || '.' || tg.tgname
+		FROM pg_trigger tg JOIN pg_class c ON c.oid = tg.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE NOT tg.tgisinternal AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+		  AND EXISTS (SELECT 1 FROM pg_attribute u WHERE u.attrelid = c.oid AND u.attname = 'user_id' AND NOT u.attisdropped)
+		ORDER BY 1`); err != nil {
+		t.Fatal(err)
+	}
+	if len(found) > 0 {
+		t.Fatalf("triggers on user tables: %v", found)
+	}
+}
