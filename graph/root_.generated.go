@@ -90,16 +90,19 @@ type ComplexityRoot struct {
 	}
 
 	DataExport struct {
-		Bytes       func(childComplexity int) int
-		CreatedAt   func(childComplexity int) int
-		DownloadURL func(childComplexity int) int
-		Error       func(childComplexity int) int
-		FinishedAt  func(childComplexity int) int
-		Format      func(childComplexity int) int
-		ID          func(childComplexity int) int
-		RowsDone    func(childComplexity int) int
-		RowsTotal   func(childComplexity int) int
-		Status      func(childComplexity int) int
+		Bytes                 func(childComplexity int) int
+		CreatedAt             func(childComplexity int) int
+		DownloadLink          func(childComplexity int) int
+		DownloadLinkExpiresAt func(childComplexity int) int
+		DownloadURL           func(childComplexity int) int
+		Error                 func(childComplexity int) int
+		ExpiresAt             func(childComplexity int) int
+		FinishedAt            func(childComplexity int) int
+		Format                func(childComplexity int) int
+		ID                    func(childComplexity int) int
+		RowsDone              func(childComplexity int) int
+		RowsTotal             func(childComplexity int) int
+		Status                func(childComplexity int) int
 	}
 
 	Device struct {
@@ -785,6 +788,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DataExport.CreatedAt(childComplexity), true
+	case "DataExport.downloadLink":
+		if e.ComplexityRoot.DataExport.DownloadLink == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataExport.DownloadLink(childComplexity), true
+	case "DataExport.downloadLinkExpiresAt":
+		if e.ComplexityRoot.DataExport.DownloadLinkExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataExport.DownloadLinkExpiresAt(childComplexity), true
 	case "DataExport.downloadUrl":
 		if e.ComplexityRoot.DataExport.DownloadURL == nil {
 			break
@@ -797,6 +812,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DataExport.Error(childComplexity), true
+	case "DataExport.expiresAt":
+		if e.ComplexityRoot.DataExport.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataExport.ExpiresAt(childComplexity), true
 	case "DataExport.finishedAt":
 		if e.ComplexityRoot.DataExport.FinishedAt == nil {
 			break
@@ -4049,7 +4070,11 @@ extend type Mutation {
   requestErasure(eraseNow: Boolean = false, graceDays: Int): Erasure! @scope(needs: INGEST)
   "Cancel the erasure in its grace period; null when none is pending (a running erasure cannot be stopped)."
   cancelErasure: Erasure @scope(needs: INGEST)
-  "Start exporting everything the server holds for the token's user; ` + "`" + `dataExport` + "`" + ` reports progress."
+  """
+  Start exporting everything the server holds for the token's user; ` + "`" + `dataExport` + "`" + ` reports progress. One export
+  at a time: while one is QUEUED or RUNNING, asking again for the same format returns it, another format answers
+  EXPORT_PENDING.
+  """
   requestDataExport(format: ExportFormat = NDJSON_ZIP): DataExport! @scope(needs: READ)
 }
 
@@ -4090,6 +4115,8 @@ enum ExportStatus {
   RUNNING
   DONE
   FAILED
+  "Finished more than HEALTHSYNC_EXPORT_TTL (7 days by default) ago: its file is deleted; request a new export."
+  EXPIRED
 }
 
 type DataExport {
@@ -4103,6 +4130,15 @@ type DataExport {
   bytes: Int64!
   "GET it with the same bearer token once status is DONE."
   downloadUrl: String
+  """
+  A signed link to GET the zip without a token (for a browser or a download manager), valid until
+  ` + "`" + `downloadLinkExpiresAt` + "`" + ` (HEALTHSYNC_EXPORT_LINK_TTL, 15 minutes by default, from when it was read); read
+  ` + "`" + `dataExport` + "`" + ` again for a fresh one. Null until DONE, after it expired, or when the server has no link key.
+  """
+  downloadLink: String
+  downloadLinkExpiresAt: Time
+  "When a finished export expires and its file is deleted."
+  expiresAt: Time
   createdAt: Time!
   finishedAt: Time
   error: String
@@ -4241,6 +4277,12 @@ func (ec *executionContext) childFields_DataExport(ctx context.Context, field gr
 		return ec.fieldContext_DataExport_bytes(ctx, field)
 	case "downloadUrl":
 		return ec.fieldContext_DataExport_downloadUrl(ctx, field)
+	case "downloadLink":
+		return ec.fieldContext_DataExport_downloadLink(ctx, field)
+	case "downloadLinkExpiresAt":
+		return ec.fieldContext_DataExport_downloadLinkExpiresAt(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_DataExport_expiresAt(ctx, field)
 	case "createdAt":
 		return ec.fieldContext_DataExport_createdAt(ctx, field)
 	case "finishedAt":

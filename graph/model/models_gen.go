@@ -110,10 +110,17 @@ type DataExport struct {
 	// Size of the zip so far.
 	Bytes int64 `json:"bytes"`
 	// GET it with the same bearer token once status is DONE.
-	DownloadURL *string    `json:"downloadUrl,omitempty"`
-	CreatedAt   time.Time  `json:"createdAt"`
-	FinishedAt  *time.Time `json:"finishedAt,omitempty"`
-	Error       *string    `json:"error,omitempty"`
+	DownloadURL *string `json:"downloadUrl,omitempty"`
+	// A signed link to GET the zip without a token (for a browser or a download manager), valid until
+	// `downloadLinkExpiresAt` (HEALTHSYNC_EXPORT_LINK_TTL, 15 minutes by default, from when it was read); read
+	// `dataExport` again for a fresh one. Null until DONE, after it expired, or when the server has no link key.
+	DownloadLink          *string    `json:"downloadLink,omitempty"`
+	DownloadLinkExpiresAt *time.Time `json:"downloadLinkExpiresAt,omitempty"`
+	// When a finished export expires and its file is deleted.
+	ExpiresAt  *time.Time `json:"expiresAt,omitempty"`
+	CreatedAt  time.Time  `json:"createdAt"`
+	FinishedAt *time.Time `json:"finishedAt,omitempty"`
+	Error      *string    `json:"error,omitempty"`
 }
 
 type Device struct {
@@ -1123,6 +1130,8 @@ const (
 	ExportStatusRunning ExportStatus = "RUNNING"
 	ExportStatusDone    ExportStatus = "DONE"
 	ExportStatusFailed  ExportStatus = "FAILED"
+	// Finished more than HEALTHSYNC_EXPORT_TTL (7 days by default) ago: its file is deleted; request a new export.
+	ExportStatusExpired ExportStatus = "EXPIRED"
 )
 
 var AllExportStatus = []ExportStatus{
@@ -1130,11 +1139,12 @@ var AllExportStatus = []ExportStatus{
 	ExportStatusRunning,
 	ExportStatusDone,
 	ExportStatusFailed,
+	ExportStatusExpired,
 }
 
 func (e ExportStatus) IsValid() bool {
 	switch e {
-	case ExportStatusQueued, ExportStatusRunning, ExportStatusDone, ExportStatusFailed:
+	case ExportStatusQueued, ExportStatusRunning, ExportStatusDone, ExportStatusFailed, ExportStatusExpired:
 		return true
 	}
 	return false
