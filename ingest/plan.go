@@ -91,7 +91,7 @@ func (n *normalizer) dataType(typ string) (string, bool) {
 	switch typ {
 	case workoutType, "workouts", "HKWorkoutTypeIdentifier", "ExerciseSession", "ExerciseSessionRecord":
 		return workoutType, true
-	case stateOfMindType, ecgType, medicationDoseType:
+	case stateOfMindType, ecgType, medicationDoseType, audiogramType:
 		return typ, true
 	}
 	return "", false

@@ -59,7 +59,8 @@ func Enqueue(ctx context.Context, tx *db.Tx, at time.Time, evs ...Event) error {
 	return tx.EnqueueWebhooks(ctx, rows, at)
 }
 
-// KindCount is what a batch stored of one kind (samples, categories, workouts): items in all and per type.
+// KindCount is what a batch stored of one kind (samples, categories, workouts, or a kind's table: state_of_mind,
+// ecg_recordings, medication_doses, audiograms): items in all and per type.
 type KindCount struct {
 	Items int            `json:"items"`
 	Types map[string]int `json:"types"`
