@@ -27,6 +27,27 @@ type WorkoutRow struct {
 	Segments, Laps, Events string
 }
 
+// WorkoutSegment, WorkoutLap and WorkoutEvent are the canonical JSON of a workout's segments, laps and events
+// (workouts.segments, .laps, .events): UTC times, snake_case types, metres.
+type (
+	WorkoutSegment struct {
+		Start       time.Time `json:"start"`
+		End         time.Time `json:"end"`
+		Type        string    `json:"type"`
+		Repetitions *int64    `json:"repetitions,omitempty"`
+	}
+	WorkoutLap struct {
+		Start     time.Time `json:"start"`
+		End       time.Time `json:"end"`
+		DistanceM *float64  `json:"distanceM,omitempty"`
+	}
+	WorkoutEvent struct {
+		Type  string     `json:"type"`
+		Start time.Time  `json:"start"`
+		End   *time.Time `json:"end,omitempty"`
+	}
+)
+
 // WriteWorkouts stores rows like WriteSamples.
 func (t *Tx) WriteWorkouts(ctx context.Context, deviceID string, rows []WorkoutRow) (WriteOutcome, error) {
 	out := newOutcome()

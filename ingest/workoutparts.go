@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"healthsync/catalog"
+	"healthsync/db"
 )
 
 // The inside of a workout: Health Connect ExerciseSession segments and laps, HealthKit workout activities
@@ -58,26 +59,6 @@ var (
 	eventTypes = []string{"", "pause", "resume", "lap", "marker", "motion_paused", "motion_resumed", "segment",
 		"pause_or_resume_request"}
 	eventWords = words(eventTypes[1:]...)
-)
-
-// Canonical forms, as stored in the workouts row and read back.
-type (
-	segmentJSON struct {
-		Start       time.Time `json:"start"`
-		End         time.Time `json:"end"`
-		Type        string    `json:"type"`
-		Repetitions *int64    `json:"repetitions,omitempty"`
-	}
-	lapJSON struct {
-		Start     time.Time `json:"start"`
-		End       time.Time `json:"end"`
-		DistanceM *float64  `json:"distanceM,omitempty"`
-	}
-	eventJSON struct {
-		Type  string     `json:"type"`
-		Start time.Time  `json:"start"`
-		End   *time.Time `json:"end,omitempty"`
-	}
 )
 
 // within checks that [s, e] is a proper span inside the workout's.
@@ -137,7 +118,7 @@ func (n *normalizer) segments(w Workout) (string, *problem) {
 	if w.Segments == nil {
 		return "", nil
 	}
-	out := make([]segmentJSON, len(w.Segments))
+	out := make([]db.WorkoutSegment, len(w.Segments))
 	for j, s := range w.Segments {
 		if p := within("segment", j, s.Start, s.End, w.Start, w.End); p != nil {
 			return "", p
@@ -149,7 +130,7 @@ func (n *normalizer) segments(w Workout) (string, *problem) {
 		if s.Repetitions != nil && (*s.Repetitions < 0 || *s.Repetitions > 1_000_000) {
 			return "", fail(CodeBadValue, "segment %d: repetitions %d must be between 0 and 1000000", j, *s.Repetitions)
 		}
-		out[j] = segmentJSON{Start: s.Start.UTC(), End: s.End.UTC(), Type: t, Repetitions: s.Repetitions}
+		out[j] = db.WorkoutSegment{Start: s.Start.UTC(), End: s.End.UTC(), Type: t, Repetitions: s.Repetitions}
 	}
 	sort.SliceStable(out, func(a, b int) bool { return out[a].Start.Before(out[b].Start) })
 	if p := noOverlap("segment", len(out), func(i int) (time.Time, time.Time) { return out[i].Start, out[i].End }); p != nil {
@@ -162,7 +143,7 @@ func (n *normalizer) laps(w Workout) (string, *problem) {
 	if w.Laps == nil {
 		return "", nil
 	}
-	out := make([]lapJSON, len(w.Laps))
+	out := make([]db.WorkoutLap, len(w.Laps))
 	for j, l := range w.Laps {
 		if p := within("lap", j, l.Start, l.End, w.Start, w.End); p != nil {
 			return "", p
@@ -175,7 +156,7 @@ func (n *normalizer) laps(w Workout) (string, *problem) {
 		if d != nil && *d > 1_000_000 { // Health Connect's own bound for a lap's length
 			return "", fail(CodeOutOfRange, "lap %d: a distance of %g m is more than 1000 km", j, *d)
 		}
-		out[j] = lapJSON{Start: l.Start.UTC(), End: l.End.UTC(), DistanceM: d}
+		out[j] = db.WorkoutLap{Start: l.Start.UTC(), End: l.End.UTC(), DistanceM: d}
 	}
 	sort.SliceStable(out, func(a, b int) bool { return out[a].Start.Before(out[b].Start) })
 	if p := noOverlap("lap", len(out), func(i int) (time.Time, time.Time) { return out[i].Start, out[i].End }); p != nil {
@@ -188,7 +169,7 @@ func events(w Workout) (string, *problem) {
 	if w.Events == nil {
 		return "", nil
 	}
-	out := make([]eventJSON, len(w.Events))
+	out := make([]db.WorkoutEvent, len(w.Events))
 	for j, e := range w.Events {
 		end := e.Start
 		if e.End != nil {
@@ -201,7 +182,7 @@ func events(w Workout) (string, *problem) {
 		if !ok {
 			return "", fail(CodeBadValue, "event %d: %q is not a workout event type (pause, resume, lap, marker, motionPaused, motionResumed, segment, pauseOrResumeRequest)", j, clip(e.Type))
 		}
-		out[j] = eventJSON{Type: t, Start: e.Start.UTC()}
+		out[j] = db.WorkoutEvent{Type: t, Start: e.Start.UTC()}
 		if e.End != nil && e.End.After(e.Start) {
 			u := e.End.UTC()
 			out[j].End = &u

@@ -249,6 +249,11 @@ func (r *queryResolver) Medications(ctx context.Context, from time.Time, to time
 	return r.medicationDoses(ctx, from, to)
 }
 
+// Audiograms is the resolver for the audiograms field.
+func (r *queryResolver) Audiograms(ctx context.Context, from time.Time, to time.Time) ([]model.Audiogram, error) {
+	return r.audiograms(ctx, from, to)
+}
+
 // WebhookEndpoints is the resolver for the webhookEndpoints field.
 func (r *queryResolver) WebhookEndpoints(ctx context.Context) ([]model.WebhookEndpoint, error) {
 	return r.webhookEndpoints(ctx)
