@@ -148,3 +148,36 @@ func TestWorkoutPartsRejectTheWorkoutWithACode(t *testing.T) {
 		}
 	}
 }
+
+// The Android Open Wearables SDK's Health Connect segments and laps (snake-case types, "other_<int>", distanceM)
+// land with their workout through the real route.
+func TestOpenWearablesWorkoutSegmentsAndLaps(t *testing.T) {
+	a := newApp(t)
+	tok := a.token("alice")
+	t0 := day0.Add(9 * time.Hour)
+	at := func(m int) string { return t0.Add(time.Duration(m) * time.Minute).Format(time.RFC3339) }
+	src := map[string]any{"appId": "com.google.android.apps.fitness", "deviceName": "Pixel Watch 2", "deviceType": "watch"}
+	workouts := []map[string]any{{"id": "hc-ow-1", "type": "STRENGTH_TRAINING", "startDate": at(0), "endDate": at(40),
+		"zoneOffset": "+01:00", "source": src, "values": []map[string]any{{"type": "duration", "value": 2400, "unit": "s"}},
+		"segments": []map[string]any{
+			{"startDate": at(0), "endDate": at(10), "type": "squat", "repetitions": 15},
+			{"startDate": at(10), "endDate": at(12), "type": "rest", "repetitions": 0},
+			{"startDate": at(12), "endDate": at(20), "type": "other_34", "repetitions": 10},
+		},
+		"laps": []map[string]any{{"startDate": at(20), "endDate": at(30), "distanceM": 1000.5}, {"startDate": at(30), "endDate": at(40), "distanceM": nil}},
+	}}
+	status, out, _ := a.postOW(syncPath("alice"), "Bearer "+tok, owBody("google", nil, nil, workouts))
+	if status != 200 || out.Accepted != 1 || out.Rejected != 0 {
+		t.Fatalf("%d %+v", status, out)
+	}
+	var got workoutPartsAnswer
+	a.do(tok, workoutPartsQuery, map[string]any{"from": iso(t0), "to": iso(t0.Add(time.Hour))}).decode(t, &got)
+	if len(got.Workouts.Edges) != 1 {
+		t.Fatalf("%+v", got)
+	}
+	w := got.Workouts.Edges[0].Node
+	if len(w.Segments) != 3 || w.Segments[0].Type != "squat" || *w.Segments[0].Repetitions != 15 || w.Segments[1].Repetitions != nil ||
+		w.Segments[2].Type != "leg_press" || len(w.Laps) != 2 || *w.Laps[0].DistanceMeters != 1000.5 || w.Laps[1].DistanceMeters != nil {
+		t.Fatalf("workout %+v", w)
+	}
+}
