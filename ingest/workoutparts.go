@@ -39,26 +39,9 @@ type WorkoutEvent struct {
 // MaxWorkoutParts bounds each of a workout's lists: an ultra with a lap per 100 m stays well inside.
 const MaxWorkoutParts = 2000
 
-// segmentTypes are Health Connect's ExerciseSegment types, indexed by their int value.
-var segmentTypes = []string{"unknown", "arm_curl", "back_extension", "ball_slam", "barbell_shoulder_press",
-	"bench_press", "bench_sit_up", "biking", "biking_stationary", "burpee", "crunch", "deadlift",
-	"double_arm_triceps_extension", "dumbbell_curl_left_arm", "dumbbell_curl_right_arm", "dumbbell_front_raise",
-	"dumbbell_lateral_raise", "dumbbell_row", "dumbbell_triceps_extension_left_arm",
-	"dumbbell_triceps_extension_right_arm", "dumbbell_triceps_extension_two_arm", "elliptical", "forward_twist",
-	"front_raise", "high_intensity_interval_training", "hip_thrust", "hula_hoop", "jumping_jack", "jump_rope",
-	"kettlebell_swing", "lateral_raise", "lat_pull_down", "leg_curl", "leg_extension", "leg_press", "leg_raise",
-	"lunge", "mountain_climber", "other_workout", "pause", "pilates", "plank", "pull_up", "punch", "rest",
-	"rowing_machine", "running", "running_treadmill", "shoulder_press", "single_arm_triceps_extension", "sit_up",
-	"squat", "stair_climbing", "stair_climbing_machine", "stretching", "swimming_backstroke",
-	"swimming_breaststroke", "swimming_butterfly", "swimming_freestyle", "swimming_mixed", "swimming_open_water",
-	"swimming_other", "swimming_pool", "upper_twist", "walking", "weightlifting", "wheelchair", "yoga"}
-
 var (
-	segmentWords = words(segmentTypes...)
-	// eventTypes are HKWorkoutEventType's cases by raw value (1…8).
-	eventTypes = []string{"", "pause", "resume", "lap", "marker", "motion_paused", "motion_resumed", "segment",
-		"pause_or_resume_request"}
-	eventWords = words(eventTypes[1:]...)
+	segmentWords = words(catalog.SegmentTypes...)
+	eventWords   = words(catalog.WorkoutEventTypes[1:]...)
 )
 
 // within checks that [s, e] is a proper span inside the workout's.
@@ -91,8 +74,8 @@ func (n *normalizer) segmentType(s string) (string, bool) {
 		return t, true
 	}
 	if i, err := strconv.Atoi(strings.TrimSpace(s)); err == nil && n.dialect != catalog.HealthKit {
-		if i >= 0 && i < len(segmentTypes) {
-			return segmentTypes[i], true
+		if i >= 0 && i < len(catalog.SegmentTypes) {
+			return catalog.SegmentTypes[i], true
 		}
 		return "", false
 	}
@@ -194,8 +177,8 @@ func events(w Workout) (string, *problem) {
 
 func eventType(s string) (string, bool) {
 	if i, err := strconv.Atoi(strings.TrimSpace(s)); err == nil {
-		if i >= 1 && i < len(eventTypes) {
-			return eventTypes[i], true
+		if i >= 1 && i < len(catalog.WorkoutEventTypes) {
+			return catalog.WorkoutEventTypes[i], true
 		}
 		return "", false
 	}
