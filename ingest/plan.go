@@ -93,6 +93,8 @@ func (n *normalizer) dataType(typ string) (string, bool) {
 		return workoutType, true
 	case stateOfMindType, ecgType, medicationDoseType, audiogramType:
 		return typ, true
+	case "HKDataTypeIdentifierAudiogram", "HKAudiogramSampleType":
+		return audiogramType, true
 	}
 	return "", false
 }

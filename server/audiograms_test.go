@@ -33,6 +33,7 @@ func audiogramBatch(key string, base time.Time) map[string]any {
 			}},
 		}},
 	}
+	in["cursors"] = []map[string]any{{"type": "HKDataTypeIdentifierAudiogram", "cursor": "anchor-" + key}}
 	return map[string]any{"input": in}
 }
 
