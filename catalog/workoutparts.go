@@ -28,6 +28,11 @@ var WorkoutEventTypes = []string{"", "pause", "resume", "lap", "marker", "motion
 
 // markdownWorkoutParts renders the two tables for docs/catalog.md.
 func markdownWorkoutParts(b *bytes.Buffer) {
+	b.WriteString("\n## Kinds beside the catalog\n\n")
+	b.WriteString("Items that are neither a number nor a category have input lists and reads of their own: State of Mind " +
+		"(valence -1–1), ECG recordings (voltages in µV, sampling frequency in Hz, average heart rate in count/min), " +
+		"medication doses, and audiograms (frequency in Hz, thresholds in dBHL, per ear and per test: side, " +
+		"air or bone conduction, masked, clamping range). The README's upload section shows each.\n")
 	b.WriteString("\n## Workout segments, laps and events\n\n")
 	b.WriteString("A workout may carry `segments` (Health Connect ExerciseSegment, or HealthKit workout activities), `laps` " +
 		"(Health Connect ExerciseLap, HealthKit lap events; distance in metres) and `events` (HealthKit workout events). " +

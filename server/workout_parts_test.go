@@ -95,11 +95,23 @@ func TestWorkoutSegmentsLapsAndEventsRoundTrip(t *testing.T) {
 		t.Fatalf("events: %+v", e)
 	}
 
-	// A retry of the same batch is the stored answer; a higher version replaces the parts with the workout's.
+	// A retry of the same batch is the stored answer, the same workout under a new key a duplicate, and another
+	// user sees none of it.
 	a.do(tok, ingestMutation, hc).decode(t, &res)
 	if !res.IngestBatch.Replayed {
 		t.Fatalf("replay: %+v", res.IngestBatch)
 	}
+	hc["input"].(map[string]any)["idempotencyKey"] = "hc-parts-again"
+	a.do(tok, ingestMutation, hc).decode(t, &res)
+	if r := res.IngestBatch; r.Replayed || r.Accepted != 0 || r.Duplicates != 1 {
+		t.Fatalf("same workout, new key: %+v", r)
+	}
+	var bob workoutPartsAnswer
+	a.do(a.token("bob"), workoutPartsQuery, map[string]any{"from": iso(start), "to": iso(start.Add(3 * time.Hour))}).decode(t, &bob)
+	if len(bob.Workouts.Edges) != 0 {
+		t.Fatalf("bob sees %+v", bob)
+	}
+	// A higher version replaces the parts with the workout's.
 	w := hc["input"].(map[string]any)["workouts"].([]map[string]any)[0]
 	w["version"] = 2
 	w["laps"] = []map[string]any{{"start": at(0), "end": at(30), "distance": map[string]any{"value": 1, "unit": "km"}}}
@@ -112,6 +124,18 @@ func TestWorkoutSegmentsLapsAndEventsRoundTrip(t *testing.T) {
 	a.do(tok, workoutPartsQuery, map[string]any{"from": iso(start), "to": iso(start.Add(time.Hour))}).decode(t, &got)
 	if g := got.Workouts.Edges[0].Node; len(g.Segments) != 0 || len(g.Laps) != 1 || *g.Laps[0].DistanceMeters != 1000 {
 		t.Fatalf("after version 2: %+v", g)
+	}
+	// Deleting the workout takes its parts with it.
+	del := map[string]any{"input": map[string]any{"idempotencyKey": "hc-del", "provider": "HEALTH_CONNECT",
+		"device": map[string]any{"id": "pixel-1"}, "deletions": []string{"hc-session-1"}}}
+	a.do(tok, ingestMutation, del).decode(t, &res)
+	if res.IngestBatch.Deleted != 1 {
+		t.Fatalf("delete: %+v", res.IngestBatch)
+	}
+	got = workoutPartsAnswer{}
+	a.do(tok, workoutPartsQuery, map[string]any{"from": iso(start), "to": iso(start.Add(time.Hour))}).decode(t, &got)
+	if len(got.Workouts.Edges) != 0 {
+		t.Fatalf("after the deletion: %+v", got)
 	}
 }
 
