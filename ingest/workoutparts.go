@@ -60,8 +60,9 @@ func noOverlap(what string, n int, span func(i int) (time.Time, time.Time)) *pro
 	for i := 1; i < n; i++ {
 		_, prevEnd := span(i - 1)
 		s, _ := span(i)
-		if s.Before(prevEnd) {
-			return fail(CodeBadTime, "%ss %d and %d overlap", what, i-1, i)
+		if s.Before(prevEnd) { // named by time: the indexes are those of the sorted list, not of the upload
+			return fail(CodeBadTime, "the %s starting at %s begins before the one before it ends (%s); %ss may not overlap",
+				what, s.Format(time.RFC3339), prevEnd.Format(time.RFC3339), what)
 		}
 	}
 	return nil
