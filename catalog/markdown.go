@@ -91,6 +91,7 @@ func (c *Catalog) Markdown() []byte {
 	b.WriteString("\n## Workout activities\n\n")
 	b.WriteString(codes(slices.Clone(c.activityNames)))
 	b.WriteString("\n")
+	markdownWorkoutParts(&b)
 	return b.Bytes()
 }
 

@@ -36,6 +36,7 @@ type Batch struct {
 	StatesOfMind    []string `json:"statesOfMind,omitempty"`
 	EcgRecordings   []string `json:"ecgRecordings,omitempty"`
 	MedicationDoses []string `json:"medicationDoses,omitempty"`
+	Audiograms      []string `json:"audiograms,omitempty"`
 }
 
 // Device is the uploading app installation.
@@ -128,6 +129,9 @@ type Workout struct {
 	TimeZone        string         `json:"timeZone,omitempty"`
 	Version         *int64         `json:"version,omitempty"`
 	Metadata        map[string]any `json:"metadata,omitempty"`
+	Segments        []string       `json:"segments,omitempty"`
+	Laps            []string       `json:"laps,omitempty"`
+	Events          []string       `json:"events,omitempty"`
 }
 
 // Cursor is a device's sync position for one data type.

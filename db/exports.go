@@ -45,7 +45,7 @@ const exportCols = `user_id, export_id, format, status, rows_done, rows_total, b
 // ExportKinds are the kinds of data an export writes, each from one table, in the order they are written.
 // Every column is exported but user_id (the file is the user's) and the provider tokens (secrets, not data).
 var ExportKinds = []string{"devices", "sources", "samples", "category_samples", "workouts", "state_of_mind",
-	"ecg_recordings", "medication_doses", "deletions", "sync_state", "source_priority", "provider_connections",
+	"ecg_recordings", "medication_doses", "audiograms", "deletions", "sync_state", "source_priority", "provider_connections",
 	"import_jobs"}
 
 // NotExported names each user table an export leaves out, and why: what is derived from exported rows, the

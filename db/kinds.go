@@ -11,7 +11,7 @@ import (
 	"github.com/lib/pq"
 )
 
-// The kinds that are neither a number nor a category (State of Mind, ECG, medication doses) each have their own
+// The kinds that are neither a number nor a category (State of Mind, ECG, medication doses, audiograms) each have their own
 // table; they share the envelope every item has and the way they are written: stored ids left alone, a higher
 // version replaces.
 
@@ -45,13 +45,15 @@ const (
 	stateOfMindLocks int32 = 7330 + iota
 	ecgLocks
 	medicationLocks
+	audiogramLocks
 )
 
 var (
 	stateOfMindTable = kindTable{"state_of_mind", []string{"kind", "valence", "classification", "labels", "associations"}, stateOfMindLocks}
 	ecgTable         = kindTable{"ecg_recordings", []string{"classification", "average_heart_rate", "symptoms_status", "sampling_hz", "voltages_uv"}, ecgLocks}
 	medicationTable  = kindTable{"medication_doses", []string{"medication", "concept_id", "codes", "dose", "dose_unit", "status", "scheduled_time"}, medicationLocks}
-	kindTables       = []kindTable{stateOfMindTable, ecgTable, medicationTable}
+	audiogramTable   = kindTable{"audiograms", []string{"points"}, audiogramLocks}
+	kindTables       = []kindTable{stateOfMindTable, ecgTable, medicationTable, audiogramTable}
 )
 
 // StateOfMindRow is one iOS 18 State of Mind log.
@@ -116,6 +118,38 @@ func (r *MedicationDoseRow) values() []any {
 	return []any{r.Medication, r.ConceptID, codes, r.Dose, r.DoseUnit, r.Status, r.Scheduled}
 }
 
+// AudiogramTest is one test of a sensitivity point, in dBHL, as stored in audiograms.points.
+type AudiogramTest struct {
+	Side       string   `json:"side"`       // left | right
+	Conduction string   `json:"conduction"` // air | bone
+	Masked     *bool    `json:"masked,omitempty"`
+	DbHL       float64  `json:"dbhl"`
+	ClampLower *float64 `json:"clampLower,omitempty"`
+	ClampUpper *float64 `json:"clampUpper,omitempty"`
+}
+
+// AudiogramPoint is one frequency of a hearing test. Left and Right are the ear's air-conduction threshold
+// (HealthKit's leftEarSensitivity / rightEarSensitivity: the first air test of that side); Tests has them all.
+type AudiogramPoint struct {
+	Hz    float64         `json:"hz"`
+	Left  *float64        `json:"left,omitempty"`
+	Right *float64        `json:"right,omitempty"`
+	Tests []AudiogramTest `json:"tests"`
+}
+
+// AudiogramRow is one hearing test with its sensitivity points, lowest frequency first.
+type AudiogramRow struct {
+	KindEnvelope
+	Points []AudiogramPoint
+}
+
+func (r *AudiogramRow) Envelope() *KindEnvelope { return &r.KindEnvelope }
+func (r *AudiogramRow) kindTable() kindTable    { return audiogramTable }
+func (r *AudiogramRow) values() []any {
+	b, _ := json.Marshal(r.Points) // numbers, strings and bools validated by the ingest: cannot fail
+	return []any{string(b)}
+}
+
 func nonNil(s []string) []string {
 	if s == nil {
 		return []string{}
@@ -177,10 +211,12 @@ func (t *Tx) DeleteKindItems(ctx context.Context, ids []string, removed map[stri
 	err := t.collectIDs(ctx, removed, `
 		WITH s AS (DELETE FROM state_of_mind WHERE user_id = $1 AND item_id = ANY($2::text[]) RETURNING item_id),
 		     e AS (DELETE FROM ecg_recordings WHERE user_id = $1 AND item_id = ANY($2::text[]) RETURNING item_id),
-		     m AS (DELETE FROM medication_doses WHERE user_id = $1 AND item_id = ANY($2::text[]) RETURNING item_id)
-		SELECT item_id FROM s UNION SELECT item_id FROM e UNION SELECT item_id FROM m`, t.userID, pq.Array(ids))
+		     m AS (DELETE FROM medication_doses WHERE user_id = $1 AND item_id = ANY($2::text[]) RETURNING item_id),
+		     a AS (DELETE FROM audiograms WHERE user_id = $1 AND item_id = ANY($2::text[]) RETURNING item_id)
+		SELECT item_id FROM s UNION SELECT item_id FROM e UNION SELECT item_id FROM m UNION SELECT item_id FROM a`,
+		t.userID, pq.Array(ids))
 	if err != nil {
-		return fmt.Errorf("delete state of mind, ECG and medication items: %w", err)
+		return fmt.Errorf("delete state of mind, ECG, medication and audiogram items: %w", err)
 	}
 	return nil
 }
@@ -188,3 +224,4 @@ func (t *Tx) DeleteKindItems(ctx context.Context, ids []string, removed map[stri
 func (r *StateOfMindRow) Table() string    { return stateOfMindTable.name }
 func (r *ECGRow) Table() string            { return ecgTable.name }
 func (r *MedicationDoseRow) Table() string { return medicationTable.name }
+func (r *AudiogramRow) Table() string      { return audiogramTable.name }

@@ -131,3 +131,28 @@ func (t *Tx) MedicationDoses(ctx context.Context, from, to time.Time) ([]StoredM
 	})
 	return out, err
 }
+
+// StoredAudiogram is a hearing test as read back.
+type StoredAudiogram struct {
+	StoredKind
+	Points []AudiogramPoint
+}
+
+// Audiograms lists the user's hearing tests starting in [from, to), oldest first.
+func (t *Tx) Audiograms(ctx context.Context, from, to time.Time) ([]StoredAudiogram, error) {
+	var out []StoredAudiogram
+	q := kindReadSQL("audiograms", "x.points::text")
+	err := t.readKind(ctx, "audiograms", q, from, to, func(rows *sql.Rows) error {
+		var r StoredAudiogram
+		var points string
+		if err := rows.Scan(append(r.dest(), &points)...); err != nil {
+			return err
+		}
+		if err := json.Unmarshal([]byte(points), &r.Points); err != nil {
+			return fmt.Errorf("decode audiogram points: %w", err)
+		}
+		out = append(out, r)
+		return nil
+	})
+	return out, err
+}

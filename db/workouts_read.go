@@ -36,6 +36,9 @@ type StoredWorkout struct {
 	DistanceM        *float64      `db:"distance_m"`
 	TimeZone         *string       `db:"time_zone"`
 	Metadata         *string       `db:"metadata"`
+	Segments         *string       `db:"segments"` // JSON arrays as stored (WorkoutRow); nil = none
+	Laps             *string       `db:"laps"`
+	Events           *string       `db:"events"`
 	AlsoSourceIDs    pq.Int64Array `db:"also_source_ids"` // in priority order
 }
 
@@ -74,7 +77,7 @@ func workoutPageSQL() string {
 		)
 		SELECT p.workout_id, p.activity_type, p.orig_activity_type, p.source_id, p.device_id, p.start_time,
 			p.end_time, p.duration_s, p.energy_kcal, p.distance_m, p.time_zone, p.metadata::text AS metadata,
-			coalesce(d.ids, '{}') AS also_source_ids
+			p.segments::text AS segments, p.laps::text AS laps, p.events::text AS events, coalesce(d.ids, '{}') AS also_source_ids
 		FROM page p
 		LEFT JOIN LATERAL (
 			SELECT array_agg(s.source_id ORDER BY s.rank, s.source_id) AS ids

@@ -34,6 +34,31 @@ type DirectiveRoot struct {
 }
 
 type ComplexityRoot struct {
+	Audiogram struct {
+		End      func(childComplexity int) int
+		ID       func(childComplexity int) int
+		Points   func(childComplexity int) int
+		Source   func(childComplexity int) int
+		Start    func(childComplexity int) int
+		TimeZone func(childComplexity int) int
+	}
+
+	AudiogramPoint struct {
+		FrequencyHz  func(childComplexity int) int
+		LeftEarDbHl  func(childComplexity int) int
+		RightEarDbHl func(childComplexity int) int
+		Tests        func(childComplexity int) int
+	}
+
+	AudiogramTest struct {
+		ClampLowerDbHl  func(childComplexity int) int
+		ClampUpperDbHl  func(childComplexity int) int
+		Conduction      func(childComplexity int) int
+		Masked          func(childComplexity int) int
+		SensitivityDbHl func(childComplexity int) int
+		Side            func(childComplexity int) int
+	}
+
 	Category struct {
 		HealthConnectTypes func(childComplexity int) int
 		HealthKitTypes     func(childComplexity int) int
@@ -261,6 +286,7 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
+		Audiograms          func(childComplexity int, from time.Time, to time.Time) int
 		Categories          func(childComplexity int) int
 		CategorySamples     func(childComplexity int, typeArg string, from time.Time, to time.Time, limit *int) int
 		Cycle               func(childComplexity int, from scalar.Date, to scalar.Date, timeZone *string) int
@@ -499,8 +525,11 @@ type ComplexityRoot struct {
 		DurationSeconds  func(childComplexity int) int
 		End              func(childComplexity int) int
 		EnergyKcal       func(childComplexity int) int
+		Events           func(childComplexity int) int
 		ID               func(childComplexity int) int
+		Laps             func(childComplexity int) int
 		MaxHeartRate     func(childComplexity int) int
+		Segments         func(childComplexity int) int
 		Source           func(childComplexity int) int
 		Start            func(childComplexity int) int
 		TimeZone         func(childComplexity int) int
@@ -514,6 +543,25 @@ type ComplexityRoot struct {
 	WorkoutEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	WorkoutEvent struct {
+		End   func(childComplexity int) int
+		Start func(childComplexity int) int
+		Type  func(childComplexity int) int
+	}
+
+	WorkoutLap struct {
+		DistanceMeters func(childComplexity int) int
+		End            func(childComplexity int) int
+		Start          func(childComplexity int) int
+	}
+
+	WorkoutSegment struct {
+		End         func(childComplexity int) int
+		Repetitions func(childComplexity int) int
+		Start       func(childComplexity int) int
+		Type        func(childComplexity int) int
 	}
 }
 
@@ -530,6 +578,105 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 	ec := newExecutionContext(nil, e, nil)
 	_ = ec
 	switch typeName + "." + field {
+
+	case "Audiogram.end":
+		if e.ComplexityRoot.Audiogram.End == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Audiogram.End(childComplexity), true
+	case "Audiogram.id":
+		if e.ComplexityRoot.Audiogram.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Audiogram.ID(childComplexity), true
+	case "Audiogram.points":
+		if e.ComplexityRoot.Audiogram.Points == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Audiogram.Points(childComplexity), true
+	case "Audiogram.source":
+		if e.ComplexityRoot.Audiogram.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Audiogram.Source(childComplexity), true
+	case "Audiogram.start":
+		if e.ComplexityRoot.Audiogram.Start == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Audiogram.Start(childComplexity), true
+	case "Audiogram.timeZone":
+		if e.ComplexityRoot.Audiogram.TimeZone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Audiogram.TimeZone(childComplexity), true
+
+	case "AudiogramPoint.frequencyHz":
+		if e.ComplexityRoot.AudiogramPoint.FrequencyHz == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AudiogramPoint.FrequencyHz(childComplexity), true
+	case "AudiogramPoint.leftEarDbHL":
+		if e.ComplexityRoot.AudiogramPoint.LeftEarDbHl == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AudiogramPoint.LeftEarDbHl(childComplexity), true
+	case "AudiogramPoint.rightEarDbHL":
+		if e.ComplexityRoot.AudiogramPoint.RightEarDbHl == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AudiogramPoint.RightEarDbHl(childComplexity), true
+	case "AudiogramPoint.tests":
+		if e.ComplexityRoot.AudiogramPoint.Tests == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AudiogramPoint.Tests(childComplexity), true
+
+	case "AudiogramTest.clampLowerDbHL":
+		if e.ComplexityRoot.AudiogramTest.ClampLowerDbHl == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AudiogramTest.ClampLowerDbHl(childComplexity), true
+	case "AudiogramTest.clampUpperDbHL":
+		if e.ComplexityRoot.AudiogramTest.ClampUpperDbHl == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AudiogramTest.ClampUpperDbHl(childComplexity), true
+	case "AudiogramTest.conduction":
+		if e.ComplexityRoot.AudiogramTest.Conduction == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AudiogramTest.Conduction(childComplexity), true
+	case "AudiogramTest.masked":
+		if e.ComplexityRoot.AudiogramTest.Masked == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AudiogramTest.Masked(childComplexity), true
+	case "AudiogramTest.sensitivityDbHL":
+		if e.ComplexityRoot.AudiogramTest.SensitivityDbHl == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AudiogramTest.SensitivityDbHl(childComplexity), true
+	case "AudiogramTest.side":
+		if e.ComplexityRoot.AudiogramTest.Side == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AudiogramTest.Side(childComplexity), true
 
 	case "Category.healthConnectTypes":
 		if e.ComplexityRoot.Category.HealthConnectTypes == nil {
@@ -1585,6 +1732,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ProviderConnection.Status(childComplexity), true
 
+	case "Query.audiograms":
+		if e.ComplexityRoot.Query.Audiograms == nil {
+			break
+		}
+
+		args, err := ec.field_Query_audiograms_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Audiograms(childComplexity, args["from"].(time.Time), args["to"].(time.Time)), true
 	case "Query.categories":
 		if e.ComplexityRoot.Query.Categories == nil {
 			break
@@ -2764,18 +2922,36 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Workout.EnergyKcal(childComplexity), true
+	case "Workout.events":
+		if e.ComplexityRoot.Workout.Events == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Workout.Events(childComplexity), true
 	case "Workout.id":
 		if e.ComplexityRoot.Workout.ID == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Workout.ID(childComplexity), true
+	case "Workout.laps":
+		if e.ComplexityRoot.Workout.Laps == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Workout.Laps(childComplexity), true
 	case "Workout.maxHeartRate":
 		if e.ComplexityRoot.Workout.MaxHeartRate == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Workout.MaxHeartRate(childComplexity), true
+	case "Workout.segments":
+		if e.ComplexityRoot.Workout.Segments == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Workout.Segments(childComplexity), true
 	case "Workout.source":
 		if e.ComplexityRoot.Workout.Source == nil {
 			break
@@ -2821,6 +2997,69 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.WorkoutEdge.Node(childComplexity), true
 
+	case "WorkoutEvent.end":
+		if e.ComplexityRoot.WorkoutEvent.End == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkoutEvent.End(childComplexity), true
+	case "WorkoutEvent.start":
+		if e.ComplexityRoot.WorkoutEvent.Start == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkoutEvent.Start(childComplexity), true
+	case "WorkoutEvent.type":
+		if e.ComplexityRoot.WorkoutEvent.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkoutEvent.Type(childComplexity), true
+
+	case "WorkoutLap.distanceMeters":
+		if e.ComplexityRoot.WorkoutLap.DistanceMeters == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkoutLap.DistanceMeters(childComplexity), true
+	case "WorkoutLap.end":
+		if e.ComplexityRoot.WorkoutLap.End == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkoutLap.End(childComplexity), true
+	case "WorkoutLap.start":
+		if e.ComplexityRoot.WorkoutLap.Start == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkoutLap.Start(childComplexity), true
+
+	case "WorkoutSegment.end":
+		if e.ComplexityRoot.WorkoutSegment.End == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkoutSegment.End(childComplexity), true
+	case "WorkoutSegment.repetitions":
+		if e.ComplexityRoot.WorkoutSegment.Repetitions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkoutSegment.Repetitions(childComplexity), true
+	case "WorkoutSegment.start":
+		if e.ComplexityRoot.WorkoutSegment.Start == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkoutSegment.Start(childComplexity), true
+	case "WorkoutSegment.type":
+		if e.ComplexityRoot.WorkoutSegment.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkoutSegment.Type(childComplexity), true
+
 	}
 	return 0, false
 }
@@ -2830,6 +3069,9 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
+			graphql.NewInputUnmarshaler("AudiogramInput", ec.unmarshalInputAudiogramInput),
+			graphql.NewInputUnmarshaler("AudiogramPointInput", ec.unmarshalInputAudiogramPointInput),
+			graphql.NewInputUnmarshaler("AudiogramTestInput", ec.unmarshalInputAudiogramTestInput),
 			graphql.NewInputUnmarshaler("CategorySampleInput", ec.unmarshalInputCategorySampleInput),
 			graphql.NewInputUnmarshaler("DeviceInput", ec.unmarshalInputDeviceInput),
 			graphql.NewInputUnmarshaler("EcgRecordingInput", ec.unmarshalInputEcgRecordingInput),
@@ -2844,7 +3086,10 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("StateOfMindInput", ec.unmarshalInputStateOfMindInput),
 			graphql.NewInputUnmarshaler("SyncCursorInput", ec.unmarshalInputSyncCursorInput),
 			graphql.NewInputUnmarshaler("WebhookEndpointInput", ec.unmarshalInputWebhookEndpointInput),
+			graphql.NewInputUnmarshaler("WorkoutEventInput", ec.unmarshalInputWorkoutEventInput),
 			graphql.NewInputUnmarshaler("WorkoutInput", ec.unmarshalInputWorkoutInput),
+			graphql.NewInputUnmarshaler("WorkoutLapInput", ec.unmarshalInputWorkoutLapInput),
+			graphql.NewInputUnmarshaler("WorkoutSegmentInput", ec.unmarshalInputWorkoutSegmentInput),
 		)
 	}
 	first := true
@@ -3980,6 +4225,154 @@ type MedicationDose {
   timeZone: String
 }
 
+# ---- Audiograms (HKAudiogramSample) and the inside of a workout: segments, laps, events (issue 17). ----
+
+extend type Query {
+  "Hearing tests starting in ` + "`" + `[from, to)` + "`" + `, oldest first; at most 366 days."
+  audiograms(from: Time!, to: Time!): [Audiogram!]! @scope(needs: READ)
+}
+
+extend input IngestBatchInput {
+  "HKAudiogramSample samples: a hearing test's sensitivity points."
+  audiograms: [AudiogramInput!]
+}
+
+extend enum ItemKind {
+  AUDIOGRAM
+}
+
+input AudiogramInput {
+  id: ID!
+  "1 to 64 points, one per frequency."
+  points: [AudiogramPointInput!]!
+  start: Time!
+  end: Time!
+  source: SourceInput!
+  timeZone: String
+  version: Int64
+  metadata: Map
+}
+
+"""
+One frequency of a hearing test. Send ` + "`" + `leftEarDbHL` + "`" + ` / ` + "`" + `rightEarDbHL` + "`" + ` (HealthKit's ` + "`" + `leftEarSensitivity` + "`" + `,
+` + "`" + `rightEarSensitivity` + "`" + `), or ` + "`" + `tests` + "`" + ` (iOS 18.1 ` + "`" + `HKAudiogramSensitivityTest` + "`" + `), or both.
+"""
+input AudiogramPointInput {
+  "Hz, 20–20000."
+  frequencyHz: Float!
+  "dBHL, -20–150."
+  leftEarDbHL: Float
+  rightEarDbHL: Float
+  tests: [AudiogramTestInput!]
+}
+
+input AudiogramTestInput {
+  "` + "`" + `left` + "`" + ` or ` + "`" + `right` + "`" + ` (HealthKit's raw ` + "`" + `0` + "`" + `, ` + "`" + `1` + "`" + `)."
+  side: String!
+  "` + "`" + `air` + "`" + ` (default; HealthKit's raw ` + "`" + `0` + "`" + `) or ` + "`" + `bone` + "`" + `."
+  conduction: String
+  masked: Boolean
+  "dBHL, -20–150."
+  sensitivityDbHL: Float!
+  "The clamping range, dBHL, when the test was clamped."
+  clampLowerDbHL: Float
+  clampUpperDbHL: Float
+}
+
+type Audiogram {
+  id: ID!
+  "Lowest frequency first."
+  points: [AudiogramPoint!]!
+  start: Time!
+  end: Time!
+  source: String!
+  timeZone: String
+}
+
+type AudiogramPoint {
+  frequencyHz: Float!
+  "The ear's air-conduction threshold in dBHL (the first air test of that ear), null when not tested."
+  leftEarDbHL: Float
+  rightEarDbHL: Float
+  "Every test of the frequency; a point sent without tests lists its ears as air tests with ` + "`" + `masked` + "`" + ` null."
+  tests: [AudiogramTest!]!
+}
+
+type AudiogramTest {
+  "` + "`" + `left` + "`" + ` or ` + "`" + `right` + "`" + `."
+  side: String!
+  "` + "`" + `air` + "`" + ` or ` + "`" + `bone` + "`" + `."
+  conduction: String!
+  "Null when the upload did not say."
+  masked: Boolean
+  sensitivityDbHL: Float!
+  clampLowerDbHL: Float
+  clampUpperDbHL: Float
+}
+
+extend input WorkoutInput {
+  "Health Connect ExerciseSegment list, or HealthKit workout activities; inside the workout, not overlapping."
+  segments: [WorkoutSegmentInput!]
+  "Health Connect ExerciseLap list, or HealthKit lap events; inside the workout, not overlapping."
+  laps: [WorkoutLapInput!]
+  "HealthKit workout events: pauses, resumes, markers, motion pauses…"
+  events: [WorkoutEventInput!]
+}
+
+input WorkoutSegmentInput {
+  start: Time!
+  end: Time!
+  """
+  A Health Connect segment type (` + "`" + `EXERCISE_SEGMENT_TYPE_SQUAT` + "`" + `, its int ` + "`" + `51` + "`" + ` from Health Connect, or ` + "`" + `squat` + "`" + `) or a
+  workout activity type (` + "`" + `HKWorkoutActivityTypeSwimming` + "`" + `, a HealthKit raw value from HealthKit, ` + "`" + `cycling` + "`" + `).
+  """
+  type: String!
+  repetitions: Int
+}
+
+input WorkoutLapInput {
+  start: Time!
+  end: Time!
+  "The lap's length (Health Connect ` + "`" + `length` + "`" + `), any distance unit."
+  distance: QuantityInput
+}
+
+input WorkoutEventInput {
+  "` + "`" + `HKWorkoutEventTypePause` + "`" + `, its raw value ` + "`" + `1` + "`" + `…` + "`" + `8` + "`" + `, or ` + "`" + `pause` + "`" + `, ` + "`" + `resume` + "`" + `, ` + "`" + `lap` + "`" + `, ` + "`" + `marker` + "`" + `, ` + "`" + `motionPaused` + "`" + `, ` + "`" + `motionResumed` + "`" + `, ` + "`" + `segment` + "`" + `, ` + "`" + `pauseOrResumeRequest` + "`" + `."
+  type: String!
+  start: Time!
+  "For events with a duration."
+  end: Time
+}
+
+extend type Workout {
+  "Oldest first; empty when none were uploaded."
+  segments: [WorkoutSegment!]!
+  laps: [WorkoutLap!]!
+  events: [WorkoutEvent!]!
+}
+
+type WorkoutSegment {
+  start: Time!
+  end: Time!
+  "snake_case: a Health Connect segment type (` + "`" + `squat` + "`" + `, ` + "`" + `swimming_freestyle` + "`" + `, ` + "`" + `rest` + "`" + `) or a catalog activity type."
+  type: String!
+  repetitions: Int
+}
+
+type WorkoutLap {
+  start: Time!
+  end: Time!
+  distanceMeters: Float
+}
+
+type WorkoutEvent {
+  "` + "`" + `pause` + "`" + `, ` + "`" + `resume` + "`" + `, ` + "`" + `lap` + "`" + `, ` + "`" + `marker` + "`" + `, ` + "`" + `motion_paused` + "`" + `, ` + "`" + `motion_resumed` + "`" + `, ` + "`" + `segment` + "`" + ` or ` + "`" + `pause_or_resume_request` + "`" + `."
+  type: String!
+  start: Time!
+  end: Time
+}
+
 # --- Outgoing webhooks (issue 16, part 2): deployment-wide, administrators only (scope ADMIN). ---
 
 "An endpoint that receives this deployment's webhook events, signed per the Standard Webhooks specification."
@@ -4150,6 +4543,56 @@ var parsedSchema = gqlparser.MustLoadSchema(sources...)
 // childFields_* functions provide shared child field context lookups.
 // Each function is generated once per unique object type, deduplicating the
 // switch statements that were previously inlined in every fieldContext_* function.
+
+func (ec *executionContext) childFields_Audiogram(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Audiogram_id(ctx, field)
+	case "points":
+		return ec.fieldContext_Audiogram_points(ctx, field)
+	case "start":
+		return ec.fieldContext_Audiogram_start(ctx, field)
+	case "end":
+		return ec.fieldContext_Audiogram_end(ctx, field)
+	case "source":
+		return ec.fieldContext_Audiogram_source(ctx, field)
+	case "timeZone":
+		return ec.fieldContext_Audiogram_timeZone(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Audiogram", field.Name)
+}
+
+func (ec *executionContext) childFields_AudiogramPoint(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "frequencyHz":
+		return ec.fieldContext_AudiogramPoint_frequencyHz(ctx, field)
+	case "leftEarDbHL":
+		return ec.fieldContext_AudiogramPoint_leftEarDbHL(ctx, field)
+	case "rightEarDbHL":
+		return ec.fieldContext_AudiogramPoint_rightEarDbHL(ctx, field)
+	case "tests":
+		return ec.fieldContext_AudiogramPoint_tests(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AudiogramPoint", field.Name)
+}
+
+func (ec *executionContext) childFields_AudiogramTest(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "side":
+		return ec.fieldContext_AudiogramTest_side(ctx, field)
+	case "conduction":
+		return ec.fieldContext_AudiogramTest_conduction(ctx, field)
+	case "masked":
+		return ec.fieldContext_AudiogramTest_masked(ctx, field)
+	case "sensitivityDbHL":
+		return ec.fieldContext_AudiogramTest_sensitivityDbHL(ctx, field)
+	case "clampLowerDbHL":
+		return ec.fieldContext_AudiogramTest_clampLowerDbHL(ctx, field)
+	case "clampUpperDbHL":
+		return ec.fieldContext_AudiogramTest_clampUpperDbHL(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AudiogramTest", field.Name)
+}
 
 func (ec *executionContext) childFields_Category(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
@@ -4995,6 +5438,12 @@ func (ec *executionContext) childFields_Workout(ctx context.Context, field graph
 		return ec.fieldContext_Workout_source(ctx, field)
 	case "alsoRecordedBy":
 		return ec.fieldContext_Workout_alsoRecordedBy(ctx, field)
+	case "segments":
+		return ec.fieldContext_Workout_segments(ctx, field)
+	case "laps":
+		return ec.fieldContext_Workout_laps(ctx, field)
+	case "events":
+		return ec.fieldContext_Workout_events(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Workout", field.Name)
 }
@@ -5017,6 +5466,44 @@ func (ec *executionContext) childFields_WorkoutEdge(ctx context.Context, field g
 		return ec.fieldContext_WorkoutEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type WorkoutEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_WorkoutEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "type":
+		return ec.fieldContext_WorkoutEvent_type(ctx, field)
+	case "start":
+		return ec.fieldContext_WorkoutEvent_start(ctx, field)
+	case "end":
+		return ec.fieldContext_WorkoutEvent_end(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WorkoutEvent", field.Name)
+}
+
+func (ec *executionContext) childFields_WorkoutLap(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "start":
+		return ec.fieldContext_WorkoutLap_start(ctx, field)
+	case "end":
+		return ec.fieldContext_WorkoutLap_end(ctx, field)
+	case "distanceMeters":
+		return ec.fieldContext_WorkoutLap_distanceMeters(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WorkoutLap", field.Name)
+}
+
+func (ec *executionContext) childFields_WorkoutSegment(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "start":
+		return ec.fieldContext_WorkoutSegment_start(ctx, field)
+	case "end":
+		return ec.fieldContext_WorkoutSegment_end(ctx, field)
+	case "type":
+		return ec.fieldContext_WorkoutSegment_type(ctx, field)
+	case "repetitions":
+		return ec.fieldContext_WorkoutSegment_repetitions(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WorkoutSegment", field.Name)
 }
 
 func (ec *executionContext) childFields___Directive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

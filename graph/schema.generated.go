@@ -57,6 +57,7 @@ type QueryResolver interface {
 	EcgRecordings(ctx context.Context, from time.Time, to time.Time) ([]model.EcgRecording, error)
 	Medications(ctx context.Context, from time.Time, to time.Time) ([]model.MedicationDose, error)
 	CategorySamples(ctx context.Context, typeArg string, from time.Time, to time.Time, limit *int) (*model.CategorySamples, error)
+	Audiograms(ctx context.Context, from time.Time, to time.Time) ([]model.Audiogram, error)
 	WebhookEndpoints(ctx context.Context) ([]model.WebhookEndpoint, error)
 	WebhookDeliveries(ctx context.Context, status *model.WebhookDeliveryStatus, limit int) ([]model.WebhookDelivery, error)
 	Erasure(ctx context.Context) (*model.Erasure, error)
@@ -297,6 +298,28 @@ func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["name"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_audiograms_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "from",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["from"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "to",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["to"] = arg1
 	return args, nil
 }
 
@@ -827,6 +850,392 @@ func (ec *executionContext) field_Query_workouts_args(ctx context.Context, rawAr
 // endregion ***************************** args.gotpl *****************************
 
 // region    **************************** field.gotpl *****************************
+
+func (ec *executionContext) _Audiogram_id(ctx context.Context, field graphql.CollectedField, obj *model.Audiogram) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Audiogram_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Audiogram_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Audiogram", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Audiogram_points(ctx context.Context, field graphql.CollectedField, obj *model.Audiogram) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Audiogram_points(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Points, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.AudiogramPoint) graphql.Marshaler {
+			return ec.marshalNAudiogramPoint2ᚕhealthsyncᚋgraphᚋmodelᚐAudiogramPointᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Audiogram_points(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Audiogram",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AudiogramPoint(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Audiogram_start(ctx context.Context, field graphql.CollectedField, obj *model.Audiogram) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Audiogram_start(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Start, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Audiogram_start(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Audiogram", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Audiogram_end(ctx context.Context, field graphql.CollectedField, obj *model.Audiogram) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Audiogram_end(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.End, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Audiogram_end(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Audiogram", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Audiogram_source(ctx context.Context, field graphql.CollectedField, obj *model.Audiogram) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Audiogram_source(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Source, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Audiogram_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Audiogram", field, false, false, "String")
+}
+
+func (ec *executionContext) _Audiogram_timeZone(ctx context.Context, field graphql.CollectedField, obj *model.Audiogram) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Audiogram_timeZone(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TimeZone, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Audiogram_timeZone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Audiogram", field, false, false, "String")
+}
+
+func (ec *executionContext) _AudiogramPoint_frequencyHz(ctx context.Context, field graphql.CollectedField, obj *model.AudiogramPoint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AudiogramPoint_frequencyHz(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FrequencyHz, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AudiogramPoint_frequencyHz(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AudiogramPoint", field, false, false, "Float")
+}
+
+func (ec *executionContext) _AudiogramPoint_leftEarDbHL(ctx context.Context, field graphql.CollectedField, obj *model.AudiogramPoint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AudiogramPoint_leftEarDbHL(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LeftEarDbHl, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AudiogramPoint_leftEarDbHL(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AudiogramPoint", field, false, false, "Float")
+}
+
+func (ec *executionContext) _AudiogramPoint_rightEarDbHL(ctx context.Context, field graphql.CollectedField, obj *model.AudiogramPoint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AudiogramPoint_rightEarDbHL(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RightEarDbHl, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AudiogramPoint_rightEarDbHL(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AudiogramPoint", field, false, false, "Float")
+}
+
+func (ec *executionContext) _AudiogramPoint_tests(ctx context.Context, field graphql.CollectedField, obj *model.AudiogramPoint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AudiogramPoint_tests(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tests, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.AudiogramTest) graphql.Marshaler {
+			return ec.marshalNAudiogramTest2ᚕhealthsyncᚋgraphᚋmodelᚐAudiogramTestᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AudiogramPoint_tests(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AudiogramPoint",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AudiogramTest(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AudiogramTest_side(ctx context.Context, field graphql.CollectedField, obj *model.AudiogramTest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AudiogramTest_side(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Side, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AudiogramTest_side(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AudiogramTest", field, false, false, "String")
+}
+
+func (ec *executionContext) _AudiogramTest_conduction(ctx context.Context, field graphql.CollectedField, obj *model.AudiogramTest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AudiogramTest_conduction(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Conduction, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AudiogramTest_conduction(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AudiogramTest", field, false, false, "String")
+}
+
+func (ec *executionContext) _AudiogramTest_masked(ctx context.Context, field graphql.CollectedField, obj *model.AudiogramTest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AudiogramTest_masked(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Masked, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
+			return ec.marshalOBoolean2ᚖbool(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AudiogramTest_masked(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AudiogramTest", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _AudiogramTest_sensitivityDbHL(ctx context.Context, field graphql.CollectedField, obj *model.AudiogramTest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AudiogramTest_sensitivityDbHL(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SensitivityDbHl, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AudiogramTest_sensitivityDbHL(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AudiogramTest", field, false, false, "Float")
+}
+
+func (ec *executionContext) _AudiogramTest_clampLowerDbHL(ctx context.Context, field graphql.CollectedField, obj *model.AudiogramTest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AudiogramTest_clampLowerDbHL(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClampLowerDbHl, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AudiogramTest_clampLowerDbHL(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AudiogramTest", field, false, false, "Float")
+}
+
+func (ec *executionContext) _AudiogramTest_clampUpperDbHL(ctx context.Context, field graphql.CollectedField, obj *model.AudiogramTest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AudiogramTest_clampUpperDbHL(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClampUpperDbHl, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AudiogramTest_clampUpperDbHL(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AudiogramTest", field, false, false, "Float")
+}
 
 func (ec *executionContext) _Category_name(ctx context.Context, field graphql.CollectedField, obj *model.Category) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
@@ -6409,6 +6818,68 @@ func (ec *executionContext) fieldContext_Query_categorySamples(ctx context.Conte
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_audiograms(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_audiograms(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Audiograms(ctx, fc.Args["from"].(time.Time), fc.Args["to"].(time.Time))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				needs, err := ec.unmarshalOScope2ᚖhealthsyncᚋgraphᚋmodelᚐScope(ctx, "READ")
+				if err != nil {
+					var zeroVal []model.Audiogram
+					return zeroVal, err
+				}
+				if ec.Directives.Scope == nil {
+					var zeroVal []model.Audiogram
+					return zeroVal, errors.New("directive scope is not implemented")
+				}
+				return ec.Directives.Scope(ctx, nil, directive0, needs)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []model.Audiogram) graphql.Marshaler {
+			return ec.marshalNAudiogram2ᚕhealthsyncᚋgraphᚋmodelᚐAudiogramᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_audiograms(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Audiogram(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_audiograms_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_webhookEndpoints(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10419,6 +10890,102 @@ func (ec *executionContext) fieldContext_Workout_alsoRecordedBy(_ context.Contex
 	return fc, nil
 }
 
+func (ec *executionContext) _Workout_segments(ctx context.Context, field graphql.CollectedField, obj *model.Workout) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Workout_segments(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Segments, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.WorkoutSegment) graphql.Marshaler {
+			return ec.marshalNWorkoutSegment2ᚕhealthsyncᚋgraphᚋmodelᚐWorkoutSegmentᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Workout_segments(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Workout",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WorkoutSegment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Workout_laps(ctx context.Context, field graphql.CollectedField, obj *model.Workout) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Workout_laps(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Laps, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.WorkoutLap) graphql.Marshaler {
+			return ec.marshalNWorkoutLap2ᚕhealthsyncᚋgraphᚋmodelᚐWorkoutLapᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Workout_laps(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Workout",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WorkoutLap(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Workout_events(ctx context.Context, field graphql.CollectedField, obj *model.Workout) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Workout_events(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Events, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.WorkoutEvent) graphql.Marshaler {
+			return ec.marshalNWorkoutEvent2ᚕhealthsyncᚋgraphᚋmodelᚐWorkoutEventᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Workout_events(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Workout",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WorkoutEvent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _WorkoutConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.WorkoutConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10538,9 +11105,470 @@ func (ec *executionContext) fieldContext_WorkoutEdge_node(_ context.Context, fie
 	return fc, nil
 }
 
+func (ec *executionContext) _WorkoutEvent_type(ctx context.Context, field graphql.CollectedField, obj *model.WorkoutEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkoutEvent_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Type, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkoutEvent_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkoutEvent", field, false, false, "String")
+}
+
+func (ec *executionContext) _WorkoutEvent_start(ctx context.Context, field graphql.CollectedField, obj *model.WorkoutEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkoutEvent_start(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Start, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkoutEvent_start(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkoutEvent", field, false, false, "Time")
+}
+
+func (ec *executionContext) _WorkoutEvent_end(ctx context.Context, field graphql.CollectedField, obj *model.WorkoutEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkoutEvent_end(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.End, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WorkoutEvent_end(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkoutEvent", field, false, false, "Time")
+}
+
+func (ec *executionContext) _WorkoutLap_start(ctx context.Context, field graphql.CollectedField, obj *model.WorkoutLap) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkoutLap_start(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Start, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkoutLap_start(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkoutLap", field, false, false, "Time")
+}
+
+func (ec *executionContext) _WorkoutLap_end(ctx context.Context, field graphql.CollectedField, obj *model.WorkoutLap) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkoutLap_end(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.End, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkoutLap_end(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkoutLap", field, false, false, "Time")
+}
+
+func (ec *executionContext) _WorkoutLap_distanceMeters(ctx context.Context, field graphql.CollectedField, obj *model.WorkoutLap) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkoutLap_distanceMeters(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DistanceMeters, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WorkoutLap_distanceMeters(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkoutLap", field, false, false, "Float")
+}
+
+func (ec *executionContext) _WorkoutSegment_start(ctx context.Context, field graphql.CollectedField, obj *model.WorkoutSegment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkoutSegment_start(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Start, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkoutSegment_start(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkoutSegment", field, false, false, "Time")
+}
+
+func (ec *executionContext) _WorkoutSegment_end(ctx context.Context, field graphql.CollectedField, obj *model.WorkoutSegment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkoutSegment_end(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.End, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkoutSegment_end(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkoutSegment", field, false, false, "Time")
+}
+
+func (ec *executionContext) _WorkoutSegment_type(ctx context.Context, field graphql.CollectedField, obj *model.WorkoutSegment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkoutSegment_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Type, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkoutSegment_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkoutSegment", field, false, false, "String")
+}
+
+func (ec *executionContext) _WorkoutSegment_repetitions(ctx context.Context, field graphql.CollectedField, obj *model.WorkoutSegment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkoutSegment_repetitions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Repetitions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WorkoutSegment_repetitions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkoutSegment", field, false, false, "Int")
+}
+
 // endregion **************************** field.gotpl *****************************
 
 // region    **************************** input.gotpl *****************************
+
+func (ec *executionContext) unmarshalInputAudiogramInput(ctx context.Context, obj any) (model.AudiogramInput, error) {
+	var it model.AudiogramInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "points", "start", "end", "source", "timeZone", "version", "metadata"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "points":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("points"))
+			data, err := ec.unmarshalNAudiogramPointInput2ᚕhealthsyncᚋgraphᚋmodelᚐAudiogramPointInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Points = data
+		case "start":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("start"))
+			data, err := ec.unmarshalNTime2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Start = data
+		case "end":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("end"))
+			data, err := ec.unmarshalNTime2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.End = data
+		case "source":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("source"))
+			data, err := ec.unmarshalNSourceInput2ᚖhealthsyncᚋgraphᚋmodelᚐSourceInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Source = data
+		case "timeZone":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timeZone"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TimeZone = data
+		case "version":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("version"))
+			data, err := ec.unmarshalOInt642ᚖint64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Version = data
+		case "metadata":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("metadata"))
+			data, err := ec.unmarshalOMap2map(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Metadata = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAudiogramInput unmarshals raw into the AudiogramInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAudiogramInput(ctx context.Context, raw any) (model.AudiogramInput, error) {
+	var out model.AudiogramInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AudiogramInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputAudiogramPointInput(ctx context.Context, obj any) (model.AudiogramPointInput, error) {
+	var it model.AudiogramPointInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"frequencyHz", "leftEarDbHL", "rightEarDbHL", "tests"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "frequencyHz":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("frequencyHz"))
+			data, err := ec.unmarshalNFloat2float64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FrequencyHz = data
+		case "leftEarDbHL":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("leftEarDbHL"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LeftEarDbHl = data
+		case "rightEarDbHL":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("rightEarDbHL"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RightEarDbHl = data
+		case "tests":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tests"))
+			data, err := ec.unmarshalOAudiogramTestInput2ᚕhealthsyncᚋgraphᚋmodelᚐAudiogramTestInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Tests = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAudiogramPointInput unmarshals raw into the AudiogramPointInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAudiogramPointInput(ctx context.Context, raw any) (model.AudiogramPointInput, error) {
+	var out model.AudiogramPointInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AudiogramPointInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputAudiogramTestInput(ctx context.Context, obj any) (model.AudiogramTestInput, error) {
+	var it model.AudiogramTestInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"side", "conduction", "masked", "sensitivityDbHL", "clampLowerDbHL", "clampUpperDbHL"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "side":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("side"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Side = data
+		case "conduction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("conduction"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Conduction = data
+		case "masked":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("masked"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Masked = data
+		case "sensitivityDbHL":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sensitivityDbHL"))
+			data, err := ec.unmarshalNFloat2float64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SensitivityDbHl = data
+		case "clampLowerDbHL":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clampLowerDbHL"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClampLowerDbHl = data
+		case "clampUpperDbHL":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clampUpperDbHL"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClampUpperDbHl = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAudiogramTestInput unmarshals raw into the AudiogramTestInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAudiogramTestInput(ctx context.Context, raw any) (model.AudiogramTestInput, error) {
+	var out model.AudiogramTestInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AudiogramTestInput", raw, &out)
+	return out, err
+}
 
 func (ec *executionContext) unmarshalInputCategorySampleInput(ctx context.Context, obj any) (model.CategorySampleInput, error) {
 	var it model.CategorySampleInput
@@ -10847,7 +11875,7 @@ func (ec *executionContext) unmarshalInputIngestBatchInput(ctx context.Context, 
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"idempotencyKey", "provider", "device", "samples", "seriesSamples", "categorySamples", "workouts", "deletions", "cursors", "statesOfMind", "ecgRecordings", "medicationDoses"}
+	fieldsInOrder := [...]string{"idempotencyKey", "provider", "device", "samples", "seriesSamples", "categorySamples", "workouts", "deletions", "cursors", "statesOfMind", "ecgRecordings", "medicationDoses", "audiograms"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -10938,6 +11966,13 @@ func (ec *executionContext) unmarshalInputIngestBatchInput(ctx context.Context, 
 				return it, err
 			}
 			it.MedicationDoses = data
+		case "audiograms":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("audiograms"))
+			data, err := ec.unmarshalOAudiogramInput2ᚕhealthsyncᚋgraphᚋmodelᚐAudiogramInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Audiograms = data
 		}
 	}
 	return it, nil
@@ -11812,6 +12847,62 @@ func UnmarshalWebhookEndpointInput(ctx context.Context, raw any) (model.WebhookE
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputWorkoutEventInput(ctx context.Context, obj any) (model.WorkoutEventInput, error) {
+	var it model.WorkoutEventInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"type", "start", "end"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "type":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("type"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Type = data
+		case "start":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("start"))
+			data, err := ec.unmarshalNTime2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Start = data
+		case "end":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("end"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.End = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalWorkoutEventInput unmarshals raw into the WorkoutEventInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalWorkoutEventInput(ctx context.Context, raw any) (model.WorkoutEventInput, error) {
+	var out model.WorkoutEventInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "WorkoutEventInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputWorkoutInput(ctx context.Context, obj any) (model.WorkoutInput, error) {
 	var it model.WorkoutInput
 	if obj == nil {
@@ -11823,7 +12914,7 @@ func (ec *executionContext) unmarshalInputWorkoutInput(ctx context.Context, obj 
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"id", "activityType", "start", "end", "durationSeconds", "energy", "distance", "source", "timeZone", "version", "metadata"}
+	fieldsInOrder := [...]string{"id", "activityType", "start", "end", "durationSeconds", "energy", "distance", "source", "timeZone", "version", "metadata", "segments", "laps", "events"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -11907,6 +12998,27 @@ func (ec *executionContext) unmarshalInputWorkoutInput(ctx context.Context, obj 
 				return it, err
 			}
 			it.Metadata = data
+		case "segments":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("segments"))
+			data, err := ec.unmarshalOWorkoutSegmentInput2ᚕhealthsyncᚋgraphᚋmodelᚐWorkoutSegmentInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Segments = data
+		case "laps":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("laps"))
+			data, err := ec.unmarshalOWorkoutLapInput2ᚕhealthsyncᚋgraphᚋmodelᚐWorkoutLapInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Laps = data
+		case "events":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("events"))
+			data, err := ec.unmarshalOWorkoutEventInput2ᚕhealthsyncᚋgraphᚋmodelᚐWorkoutEventInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Events = data
 		}
 	}
 	return it, nil
@@ -11924,6 +13036,125 @@ func UnmarshalWorkoutInput(ctx context.Context, raw any) (model.WorkoutInput, er
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputWorkoutLapInput(ctx context.Context, obj any) (model.WorkoutLapInput, error) {
+	var it model.WorkoutLapInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"start", "end", "distance"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "start":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("start"))
+			data, err := ec.unmarshalNTime2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Start = data
+		case "end":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("end"))
+			data, err := ec.unmarshalNTime2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.End = data
+		case "distance":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("distance"))
+			data, err := ec.unmarshalOQuantityInput2ᚖhealthsyncᚋgraphᚋmodelᚐQuantityInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Distance = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalWorkoutLapInput unmarshals raw into the WorkoutLapInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalWorkoutLapInput(ctx context.Context, raw any) (model.WorkoutLapInput, error) {
+	var out model.WorkoutLapInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "WorkoutLapInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputWorkoutSegmentInput(ctx context.Context, obj any) (model.WorkoutSegmentInput, error) {
+	var it model.WorkoutSegmentInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"start", "end", "type", "repetitions"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "start":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("start"))
+			data, err := ec.unmarshalNTime2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Start = data
+		case "end":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("end"))
+			data, err := ec.unmarshalNTime2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.End = data
+		case "type":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("type"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Type = data
+		case "repetitions":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("repetitions"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Repetitions = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalWorkoutSegmentInput unmarshals raw into the WorkoutSegmentInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalWorkoutSegmentInput(ctx context.Context, raw any) (model.WorkoutSegmentInput, error) {
+	var out model.WorkoutSegmentInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "WorkoutSegmentInput", raw, &out)
+	return out, err
+}
+
 // endregion **************************** input.gotpl *****************************
 
 // region    ************************** interface.gotpl ***************************
@@ -11931,6 +13162,170 @@ func UnmarshalWorkoutInput(ctx context.Context, raw any) (model.WorkoutInput, er
 // endregion ************************** interface.gotpl ***************************
 
 // region    **************************** object.gotpl ****************************
+
+var audiogramImplementors = []string{"Audiogram"}
+
+func (ec *executionContext) _Audiogram(ctx context.Context, sel ast.SelectionSet, obj *model.Audiogram) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, audiogramImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Audiogram")
+		case "id":
+			out.Values[i] = ec._Audiogram_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "points":
+			out.Values[i] = ec._Audiogram_points(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "start":
+			out.Values[i] = ec._Audiogram_start(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "end":
+			out.Values[i] = ec._Audiogram_end(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "source":
+			out.Values[i] = ec._Audiogram_source(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "timeZone":
+			out.Values[i] = ec._Audiogram_timeZone(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var audiogramPointImplementors = []string{"AudiogramPoint"}
+
+func (ec *executionContext) _AudiogramPoint(ctx context.Context, sel ast.SelectionSet, obj *model.AudiogramPoint) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, audiogramPointImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AudiogramPoint")
+		case "frequencyHz":
+			out.Values[i] = ec._AudiogramPoint_frequencyHz(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "leftEarDbHL":
+			out.Values[i] = ec._AudiogramPoint_leftEarDbHL(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "rightEarDbHL":
+			out.Values[i] = ec._AudiogramPoint_rightEarDbHL(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "tests":
+			out.Values[i] = ec._AudiogramPoint_tests(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var audiogramTestImplementors = []string{"AudiogramTest"}
+
+func (ec *executionContext) _AudiogramTest(ctx context.Context, sel ast.SelectionSet, obj *model.AudiogramTest) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, audiogramTestImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AudiogramTest")
+		case "side":
+			out.Values[i] = ec._AudiogramTest_side(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "conduction":
+			out.Values[i] = ec._AudiogramTest_conduction(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "masked":
+			out.Values[i] = ec._AudiogramTest_masked(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "sensitivityDbHL":
+			out.Values[i] = ec._AudiogramTest_sensitivityDbHL(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "clampLowerDbHL":
+			out.Values[i] = ec._AudiogramTest_clampLowerDbHL(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "clampUpperDbHL":
+			out.Values[i] = ec._AudiogramTest_clampUpperDbHL(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
 
 var categoryImplementors = []string{"Category"}
 
@@ -13518,6 +14913,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_categorySamples(ctx, field)
 				})
+		case "audiograms":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_audiograms(ctx, field)
+				})
 		case "webhookEndpoints":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -14888,6 +16289,21 @@ func (ec *executionContext) _Workout(ctx context.Context, sel ast.SelectionSet, 
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "segments":
+			out.Values[i] = ec._Workout_segments(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "laps":
+			out.Values[i] = ec._Workout_laps(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "events":
+			out.Values[i] = ec._Workout_events(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -14981,6 +16397,140 @@ func (ec *executionContext) _WorkoutEdge(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+var workoutEventImplementors = []string{"WorkoutEvent"}
+
+func (ec *executionContext) _WorkoutEvent(ctx context.Context, sel ast.SelectionSet, obj *model.WorkoutEvent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, workoutEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("WorkoutEvent")
+		case "type":
+			out.Values[i] = ec._WorkoutEvent_type(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "start":
+			out.Values[i] = ec._WorkoutEvent_start(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "end":
+			out.Values[i] = ec._WorkoutEvent_end(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var workoutLapImplementors = []string{"WorkoutLap"}
+
+func (ec *executionContext) _WorkoutLap(ctx context.Context, sel ast.SelectionSet, obj *model.WorkoutLap) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, workoutLapImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("WorkoutLap")
+		case "start":
+			out.Values[i] = ec._WorkoutLap_start(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "end":
+			out.Values[i] = ec._WorkoutLap_end(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "distanceMeters":
+			out.Values[i] = ec._WorkoutLap_distanceMeters(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var workoutSegmentImplementors = []string{"WorkoutSegment"}
+
+func (ec *executionContext) _WorkoutSegment(ctx context.Context, sel ast.SelectionSet, obj *model.WorkoutSegment) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, workoutSegmentImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("WorkoutSegment")
+		case "start":
+			out.Values[i] = ec._WorkoutSegment_start(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "end":
+			out.Values[i] = ec._WorkoutSegment_end(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "type":
+			out.Values[i] = ec._WorkoutSegment_type(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "repetitions":
+			out.Values[i] = ec._WorkoutSegment_repetitions(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 // endregion **************************** object.gotpl ****************************
 
 // region    ***************************** type.gotpl *****************************
@@ -14993,6 +16543,95 @@ func (ec *executionContext) unmarshalNAggregation2healthsyncᚋgraphᚋmodelᚐA
 
 func (ec *executionContext) marshalNAggregation2healthsyncᚋgraphᚋmodelᚐAggregation(ctx context.Context, sel ast.SelectionSet, v model.Aggregation) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNAudiogram2healthsyncᚋgraphᚋmodelᚐAudiogram(ctx context.Context, sel ast.SelectionSet, v model.Audiogram) graphql.Marshaler {
+	return ec._Audiogram(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNAudiogram2ᚕhealthsyncᚋgraphᚋmodelᚐAudiogramᚄ(ctx context.Context, sel ast.SelectionSet, v []model.Audiogram) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAudiogram2healthsyncᚋgraphᚋmodelᚐAudiogram(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNAudiogramInput2healthsyncᚋgraphᚋmodelᚐAudiogramInput(ctx context.Context, v any) (model.AudiogramInput, error) {
+	res, err := ec.unmarshalInputAudiogramInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAudiogramPoint2healthsyncᚋgraphᚋmodelᚐAudiogramPoint(ctx context.Context, sel ast.SelectionSet, v model.AudiogramPoint) graphql.Marshaler {
+	return ec._AudiogramPoint(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNAudiogramPoint2ᚕhealthsyncᚋgraphᚋmodelᚐAudiogramPointᚄ(ctx context.Context, sel ast.SelectionSet, v []model.AudiogramPoint) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAudiogramPoint2healthsyncᚋgraphᚋmodelᚐAudiogramPoint(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNAudiogramPointInput2healthsyncᚋgraphᚋmodelᚐAudiogramPointInput(ctx context.Context, v any) (model.AudiogramPointInput, error) {
+	res, err := ec.unmarshalInputAudiogramPointInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNAudiogramPointInput2ᚕhealthsyncᚋgraphᚋmodelᚐAudiogramPointInputᚄ(ctx context.Context, v any) ([]model.AudiogramPointInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]model.AudiogramPointInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNAudiogramPointInput2healthsyncᚋgraphᚋmodelᚐAudiogramPointInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNAudiogramTest2healthsyncᚋgraphᚋmodelᚐAudiogramTest(ctx context.Context, sel ast.SelectionSet, v model.AudiogramTest) graphql.Marshaler {
+	return ec._AudiogramTest(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNAudiogramTest2ᚕhealthsyncᚋgraphᚋmodelᚐAudiogramTestᚄ(ctx context.Context, sel ast.SelectionSet, v []model.AudiogramTest) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAudiogramTest2healthsyncᚋgraphᚋmodelᚐAudiogramTest(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNAudiogramTestInput2healthsyncᚋgraphᚋmodelᚐAudiogramTestInput(ctx context.Context, v any) (model.AudiogramTestInput, error) {
+	res, err := ec.unmarshalInputAudiogramTestInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNBucket2healthsyncᚋgraphᚋmodelᚐBucket(ctx context.Context, v any) (model.Bucket, error) {
@@ -15973,9 +17612,118 @@ func (ec *executionContext) marshalNWorkoutEdge2ᚕhealthsyncᚋgraphᚋmodelᚐ
 	return ret
 }
 
+func (ec *executionContext) marshalNWorkoutEvent2healthsyncᚋgraphᚋmodelᚐWorkoutEvent(ctx context.Context, sel ast.SelectionSet, v model.WorkoutEvent) graphql.Marshaler {
+	return ec._WorkoutEvent(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNWorkoutEvent2ᚕhealthsyncᚋgraphᚋmodelᚐWorkoutEventᚄ(ctx context.Context, sel ast.SelectionSet, v []model.WorkoutEvent) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNWorkoutEvent2healthsyncᚋgraphᚋmodelᚐWorkoutEvent(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNWorkoutEventInput2healthsyncᚋgraphᚋmodelᚐWorkoutEventInput(ctx context.Context, v any) (model.WorkoutEventInput, error) {
+	res, err := ec.unmarshalInputWorkoutEventInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNWorkoutInput2healthsyncᚋgraphᚋmodelᚐWorkoutInput(ctx context.Context, v any) (model.WorkoutInput, error) {
 	res, err := ec.unmarshalInputWorkoutInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNWorkoutLap2healthsyncᚋgraphᚋmodelᚐWorkoutLap(ctx context.Context, sel ast.SelectionSet, v model.WorkoutLap) graphql.Marshaler {
+	return ec._WorkoutLap(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNWorkoutLap2ᚕhealthsyncᚋgraphᚋmodelᚐWorkoutLapᚄ(ctx context.Context, sel ast.SelectionSet, v []model.WorkoutLap) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNWorkoutLap2healthsyncᚋgraphᚋmodelᚐWorkoutLap(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNWorkoutLapInput2healthsyncᚋgraphᚋmodelᚐWorkoutLapInput(ctx context.Context, v any) (model.WorkoutLapInput, error) {
+	res, err := ec.unmarshalInputWorkoutLapInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNWorkoutSegment2healthsyncᚋgraphᚋmodelᚐWorkoutSegment(ctx context.Context, sel ast.SelectionSet, v model.WorkoutSegment) graphql.Marshaler {
+	return ec._WorkoutSegment(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNWorkoutSegment2ᚕhealthsyncᚋgraphᚋmodelᚐWorkoutSegmentᚄ(ctx context.Context, sel ast.SelectionSet, v []model.WorkoutSegment) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNWorkoutSegment2healthsyncᚋgraphᚋmodelᚐWorkoutSegment(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNWorkoutSegmentInput2healthsyncᚋgraphᚋmodelᚐWorkoutSegmentInput(ctx context.Context, v any) (model.WorkoutSegmentInput, error) {
+	res, err := ec.unmarshalInputWorkoutSegmentInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOAudiogramInput2ᚕhealthsyncᚋgraphᚋmodelᚐAudiogramInputᚄ(ctx context.Context, v any) ([]model.AudiogramInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]model.AudiogramInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNAudiogramInput2healthsyncᚋgraphᚋmodelᚐAudiogramInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOAudiogramTestInput2ᚕhealthsyncᚋgraphᚋmodelᚐAudiogramTestInputᚄ(ctx context.Context, v any) ([]model.AudiogramTestInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]model.AudiogramTestInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNAudiogramTestInput2healthsyncᚋgraphᚋmodelᚐAudiogramTestInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
 
 func (ec *executionContext) unmarshalOCategorySampleInput2ᚕhealthsyncᚋgraphᚋmodelᚐCategorySampleInputᚄ(ctx context.Context, v any) ([]model.CategorySampleInput, error) {
@@ -16283,6 +18031,23 @@ func (ec *executionContext) marshalOWebhookDeliveryStatus2ᚖhealthsyncᚋgraph�
 	return v
 }
 
+func (ec *executionContext) unmarshalOWorkoutEventInput2ᚕhealthsyncᚋgraphᚋmodelᚐWorkoutEventInputᚄ(ctx context.Context, v any) ([]model.WorkoutEventInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]model.WorkoutEventInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNWorkoutEventInput2healthsyncᚋgraphᚋmodelᚐWorkoutEventInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
 func (ec *executionContext) unmarshalOWorkoutInput2ᚕhealthsyncᚋgraphᚋmodelᚐWorkoutInputᚄ(ctx context.Context, v any) ([]model.WorkoutInput, error) {
 	if v == nil {
 		return nil, nil
@@ -16293,6 +18058,40 @@ func (ec *executionContext) unmarshalOWorkoutInput2ᚕhealthsyncᚋgraphᚋmodel
 	for i := range vSlice {
 		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
 		res[i], err = ec.unmarshalNWorkoutInput2healthsyncᚋgraphᚋmodelᚐWorkoutInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOWorkoutLapInput2ᚕhealthsyncᚋgraphᚋmodelᚐWorkoutLapInputᚄ(ctx context.Context, v any) ([]model.WorkoutLapInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]model.WorkoutLapInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNWorkoutLapInput2healthsyncᚋgraphᚋmodelᚐWorkoutLapInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOWorkoutSegmentInput2ᚕhealthsyncᚋgraphᚋmodelᚐWorkoutSegmentInputᚄ(ctx context.Context, v any) ([]model.WorkoutSegmentInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]model.WorkoutSegmentInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNWorkoutSegmentInput2healthsyncᚋgraphᚋmodelᚐWorkoutSegmentInput(ctx, vSlice[i])
 		if err != nil {
 			return nil, err
 		}

@@ -35,6 +35,7 @@ type Batch struct {
 	StatesOfMind    []StateOfMind
 	ECGs            []ECGRecording
 	MedicationDoses []MedicationDose
+	Audiograms      []Audiogram // audiogram.go
 	// ContentIDs says the item ids are content hashes (export imports, Health Auto Export), not the platform's
 	// own: a record the app already sent with its HealthKit UUID is then recognised by content.
 	ContentIDs bool
@@ -126,6 +127,10 @@ type Workout struct {
 	TimeZone        *string
 	Version         *int64
 	Metadata        map[string]any
+	// Segments, Laps and Events are the workout's inside (workoutparts.go); nil = not sent.
+	Segments []WorkoutSegment
+	Laps     []WorkoutLap
+	Events   []WorkoutEvent
 }
 
 // Cursor is the device's sync position for one data type.

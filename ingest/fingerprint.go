@@ -82,6 +82,7 @@ func (b *Batch) fingerprint(metas *[]string) ([]byte, error) {
 			}
 		}
 		f.envelope(w.Start, w.End, &w.Source, w.TimeZone, w.Version, w.Metadata)
+		f.workoutParts(w)
 	}
 	f.n(len(b.Deletions))
 	for _, d := range b.Deletions {
@@ -96,6 +97,7 @@ func (b *Batch) fingerprint(metas *[]string) ([]byte, error) {
 		}
 	}
 	f.kinds(b)
+	f.audiograms(b)
 	if f.err != nil {
 		return nil, f.err
 	}

@@ -234,6 +234,9 @@ func (n *normalizer) workout(i int, w Workout) *record {
 	if p == nil {
 		row.DistanceM, p = n.workoutQuantity("distance_walking_running", w.Distance)
 	}
+	if p == nil {
+		row.Segments, row.Laps, row.Events, p = n.workoutParts(w)
+	}
 	if p != nil {
 		n.reject(KindWorkout, i, id, p.code, "%s", p.msg)
 		return nil

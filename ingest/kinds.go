@@ -311,11 +311,14 @@ func (n *normalizer) planKinds(b *Batch, add func(*record)) {
 	for i, m := range b.MedicationDoses {
 		add(n.medicationDose(i, m))
 	}
+	for i, a := range b.Audiograms {
+		add(n.audiogram(i, a))
+	}
 }
 
 // kindItems counts the new kinds' items against the batch limit: an ECG as one item per thousand voltages.
 func kindItems(b *Batch) int {
-	items := len(b.StatesOfMind) + len(b.MedicationDoses)
+	items := len(b.StatesOfMind) + len(b.MedicationDoses) + len(b.Audiograms)
 	for _, e := range b.ECGs {
 		items += 1 + len(e.VoltagesUV)/1000
 	}

@@ -86,7 +86,7 @@ func batchItems(b *Batch) int {
 	for _, r := range b.Series {
 		items += max(1, len(r.Points))
 	}
-	return items + kindItems(b)
+	return items + kindItems(b) + workoutPartItems(b)
 }
 
 type statsKey struct{}

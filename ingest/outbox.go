@@ -52,6 +52,8 @@ func (w *batchWrite) stored(live []*record, outs outcomes) (webhooks.Stored, map
 			kind, start = "categories", r.category.Start
 		case r.workout != nil:
 			kind, start = "workouts", r.workout.Start
+		case r.kindRow != nil: // state_of_mind, ecg_recordings, medication_doses, audiograms
+			kind, start = r.kindRow.Table(), r.kindRow.Envelope().Start
 		case len(r.samples) > 0:
 			sum := vals[r.dataType]
 			if sum == nil {

@@ -91,8 +91,10 @@ func (n *normalizer) dataType(typ string) (string, bool) {
 	switch typ {
 	case workoutType, "workouts", "HKWorkoutTypeIdentifier", "ExerciseSession", "ExerciseSessionRecord":
 		return workoutType, true
-	case stateOfMindType, ecgType, medicationDoseType:
+	case stateOfMindType, ecgType, medicationDoseType, audiogramType:
 		return typ, true
+	case "HKDataTypeIdentifierAudiogram", "HKAudiogramSampleType":
+		return audiogramType, true
 	}
 	return "", false
 }

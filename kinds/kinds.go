@@ -1,5 +1,5 @@
 // Package kinds reads back the items that are neither a number nor a category: State of Mind logs, ECG
-// recordings and medication dose events, as stored by the ingest.
+// recordings, medication dose events and audiograms, as stored by the ingest.
 package kinds
 
 import (
@@ -68,5 +68,12 @@ func (s *Service) ECGRecordings(ctx context.Context, userID int64, from, to time
 func (s *Service) MedicationDoses(ctx context.Context, userID int64, from, to time.Time) ([]db.StoredMedicationDose, error) {
 	return read(ctx, s, userID, from, to, MaxRange, "medications", func(tx *db.Tx) ([]db.StoredMedicationDose, error) {
 		return tx.MedicationDoses(ctx, from, to)
+	})
+}
+
+// Audiograms lists the hearing tests starting in [from, to).
+func (s *Service) Audiograms(ctx context.Context, userID int64, from, to time.Time) ([]db.StoredAudiogram, error) {
+	return read(ctx, s, userID, from, to, MaxRange, "audiograms", func(tx *db.Tx) ([]db.StoredAudiogram, error) {
+		return tx.Audiograms(ctx, from, to)
 	})
 }

@@ -56,6 +56,8 @@ func toBatch(in model.IngestBatchInput) ingest.Batch {
 		b.Cursors[i] = ingest.Cursor{Type: c.Type, Cursor: c.Cursor, NewestSampleEnd: end}
 	}
 	addKinds(&b, in)
+	addAudiograms(&b, in)
+	addWorkoutParts(b.Workouts, in.Workouts)
 	return b
 }
 

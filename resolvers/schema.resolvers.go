@@ -254,6 +254,11 @@ func (r *queryResolver) CategorySamples(ctx context.Context, typeArg string, fro
 	return r.categorySamples(ctx, typeArg, from, to, limit)
 }
 
+// Audiograms is the resolver for the audiograms field.
+func (r *queryResolver) Audiograms(ctx context.Context, from time.Time, to time.Time) ([]model.Audiogram, error) {
+	return r.audiograms(ctx, from, to)
+}
+
 // WebhookEndpoints is the resolver for the webhookEndpoints field.
 func (r *queryResolver) WebhookEndpoints(ctx context.Context) ([]model.WebhookEndpoint, error) {
 	return r.webhookEndpoints(ctx)

@@ -37,5 +37,6 @@ func toWorkoutModel(w workouts.Workout) *model.Workout {
 	for i, s := range w.AlsoRecordedBy {
 		out.AlsoRecordedBy[i] = toSourceModel(s)
 	}
+	out.Segments, out.Laps, out.Events = workoutParts(w.Segments, w.Laps, w.Events)
 	return out
 }

@@ -30,7 +30,10 @@ func rightsData(t *testing.T, a *app, tok, who, key string, at time.Time) ingest
 		"value": "HKCategoryValueSleepAnalysisAsleepCore", "start": iso(at.Add(-8 * time.Hour)), "end": iso(at.Add(-7 * time.Hour)),
 		"source": watchSource}}
 	b["workouts"] = []map[string]any{{"id": id(4), "activityType": "HKWorkoutActivityTypeRunning",
-		"start": iso(at.Add(-2 * time.Hour)), "end": iso(at.Add(-time.Hour)), "source": watchSource}}
+		"start": iso(at.Add(-2 * time.Hour)), "end": iso(at.Add(-time.Hour)), "source": watchSource,
+		"laps": []map[string]any{{"start": iso(at.Add(-2 * time.Hour)), "end": iso(at.Add(-110 * time.Minute))}}}}
+	b["audiograms"] = []map[string]any{{"id": id(8), "start": iso(at.Add(-5 * time.Hour)), "end": iso(at.Add(-5 * time.Hour)),
+		"source": watchSource, "points": []map[string]any{{"frequencyHz": 1000, "leftEarDbHL": 10}}}}
 	b["statesOfMind"] = []map[string]any{{"id": id(6), "kind": "momentaryEmotion", "valence": 0.4, "labels": []string{"calm"},
 		"start": iso(at.Add(-3 * time.Hour)), "end": iso(at.Add(-3 * time.Hour)), "source": watchSource}}
 	b["medicationDoses"] = []map[string]any{{"id": id(7), "medication": "Ibuprofen", "dose": 200.0, "doseUnit": "mg",
@@ -92,10 +95,10 @@ func TestErasureRemovesEveryRowOfTheUserAndNoOther(t *testing.T) {
 	ctx := context.Background()
 	anna, bob := a.token("erase-anna"), a.token("erase-bob")
 	at := time.Now().UTC().Add(-3 * time.Hour).Truncate(time.Second)
-	if r := rightsData(t, a, anna, "a", "anna-1", at); r.IngestBatch.Accepted != 6 {
+	if r := rightsData(t, a, anna, "a", "anna-1", at); r.IngestBatch.Accepted != 7 {
 		t.Fatalf("anna's upload: %+v", r.IngestBatch)
 	}
-	if r := rightsData(t, a, bob, "b", "bob-1", at); r.IngestBatch.Accepted != 6 {
+	if r := rightsData(t, a, bob, "b", "bob-1", at); r.IngestBatch.Accepted != 7 {
 		t.Fatalf("bob's upload: %+v", r.IngestBatch)
 	}
 	var exp struct{ RequestDataExport struct{ ID string } }
@@ -207,7 +210,7 @@ func TestErasureNoResurrection(t *testing.T) {
 	ctx := context.Background()
 	tok := a.token("erase-carla")
 	at := epoch.UTC().Add(-2 * time.Hour).Truncate(time.Second)
-	if r := rightsData(t, a, tok, "c", "carla-1", at); r.IngestBatch.Accepted != 6 {
+	if r := rightsData(t, a, tok, "c", "carla-1", at); r.IngestBatch.Accepted != 7 {
 		t.Fatalf("upload: %+v", r.IngestBatch)
 	}
 	a.do(tok, `mutation { requestErasure(eraseNow: true) { id } }`, nil).decode(t, &struct{}{})
@@ -216,7 +219,7 @@ func TestErasureNoResurrection(t *testing.T) {
 	}
 	for _, key := range []string{"carla-1", "carla-retry"} {
 		r := rightsData(t, a, tok, "c", key, at)
-		if r.IngestBatch.Accepted != 0 || r.IngestBatch.Replayed || r.IngestBatch.Duplicates != 6 {
+		if r.IngestBatch.Accepted != 0 || r.IngestBatch.Replayed || r.IngestBatch.Duplicates != 7 {
 			t.Errorf("retried pre-erasure batch under key %s: %+v", key, r.IngestBatch)
 		}
 	}
@@ -225,7 +228,8 @@ func TestErasureNoResurrection(t *testing.T) {
 		+ (SELECT count(*) FROM workouts s JOIN users u ON u.id = s.user_id WHERE u.subject = 'erase-carla')
 		+ (SELECT count(*) FROM category_samples s JOIN users u ON u.id = s.user_id WHERE u.subject = 'erase-carla')
 		+ (SELECT count(*) FROM state_of_mind s JOIN users u ON u.id = s.user_id WHERE u.subject = 'erase-carla')
-		+ (SELECT count(*) FROM medication_doses s JOIN users u ON u.id = s.user_id WHERE u.subject = 'erase-carla')`); err != nil || n != 0 {
+		+ (SELECT count(*) FROM medication_doses s JOIN users u ON u.id = s.user_id WHERE u.subject = 'erase-carla')
+		+ (SELECT count(*) FROM audiograms s JOIN users u ON u.id = s.user_id WHERE u.subject = 'erase-carla')`); err != nil || n != 0 {
 		t.Fatalf("rows back after the retried uploads: %d, %v", n, err)
 	}
 	// New data, recorded after the erasure began, is welcome.
@@ -369,10 +373,15 @@ func TestExportZipHoldsTheUsersDataOnly(t *testing.T) {
 	}
 	want := map[string]int{"samples.ndjson": 2, "category_samples.ndjson": 1, "workouts.ndjson": 1, "deletions.ndjson": 1,
 		"devices.ndjson": 1, "provider_connections.ndjson": 1, "state_of_mind.ndjson": 1, "medication_doses.ndjson": 1,
-		"ecg_recordings.ndjson": 0}
+		"ecg_recordings.ndjson": 0, "audiograms.ndjson": 1}
 	for f, n := range want {
 		if len(files[f]) != n {
 			t.Errorf("%s: %d rows, want %d", f, len(files[f]), n)
+		}
+	}
+	if w := files["workouts.ndjson"]; len(w) > 0 {
+		if laps, _ := w[0]["laps"].([]any); len(laps) != 1 {
+			t.Errorf("the exported workout lacks its lap: %v", w[0])
 		}
 	}
 	if s := files["samples.ndjson"]; len(s) > 0 && (s[0]["orig_unit"] != "count/min" || s[0]["orig_value"] == nil) {

@@ -77,7 +77,8 @@ func encode(evs []Event) ([]db.WebhookEvent, error) {
 	return rows, nil
 }
 
-// KindCount is what a batch stored of one kind (samples, categories, workouts): items in all and per type.
+// KindCount is what a batch stored of one kind (samples, categories, workouts, or a kind's table: state_of_mind,
+// ecg_recordings, medication_doses, audiograms): items in all and per type.
 type KindCount struct {
 	Items int            `json:"items"`
 	Types map[string]int `json:"types"`

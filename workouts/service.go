@@ -29,6 +29,10 @@ type Workout struct {
 	// The workout's own metadata statistics, field by field filled from the heart-rate samples inside it.
 	AverageHeartRate, MaxHeartRate *float64
 	Cursor                         string
+	// The workout's inside as uploaded with it (canonical form), oldest first; empty when none was.
+	Segments []db.WorkoutSegment
+	Laps     []db.WorkoutLap
+	Events   []db.WorkoutEvent
 }
 
 // Page is one page of workouts.
@@ -128,6 +132,9 @@ func (s *Service) PageTx(ctx context.Context, tx *db.Tx, req PageRequest) (Page,
 	out.Workouts = make([]Workout, len(rows))
 	for i, w := range rows {
 		out.Workouts[i] = withSources(w, byID, own[i], fromSamples[w.ID])
+		if err := decodeParts(&out.Workouts[i]); err != nil {
+			return Page{}, err
+		}
 	}
 	return out, nil
 }
@@ -181,4 +188,20 @@ func metadataMap(raw *string) map[string]any {
 		return nil
 	}
 	return m
+}
+
+// decodeParts reads the stored segments, laps and events of w (written by the ingest, so JSON it wrote).
+func decodeParts(w *Workout) error {
+	for _, p := range []struct {
+		raw *string
+		dst any
+	}{{w.StoredWorkout.Segments, &w.Segments}, {w.StoredWorkout.Laps, &w.Laps}, {w.StoredWorkout.Events, &w.Events}} {
+		if p.raw == nil {
+			continue
+		}
+		if err := json.Unmarshal([]byte(*p.raw), p.dst); err != nil {
+			return fmt.Errorf("decode the parts of workout %s: %w", w.ID, err)
+		}
+	}
+	return nil
 }

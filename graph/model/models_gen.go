@@ -12,6 +12,73 @@ import (
 	"time"
 )
 
+type Audiogram struct {
+	ID string `json:"id"`
+	// Lowest frequency first.
+	Points   []AudiogramPoint `json:"points"`
+	Start    time.Time        `json:"start"`
+	End      time.Time        `json:"end"`
+	Source   string           `json:"source"`
+	TimeZone *string          `json:"timeZone,omitempty"`
+}
+
+type AudiogramInput struct {
+	ID string `json:"id"`
+	// 1 to 64 points, one per frequency.
+	Points   []AudiogramPointInput `json:"points"`
+	Start    time.Time             `json:"start"`
+	End      time.Time             `json:"end"`
+	Source   *SourceInput          `json:"source"`
+	TimeZone *string               `json:"timeZone,omitempty"`
+	Version  *int64                `json:"version,omitempty"`
+	Metadata map[string]any        `json:"metadata,omitempty"`
+}
+
+type AudiogramPoint struct {
+	FrequencyHz float64 `json:"frequencyHz"`
+	// The ear's air-conduction threshold in dBHL (the first air test of that ear), null when not tested.
+	LeftEarDbHl  *float64 `json:"leftEarDbHL,omitempty"`
+	RightEarDbHl *float64 `json:"rightEarDbHL,omitempty"`
+	// Every test of the frequency; a point sent without tests lists its ears as air tests with `masked` null.
+	Tests []AudiogramTest `json:"tests"`
+}
+
+// One frequency of a hearing test. Send `leftEarDbHL` / `rightEarDbHL` (HealthKit's `leftEarSensitivity`,
+// `rightEarSensitivity`), or `tests` (iOS 18.1 `HKAudiogramSensitivityTest`), or both.
+type AudiogramPointInput struct {
+	// Hz, 20–20000.
+	FrequencyHz float64 `json:"frequencyHz"`
+	// dBHL, -20–150.
+	LeftEarDbHl  *float64             `json:"leftEarDbHL,omitempty"`
+	RightEarDbHl *float64             `json:"rightEarDbHL,omitempty"`
+	Tests        []AudiogramTestInput `json:"tests,omitempty"`
+}
+
+type AudiogramTest struct {
+	// `left` or `right`.
+	Side string `json:"side"`
+	// `air` or `bone`.
+	Conduction string `json:"conduction"`
+	// Null when the upload did not say.
+	Masked          *bool    `json:"masked,omitempty"`
+	SensitivityDbHl float64  `json:"sensitivityDbHL"`
+	ClampLowerDbHl  *float64 `json:"clampLowerDbHL,omitempty"`
+	ClampUpperDbHl  *float64 `json:"clampUpperDbHL,omitempty"`
+}
+
+type AudiogramTestInput struct {
+	// `left` or `right` (HealthKit's raw `0`, `1`).
+	Side string `json:"side"`
+	// `air` (default; HealthKit's raw `0`) or `bone`.
+	Conduction *string `json:"conduction,omitempty"`
+	Masked     *bool   `json:"masked,omitempty"`
+	// dBHL, -20–150.
+	SensitivityDbHl float64 `json:"sensitivityDbHL"`
+	// The clamping range, dBHL, when the test was clamped.
+	ClampLowerDbHl *float64 `json:"clampLowerDbHL,omitempty"`
+	ClampUpperDbHl *float64 `json:"clampUpperDbHL,omitempty"`
+}
+
 type Category struct {
 	Name               string   `json:"name"`
 	Values             []string `json:"values"`
@@ -257,6 +324,8 @@ type IngestBatchInput struct {
 	EcgRecordings []EcgRecordingInput `json:"ecgRecordings,omitempty"`
 	// HKMedicationDoseEvent samples (iOS 26).
 	MedicationDoses []MedicationDoseInput `json:"medicationDoses,omitempty"`
+	// HKAudiogramSample samples: a hearing test's sensitivity points.
+	Audiograms []AudiogramInput `json:"audiograms,omitempty"`
 }
 
 type IngestResult struct {
@@ -741,6 +810,10 @@ type Workout struct {
 	Source           *Source  `json:"source"`
 	// Other sources that recorded the same workout (same activity, overlapping by 80% of the shorter one).
 	AlsoRecordedBy []Source `json:"alsoRecordedBy"`
+	// Oldest first; empty when none were uploaded.
+	Segments []WorkoutSegment `json:"segments"`
+	Laps     []WorkoutLap     `json:"laps"`
+	Events   []WorkoutEvent   `json:"events"`
 }
 
 type WorkoutConnection struct {
@@ -751,6 +824,21 @@ type WorkoutConnection struct {
 type WorkoutEdge struct {
 	Cursor string   `json:"cursor"`
 	Node   *Workout `json:"node"`
+}
+
+type WorkoutEvent struct {
+	// `pause`, `resume`, `lap`, `marker`, `motion_paused`, `motion_resumed`, `segment` or `pause_or_resume_request`.
+	Type  string     `json:"type"`
+	Start time.Time  `json:"start"`
+	End   *time.Time `json:"end,omitempty"`
+}
+
+type WorkoutEventInput struct {
+	// `HKWorkoutEventTypePause`, its raw value `1`…`8`, or `pause`, `resume`, `lap`, `marker`, `motionPaused`, `motionResumed`, `segment`, `pauseOrResumeRequest`.
+	Type  string    `json:"type"`
+	Start time.Time `json:"start"`
+	// For events with a duration.
+	End *time.Time `json:"end,omitempty"`
 }
 
 type WorkoutInput struct {
@@ -767,6 +855,42 @@ type WorkoutInput struct {
 	TimeZone        *string        `json:"timeZone,omitempty"`
 	Version         *int64         `json:"version,omitempty"`
 	Metadata        map[string]any `json:"metadata,omitempty"`
+	// Health Connect ExerciseSegment list, or HealthKit workout activities; inside the workout, not overlapping.
+	Segments []WorkoutSegmentInput `json:"segments,omitempty"`
+	// Health Connect ExerciseLap list, or HealthKit lap events; inside the workout, not overlapping.
+	Laps []WorkoutLapInput `json:"laps,omitempty"`
+	// HealthKit workout events: pauses, resumes, markers, motion pauses…
+	Events []WorkoutEventInput `json:"events,omitempty"`
+}
+
+type WorkoutLap struct {
+	Start          time.Time `json:"start"`
+	End            time.Time `json:"end"`
+	DistanceMeters *float64  `json:"distanceMeters,omitempty"`
+}
+
+type WorkoutLapInput struct {
+	Start time.Time `json:"start"`
+	End   time.Time `json:"end"`
+	// The lap's length (Health Connect `length`), any distance unit.
+	Distance *QuantityInput `json:"distance,omitempty"`
+}
+
+type WorkoutSegment struct {
+	Start time.Time `json:"start"`
+	End   time.Time `json:"end"`
+	// snake_case: a Health Connect segment type (`squat`, `swimming_freestyle`, `rest`) or a catalog activity type.
+	Type        string `json:"type"`
+	Repetitions *int   `json:"repetitions,omitempty"`
+}
+
+type WorkoutSegmentInput struct {
+	Start time.Time `json:"start"`
+	End   time.Time `json:"end"`
+	// A Health Connect segment type (`EXERCISE_SEGMENT_TYPE_SQUAT`, its int `51` from Health Connect, or `squat`) or a
+	// workout activity type (`HKWorkoutActivityTypeSwimming`, a HealthKit raw value from HealthKit, `cycling`).
+	Type        string `json:"type"`
+	Repetitions *int   `json:"repetitions,omitempty"`
 }
 
 type Aggregation string
@@ -1259,6 +1383,7 @@ const (
 	ItemKindStateOfMind    ItemKind = "STATE_OF_MIND"
 	ItemKindEcg            ItemKind = "ECG"
 	ItemKindMedicationDose ItemKind = "MEDICATION_DOSE"
+	ItemKindAudiogram      ItemKind = "AUDIOGRAM"
 )
 
 var AllItemKind = []ItemKind{
@@ -1271,11 +1396,12 @@ var AllItemKind = []ItemKind{
 	ItemKindStateOfMind,
 	ItemKindEcg,
 	ItemKindMedicationDose,
+	ItemKindAudiogram,
 }
 
 func (e ItemKind) IsValid() bool {
 	switch e {
-	case ItemKindSample, ItemKindSeriesSample, ItemKindCategorySample, ItemKindWorkout, ItemKindDeletion, ItemKindCursor, ItemKindStateOfMind, ItemKindEcg, ItemKindMedicationDose:
+	case ItemKindSample, ItemKindSeriesSample, ItemKindCategorySample, ItemKindWorkout, ItemKindDeletion, ItemKindCursor, ItemKindStateOfMind, ItemKindEcg, ItemKindMedicationDose, ItemKindAudiogram:
 		return true
 	}
 	return false

@@ -51,7 +51,7 @@ func NewImporter(svc *ingest.Service, cat *catalog.Catalog, o Options) *Importer
 
 // Summary counts what an import did. It is also the progress report, filled in as the import goes.
 type Summary struct {
-	Records    int64 // Record and Workout elements read
+	Records    int64 // Record, Workout and Audiogram elements read
 	Accepted   int64 // stored for the first time
 	Duplicates int64 // already stored (by this import or an earlier one)
 	Updated    int64
@@ -224,6 +224,9 @@ func (p *producer) run(ctx context.Context, out chan<- parsed) {
 		case KindWorkout:
 			p.records++
 			p.im.addWorkout(p, el.Workout)
+		case KindAudiogram:
+			p.records++
+			p.im.addAudiogram(p, el.Audiogram)
 		case KindOther:
 			p.skipped++
 			p.skippedElements[el.Other]++
@@ -331,6 +334,7 @@ func (im *Importer) addWorkout(r *producer, w *WorkoutElement) {
 		meta = setMeta(meta, "routeFiles", w.Routes)
 	}
 	out.Metadata = meta
+	workoutParts(w, &out)
 	r.batch.Workouts = append(r.batch.Workouts, out)
 	r.items++
 }

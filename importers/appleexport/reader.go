@@ -25,6 +25,8 @@ const (
 	KindWorkout
 	// KindOther is a top-level element that is not imported (Correlation, ActivitySummary, ClinicalRecord, …).
 	KindOther
+	// KindAudiogram is an Audiogram with its sensitivity points (audiogram.go).
+	KindAudiogram
 )
 
 // Record is one Record element as printed, with its metadata.
@@ -63,14 +65,31 @@ type WorkoutElement struct {
 	Statistics    []Statistic
 	Events        map[string]int // WorkoutEvent types and how often they occur
 	Routes        []string       // FileReference paths of the workout's routes
+	EventList     []WorkoutEvent // the WorkoutEvent children, in document order
+	Activities    []WorkoutActivity
 }
 
-// Element is what Next returns: exactly one of Record and Workout is set, or Other names a skipped element.
+// WorkoutEvent is one WorkoutEvent child of a Workout: a pause, resume, lap, segment, marker…
+type WorkoutEvent struct {
+	Type                   string
+	Date                   time.Time
+	Duration, DurationUnit string // empty for an instant
+}
+
+// WorkoutActivity is one WorkoutActivity child of a Workout (iOS 16 multisport and interval workouts).
+type WorkoutActivity struct {
+	UUID       string
+	Start, End time.Time
+}
+
+// Element is what Next returns: exactly one of Record, Workout and Audiogram is set, or Other names a skipped
+// element.
 type Element struct {
-	Kind    ElementKind
-	Record  *Record
-	Workout *WorkoutElement
-	Other   string
+	Kind      ElementKind
+	Record    *Record
+	Workout   *WorkoutElement
+	Audiogram *AudiogramElement
+	Other     string
 }
 
 // Reader pulls the top-level elements out of an export.xml one at a time, holding only the current element in
@@ -126,6 +145,12 @@ func (r *Reader) Next() (Element, error) {
 				return Element{}, err
 			}
 			return Element{Kind: KindWorkout, Workout: w}, nil
+		case "Audiogram":
+			a, err := r.audiogram(se)
+			if err != nil {
+				return Element{}, err
+			}
+			return Element{Kind: KindAudiogram, Audiogram: a}, nil
 		case "ExportDate", "Me":
 			if err := r.skip(); err != nil {
 				return Element{}, err
@@ -286,6 +311,14 @@ func (r *Reader) workout(se xml.StartElement) (*WorkoutElement, error) {
 				w.Events = map[string]int{}
 			}
 			w.Events[attr(c, "type")]++
+			date, _ := ParseTime(attr(c, "date"))
+			w.EventList = append(w.EventList, WorkoutEvent{Type: attr(c, "type"), Date: date,
+				Duration: attr(c, "duration"), DurationUnit: attr(c, "durationUnit")})
+		case "WorkoutActivity":
+			// Its own events and statistics are the workout's too, printed again inside it: not read twice.
+			a := WorkoutActivity{UUID: attr(c, "uuid")}
+			a.Start, a.End = parseDates(attr(c, "startDate"), attr(c, "endDate"))
+			w.Activities = append(w.Activities, a)
 		case "WorkoutRoute":
 			// The route's points live in a GPX file named by FileReference (or, in old exports, inline
 			// Location elements, which are not kept).

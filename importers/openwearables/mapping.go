@@ -274,6 +274,7 @@ func (mp *mapper) workout(i int, w Workout) {
 		meta = with(meta, "statistics", stats)
 	}
 	out.Metadata = meta
+	workoutParts(w, &out)
 	mp.m.Workouts = append(mp.m.Workouts, out)
 	mp.m.WorkoutFrom = append(mp.m.WorkoutFrom, Origin{Collection: "workouts", Index: i, ID: w.ID.S})
 }
@@ -489,4 +490,31 @@ func (b *Batch) Origin(r ingest.Rejection) Rejection {
 		}
 	}
 	return out
+}
+
+// workoutParts copies the Android SDK's segments and laps. Its segment types are Health Connect's in snake case,
+// "cycling" and "swimming" for biking and swimming, and "other_<int>" for the rest, which is the segment type's
+// int: the write path knows them all. A segment or lap without both dates is left out.
+func workoutParts(w Workout, out *ingest.Workout) {
+	for _, s := range w.Segments {
+		if !s.StartDate.Valid || !s.EndDate.Valid {
+			continue
+		}
+		seg := ingest.WorkoutSegment{Start: s.StartDate.T, End: s.EndDate.T, Type: strings.TrimPrefix(s.Type.S, "other_")}
+		if s.Repetitions.Valid && s.Repetitions.F > 0 {
+			n := int64(s.Repetitions.F)
+			seg.Repetitions = &n
+		}
+		out.Segments = append(out.Segments, seg)
+	}
+	for _, l := range w.Laps {
+		if !l.StartDate.Valid || !l.EndDate.Valid {
+			continue
+		}
+		lap := ingest.WorkoutLap{Start: l.StartDate.T, End: l.EndDate.T}
+		if l.DistanceM.Valid {
+			lap.Distance = &ingest.Quantity{Value: ingest.Float(l.DistanceM.F), Unit: "m"}
+		}
+		out.Laps = append(out.Laps, lap)
+	}
 }

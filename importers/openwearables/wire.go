@@ -86,7 +86,8 @@ type Statistic struct {
 	Value Number `json:"value"`
 }
 
-// Workout is one workout; segments, laps, route and samples are not read (their backend ignores them too).
+// Workout is one workout; route and samples are not read (their backend ignores them too). The Android SDK fills
+// segments and laps from Health Connect's ExerciseSession; the iOS SDK sends them null.
 type Workout struct {
 	ID         Text        `json:"id"`
 	ParentID   Text        `json:"parentId"`
@@ -98,7 +99,25 @@ type Workout struct {
 	Title      Text        `json:"title"`
 	Notes      Text        `json:"notes"`
 	Values     []Statistic `json:"values"`
+	Segments   []Segment   `json:"segments"`
+	Laps       []Lap       `json:"laps"`
 	Metadata   Metadata    `json:"metadata"`
+}
+
+// Segment is one of a workout's ExerciseSegments: {startDate, endDate, type ("squat", "rest", "other_51"…),
+// repetitions}.
+type Segment struct {
+	StartDate   Time   `json:"startDate"`
+	EndDate     Time   `json:"endDate"`
+	Type        Text   `json:"type"`
+	Repetitions Number `json:"repetitions"`
+}
+
+// Lap is one of a workout's ExerciseLaps: {startDate, endDate, distanceM}.
+type Lap struct {
+	StartDate Time   `json:"startDate"`
+	EndDate   Time   `json:"endDate"`
+	DistanceM Number `json:"distanceM"`
 }
 
 // DecodeError is a body that cannot be read as a sync request at all.

@@ -16,6 +16,15 @@ export type SupportedRecordType = (typeof HEALTH_CONNECT_TYPES)[number];
 
 type Meta = NonNullable<HealthConnectRecordResult['metadata']>;
 
+/** Metres per unit of react-native-health-connect's Length. */
+const LENGTH_IN_METRES: Record<string, number> = { meters: 1, kilometers: 1000, miles: 1609.344, inches: 0.0254, feet: 0.3048 };
+
+/** A lap's length in metres; undefined when absent or in a unit the table lacks (the lap still goes). */
+function lapLength(l: { value: number; unit: string } | undefined): { value: number; unit: string } | undefined {
+  const f = l ? LENGTH_IN_METRES[l.unit] : undefined;
+  return l && f !== undefined && Number.isFinite(l.value) ? { value: l.value * f, unit: 'm' } : undefined;
+}
+
 export function hcSource(m: Meta | undefined): SourceInput {
   return { name: m?.dataOrigin || 'unknown', bundleId: m?.dataOrigin || undefined, deviceManufacturer: m?.device?.manufacturer,
     deviceModel: m?.device?.model };
@@ -61,7 +70,11 @@ export function hcItems(r: HealthConnectRecordResult): SyncItem[] {
       });
     case 'ExerciseSession':
       return [{ kind: 'workout', id, start: r.startTime, input: { id, activityType: String(r.exerciseType), start: r.startTime,
-        end: r.endTime, source, version } }];
+        end: r.endTime, source, version,
+        // Segment types go as Health Connect's ints; lap lengths in metres.
+        segments: r.segments?.length ? r.segments.map((s) => ({ start: s.startTime, end: s.endTime, type: String(s.segmentType),
+          repetitions: s.repetitions || undefined })) : undefined,
+        laps: r.laps?.length ? r.laps.map((l) => ({ start: l.startTime, end: l.endTime, distance: lapLength(l.length) })) : undefined } }];
     default:
       return [];
   }

@@ -5,7 +5,7 @@
 // breaks `tsc --noEmit`.
 import type * as HK from '@kingstinct/react-native-healthkit';
 import type { CategoryTypeIdentifier, QuantityTypeIdentifier, SampleTypeIdentifier } from '@kingstinct/react-native-healthkit';
-import type { ChangePage, HealthStore, Metadata, SourceInput, SyncItem } from './types';
+import type { ChangePage, HealthStore, Metadata, SourceInput, SyncItem, WorkoutInput } from './types';
 
 export type HealthKitModule = Pick<typeof HK, 'queryQuantitySamplesWithAnchor' | 'queryCategorySamplesWithAnchor' |
   'queryWorkoutSamplesWithAnchor' | 'requestAuthorization' | 'subscribeToChanges' | 'enableBackgroundDelivery'>;
@@ -67,7 +67,34 @@ export function hkWorkoutItem(w: HKWorkout): SyncItem {
   const seconds = w.duration.unit === 's' ? w.duration.quantity : w.duration.unit === 'min' ? w.duration.quantity * 60 : undefined;
   return { kind: 'workout', id: w.uuid, start, input: { id: w.uuid, activityType: String(w.workoutActivityType), start,
     end: w.endDate.toISOString(), durationSeconds: seconds, energy: q(w.totalEnergyBurned), distance: q(w.totalDistance),
-    source: hkSource(w), metadata: hkMetadata(w.metadata) } };
+    source: hkSource(w), metadata: hkMetadata(w.metadata), ...hkWorkoutParts(w) } };
+}
+
+const LAP_EVENT = 3; // HKWorkoutEventType.lap
+
+/**
+ * The workout's events and activities as the server's segments, laps and events: lap events with a duration
+ * become laps (unless they overlap, which the server refuses for laps), two or more activities (a multisport or
+ * interval workout) become segments, the other events stay events. Anything outside the workout is left out,
+ * since the server would refuse the whole workout for it.
+ */
+export function hkWorkoutParts(w: Pick<HKWorkout, 'startDate' | 'endDate' | 'events' | 'activities'>): Pick<WorkoutInput, 'segments' | 'laps' | 'events'> {
+  const inside = (s: Date, e: Date) => s >= w.startDate && e <= w.endDate && e >= s;
+  const evs = (w.events ?? []).filter((e) => inside(e.startDate, e.endDate));
+  let laps = evs.filter((e) => e.type === LAP_EVENT && e.endDate > e.startDate)
+    .sort((a, b) => a.startDate.getTime() - b.startDate.getTime());
+  if (laps.some((l, i) => i > 0 && l.startDate < laps[i - 1].endDate)) laps = [];
+  const events = evs.filter((e) => !laps.includes(e)).map((e) => ({ type: String(e.type), start: e.startDate.toISOString(),
+    end: e.endDate > e.startDate ? e.endDate.toISOString() : undefined }));
+  const acts = w.activities ?? [];
+  const segments = acts.length >= 2 && acts.every((a) => inside(a.startDate, a.endDate))
+    ? acts.map((a) => ({ start: a.startDate.toISOString(), end: a.endDate.toISOString(), type: String(a.activityType) }))
+    : [];
+  return {
+    segments: segments.length ? segments : undefined,
+    laps: laps.length ? laps.map((l) => ({ start: l.startDate.toISOString(), end: l.endDate.toISOString() })) : undefined,
+    events: events.length ? events : undefined,
+  };
 }
 
 /** A HealthStore over HealthKit. Types are HealthKit identifiers (quantity, category) or HKWorkoutTypeIdentifier. */

@@ -65,6 +65,12 @@ export interface WorkoutInput {
   source: SourceInput;
   version?: number;
   metadata?: Metadata;
+  /** Health Connect ExerciseSegments, or HealthKit workout activities (type: a segment or activity type). */
+  segments?: { start: string; end: string; type: string; repetitions?: number }[];
+  /** Health Connect ExerciseLaps, or HealthKit lap events. */
+  laps?: { start: string; end: string; distance?: { value: number; unit: string } }[];
+  /** HealthKit workout events (type: the HKWorkoutEventType raw value). */
+  events?: { type: string; start: string; end?: string }[];
 }
 
 /** One record read from the platform store, already in the server's input shape. */

@@ -7,7 +7,7 @@ import type { GetChangesResults } from 'react-native-health-connect/lib/typescri
 import type { HealthConnectRecordResult, ReadRecordsResult } from 'react-native-health-connect/lib/typescript/types/results.types';
 import { healthConnectStore, hcItems } from '../src/healthconnect';
 import type { HealthConnectModule } from '../src/healthconnect';
-import { healthKitStore, hkCategoryItem, hkQuantityItem, hkWorkoutItem } from '../src/healthkit';
+import { healthKitStore, hkCategoryItem, hkQuantityItem, hkWorkoutItem, hkWorkoutParts } from '../src/healthkit';
 import type { HealthKitModule } from '../src/healthkit';
 import { digestOf } from '../src/digest';
 
@@ -50,6 +50,24 @@ describe('HealthKit adapter', () => {
     assert.ok(w.kind === 'workout');
     assert.deepEqual([w.input.activityType, w.input.durationSeconds, w.input.energy, w.input.distance],
       ['37', 1800, { value: 320, unit: 'kcal' }, { value: 5000, unit: 'm' }]);
+    assert.deepEqual([w.input.segments, w.input.laps, w.input.events], [undefined, undefined, undefined]);
+  });
+
+  it('maps workout events and activities to laps, segments and events', () => {
+    const d = (m: number) => new Date(Date.parse('2026-03-01T07:00:00Z') + m * 60_000);
+    const swim = { startDate: d(0), endDate: d(60),
+      events: [{ type: 3, startDate: d(1), endDate: d(2) }, { type: 3, startDate: d(2), endDate: d(3.5) }, { type: 1, startDate: d(10), endDate: d(10) },
+        { type: 2, startDate: d(12), endDate: d(12) }, { type: 4, startDate: d(61), endDate: d(61) }],
+      activities: [{ uuid: 'a', startDate: d(0), endDate: d(30), duration: 1800, activityType: 46 },
+        { uuid: 'b', startDate: d(30), endDate: d(60), duration: 1800, activityType: 13 }] } as unknown as Parameters<typeof hkWorkoutParts>[0];
+    const p = hkWorkoutParts(swim);
+    assert.deepEqual(p.laps, [{ start: d(1).toISOString(), end: d(2).toISOString() }, { start: d(2).toISOString(), end: d(3.5).toISOString() }]);
+    assert.deepEqual(p.events, [{ type: '1', start: d(10).toISOString(), end: undefined }, { type: '2', start: d(12).toISOString(), end: undefined }],
+      'the marker after the end is left out');
+    assert.deepEqual(p.segments?.map((s) => s.type), ['46', '13']);
+    const overlapping = { ...swim, events: [{ type: 3, startDate: d(1), endDate: d(3) }, { type: 3, startDate: d(2), endDate: d(4) }], activities: [] } as typeof swim;
+    const q = hkWorkoutParts(overlapping);
+    assert.deepEqual([q.laps, q.events?.length, q.segments], [undefined, 2, undefined], 'overlapping laps stay events');
   });
 
   it('reads changes with the anchor and reports deleted objects', async () => {
@@ -92,6 +110,15 @@ describe('Health Connect adapter', () => {
     const ex: HealthConnectRecordResult = { recordType: 'ExerciseSession', exerciseType: 56, startTime: '2026-03-01T07:00:00.000Z',
       endTime: '2026-03-01T07:30:00.000Z', metadata: meta };
     assert.equal(hcItems(ex)[0].kind === 'workout' && (hcItems(ex)[0].input as { activityType: string }).activityType, '56');
+    const gym: HealthConnectRecordResult = { ...ex, exerciseType: 70,
+      segments: [{ startTime: '2026-03-01T07:00:00.000Z', endTime: '2026-03-01T07:10:00.000Z', segmentType: 51, repetitions: 12 },
+        { startTime: '2026-03-01T07:10:00.000Z', endTime: '2026-03-01T07:12:00.000Z', segmentType: 44, repetitions: 0 }],
+      laps: [{ startTime: '2026-03-01T07:12:00.000Z', endTime: '2026-03-01T07:20:00.000Z', length: { value: 0.5, unit: 'miles' } }] };
+    const [g] = hcItems(gym);
+    assert.ok(g.kind === 'workout');
+    assert.deepEqual(g.input.segments, [{ start: '2026-03-01T07:00:00.000Z', end: '2026-03-01T07:10:00.000Z', type: '51', repetitions: 12 },
+      { start: '2026-03-01T07:10:00.000Z', end: '2026-03-01T07:12:00.000Z', type: '44', repetitions: undefined }]);
+    assert.deepEqual(g.input.laps, [{ start: '2026-03-01T07:12:00.000Z', end: '2026-03-01T07:20:00.000Z', distance: { value: 804.672, unit: 'm' } }]);
     assert.deepEqual(hcItems({ ...steps, metadata: undefined }), [], 'a record without metadata.id cannot be keyed');
   });
 
