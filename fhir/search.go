@@ -127,16 +127,16 @@ func (s *Service) parseParam(q *Search, key, val string) (bool, error) {
 		q.IDs = intersect(q.IDs, strings.Split(val, ","))
 	case "code":
 		var names []string
-		for _, tok := range strings.Split(val, ",") {
+		for _, tok := range splitEscaped(val, ',') {
 			names = append(names, s.codeNames(tok)...)
 		}
 		q.Names = intersect(q.Names, orEmpty(names))
 	case "category":
 		var names []string
-		for _, tok := range strings.Split(val, ",") {
-			system, code, found := strings.Cut(tok, "|")
+		for _, tok := range splitEscaped(val, ',') {
+			system, code, found := cutToken(tok)
 			if !found {
-				system, code = SystemCategory, tok
+				system = SystemCategory
 			}
 			if system == SystemCategory {
 				names = append(names, s.categoryNames(code)...)
@@ -147,10 +147,10 @@ func (s *Service) parseParam(q *Search, key, val string) (bool, error) {
 		return true, q.addDate(val)
 	case "identifier":
 		var idents []string
-		for _, tok := range strings.Split(val, ",") {
-			system, value, found := strings.Cut(tok, "|")
+		for _, tok := range splitEscaped(val, ',') {
+			system, value, found := cutToken(tok)
 			if !found {
-				system, value = identifierSystem(q.Type), tok
+				system = identifierSystem(q.Type)
 			}
 			if system == identifierSystem(q.Type) && value != "" {
 				idents = append(idents, value)
@@ -206,6 +206,46 @@ func (s *Service) parseParam(q *Search, key, val string) (bool, error) {
 	return true, nil
 }
 
+// splitEscaped splits a FHIR search value on sep where it is not escaped by a backslash (\, \| \$ \\).
+// The parts keep their escapes; unescape removes them.
+func splitEscaped(s string, sep byte) []string {
+	var out []string
+	start := 0
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '\\':
+			i++
+		case sep:
+			out = append(out, s[start:i])
+			start = i + 1
+		}
+	}
+	return append(out, s[start:])
+}
+
+// cutToken splits an escaped token at its first unescaped | and unescapes both halves.
+func cutToken(tok string) (system, code string, found bool) {
+	parts := splitEscaped(tok, '|')
+	if len(parts) == 1 {
+		return "", unescape(tok), false
+	}
+	return unescape(parts[0]), unescape(strings.Join(parts[1:], "|")), true
+}
+
+func unescape(s string) string {
+	if !strings.Contains(s, "\\") {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+1 < len(s) {
+			i++
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
 func identifierSystem(typ string) string {
 	switch typ {
 	case TypePatient:
@@ -246,9 +286,9 @@ func (s *Service) allNames() []string {
 // codeNames resolves one code token: system|code, |code (no system: nothing here has none), system| (every
 // name coded in the system) or a bare code (any system).
 func (s *Service) codeNames(tok string) []string {
-	system, code, found := strings.Cut(tok, "|")
+	system, code, found := cutToken(tok)
 	if !found {
-		return NamesFor("", tok, s.mapper.MetricForHealthKit)
+		return NamesFor("", code, s.mapper.MetricForHealthKit)
 	}
 	if system == "" {
 		return nil

@@ -106,6 +106,9 @@ func (q Search) dbQuery(limit int, all []string) db.ObservationQuery {
 			out.Names = append(out.Names, n)
 		}
 	}
+	// blood_pressure and a lone systolic both read the systolic rows: each metric is read once.
+	slices.Sort(out.Metrics)
+	out.Metrics = slices.Compact(out.Metrics)
 	return out
 }
 
