@@ -472,7 +472,7 @@ func TestPatientAndDevicesAreTheUsersAndReferenced(t *testing.T) {
 	}
 }
 
-// escapeToken escapes a value for a FHIR token search (\, \| and \ before those characters).
+// escapeToken escapes a value for a FHIR token search: a backslash before each backslash, |, comma and $.
 func escapeToken(v string) string {
 	return strings.NewReplacer(`\`, `\\`, `,`, `\,`, `|`, `\|`, `$`, `\$`).Replace(v)
 }
