@@ -60,6 +60,15 @@ func device(subject string, src db.Source) Device {
 	return d
 }
 
+// DevicesOf is the Devices of sources.
+func DevicesOf(subject string, sources []db.Source) []Device {
+	out := make([]Device, 0, len(sources))
+	for _, src := range sources {
+		out = append(out, device(subject, src))
+	}
+	return out
+}
+
 // DevicePage is one page of the user's Devices (their sources) in q, in storage order; next is the cursor of
 // the following page, 0 on the last.
 func (s *Service) DevicePage(ctx context.Context, userID int64, subject string, q Search) (devs []Device, next int64, err error) {

@@ -233,7 +233,9 @@ func TestObservationIdentifierAndIDSearch(t *testing.T) {
 func lid(prefix, n int) string { return strings.ToLower(uuid(prefix, n)) }
 
 // heartRateAt is the start of alice's i-th heart rate in the seed (every 20 minutes from day0).
-func heartRateAt(day0 time.Time, i int) time.Time { return day0.Add(time.Duration(i) * 20 * time.Minute) }
+func heartRateAt(day0 time.Time, i int) time.Time {
+	return day0.Add(time.Duration(i) * 20 * time.Minute)
+}
 
 func TestObservationSearchParameters(t *testing.T) {
 	f := newFixture(t)
