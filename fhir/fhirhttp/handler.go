@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"iter"
 	"log/slog"
+	"maps"
 	"math"
 	"mime"
 	"net/http"
@@ -186,19 +187,14 @@ func (h *Handler) search(typ string) userHandler {
 // links are a search's self link (the parameters it used) and, when there is a following page, its next link.
 func links(r *http.Request, q fhir.Search, cursor string) (self, next string) {
 	base := baseURL(r) + "/" + q.Type
-	applied := url.Values{}
-	for k, v := range q.Applied {
-		if k != "_cursor" || cursor == "" {
-			applied[k] = v
-		}
-	}
 	self = base
 	if len(q.Applied) > 0 {
 		self += "?" + q.Applied.Encode()
 	}
 	if cursor != "" {
-		applied.Set("_cursor", cursor)
-		next = base + "?" + applied.Encode()
+		v := maps.Clone(q.Applied)
+		v.Set("_cursor", cursor) // replaces this page's own cursor
+		next = base + "?" + v.Encode()
 	}
 	return self, next
 }
