@@ -16,7 +16,8 @@ const (
 	SystemMetric       = "https://healthsync.dev/fhir/CodeSystem/metric"
 	SystemSampleID     = "urn:healthsync:sample"
 	SystemSubject      = "urn:healthsync:subject"
-	SystemDevice       = "urn:healthsync:device"
+	SystemDevice       = "urn:healthsync:device" // an uploading app installation (its device id)
+	SystemSource       = "urn:healthsync:source" // a source: provider/source key
 )
 
 // Observation categories.

@@ -1,8 +1,6 @@
 package fhir
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"math"
 	"strconv"
@@ -45,14 +43,6 @@ func (m *Mapper) Metric(name string) (catalog.Metric, bool) {
 	return met, ok
 }
 
-// ResourceID is the Observation id of a stored row: sample ids are the uploader's text (any length, any
-// characters), R4 ids are [A-Za-z0-9-.]{1,64}, so the id is a digest of kind, sample id and point; the
-// sample id itself is in Observation.identifier.
-func ResourceID(kind int, id string, pointMS int64) string {
-	h := sha256.Sum256([]byte(strconv.Itoa(kind) + "\x00" + id + "\x00" + strconv.FormatInt(pointMS, 10)))
-	return hex.EncodeToString(h[:16])
-}
-
 // instant formats t as an R4 dateTime/instant (UTC, microseconds when there are any).
 func instant(t time.Time) string {
 	return t.UTC().Format("2006-01-02T15:04:05.999999Z07:00")
@@ -60,8 +50,8 @@ func instant(t time.Time) string {
 
 // Observation builds the Observation of row for the user called subject.
 func (m *Mapper) Observation(row db.ObservationRow, subject string) (Observation, error) {
-	o := Observation{ResourceType: "Observation", ID: ResourceID(row.Kind, row.ID, row.PointMS), Status: "final",
-		Subject: &Reference{Identifier: &Identifier{System: SystemSubject, Value: subject}}}
+	o := Observation{ResourceType: "Observation", ID: ResourceID(subject, row.Kind, row.ID, row.PointMS), Status: "final",
+		Subject: PatientReference(subject)}
 	id := row.ID
 	if row.PointMS != 0 {
 		id += "#" + strconv.FormatInt(row.PointMS, 10) // one point of a Health Connect series record
@@ -75,7 +65,7 @@ func (m *Mapper) Observation(row db.ObservationRow, subject string) (Observation
 	} else {
 		o.EffectiveDateTime = instant(row.Start)
 	}
-	m.provenance(&o, row)
+	m.provenance(&o, row, subject)
 	var err error
 	switch row.Kind {
 	case db.ObsSample:
@@ -182,9 +172,15 @@ func workoutObservation(o *Observation, row db.ObservationRow) {
 	}
 }
 
-// provenance names where the row came from: the device (by the uploader's device id, described by the
-// source's device fields), the app in meta.source, and whether a person typed the value in.
-func (m *Mapper) provenance(o *Observation, row db.ObservationRow) {
+// PatientReference is the reference to the user's Patient, with the token subject as its identifier.
+func PatientReference(subject string) *Reference {
+	return &Reference{Reference: "Patient/" + PatientID(subject), Identifier: &Identifier{System: SystemSubject, Value: subject}}
+}
+
+// provenance names where the row came from: the Device of its source (described by the source's device and
+// app), the app in meta.source, the uploading installation in a meta tag, and whether a person typed the
+// value in.
+func (m *Mapper) provenance(o *Observation, row db.ObservationRow, subject string) {
 	var desc []string
 	for _, s := range []*string{row.DeviceName, row.Maker, row.DeviceModel} {
 		if v := deref(s); v != "" {
@@ -194,22 +190,31 @@ func (m *Mapper) provenance(o *Observation, row db.ObservationRow) {
 	if app := deref(row.SourceName); app != "" {
 		desc = append(desc, "via "+app)
 	}
-	if row.DeviceID != "" || len(desc) > 0 {
-		o.Device = &Reference{Display: strings.Join(desc, " ")}
-		if row.DeviceID != "" {
-			o.Device.Identifier = &Identifier{System: SystemDevice, Value: row.DeviceID}
-		}
+	if row.SourceKey != nil {
+		o.Device = &Reference{Reference: "Device/" + DeviceID(subject, deref(row.Provider), *row.SourceKey),
+			Identifier: sourceIdentifier(deref(row.Provider), *row.SourceKey), Display: strings.Join(desc, " ")}
 	}
 	app := deref(row.BundleID)
 	if app == "" {
 		app = deref(row.SourceName)
 	}
+	if app != "" || validCode(row.DeviceID) {
+		o.Meta = &Meta{}
+	}
 	if app != "" {
-		o.Meta = &Meta{Source: "urn:healthsync:source:" + deref(row.Provider) + ":" + sourcePart(app)}
+		o.Meta.Source = "urn:healthsync:source:" + deref(row.Provider) + ":" + sourcePart(app)
+	}
+	if validCode(row.DeviceID) {
+		o.Meta.Tag = []Coding{{System: SystemDevice, Code: row.DeviceID, Display: "uploaded by this app installation"}}
 	}
 	if row.UserEntered {
 		o.Method = &CodeableConcept{Coding: []Coding{{System: SystemComponent, Code: "user-entered"}}, Text: "entered by the user"}
 	}
+}
+
+// validCode: R4's code type is text without leading, trailing or repeated whitespace.
+func validCode(s string) bool {
+	return s != "" && strings.Join(strings.Fields(s), " ") == s
 }
 
 // sourcePart keeps a source name usable inside a URI: anything but letters, digits and .-_ becomes '_'.

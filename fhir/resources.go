@@ -36,12 +36,14 @@ type Identifier struct {
 }
 
 type Reference struct {
+	Reference  string      `json:"reference,omitempty"`
 	Identifier *Identifier `json:"identifier,omitempty"`
 	Display    string      `json:"display,omitempty"`
 }
 
 type Meta struct {
-	Source string `json:"source,omitempty"`
+	Source string   `json:"source,omitempty"`
+	Tag    []Coding `json:"tag,omitempty"`
 }
 
 type Component struct {
@@ -79,17 +81,19 @@ type BundleSearch struct {
 	Mode string `json:"mode"`
 }
 
+// BundleEntry is one entry; Resource is an *Observation, *Patient, *Device or OperationOutcome.
 type BundleEntry struct {
 	FullURL  string        `json:"fullUrl,omitempty"`
-	Resource *Observation  `json:"resource"`
+	Resource any           `json:"resource"`
 	Search   *BundleSearch `json:"search,omitempty"`
 }
 
-// Bundle is an R4 searchset Bundle of Observations.
+// Bundle is an R4 searchset Bundle.
 type Bundle struct {
 	ResourceType string        `json:"resourceType"`
 	Type         string        `json:"type"`
 	Timestamp    string        `json:"timestamp,omitempty"`
+	Total        *int64        `json:"total,omitempty"`
 	Link         []BundleLink  `json:"link,omitempty"`
 	Entry        []BundleEntry `json:"entry"`
 }
@@ -112,6 +116,38 @@ type OperationOutcome struct {
 // extensions.code of the GraphQL errors).
 const SystemErrorCode = "https://healthsync.dev/fhir/CodeSystem/error"
 
+// Patient is the R4 Patient a user is: healthsync stores no name, birth date or other demographics, so it is
+// its id and the token subject as identifier.
+type Patient struct {
+	ResourceType string       `json:"resourceType"`
+	ID           string       `json:"id"`
+	Identifier   []Identifier `json:"identifier,omitempty"`
+	Active       bool         `json:"active"`
+}
+
+type DeviceName struct {
+	Name string `json:"name"`
+	Type string `json:"type"` // R4 device-nametype: user-friendly-name, model-name, manufacturer-name, other...
+}
+
+type DeviceVersion struct {
+	Type  *CodeableConcept `json:"type,omitempty"`
+	Value string           `json:"value"`
+}
+
+// Device is an R4 Device: one of the user's sources (the app and the hardware that recorded samples).
+type Device struct {
+	ResourceType string          `json:"resourceType"`
+	ID           string          `json:"id"`
+	Identifier   []Identifier    `json:"identifier,omitempty"`
+	Status       string          `json:"status,omitempty"`
+	Manufacturer string          `json:"manufacturer,omitempty"`
+	DeviceName   []DeviceName    `json:"deviceName,omitempty"`
+	ModelNumber  string          `json:"modelNumber,omitempty"`
+	Version      []DeviceVersion `json:"version,omitempty"`
+	Patient      *Reference      `json:"patient,omitempty"`
+}
+
 // Outcome is an OperationOutcome with one error: issueType from the R4 issue-type value set, code healthsync's
 // own (BAD_USER_INPUT, UNAUTHENTICATED...), message for a person.
 func Outcome(issueType, code, message string) OperationOutcome {
@@ -119,4 +155,10 @@ func Outcome(issueType, code, message string) OperationOutcome {
 		Severity: "error", Code: issueType, Diagnostics: message,
 		Details: &CodeableConcept{Coding: []Coding{{System: SystemErrorCode, Code: code}}, Text: message},
 	}}}
+}
+
+// Warning is an OperationOutcome with one warning (a search parameter the server ignored).
+func Warning(issueType, message string) OperationOutcome {
+	return OperationOutcome{ResourceType: "OperationOutcome", Issue: []OperationOutcomeIssue{{
+		Severity: "warning", Code: issueType, Diagnostics: message}}}
 }

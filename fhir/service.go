@@ -3,12 +3,13 @@ package fhir
 import (
 	"context"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"iter"
-	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -38,103 +39,10 @@ func NewService(store *db.Store, c *catalog.Catalog) *Service {
 	return &Service{store: store, mapper: NewMapper(c)}
 }
 
-// Search is a parsed Observation search.
-type Search struct {
-	// Names are the export names asked for by code (nil: everything); a code that names nothing leaves it
-	// empty, not nil, and the search finds nothing.
-	Names    []string
-	From, To *time.Time
-	After    *db.ObservationKey
-	Count    int
-}
-
-// Page is one page of a search.
+// Page is one page of an Observation search.
 type Page struct {
 	Observations []Observation
 	Next         *db.ObservationKey // nil on the last page
-}
-
-// ParseSearch reads FHIR search parameters: code (system|code, comma = or; repeating code is refused), date
-// with ge/gt/le/lt/eq prefixes (on the start of the observation), _count, _cursor (from a next link) and
-// _format, which the HTTP layer reads.
-func (s *Service) ParseSearch(v url.Values) (Search, error) {
-	q := Search{Count: DefaultCount}
-	for key, vals := range v {
-		switch key {
-		case "code":
-			if len(vals) > 1 {
-				return q, fmt.Errorf("%w: give code once, with its values separated by commas", ErrBadSearch)
-			}
-			q.Names = []string{}
-			for _, tok := range strings.Split(vals[0], ",") {
-				system, code, found := strings.Cut(tok, "|")
-				if !found { // a bare code (or |code) is matched against every system
-					system, code = "", tok
-				}
-				q.Names = append(q.Names, NamesFor(system, code, s.mapper.MetricForHealthKit)...)
-			}
-		case "date":
-			for _, d := range vals {
-				if err := q.addDate(d); err != nil {
-					return q, err
-				}
-			}
-		case "_count":
-			n, err := strconv.Atoi(vals[0])
-			if err != nil || n < 1 {
-				return q, fmt.Errorf("%w: _count must be a whole number from 1 to %d", ErrBadSearch, MaxCount)
-			}
-			q.Count = min(n, MaxCount)
-		case "_cursor":
-			k, err := DecodeCursor(vals[0])
-			if err != nil {
-				return q, err
-			}
-			q.After = &k
-		case "_format":
-		default:
-			return q, fmt.Errorf("%w: parameter %q is not supported (code, date, _count, _format)", ErrBadSearch, key)
-		}
-	}
-	return q, nil
-}
-
-func (q *Search) addDate(v string) error {
-	prefix, rest := "eq", v
-	if len(v) > 2 && v[0] >= 'a' && v[0] <= 'z' {
-		prefix, rest = v[:2], v[2:]
-	}
-	t, span, err := parseDate(rest)
-	if err != nil {
-		return fmt.Errorf("%w: date %q: want a day (2026-11-01) or an instant with a zone (2026-11-01T08:00:00Z), after an optional ge, gt, le, lt or eq", ErrBadSearch, v)
-	}
-	// A value stands for the range of its precision (a day is the whole UTC day), as FHIR's date search reads it.
-	end := t.Add(span)
-	switch prefix {
-	case "ge":
-		q.From = &t
-	case "gt":
-		q.From = &end
-	case "lt":
-		q.To = &t
-	case "le":
-		q.To = &end
-	case "eq":
-		q.From, q.To = &t, &end
-	default:
-		return fmt.Errorf("%w: date %q: the prefix %q is not supported (ge, gt, le, lt, eq)", ErrBadSearch, v, prefix)
-	}
-	return nil
-}
-
-// parseDate reads an R4 date (day precision, a UTC day) or dateTime with a zone, and the span its precision
-// covers.
-func parseDate(s string) (time.Time, time.Duration, error) {
-	if t, err := time.Parse("2006-01-02", s); err == nil {
-		return t, 24 * time.Hour, nil
-	}
-	t, err := time.Parse(time.RFC3339Nano, s)
-	return t, time.Microsecond, err
 }
 
 // EncodeCursor writes k as the opaque _cursor of a next link.
@@ -163,9 +71,22 @@ func DecodeCursor(s string) (db.ObservationKey, error) {
 	return db.ObservationKey{Start: time.UnixMicro(us).UTC(), Kind: kind, ID: parts[3], PointMS: point}, nil
 }
 
-// dbQuery turns the export names into the storage query; all are the catalog's metric names.
+// dbQuery turns the search into the storage query; all are the catalog's metric names.
 func (q Search) dbQuery(limit int, all []string) db.ObservationQuery {
-	out := db.ObservationQuery{From: q.From, To: q.To, After: q.After, Limit: limit}
+	out := db.ObservationQuery{From: q.From, To: q.To, EndBefore: q.EndBefore, NotFrom: q.NotFrom, NotTo: q.NotTo,
+		After: q.After, Limit: limit, Desc: q.Desc}
+	if q.Idents != nil {
+		out.Idents = q.Idents
+		out.IDs = []string{}
+		for _, v := range q.Idents {
+			// id#pointMs names one point of a series; a sample id may hold a # of its own, so both are tried and
+			// the identifier comparison keeps only the exact one.
+			out.IDs = append(out.IDs, v)
+			if i := strings.LastIndexByte(v, '#'); i > 0 {
+				out.IDs = append(out.IDs, v[:i])
+			}
+		}
+	}
 	if q.Names == nil {
 		out.Sleep, out.Workouts, out.Metrics = true, true, all
 		return out
@@ -185,15 +106,64 @@ func (q Search) dbQuery(limit int, all []string) db.ObservationQuery {
 			out.Names = append(out.Names, n)
 		}
 	}
+	// blood_pressure and a lone systolic both read the systolic rows: each metric is read once.
+	slices.Sort(out.Metrics)
+	out.Metrics = slices.Compact(out.Metrics)
 	return out
+}
+
+// matchesNothing: a search limited to another Patient, or to ids or names none of which exist.
+func (q Search) matchesNothing(subject string) bool {
+	return (q.Patients != nil && !slices.Contains(q.Patients, PatientID(subject))) ||
+		(q.Names != nil && len(q.Names) == 0) || (q.Idents != nil && len(q.Idents) == 0) ||
+		(q.IDs != nil && len(q.IDs) == 0)
+}
+
+// resolve turns the search's resource ids into identifiers (each id is found by its digest) and adds the
+// systolic identifier of a blood pressure panel whose diastolic identifier was asked for.
+func (s *Service) resolve(ctx context.Context, tx *db.Tx, subject string, q Search) (Search, error) {
+	if q.IDs != nil {
+		idents := []string{}
+		for _, id := range q.IDs {
+			if !validID(id) {
+				continue
+			}
+			ref, err := tx.ObservationByDigest(ctx, mustHex(id), func(kind int) []byte { return digestPrefix(subject, kind) })
+			if err != nil {
+				return q, err
+			}
+			if ref != nil {
+				v := ref.ID
+				if ref.PointMS != 0 {
+					v += "#" + strconv.FormatInt(ref.PointMS, 10)
+				}
+				idents = append(idents, v)
+			}
+		}
+		q.Idents = intersect(q.Idents, idents)
+	}
+	if len(q.Idents) > 0 {
+		partners, err := tx.PanelSystolics(ctx, q.Idents)
+		if err != nil {
+			return q, err
+		}
+		q.Idents = append(q.Idents, partners...)
+	}
+	return q, nil
 }
 
 // Page answers one page of q for the user (userID, subject): one transaction, at most q.Count rows.
 func (s *Service) Page(ctx context.Context, userID int64, subject string, q Search) (Page, error) {
+	if q.matchesNothing(subject) {
+		return Page{Observations: []Observation{}}, nil
+	}
 	var rows []db.ObservationRow
 	if err := s.store.InUserTx(ctx, userID, func(tx *db.Tx) error {
-		var err error
-		rows, err = tx.Observations(ctx, q.dbQuery(q.Count+1, s.mapper.names))
+		r, err := s.resolve(ctx, tx, subject, q)
+		if err != nil || r.matchesNothing(subject) {
+			return err
+		}
+		rows, err = tx.Observations(ctx, r.dbQuery(q.Count+1, s.mapper.names))
 		return err
 	}); err != nil {
 		return Page{}, err
@@ -210,9 +180,48 @@ func (s *Service) Page(ctx context.Context, userID int64, subject string, q Sear
 		if err != nil {
 			return Page{}, err
 		}
+		if q.IDs != nil && !slices.Contains(q.IDs, o.ID) {
+			continue // a panel found by its diastolic's id: that id names no Observation
+		}
 		p.Observations = append(p.Observations, o)
 	}
 	return p, nil
+}
+
+// Count is how many Observations q finds (FHIR's _summary=count).
+func (s *Service) Count(ctx context.Context, userID int64, subject string, q Search) (int64, error) {
+	if q.IDs != nil {
+		// A few rows by construction; counting the page keeps Page's rule for panels in one place.
+		q.Count = MaxCount
+		p, err := s.Page(ctx, userID, subject, q)
+		return int64(len(p.Observations)), err
+	}
+	if q.matchesNothing(subject) {
+		return 0, nil
+	}
+	var n int64
+	err := s.store.InUserTx(ctx, userID, func(tx *db.Tx) error {
+		r, err := s.resolve(ctx, tx, subject, q)
+		if err != nil || r.matchesNothing(subject) {
+			return err
+		}
+		n, err = tx.CountObservations(ctx, r.dbQuery(0, s.mapper.names))
+		return err
+	})
+	return n, err
+}
+
+// Read is the user's Observation with id, or nil: an id of another user's data finds nothing, exactly as an
+// id that never existed.
+func (s *Service) Read(ctx context.Context, userID int64, subject, id string) (*Observation, error) {
+	if !validID(id) {
+		return nil, nil
+	}
+	p, err := s.Page(ctx, userID, subject, Search{Type: TypeObservation, IDs: []string{id}, Count: 1})
+	if err != nil || len(p.Observations) == 0 {
+		return nil, err
+	}
+	return &p.Observations[0], nil
 }
 
 // All yields every Observation of q (its Count ignored), reading page by page in short transactions so that
@@ -220,6 +229,7 @@ func (s *Service) Page(ctx context.Context, userID int64, subject string, q Sear
 func (s *Service) All(ctx context.Context, userID int64, subject string, q Search) iter.Seq2[Observation, error] {
 	return func(yield func(Observation, error) bool) {
 		q.Count = bulkPage
+		q.Summary = false
 		for {
 			p, err := s.Page(ctx, userID, subject, q)
 			if err != nil {
@@ -262,15 +272,40 @@ func WriteNDJSON(ctx context.Context, w io.Writer, rows iter.Seq2[Observation, e
 // SearchBundle is the searchset Bundle of p; base is the server's URL up to /fhir (for fullUrl), self the
 // request's URL and next, when p has a next page, the URL of it.
 func SearchBundle(p Page, base, self, next string, now time.Time) Bundle {
+	entries := make([]BundleEntry, 0, len(p.Observations))
+	for i := range p.Observations {
+		o := &p.Observations[i]
+		entries = append(entries, Match(base, TypeObservation, o.ID, o))
+	}
+	return NewBundle(entries, self, next, now)
+}
+
+// Match is the searchset entry of one resource found.
+func Match(base, typ, id string, r any) BundleEntry {
+	return BundleEntry{FullURL: base + "/" + typ + "/" + id, Resource: r, Search: &BundleSearch{Mode: "match"}}
+}
+
+// NewBundle is a searchset Bundle of entries with its self link and, when not empty, its next link.
+func NewBundle(entries []BundleEntry, self, next string, now time.Time) Bundle {
 	b := Bundle{ResourceType: "Bundle", Type: "searchset", Timestamp: instant(now),
-		Link: []BundleLink{{Relation: "self", URL: self}}, Entry: make([]BundleEntry, 0, len(p.Observations))}
+		Link: []BundleLink{{Relation: "self", URL: self}}, Entry: entries}
 	if next != "" {
 		b.Link = append(b.Link, BundleLink{Relation: "next", URL: next})
 	}
-	for i := range p.Observations {
-		o := &p.Observations[i]
-		b.Entry = append(b.Entry, BundleEntry{FullURL: base + "/Observation/" + o.ID, Resource: o,
-			Search: &BundleSearch{Mode: "match"}})
+	if b.Entry == nil {
+		b.Entry = []BundleEntry{}
 	}
+	return b
+}
+
+// CountBundle is the answer to _summary=count: the total and no entries.
+func CountBundle(total int64, self string, now time.Time) Bundle {
+	b := NewBundle(nil, self, "", now)
+	b.Total = &total
+	return b
+}
+
+func mustHex(id string) []byte {
+	b, _ := hex.DecodeString(id)
 	return b
 }

@@ -41,10 +41,10 @@ func ptr[T any](v T) *T { return &v }
 func rows(start time.Time) map[string]db.ObservationRow {
 	src := db.ObservationRow{SourceID: 1, SourceName: ptr("Apple Watch"), BundleID: ptr("com.apple.health.8A1B"),
 		DeviceName: ptr("Apple Watch"), DeviceModel: ptr("Watch6,7"), Maker: ptr("Apple Inc."), Provider: ptr("APPLE_HEALTH"),
-		DeviceID: "iphone-1"}
+		DeviceID: "iphone-1", SourceKey: ptr("com.apple.health.8A1B|Watch|Watch6,7")}
 	with := func(r db.ObservationRow) db.ObservationRow {
-		r.SourceID, r.SourceName, r.BundleID, r.DeviceName, r.DeviceModel, r.Maker, r.Provider, r.DeviceID =
-			src.SourceID, src.SourceName, src.BundleID, src.DeviceName, src.DeviceModel, src.Maker, src.Provider, src.DeviceID
+		r.SourceID, r.SourceName, r.BundleID, r.DeviceName, r.DeviceModel, r.Maker, r.Provider, r.DeviceID, r.SourceKey =
+			src.SourceID, src.SourceName, src.BundleID, src.DeviceName, src.DeviceModel, src.Maker, src.Provider, src.DeviceID, src.SourceKey
 		return r
 	}
 	return map[string]db.ObservationRow{

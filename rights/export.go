@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"healthsync/fhir"
 	"healthsync/webhooks"
 	"io"
 	"time"
@@ -307,23 +306,22 @@ func (c *chunkWriter) flush() error {
 	return nil
 }
 
-// writeFHIR adds the user's Observations as Observation.ndjson, one resource a line, beside the raw tables.
+// writeFHIR adds the user's FHIR resources beside the raw tables: Patient.ndjson, Device.ndjson and
+// Observation.ndjson, one resource a line.
 func (s *Service) writeFHIR(ctx context.Context, zw *zip.Writer, userID int64, m *manifest) error {
 	subject, err := s.store.UserSubject(ctx, userID)
 	if err != nil {
 		return err
 	}
-	f, err := zw.Create(fhirFile)
+	counts, err := s.o.FHIR.WriteBulk(ctx, func(name string) (io.Writer, error) {
+		m.Files = append(m.Files, name)
+		return zw.Create(name)
+	}, userID, subject)
 	if err != nil {
-		return fmt.Errorf("zip %s: %w", fhirFile, err)
+		return fmt.Errorf("write FHIR files: %w", err)
 	}
-	n, err := fhir.WriteNDJSON(ctx, f, s.o.FHIR.All(ctx, userID, subject, fhir.Search{}))
-	if err != nil {
-		return fmt.Errorf("write %s: %w", fhirFile, err)
+	for typ, n := range counts {
+		m.Counts[typ] = n
 	}
-	m.Counts["Observation"] = int64(n)
-	m.Files = append(m.Files, fhirFile)
 	return nil
 }
-
-const fhirFile = "Observation.ndjson"

@@ -6,18 +6,24 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/fhir/go/fhirversion"
+	"github.com/google/fhir/go/jsonformat"
 
 	"healthsync/fhir"
 	"healthsync/rights"
 	"healthsync/server"
 )
 
-// A FHIR_NDJSON export adds Observation.ndjson beside the raw tables: one Observation a line for each of the
-// user's stored records, none of another user's, counted in the manifest.
+// A FHIR_NDJSON export adds Patient.ndjson, Device.ndjson and Observation.ndjson beside the raw tables: the
+// user's Patient, a Device per source and one Observation a line for each of the user's stored records, none of
+// another user's, counted in the manifest, every line valid R4 and every reference resolving in the export.
 func TestExportFHIRHoldsOneObservationPerSample(t *testing.T) {
 	t.Parallel()
 	a := newApp(t, func(o *server.Options) {
@@ -52,6 +58,12 @@ func TestExportFHIRHoldsOneObservationPerSample(t *testing.T) {
 		Files  []string
 	}
 	var obs []map[string]any
+	r4, err := jsonformat.NewUnmarshaller("UTC", fhirversion.R4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]bool{} // Type/id of every Patient and Device exported
+	lines := map[string]int64{}
 	for _, f := range zr.File {
 		rc, err := f.Open()
 		if err != nil {
@@ -64,16 +76,26 @@ func TestExportFHIRHoldsOneObservationPerSample(t *testing.T) {
 			if err := json.Unmarshal(raw, &man); err != nil {
 				t.Fatal(err)
 			}
-		case "Observation.ndjson":
+		case "Patient.ndjson", "Device.ndjson", "Observation.ndjson":
 			sc := bufio.NewScanner(bytes.NewReader(raw))
 			sc.Buffer(nil, 1<<20)
+			n := 0
 			for sc.Scan() {
+				n++
+				if _, err := r4.Unmarshal(sc.Bytes()); err != nil {
+					t.Errorf("%s line %d is not valid R4: %v\n%s", f.Name, n, err, sc.Bytes())
+				}
 				var o map[string]any
 				if err := json.Unmarshal(sc.Bytes(), &o); err != nil {
-					t.Fatalf("Observation line: %v", err)
+					t.Fatalf("%s line: %v", f.Name, err)
 				}
-				obs = append(obs, o)
+				if o["resourceType"] == "Observation" {
+					obs = append(obs, o)
+				} else {
+					ids[fmt.Sprint(o["resourceType"], "/", o["id"])] = true
+				}
 			}
+			lines[strings.TrimSuffix(f.Name, ".ndjson")] = int64(n)
 		}
 	}
 	// fhir maps samples, category samples and workouts each to an Observation.
@@ -81,10 +103,23 @@ func TestExportFHIRHoldsOneObservationPerSample(t *testing.T) {
 	if man.Counts["samples"] != 2 || int64(len(obs)) != man.Counts["Observation"] || int64(len(obs)) != stored {
 		t.Fatalf("%d observations, manifest %+v", len(obs), man)
 	}
+	for _, typ := range []string{"Patient", "Device", "Observation"} {
+		if lines[typ] != man.Counts[typ] {
+			t.Errorf("%s.ndjson: %d lines, manifest says %d", typ, lines[typ], man.Counts[typ])
+		}
+	}
+	if man.Counts["Patient"] != 1 || man.Counts["Device"] < 1 || len(ids) != int(1+man.Counts["Device"]) {
+		t.Fatalf("patients and devices: %v, manifest %+v", ids, man)
+	}
 	for _, o := range obs {
-		ids, _ := o["identifier"].([]any)
-		if o["resourceType"] != "Observation" || len(ids) == 0 {
+		idents, _ := o["identifier"].([]any)
+		if o["resourceType"] != "Observation" || len(idents) == 0 {
 			t.Errorf("not an Observation with an identifier: %v", o)
+		}
+		subject, _ := o["subject"].(map[string]any)
+		device, _ := o["device"].(map[string]any)
+		if !ids[fmt.Sprint(subject["reference"])] || !ids[fmt.Sprint(device["reference"])] {
+			t.Errorf("observation's subject or device is not in the export: %v", o)
 		}
 		if s, _ := json.Marshal(o); bytes.Contains(s, []byte("eeeeeeee")) {
 			t.Errorf("eve's data in dan's export: %s", s)

@@ -308,7 +308,8 @@ func TestObservationSearchByCodeAndDate(t *testing.T) {
 			if (tc.effective == "instant") != (o.EffectiveDateTime != "" && o.EffectivePeriod == nil) {
 				t.Errorf("%s: effective %s", tc.query, b)
 			}
-			if o.Device == nil || o.Device.Identifier.Value != "iphone-1" || o.Meta == nil || o.Meta.Source == "" {
+			if o.Device == nil || !strings.HasPrefix(o.Device.Reference, "Device/") || o.Device.Identifier.System != fhir.SystemSource ||
+				o.Meta == nil || o.Meta.Source == "" || len(o.Meta.Tag) != 1 || o.Meta.Tag[0].Code != "iphone-1" {
 				t.Errorf("%s: provenance %s", tc.query, b)
 			}
 		}
@@ -380,14 +381,19 @@ func TestObservationErrorsAreOperationOutcomes(t *testing.T) {
 		{"", "/fhir/Observation", http.StatusUnauthorized, "login", "UNAUTHENTICATED"},
 		{"not-a-jwt", "/fhir/Observation", http.StatusUnauthorized, "login", "UNAUTHENTICATED"},
 		{f.token("alice", auth.ScopeIngest), "/fhir/Observation", http.StatusForbidden, "forbidden", "FORBIDDEN"},
-		{f.token("alice"), "/fhir/Observation?date=ne2026-11-01", http.StatusBadRequest, "invalid", "BAD_USER_INPUT"},
+		{f.token("alice"), "/fhir/Observation?date=ap2026-11-01", http.StatusBadRequest, "invalid", "BAD_USER_INPUT"},
+		{f.token("alice"), "/fhir/Observation?date=2026-11-01,2026-11-02", http.StatusBadRequest, "invalid", "BAD_USER_INPUT"},
+		{f.token("alice"), "/fhir/Observation?date=2026-11-01T08:00", http.StatusBadRequest, "invalid", "BAD_USER_INPUT"},
 		{f.token("alice"), "/fhir/Observation?date=geyesterday", http.StatusBadRequest, "invalid", "BAD_USER_INPUT"},
 		{f.token("alice"), "/fhir/Observation?_count=0", http.StatusBadRequest, "invalid", "BAD_USER_INPUT"},
 		{f.token("alice"), "/fhir/Observation?_cursor=!!", http.StatusBadRequest, "invalid", "BAD_USER_INPUT"},
-		{f.token("alice"), "/fhir/Observation?subject=bob", http.StatusBadRequest, "invalid", "BAD_USER_INPUT"},
-		{f.token("alice"), "/fhir/Patient", http.StatusNotFound, "not-supported", "NOT_FOUND"},
+		{f.token("alice"), "/fhir/Observation?code=8867-4&foo=bar", http.StatusBadRequest, "not-supported", "BAD_USER_INPUT"},
+		{f.token("alice"), "/fhir/Basic", http.StatusNotFound, "not-supported", "NOT_FOUND"},
+		{f.token("alice"), "/fhir/Observation/abc", http.StatusNotFound, "not-found", "NOT_FOUND"},
+		{"", "/fhir/Patient/abc", http.StatusUnauthorized, "login", "UNAUTHENTICATED"},
+		{f.token("alice", auth.ScopeIngest), "/fhir/Device", http.StatusForbidden, "forbidden", "FORBIDDEN"},
 	} {
-		rec := f.get(tc.tok, tc.target)
+		rec := f.get(tc.tok, tc.target, "Prefer", "handling=strict")
 		if rec.Code != tc.status || rec.Header().Get("Content-Type") != "application/fhir+json" {
 			t.Errorf("%s: %d %s, want %d", tc.target, rec.Code, rec.Header().Get("Content-Type"), tc.status)
 			continue
