@@ -59,7 +59,7 @@ func WriteMarkdown(w io.Writer, rep *Report) {
 	copyRate := rep.Ingest["copy"].PerSecond
 	serverRate := rep.Ingest["server_copy"].PerSecond
 	rows := []struct{ key, label, ratioOf string }{
-		{"server_copy", "server-side COPY FROM a file of the stored rows, one statement (baseline)", "1 (server COPY)"},
+		{"server_copy", "server-side COPY FROM files of the stored rows (baseline)", "1 (server COPY)"},
 		{"copy", "COPY FROM STDIN streamed through lib/pq, per batch (baseline)", "server"},
 		{"insert_unnest", "INSERT … unnest … ON CONFLICT per batch (baseline)", "server"},
 		{"first_upload", "**ingestBatch over HTTP, new samples**", "server"},

@@ -16,51 +16,68 @@ import (
 // server's own user can always write and read.
 const serverCopyFile = "healthsync-bench-samples.copy"
 
-// serverCopy is the database's own limit: the rows the first upload stored, dumped by the server with COPY TO a
-// file and loaded back by one server-side COPY FROM that file into an empty twin of samples (all its indexes).
-// No client encodes or sends a row, so the pass is PostgreSQL's work alone. It needs file access on the server
-// (a superuser, or pg_read/write_server_files), as the private PostgreSQL gives; elsewhere it leaves a note.
+// serverCopy is the database's own limit: the rows the first upload stored, dumped by the server with COPY TO
+// files and loaded back by server-side COPY FROM those files into an empty twin of samples (all its indexes). No
+// client encodes or sends a row, so the pass is PostgreSQL's work alone. The rows go in --concurrency parts
+// (contiguous ranges of the table's pages, so each part is whole uploaded batches in their order), loaded as
+// many at a time as the uploads ran: on a shared machine one backend would get a smaller share of the cores
+// than the upload's four connections, and on an idle one the parts use every core, as the upload may.
+// It needs file access on the server (a superuser, or pg_read/write_server_files), as the private PostgreSQL
+// gives; elsewhere it leaves a note.
 func (r *runner) serverCopy(ctx context.Context) error {
 	db := r.app.sql
 	var dataDir string
+	var pages int64
 	if err := db.GetContext(ctx, &dataDir, `SELECT current_setting('data_directory')`); err != nil {
 		r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("server-side COPY baseline skipped: the server's data directory is not readable (%v)", err))
 		return nil
 	}
-	file := pq.QuoteLiteral(filepath.Join(dataDir, serverCopyFile))
-	if _, err := db.ExecContext(ctx, `COPY samples TO `+file); err != nil {
-		r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("server-side COPY baseline skipped: COPY TO a server file failed (%v)", err))
-		return nil
-	}
-	// The server wrote it; when it runs on this machine (the private one always does) we remove it.
-	defer os.Remove(filepath.Join(dataDir, serverCopyFile))
-	var rows int
-	if err := db.GetContext(ctx, &rows, `SELECT count(*) FROM samples`); err != nil {
+	if err := db.GetContext(ctx, &pages, `SELECT pg_relation_size('samples') / current_setting('block_size')::int`); err != nil {
 		return err
 	}
-	if want := r.rep.Data.Samples; rows != want {
-		return fmt.Errorf("samples holds %d rows after the upload, want %d", rows, want)
+	parts := min(max(r.o.Concurrency, 1), max(int(pages), 1))
+	files := make([]string, parts)
+	for k := range parts {
+		files[k] = filepath.Join(dataDir, fmt.Sprintf("%s.%d", serverCopyFile, k))
+		// The server wrote them; when it runs on this machine (the private one always does) we remove them.
+		defer os.Remove(files[k])
+		lo, hi := pages*int64(k)/int64(parts), pages*int64(k+1)/int64(parts)
+		if k == parts-1 {
+			hi = pages + 1 // and anything past the size read above
+		}
+		q := fmt.Sprintf(`COPY (SELECT * FROM samples WHERE ctid >= '(%d,0)'::tid AND ctid < '(%d,0)'::tid) TO %s`,
+			lo, hi, pq.QuoteLiteral(files[k]))
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("server-side COPY baseline skipped: COPY TO a server file failed (%v)", err))
+			return nil
+		}
 	}
 	r.quiesce(ctx, r.app)
 	cpu := r.cpuMeter("self")
 	stopPG := r.samplePG("server_copy")
-	t := time.Now()
-	_, err := db.ExecContext(ctx, `COPY `+quote(ServerCopyTable)+` FROM `+file)
-	el := time.Since(t)
+	p, err := timed(ctx, parts, r.o.Concurrency, func(ctx context.Context, k int) (int, time.Duration, error) {
+		t := time.Now()
+		res, err := db.ExecContext(ctx, `COPY `+quote(ServerCopyTable)+` FROM `+pq.QuoteLiteral(files[k]))
+		if err != nil {
+			return 0, time.Since(t), fmt.Errorf("server-side COPY: %w", err)
+		}
+		n, err := res.RowsAffected()
+		return int(n), time.Since(t), err
+	})
 	stopPG()
 	if err != nil {
-		return fmt.Errorf("server-side COPY: %w", err)
-	}
-	p := Phase{Items: rows, Batches: 1, Seconds: round(el.Seconds(), 2), Latency: distOf([]time.Duration{el})}
-	p.PerSecond = float64(rows) / el.Seconds()
-	p.PerSecond = round(p.PerSecond, 0)
-	p.GoCPU, p.PostgresCPU = cpu()
-	var n int
-	if err := db.GetContext(ctx, &n, `SELECT count(*) FROM `+quote(ServerCopyTable)); err != nil {
 		return err
 	}
-	if n != rows {
-		return fmt.Errorf("%s holds %d rows, want %d", ServerCopyTable, n, rows)
+	p.GoCPU, p.PostgresCPU = cpu()
+	var stored, copied int
+	if err := db.GetContext(ctx, &stored, `SELECT count(*) FROM samples`); err != nil {
+		return err
+	}
+	if err := db.GetContext(ctx, &copied, `SELECT count(*) FROM `+quote(ServerCopyTable)); err != nil {
+		return err
+	}
+	if want := r.rep.Data.Samples; stored != want || copied != want || p.Items != want {
+		return fmt.Errorf("samples holds %d rows, the server-side COPY wrote %d (%d in its twin), want %d", stored, p.Items, copied, want)
 	}
 	r.rep.Ingest["server_copy"] = p
 	first := r.rep.Ingest["first_upload"]
