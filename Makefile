@@ -37,7 +37,7 @@ generate:
 	$(GO) generate ./client/
 	$(GO) generate ./catalog
 
-## bench: `healthsync-bench` with its defaults: ingest, retries, reads, memory and growth against raw COPY and
+## bench: `healthsync-bench` with its defaults: ingest, retries, reads, memory and growth against a server-side COPY of the stored rows, a streamed COPY and
 ## naive SQL in one run (flags: make bench BENCH_FLAGS="--users 2 --growth 1M"); table on stdout, JSON in devtools/bench/results/.
 ## It runs bin/healthsync (built first) as `serve` in a child process; the server binary links no benchmark code
 bench: build

@@ -15,5 +15,5 @@ func SourceRow(p Provider, s Source) (db.Source, error) {
 	if prob != nil {
 		return db.Source{}, errors.New(prob.msg)
 	}
-	return row, nil
+	return *row, nil
 }

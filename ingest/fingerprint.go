@@ -114,10 +114,15 @@ type fp struct {
 	out     []byte // bytes not yet hashed
 	scratch []byte // reused for each metadata map's JSON
 	err     error
+	// lastSrc and srcBytes are the previous item's source and the bytes it hashed as: items repeat a few
+	// sources thousands of times, and the same bytes are appended again instead of being encoded again.
+	lastSrc  Source
+	srcBytes []byte
+	hold     bool // flush waits: the bytes being appended are not in hashing order yet
 }
 
 func (f *fp) flush() {
-	if len(f.out) >= fpChunk {
+	if len(f.out) >= fpChunk && !f.hold {
 		f.h.Write(f.out)
 		f.out = f.out[:0]
 	}
@@ -180,11 +185,22 @@ func (f *fp) envelope(start, end time.Time, src *Source, zone *string, ver *int6
 }
 
 func (f *fp) source(s *Source) {
+	if f.srcBytes != nil && sameSource(&f.lastSrc, s) {
+		f.out = append(f.out, f.srcBytes...)
+		f.flush()
+		return
+	}
+	// Encoded on their own (flushing only after), so the bytes can be kept for the next items.
+	rest := f.out
+	f.out, f.hold = f.srcBytes[:0], true
 	f.str(s.Name)
 	for _, p := range []*string{s.BundleID, s.Version, s.ProductType, s.DeviceName, s.DeviceModel,
 		s.DeviceManufacturer, s.HardwareVersion, s.SoftwareVersion} {
 		f.opt(p)
 	}
+	f.srcBytes, f.lastSrc, f.hold = f.out, *s, false
+	f.out = append(rest, f.srcBytes...)
+	f.flush()
 }
 
 func (f *fp) meta(m map[string]any) {

@@ -73,3 +73,27 @@ func TestFingerprintIsStableAcrossVersions(t *testing.T) {
 		t.Fatalf("fingerprint %s, want %s", got, want)
 	}
 }
+
+// Items that alternate between sources (the watch and the phone) hash as the implementation before the
+// per-source byte cache did: the cache must only skip encoding, never change a byte.
+func TestFingerprintOfAlternatingSourcesIsPinned(t *testing.T) {
+	tz, model, other := "Europe/Zurich", "Watch6,1", "iPhone15,2"
+	b := Batch{IdempotencyKey: "k", Provider: AppleHealth, Device: Device{ID: "d", TimeZone: &tz}}
+	for i := 0; i < 3000; i++ {
+		at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Minute)
+		src := Source{Name: "w", BundleID: &tz, DeviceModel: &model}
+		if i%3 == 1 {
+			src = Source{Name: "p" + fmt.Sprint(i%2), DeviceModel: &other, Version: &tz}
+		}
+		b.Samples = append(b.Samples, QuantitySample{ID: fmt.Sprint(i), Type: "x", Value: Float(i), Unit: "u",
+			Start: at, End: at, Source: src})
+		b.Categories = append(b.Categories, CategorySample{ID: fmt.Sprint(i), Type: "y", Value: "v", Start: at, End: at, Source: src})
+	}
+	h, err := b.Fingerprint()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := hex.EncodeToString(h), "e4553a8d63f472f76145350a19db9215ebeaf57beaa7bfbf07506d2b1c635b50"; got != want {
+		t.Fatalf("fingerprint %s, want %s (from the encoder without the source cache)", got, want)
+	}
+}

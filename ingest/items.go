@@ -17,7 +17,7 @@ type record struct {
 	dataType string
 	end      time.Time
 	version  int64
-	source   db.Source
+	source   *db.Source     // shared by the batch's items of that source (normalizer.source)
 	samples  []db.SampleRow // a quantity sample (one row) or a series record (one row per point)
 	category *db.CategoryRow
 	workout  *db.WorkoutRow
@@ -49,7 +49,7 @@ func (r *record) table() string {
 // envelope is what every kind of item carries besides its value: times, zone, source, version, metadata.
 type envelope struct {
 	tz      string
-	source  db.Source
+	source  *db.Source
 	version int64
 	meta    string
 }
@@ -99,7 +99,7 @@ func (n *normalizer) quantitySample(i int, s QuantitySample) *record {
 		// The values of one multi-value record (BloodPressure, Nutrition) share its id: each is kept as its own sample.
 		recordID, id = id, id+"."+field
 	}
-	rec := &record{kind: KindSample, index: i, id: id, recordID: recordID, dataType: m.Name, end: s.End}
+	rec := n.newRecord(record{kind: KindSample, index: i, id: id, recordID: recordID, dataType: m.Name, end: s.End})
 	v, p := n.quantity(m, s.Value, s.Unit)
 	if p == nil && len(s.Unit) > maxFieldLen {
 		p = fail(CodeBadUnit, "unit is too long")
@@ -121,7 +121,7 @@ func (n *normalizer) quantitySample(i int, s QuantitySample) *record {
 		OrigUnit: s.Unit, UserEntered: userEntered(s.UserEntered, s.Metadata), TimeZone: env.tz, Version: env.version,
 		Metadata: env.meta}
 	rec.version = row.Version
-	rec.samples = []db.SampleRow{row}
+	rec.samples = n.sampleRow(row)
 	return rec
 }
 
@@ -136,7 +136,7 @@ func (n *normalizer) seriesSample(i int, s SeriesSample) *record {
 		n.reject(KindSeriesSample, i, id, CodeUnknownType, "unknown series type %q; the metrics query lists the known types", clip(s.Type))
 		return nil
 	}
-	rec := &record{kind: KindSeriesSample, index: i, id: id, dataType: m.Name, end: s.End}
+	rec := n.newRecord(record{kind: KindSeriesSample, index: i, id: id, dataType: m.Name, end: s.End})
 	env, p := n.envelope(s.Start, s.End, s.TimeZone, s.Metadata, nil, s.Source, s.Version)
 	if p == nil && len(s.Points) == 0 {
 		p = fail(CodeBadField, "a series record needs at least one point")
@@ -192,7 +192,7 @@ func (n *normalizer) categorySample(i int, s CategorySample) *record {
 		n.reject(KindCategorySample, i, id, CodeBadValue, "%q is not a %s value (known: %s)", clip(s.Value), c.Name, strings.Join(c.Values, ", "))
 		return nil
 	}
-	rec := &record{kind: KindCategorySample, index: i, id: id, dataType: c.Name, end: s.End}
+	rec := n.newRecord(record{kind: KindCategorySample, index: i, id: id, dataType: c.Name, end: s.End})
 	env, p := n.envelope(s.Start, s.End, s.TimeZone, s.Metadata, nil, s.Source, s.Version)
 	if p != nil {
 		n.reject(KindCategorySample, i, id, p.code, "%s", p.msg)
@@ -217,7 +217,7 @@ func (n *normalizer) workout(i int, w Workout) *record {
 		n.reject(KindWorkout, i, id, CodeUnknownType, "unknown workout activity type %q", clip(w.ActivityType))
 		return nil
 	}
-	rec := &record{kind: KindWorkout, index: i, id: id, dataType: workoutType, end: w.End}
+	rec := n.newRecord(record{kind: KindWorkout, index: i, id: id, dataType: workoutType, end: w.End})
 	env, p := n.envelope(w.Start, w.End, w.TimeZone, w.Metadata, nil, w.Source, w.Version)
 	row := db.WorkoutRow{ID: id, ActivityType: act, OrigActivityType: w.ActivityType, Start: w.Start, End: w.End,
 		DurationSeconds: w.End.Sub(w.Start).Seconds(), TimeZone: env.tz, Version: env.version, Metadata: env.meta}

@@ -138,7 +138,7 @@ func (n *normalizer) kindItem(kind ItemKind, i int, dataType string, e *ItemEnve
 		n.reject(kind, i, id, p.code, "%s", p.msg)
 		return nil, envelope{}
 	}
-	return &record{kind: kind, index: i, id: id, dataType: dataType, end: e.End, version: env.version, source: env.source}, env
+	return n.newRecord(record{kind: kind, index: i, id: id, dataType: dataType, end: e.End, version: env.version, source: env.source}), env
 }
 
 func kindEnvelope(id string, e *ItemEnvelope, env envelope) db.KindEnvelope {

@@ -22,7 +22,7 @@ func (n *normalizer) plan(b *Batch) *plan {
 		}
 		if r.source.Key != lastKey { // consecutive items mostly share their source
 			if ref := db.SourceRef(r.source.Provider, r.source.Key); n.sources[ref].Name == "" {
-				n.sources[ref] = r.source
+				n.sources[ref] = *r.source
 			}
 			lastKey = r.source.Key
 		}

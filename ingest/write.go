@@ -158,10 +158,18 @@ func (w *batchWrite) liveRecords(ctx context.Context) ([]*record, error) {
 type storedSources struct {
 	ids     map[string]int64
 	created map[int64]struct{}
+	// byPtr remembers the id of each shared source copy records point at: keying every record's source again
+	// allocated a string per record.
+	byPtr map[*db.Source]int64
 }
 
 func (s storedSources) of(r *record) int64 {
-	return s.ids[db.SourceRef(r.source.Provider, r.source.Key)]
+	if id, ok := s.byPtr[r.source]; ok {
+		return id
+	}
+	id := s.ids[db.SourceRef(r.source.Provider, r.source.Key)]
+	s.byPtr[r.source] = id
+	return id
 }
 
 // sources upserts the sources of the records that may be stored only; a source created now that ends up with
@@ -174,14 +182,14 @@ func (w *batchWrite) sources(ctx context.Context, live []*record) (storedSources
 		if last != nil && r.source.Key == last.Key && r.source.Provider == last.Provider {
 			continue // consecutive items mostly share their source
 		}
-		last = &r.source
+		last = r.source
 		if ref := db.SourceRef(r.source.Provider, r.source.Key); !seen[ref] {
 			seen[ref] = true
 			srcs = append(srcs, w.n.sources[ref])
 		}
 	}
 	ids, created, err := w.tx.UpsertSourcesNoting(ctx, srcs, w.n.now)
-	return storedSources{ids: ids, created: created}, err
+	return storedSources{ids: ids, created: created, byPtr: map[*db.Source]int64{}}, err
 }
 
 // outcomes says, per table, which records the row writes stored.

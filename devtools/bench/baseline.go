@@ -12,11 +12,13 @@ import (
 const (
 	CopyTable   = "samples_copy"
 	UnnestTable = "samples_unnest"
+	// ServerCopyTable takes the server-side COPY of the rows the first upload stored: the database's own limit.
+	ServerCopyTable = "samples_server_copy"
 )
 
 // CreateBaselineTables makes the baselines' empty copies of samples.
 func CreateBaselineTables(ctx context.Context, d *sqlx.DB) error {
-	for _, t := range []string{CopyTable, UnnestTable} {
+	for _, t := range []string{CopyTable, UnnestTable, ServerCopyTable} {
 		if _, err := d.ExecContext(ctx, fmt.Sprintf(`CREATE TABLE IF NOT EXISTS %s (LIKE samples INCLUDING ALL)`, t)); err != nil {
 			return fmt.Errorf("create %s: %w", t, err)
 		}

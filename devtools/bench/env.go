@@ -35,12 +35,27 @@ type database struct {
 	log     *slog.Logger
 }
 
-func openDatabase(ctx context.Context, url, dir string, log *slog.Logger) (*database, error) {
+// statements preloads pg_stat_statements (and auto_explain for statements over 200 ms) on the private server.
+func openDatabase(ctx context.Context, url, dir string, statements bool, log *slog.Logger) (*database, error) {
 	if url != "" {
 		return &database{dsn: url, log: log}, nil
 	}
 	dataDir := filepath.Join(dir, "pg")
-	pg, err := pgembed.Start(ctx, pgembed.Options{DataDir: dataDir, Logger: log})
+	var settings map[string]string
+	if statements {
+		settings = map[string]string{
+			"shared_preload_libraries":          "pg_stat_statements,auto_explain",
+			"pg_stat_statements.track_planning": "on",
+			"pg_stat_statements.max":            "1000",
+			// Plans of the statements over half a second, with row counts and buffers but without per-node
+			// timing (timing every node would slow every statement the pass measures).
+			"auto_explain.log_min_duration": "500ms",
+			"auto_explain.log_analyze":      "on",
+			"auto_explain.log_timing":       "off",
+			"auto_explain.log_buffers":      "on",
+		}
+	}
+	pg, err := pgembed.Start(ctx, pgembed.Options{DataDir: dataDir, Logger: log, Settings: settings})
 	if err != nil {
 		return nil, err
 	}

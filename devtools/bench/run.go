@@ -45,6 +45,12 @@ type Options struct {
 	InProcess bool
 	// CPUProfile, when set with InProcess, is where the first upload's CPU profile goes (server and client).
 	CPUProfile string
+	// MemProfile, when set with InProcess, is where the allocations of the first upload go (server and client).
+	MemProfile string
+	// Statements preloads pg_stat_statements (and auto_explain) on the private PostgreSQL and reports each
+	// statement's share of PostgreSQL's time per batch of the first upload. Instrumentation costs: the pass's
+	// rates are then not comparable to a run without it.
+	Statements bool
 	// ServerEnv adds KEY=VALUE settings to the child server's environment (e.g. GOGC, GOMEMLIMIT).
 	ServerEnv []string
 	Log       *slog.Logger
@@ -74,6 +80,8 @@ func ParseFlags(args []string, stderr io.Writer) (Options, error) {
 	fs.StringVar(&o.ServerBin, "server", "bin/healthsync", "the healthsync binary run as its serve command in a child process (make build writes bin/healthsync)")
 	fs.BoolVar(&o.InProcess, "in-process", o.InProcess, "run the server inside the benchmark process (for profiling) instead of as a child `healthsync serve`")
 	fs.StringVar(&o.CPUProfile, "cpuprofile", o.CPUProfile, "write a CPU profile of the first upload to this file (needs --in-process)")
+	fs.StringVar(&o.MemProfile, "memprofile", o.MemProfile, "write an allocation profile of the first upload to this file (needs --in-process)")
+	fs.BoolVar(&o.Statements, "statements", o.Statements, "report each SQL statement's share of PostgreSQL's time per batch of the first upload (pg_stat_statements; auto_explain logs plans over 500 ms)")
 	serverEnv := fs.String("server-env", "", "comma-separated KEY=VALUE settings for the child server's environment (e.g. GOGC=50,GOMEMLIMIT=200MiB)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -91,8 +99,8 @@ func ParseFlags(args []string, stderr io.Writer) (Options, error) {
 			o.ServerEnv = append(o.ServerEnv, kv)
 		}
 	}
-	if o.CPUProfile != "" && !o.InProcess {
-		return o, errors.New("bench: --cpuprofile profiles this process: add --in-process")
+	if (o.CPUProfile != "" || o.MemProfile != "") && !o.InProcess {
+		return o, errors.New("bench: --cpuprofile and --memprofile profile this process: add --in-process")
 	}
 	if o.Users < 1 || o.Years <= 0 || o.BatchSize < 1 || o.Concurrency < 1 || o.ReadYears <= 0 || o.ReadReps < 1 || o.ProbeBatches < 1 {
 		return o, errors.New("bench: users, years, batch-size, concurrency, read-years, read-reps and growth-batches must be positive")
@@ -135,7 +143,9 @@ type Report struct {
 	Memory    Memory             `json:"memory"`
 	Reads     []Read             `json:"reads"`
 	Growth    []Level            `json:"growth"`
-	Notes     []string           `json:"notes"`
+	// Statements are the first upload's SQL statements by their share of PostgreSQL's time (--statements).
+	Statements []Statement `json:"statements,omitempty"`
+	Notes      []string    `json:"notes"`
 }
 
 // Machine is where the run happened.
@@ -248,7 +258,7 @@ func Run(ctx context.Context, o Options, stdout io.Writer) (*Report, error) {
 	r.rep.Settings = map[string]any{"users": o.Users, "years": o.Years, "batch_size": o.BatchSize, "concurrency": o.Concurrency,
 		"read_years": o.ReadYears, "read_reps": o.ReadReps, "growth_rows": o.GrowthRows, "growth_batches": o.ProbeBatches,
 		"seed": o.Seed, "database": map[bool]string{true: "DATABASE_URL", false: "private PostgreSQL (pgembed)"}[o.DatabaseURL != ""]}
-	if r.db, err = openDatabase(ctx, o.DatabaseURL, dir, log); err != nil {
+	if r.db, err = openDatabase(ctx, o.DatabaseURL, dir, o.Statements, log); err != nil {
 		return nil, err
 	}
 	defer r.db.stop()
@@ -557,11 +567,30 @@ func (r *runner) ingestPhases(ctx context.Context) error {
 			return err
 		}
 	}
+	if r.o.MemProfile != "" {
+		// The profile counts from the process's start: the first upload's own is this one minus the base
+		// (go tool pprof -sample_index=alloc_space -diff_base FILE.base FILE).
+		runtime.MemProfileRate = 64 << 10
+		if err := writeHeapProfile(r.o.MemProfile + ".base"); err != nil {
+			return err
+		}
+	}
+	stmts := r.o.Statements && r.statementsStart(ctx)
 	first, err := r.upload(ctx, r.app, "first_upload", r.jobs, nil, func(j job, a Answer) error { return expect(a, false, j.items, 0) })
 	if err != nil {
 		return err
 	}
 	pprof.StopCPUProfile()
+	if r.o.MemProfile != "" {
+		if err := writeHeapProfile(r.o.MemProfile); err != nil {
+			return err
+		}
+	}
+	if stmts {
+		if err := r.statementsReport(ctx, len(r.jobs)); err != nil {
+			return err
+		}
+	}
 	r.rep.Ingest["first_upload"] = first
 	replay, err := r.upload(ctx, r.app, "replay", r.jobs, nil, func(j job, a Answer) error { return expect(a, true, j.items, 0) })
 	if err != nil {
@@ -577,6 +606,16 @@ func (r *runner) ingestPhases(ctx context.Context) error {
 	r.rep.Ratios["replay_vs_first"] = ratio(replay.PerSecond, first.PerSecond)
 	r.rep.Ratios["duplicates_vs_first"] = ratio(dups.PerSecond, first.PerSecond)
 	return nil
+}
+
+// writeHeapProfile writes the allocations so far (alloc_space and alloc_objects are what a pass allocated).
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return pprof.Lookup("allocs").WriteTo(f, 0)
 }
 
 // sourceIDs maps each user's generated sources to the ids the server gave them.
@@ -667,6 +706,9 @@ func (r *runner) baselines(ctx context.Context) error {
 	r.rep.Ratios["first_vs_copy"] = ratio(first.PerSecond, cp.PerSecond)
 	r.rep.Ratios["first_vs_insert_unnest"] = ratio(first.PerSecond, un.PerSecond)
 	r.rep.Ratios["insert_unnest_vs_copy"] = ratio(un.PerSecond, cp.PerSecond)
+	if err := r.serverCopy(ctx); err != nil {
+		return err
+	}
 	// The copies are not needed any more; free their space before reads and growth.
 	_, err = r.app.sql.ExecContext(ctx, `TRUNCATE `+quote(CopyTable)+`, `+quote(UnnestTable))
 	return err

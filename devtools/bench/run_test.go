@@ -123,7 +123,7 @@ func TestRunReportsEverySection(t *testing.T) {
 	o.Users, o.Years, o.BatchSize, o.Concurrency = 2, 0.01, 400, 2
 	o.ReadYears, o.ReadReps = 0.03, 1
 	o.GrowthRows, o.ProbeBatches = []int64{5000}, 2
-	o.Out = out
+	o.Out, o.Statements = out, true
 	o.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	var table bytes.Buffer
 	if _, err := bench.Run(context.Background(), o, &table); err != nil {
@@ -156,10 +156,26 @@ func TestRunReportsEverySection(t *testing.T) {
 			t.Errorf("%s: %+v", k, p)
 		}
 	}
-	for _, k := range []string{"first_vs_copy", "first_vs_insert_unnest", "insert_unnest_vs_copy", "replay_vs_first", "duplicates_vs_first"} {
+	// The server-side COPY loads exactly the rows the upload stored, in --concurrency parts, PostgreSQL doing it all.
+	if p := rep.Ingest["server_copy"]; p.Items != d.Samples || p.Batches != o.Concurrency || p.PerSecond <= 0 || p.PostgresCPU < 0 {
+		t.Errorf("server_copy: %+v", p)
+	}
+	for _, k := range []string{"first_vs_copy", "first_vs_insert_unnest", "insert_unnest_vs_copy", "replay_vs_first", "duplicates_vs_first",
+		"first_vs_server_copy", "first_samples_vs_server_copy", "copy_vs_server_copy"} {
 		if v := rep.Ratios[k]; v <= 0 || v > 1000 {
 			t.Errorf("ratio %s = %v", k, v)
 		}
+	}
+	// --statements: the first upload's statements by share, the samples insert among them with one call a batch.
+	share, insert := 0.0, false
+	for _, st := range rep.Statements {
+		share += st.Share
+		if strings.HasPrefix(st.Query, "INSERT INTO samples ") && st.CallsBatch == 1 && st.Rows == int64(d.Samples) {
+			insert = true
+		}
+	}
+	if !insert || share < 0.99 || share > 1.01 {
+		t.Errorf("statements (shares sum to %v, the samples insert found: %v): %+v", share, insert, rep.Statements)
 	}
 	// 17 dashboard reads, then a new phone's uploadDigests and syncPlan.
 	if len(rep.Reads) != 19 {
@@ -197,7 +213,7 @@ func TestRunReportsEverySection(t *testing.T) {
 	if rep.Machine.CPUs < 1 || rep.Machine.PostgreSQL == "" || rep.Seconds <= 0 {
 		t.Errorf("machine %+v, %v s", rep.Machine, rep.Seconds)
 	}
-	for _, s := range []string{"### Ingest", "raw COPY", "× COPY", "× first", "### Memory", "### Reads", "### Growth", "dailySummary", "Rolling ranges"} {
+	for _, s := range []string{"### Ingest", "server-side COPY", "× server COPY", "× COPY", "× first", "### Memory", "### Reads", "### Growth", "dailySummary", "Rolling ranges", "pg_stat_statements"} {
 		if !strings.Contains(table.String(), s) {
 			t.Errorf("the table lacks %q:\n%s", s, table.String())
 		}
