@@ -163,12 +163,34 @@ func TestGraphiQLAndDashboardInChromium(t *testing.T) {
 
 // withFailingProxy stands for a reverse proxy in front of the server: POST /__test/upstream?down=1 makes it
 // answer /graphql with 502 Bad Gateway as nginx does when the server is gone, down=0 lets requests through again.
+// hold=1 keeps every GraphQL POST waiting until hold=0, so the page can be read while a load is in flight without
+// racing a fast server.
 func withFailingProxy(h http.Handler) http.Handler {
 	var down atomic.Bool
+	var held atomic.Pointer[chan struct{}]
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/__test/upstream" {
-			down.Store(r.URL.Query().Get("down") == "1")
+			q := r.URL.Query()
+			if v := q.Get("down"); v != "" {
+				down.Store(v == "1")
+			}
+			switch q.Get("hold") {
+			case "1":
+				gate := make(chan struct{})
+				held.Store(&gate)
+			case "0":
+				if gate := held.Swap(nil); gate != nil {
+					close(*gate)
+				}
+			}
 			return
+		}
+		if gate := held.Load(); gate != nil && r.URL.Path == "/graphql" && r.Method == http.MethodPost {
+			select {
+			case <-*gate:
+			case <-r.Context().Done():
+				return
+			}
 		}
 		if down.Load() && r.URL.Path == "/graphql" {
 			w.Header().Set("Content-Type", "text/html")
@@ -289,6 +311,17 @@ type report struct {
 		page
 		Recovered page `json:"recovered"`
 	} `json:"serverError"`
+	// Loading is the page read while a load is held in flight, and its state once the answer arrived.
+	Loading struct {
+		State        string `json:"state"`
+		LoadDisabled bool   `json:"loadDisabled"`
+		ContentClass string `json:"contentClass"`
+		AriaBusy     string `json:"ariaBusy"`
+		CaptionKind  string `json:"captionKind"`
+		Caption      string `json:"caption"`
+		Opacity      string `json:"opacity"`
+		After        string `json:"after"`
+	} `json:"loading"`
 	Year    map[string]page `json:"year"`
 	Timings []struct {
 		Viewport      string    `json:"viewport"`
@@ -435,6 +468,13 @@ func check(t *testing.T, r report, shots string, want expect) {
 	}
 	if rc := s.Recovered; rc.State != "loaded" || strings.Contains(rc.ContentClass, "stale") || rc.Banner != "" {
 		t.Errorf("after the proxy is back: state %q, content %q, banner %q", rc.State, rc.ContentClass, rc.Banner)
+	}
+
+	// While a load is in flight the previous answer is dimmed and captioned as loading, and Load cannot be pressed.
+	if l := r.Loading; l.State != "loading" || !l.LoadDisabled || !strings.Contains(l.ContentClass, "loading") ||
+		l.AriaBusy != "true" || l.CaptionKind != "loading" || !strings.Contains(l.Caption, "Loading") || l.Opacity == "" || l.Opacity == "1" ||
+		l.After != "loaded" {
+		t.Errorf("a load in flight: %+v; want state loading, Load disabled, the cards dimmed and busy, a loading caption, then loaded", l)
 	}
 
 	b := r.BadToken

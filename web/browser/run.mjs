@@ -17,7 +17,7 @@ const TOKEN_KEY = 'healthsync.dashboard.token';
 const DESKTOP = { width: 1440, height: 900 };
 const PHONE = { width: 390, height: 844 };
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-const report = { graphiql: {}, dashboard: {}, phone: {}, zone: {}, badToken: {}, empty: {}, serverError: {}, year: {},
+const report = { graphiql: {}, dashboard: {}, phone: {}, zone: {}, badToken: {}, empty: {}, serverError: {}, loading: {}, year: {},
   timings: [], axe: [], overflow: [], consoleErrors: [], foreignRequests: [] };
 
 // Chromium once crashed at start on a fresh CI machine (SIGSEGV before the first page): a failed start is tried up
@@ -297,6 +297,24 @@ try {
   await fetch(`${base}/__test/upstream?down=0`, { method: 'POST' });
   await loadWith(page, {});
   report.serverError.recovered = await facts(page);
+
+  // A load in flight (the proxy holds the request): the old answer is dimmed, captioned as loading, and Load is off.
+  await fetch(`${base}/__test/upstream?hold=1`, { method: 'POST' });
+  await page.fill('#tz', 'America/New_York');
+  await page.click('#load');
+  await page.waitForFunction(() => document.body.dataset.state === 'loading', null, { timeout: 10000 }).catch(() => {});
+  report.loading = await page.evaluate(() => {
+    const content = document.getElementById('content');
+    const caption = document.getElementById('caption');
+    return { state: document.body.dataset.state, loadDisabled: document.getElementById('load').disabled,
+      contentClass: content.className, ariaBusy: content.getAttribute('aria-busy'), captionKind: caption.dataset.kind,
+      caption: caption.textContent, opacity: getComputedStyle(content).opacity };
+  });
+  await page.screenshot({ path: join(shots, 'dashboard-loading.png') });
+  await fetch(`${base}/__test/upstream?hold=0`, { method: 'POST' });
+  await settled(page);
+  report.loading.after = await page.evaluate(() => document.body.dataset.state);
+  await loadWith(page, { tz: env('TZ_NAME') });
 
   // A bad token: an error that says what to do, and no data left on the page.
   await loadWith(page, { token: 'not-a-token' });

@@ -10,7 +10,7 @@ import { Client } from '../src/client';
 import type { FetchLike } from '../src/client';
 import { digestOf, nextWeek, weekStart } from '../src/digest';
 import { SyncEngine } from '../src/engine';
-import type { EngineOptions } from '../src/engine';
+import type { EngineOptions, SyncEvent } from '../src/engine';
 import type { Storage } from '../src/storage';
 import { fileStorage } from './filestorage';
 import { backdatedToken, Server, serverDigests, serverTotal } from './harness';
@@ -266,5 +266,68 @@ describe('sync engine against the real server', () => {
     assert.ok(calls.includes(true), `the provider was never asked to refresh: ${calls}`);
     metric(`case="token expired mid-sync" provider_calls=${calls.length}`);
     await assertExact('refresh', store, from, to, 'token refresh');
+  });
+
+  it('hands per-item rejections to the app as data, waits out a 429, sets aside a refused batch, flags a quiet type', async () => {
+    const store = new SimStore();
+    const to = recent(), from = new Date(to.getTime() - 2 * DAY);
+    store.fill(from, to);
+    // A heart rate no heart beats at: the real server refuses this one item and stores the rest of its batch.
+    const impossible = store.quantity(HR, new Date(to.getTime() - 90_000), 5000, 'count/min', true);
+    store.add(HR, impossible);
+    const storage = newStorage();
+    const events: SyncEvent[] = [];
+    const waits: number[] = [];
+    let ingests = 0;
+    // The first upload is answered 429 with Retry-After by a proxy in front of the server; the rest reach it.
+    const limited: FetchLike = async (url, init) => {
+      if (init.body.includes('ingestBatch') && ++ingests === 1) {
+        return { status: 429, headers: { get: (h: string) => (h.toLowerCase() === 'retry-after' ? '2' : null) },
+          text: async () => JSON.stringify({ errors: [{ message: 'rate limited', extensions: { code: 'RATE_LIMITED' } }] }) };
+      }
+      return realFetch(url, init);
+    };
+    let offset = 0;
+    const e = engine('rejects', store, storage, { fetchFn: limited, onEvent: (ev) => events.push(ev),
+      sleep: async (ms) => { waits.push(ms); }, now: () => Date.now() + offset });
+    const rep = await e.syncNow();
+    assert.ok(rep.complete);
+    assert.equal(rep.rejected.length, 1, `rejections: ${JSON.stringify(rep.rejected)}`);
+    const same = (id?: string | null) => id?.toLowerCase() === impossible.id.toLowerCase(); // the server answers ids lower-cased
+    assert.ok(same(rep.rejected[0].id), `rejected ${rep.rejected[0].id}, want ${impossible.id}`);
+    assert.ok(rep.rejected[0].code, 'a rejection carries its code');
+    assert.ok(events.some((ev) => ev.type === 'rejected' && ev.rejections.some((r) => same(r.id))),
+      'the app hears of the rejected item through an event');
+    assert.ok(waits.length >= 1 && waits[0] >= 2000, `the 429's Retry-After (2 s) was not waited out: ${waits}`);
+    assert.ok(events.some((ev) => ev.type === 'error' && ev.code === 'RATE_LIMITED' && ev.willRetry));
+    assert.equal(await outboxSize(storage), 0);
+    store.remove(HR, impossible.id); // the server never held it: compare the rest
+    await assertExact('rejects', store, from, to, 'per-item rejection and 429');
+    metric(`case="per-item rejection and 429" rejected=${rep.rejected.length} retry_after_wait_ms=${Math.round(waits[0])}`);
+
+    // A batch the server refuses as a whole (BAD_USER_INPUT) is sent once, set aside for the app, and does not block.
+    store.add(STEPS, store.quantity(STEPS, new Date(to.getTime() - 30_000), 12, 'count', false));
+    const refusedPosts = new Map<string, number>(); // body -> times sent (each type sends its own batch)
+    const refusing: FetchLike = async (url, init) => {
+      if (init.body.includes('ingestBatch')) {
+        refusedPosts.set(init.body, (refusedPosts.get(init.body) ?? 0) + 1);
+        return { status: 200, headers: { get: () => null },
+          text: async () => JSON.stringify({ errors: [{ message: 'bad input', extensions: { code: 'BAD_USER_INPUT' } }] }) };
+      }
+      return realFetch(url, init);
+    };
+    const r2 = await engine('rejects', store, storage, { fetchFn: refusing, sleep: async (ms) => { waits.push(ms); } }).syncNow();
+    assert.ok(refusedPosts.size >= 1 && [...refusedPosts.values()].every((n) => n === 1),
+      `a BAD_USER_INPUT batch is sent once: ${[...refusedPosts.values()]}`);
+    assert.equal(r2.batches, 0);
+    assert.equal(await outboxSize(storage), 0);
+    assert.equal((await storage.keys('healthsync:dead:')).length, refusedPosts.size, 'each refused batch is kept aside for the app');
+
+    // Four days later nothing new has arrived: the types that used to bring data look revoked.
+    offset = 4 * DAY;
+    const quiet = await e.status();
+    assert.ok(quiet.every((s) => s.possiblyRevoked), `status after 4 quiet days: ${JSON.stringify(quiet)}`);
+    offset = 0;
+    assert.ok((await e.status()).every((s) => !s.possiblyRevoked));
   });
 });
