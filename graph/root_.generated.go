@@ -4499,7 +4499,7 @@ type ErasedTable {
 enum ExportFormat {
   "A zip of NDJSON files, one per kind of data, and manifest.json (counts, schema version)."
   NDJSON_ZIP
-  "FHIR R4 resources as NDJSON (bulk data); not offered by this server yet."
+  "The NDJSON zip plus FHIR R4 resources as NDJSON (Patient, Device, Observation), as in bulk data export."
   FHIR_NDJSON
 }
 

@@ -1195,7 +1195,7 @@ type ExportFormat string
 const (
 	// A zip of NDJSON files, one per kind of data, and manifest.json (counts, schema version).
 	ExportFormatNdjsonZip ExportFormat = "NDJSON_ZIP"
-	// FHIR R4 resources as NDJSON (bulk data); not offered by this server yet.
+	// The NDJSON zip plus FHIR R4 resources as NDJSON (Patient, Device, Observation), as in bulk data export.
 	ExportFormatFhirNdjson ExportFormat = "FHIR_NDJSON"
 )
 
