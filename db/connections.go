@@ -54,9 +54,7 @@ func (s *Store) InSystemTx(ctx context.Context, fn func(tx *SysTx) error) (err e
 			_ = t.Rollback()
 		}
 	}()
-	if _, err = t.ExecContext(ctx, `SELECT set_config('healthsync.scope', 'system', true),
-		set_config('statement_timeout', $1, true), set_config('role', $2, true)`,
-		fmt.Sprint(s.statementTimeout.Milliseconds()), AppRole); err != nil {
+	if _, err = t.ExecContext(ctx, s.setLocal("SET LOCAL healthsync.scope = 'system'")); err != nil {
 		return fmt.Errorf("set system scope: %w", err)
 	}
 	if err = fn(&SysTx{tx: t}); err != nil {
@@ -215,7 +213,7 @@ func (t *Tx) AddOAuthTicket(ctx context.Context, ticketID, provider string, expi
 // opens once.
 func (t *SysTx) SpendOAuthTicket(ctx context.Context, ticketID string, userID int64, provider string, now time.Time) (bool, error) {
 	res, err := t.tx.ExecContext(ctx, `DELETE FROM oauth_tickets
-		WHERE ticket_id = $1 AND user_id = $2 AND provider = $3 AND expires_at > $4`, ticketID, userID, provider, now)
+		WHERE user_id = $1 AND ticket_id = $2 AND provider = $3 AND expires_at > $4`, userID, ticketID, provider, now)
 	if err != nil {
 		return false, fmt.Errorf("spend oauth ticket: %w", err)
 	}

@@ -19,6 +19,7 @@ import (
 type Store struct {
 	db               *sqlx.DB
 	statementTimeout time.Duration
+	citus            bool
 	users            sync.Map // subject → User: the mapping never changes once made, so caching it is safe across processes
 	prepareOnce      sync.Once
 	prepared         map[string]*sqlx.Stmt // read-only once prepareOnce has run; see Store.prepareReads
@@ -28,6 +29,10 @@ type Store struct {
 type Options struct {
 	// StatementTimeout bounds every statement of a user transaction; 0 means 30 s.
 	StatementTimeout time.Duration
+	// Citus makes every transaction ask Citus to carry its SET LOCAL settings (the user, the role) to the
+	// workers' connections, where the shards' policies read them (citus.propagate_set_commands = 'local').
+	// Set it when the database has the citus extension (DetectCitus).
+	Citus bool
 }
 
 // Open connects to PostgreSQL and checks the connection.
@@ -51,7 +56,7 @@ func New(d *sqlx.DB, opts Options) *Store {
 	if opts.StatementTimeout <= 0 {
 		opts.StatementTimeout = 30 * time.Second
 	}
-	return &Store{db: d, statementTimeout: opts.StatementTimeout}
+	return &Store{db: d, statementTimeout: opts.StatementTimeout, citus: opts.Citus}
 }
 
 // DB exposes the handle for wiring (readiness checks, migrations).
@@ -160,18 +165,7 @@ func (s *Store) inUserTxOnce(ctx context.Context, userID int64, fn func(tx *Tx) 
 			_ = sqlTx.Rollback()
 		}
 	}()
-	// JIT off: the ingest statement's generate_series has no row estimate, so the planner guesses a huge cost
-	// and JIT-compiles it on every batch (about 0.5 s of a 0.7 s statement, measured); our statements are
-	// short and index-driven, JIT never pays off for them.
-	// The role comes last and is transaction-local like the rest (SET LOCAL ROLE): from here on row-level
-	// security applies even when the connection belongs to a superuser or the tables' owner.
-	// The values are written into the text (two integers and a constant, nothing a client chose) because a
-	// statement without parameters goes out as one simple query, one round trip; with parameters lib/pq
-	// prepares first and executes after, two. Every request of every user pays this set-up.
-	if _, err = sqlTx.ExecContext(ctx, fmt.Sprintf(
-		`SELECT set_config('healthsync.user_id', '%d', true), set_config('statement_timeout', '%d', true),
-			set_config('jit', 'off', true), set_config('role', '%s', true)`,
-		userID, s.statementTimeout.Milliseconds(), AppRole)); err != nil {
+	if _, err = sqlTx.ExecContext(ctx, s.userTxSetup(userID)); err != nil {
 		return fmt.Errorf("set user: %w", err)
 	}
 	if err = fn(&Tx{tx: sqlTx, userID: userID, store: s}); err != nil {
@@ -181,6 +175,32 @@ func (s *Store) inUserTxOnce(ctx context.Context, userID int64, fn func(tx *Tx) 
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
+}
+
+// userTxSetup is the first statement of a user transaction. JIT off: the ingest statement's generate_series
+// has no row estimate, so the planner guesses a huge cost and JIT-compiles it on every batch (about 0.5 s of a
+// 0.7 s statement, measured); our statements are short and index-driven, JIT never pays off for them.
+// The role comes last: from there on row-level security applies even when the connection belongs to a superuser
+// or the tables' owner.
+//
+// Everything is SET LOCAL, undone at commit or rollback, so nothing reaches the next transaction on the pooled
+// connection. They are SET statements rather than set_config(…, true) calls because Citus carries SET LOCAL
+// statements to the connections it opens to the workers (with propagate_set_commands = 'local', set first) and
+// does not carry set_config calls: without it the shards' policies would see no user.
+// The values are written into the text (integers and constants, nothing a client chose) because a statement
+// without parameters goes out as one simple query, one round trip, even with several statements in it.
+func (s *Store) userTxSetup(userID int64) string {
+	return s.setLocal(fmt.Sprintf("SET LOCAL healthsync.user_id = '%d'", userID))
+}
+
+// setLocal is the transaction set-up around the statement that names the user or the scope.
+func (s *Store) setLocal(scope string) string {
+	q := fmt.Sprintf("%s; SET LOCAL statement_timeout = %d; SET LOCAL jit = off; SET LOCAL ROLE %s",
+		scope, s.statementTimeout.Milliseconds(), AppRole)
+	if s.citus {
+		q = "SET LOCAL citus.propagate_set_commands = 'local'; " + q
+	}
+	return q
 }
 
 func retryable(err error) bool {
@@ -205,3 +225,13 @@ func micros(t time.Time) int64 { return t.UnixMicro() }
 
 // tsFromMicros is the SQL that turns a bigint of Unix microseconds back into timestamptz, exactly.
 const tsFromMicros = `(timestamptz 'epoch' + %s * interval '1 microsecond')`
+
+// DetectCitus reports whether the database has the citus extension, which changes how transactions name their
+// user (Options.Citus) and how batches are inserted (Options.InsertForm).
+func DetectCitus(ctx context.Context, d *sqlx.DB) (bool, error) {
+	var ok bool
+	if err := d.GetContext(ctx, &ok, `SELECT EXISTS (SELECT FROM pg_extension WHERE extname = 'citus')`); err != nil {
+		return false, fmt.Errorf("detect citus: %w", err)
+	}
+	return ok, nil
+}

@@ -61,9 +61,11 @@ func (t *Tx) recomputeHourly(ctx context.Context, removed []span) error {
 		return err
 	}
 	if _, err := t.tx.ExecContext(ctx, `
-		DELETE FROM merged_hourly a USING (SELECT DISTINCT metric, hour FROM (`+touched+`) x) k
-		WHERE a.user_id = $1 AND a.metric = k.metric AND a.hour = k.hour`, args...); err != nil {
-		return fmt.Errorf("forget merged totals: %w", err)
+		WITH k AS (SELECT DISTINCT metric, hour FROM (`+touched+`) x),
+		days AS (`+forgetDaysSQL+`)
+		DELETE FROM merged_hourly a USING k WHERE a.user_id = $1 AND a.metric = k.metric AND a.hour = k.hour`,
+		args...); err != nil {
+		return fmt.Errorf("forget merged totals and cached days: %w", err)
 	}
 	if _, err := t.tx.ExecContext(ctx, `
 		DELETE FROM sample_hourly a USING (`+touched+`) k
@@ -293,8 +295,16 @@ func scanDayBuckets(rows *sql.Rows) ([]DayBucketRow, error) {
 	return out, rows.Err()
 }
 
-// forgetDayBuckets drops the cached day buckets of metric ("" = every metric); writes to the hourly aggregate
-// do this for the days they touch (trigger day_buckets_forget), a change of source priority for everything.
+// forgetDaysSQL deletes the cached day buckets holding any hour of k (a CTE of metric, hour): a part of every
+// statement that changes sample_hourly (addHourly, recomputeHourly), so a cached day is never older than the
+// hours it sums. It was a trigger on sample_hourly until migration 0017: Citus cannot distribute a table with
+// triggers, nor run that one on the shards. Buckets are at most 26 hours long, which bounds the index range.
+const forgetDaysSQL = `DELETE FROM day_buckets b USING k
+	WHERE b.user_id = $1 AND b.metric = k.metric
+		AND b.bucket_start <= k.hour AND b.bucket_start > k.hour - interval '26 hours' AND b.bucket_end > k.hour`
+
+// forgetDayBuckets drops the cached day buckets of metric ("" = every metric): a change of source priority
+// changes every day.
 func (t *Tx) forgetDayBuckets(ctx context.Context, metric string) error {
 	if _, err := t.tx.ExecContext(ctx, `DELETE FROM day_buckets WHERE user_id = $1 AND ($2 = '' OR metric = $2)`,
 		t.userID, metric); err != nil {

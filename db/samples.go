@@ -423,9 +423,12 @@ func (t *Tx) addHourly(ctx context.Context, rows []*SampleRow) error {
 	if err := t.lockMergedShared(ctx); err != nil {
 		return err
 	}
-	// The unnests sit in a select list for the reason given at sampleInsert.
+	// The unnests sit in a select list for the reason given at sampleInsert. The statement also forgets the
+	// cached days and merged totals of the hours it changes (forgetDaysSQL), in this transaction.
 	q := fmt.Sprintf(`
-		WITH agg AS (
+		WITH k AS (SELECT DISTINCT m AS metric, %s AS hour FROM unnest($2::text[], $4::bigint[]) AS r(m, h)),
+		days AS (`+forgetDaysSQL+`),
+		agg AS (
 			INSERT INTO sample_hourly AS a (user_id, metric, source_id, hour, n, sum_start, min_value, max_value, prorated)
 			SELECT $1, m, src, %s, n, ss, CASE WHEN n > 0 THEN lo END, CASE WHEN n > 0 THEN hi END, pr
 			FROM (SELECT unnest($2::text[]) AS m, unnest($3::bigint[]) AS src, unnest($4::bigint[]) AS h,
@@ -437,9 +440,7 @@ func (t *Tx) addHourly(ctx context.Context, rows []*SampleRow) error {
 				min_value = least(a.min_value, EXCLUDED.min_value),
 				max_value = greatest(a.max_value, EXCLUDED.max_value),
 				prorated  = a.prorated + EXCLUDED.prorated)
-		DELETE FROM merged_hourly x
-		USING (SELECT DISTINCT m, %s AS hour FROM unnest($2::text[], $4::bigint[]) AS r(m, h)) k
-		WHERE x.user_id = $1 AND x.metric = k.m AND x.hour = k.hour`,
+		DELETE FROM merged_hourly x USING k WHERE x.user_id = $1 AND x.metric = k.metric AND x.hour = k.hour`,
 		fmt.Sprintf(tsFromMicros, "h"), fmt.Sprintf(tsFromMicros, "h"))
 	if _, err := t.tx.ExecContext(ctx, q, t.userID, pq.Array(metric), pq.Array(src), pq.Array(hour), pq.Array(cnt),
 		pq.Array(sumStart), pq.Array(lo), pq.Array(hi), pq.Array(prorated)); err != nil {

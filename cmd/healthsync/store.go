@@ -59,6 +59,14 @@ func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*store
 		closeAll()
 		return nil, err
 	}
-	return &store{Store: db.New(d, db.Options{StatementTimeout: cfg.StatementTimeout}), sql: d, dsn: dsn,
+	citus, err := db.DetectCitus(ctx, d)
+	if err != nil {
+		closeAll()
+		return nil, err
+	}
+	if citus {
+		log.Info("citus extension found: user settings propagate to the workers")
+	}
+	return &store{Store: db.New(d, db.Options{StatementTimeout: cfg.StatementTimeout, Citus: citus}), sql: d, dsn: dsn,
 		catalog: catalog.New(), applied: n, close: closeAll}, nil
 }
