@@ -153,6 +153,11 @@ func distribute(ctx context.Context, conn *sqlx.Conn, st *citusState, log *slog.
 		return fmt.Errorf("citus: begin: %w", err)
 	}
 	defer tx.Rollback()
+	// Sequential: a foreign key to a reference table cannot be added in a transaction that already used parallel
+	// connections to the shards (create_distributed_table does by default).
+	if _, err := tx.ExecContext(ctx, `SET LOCAL citus.multi_shard_modify_mode = 'sequential'`); err != nil {
+		return fmt.Errorf("citus: %w", err)
+	}
 	exec := func(what, q string, args ...any) error {
 		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 			return fmt.Errorf("citus: %s: %w", what, err)

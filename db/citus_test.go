@@ -127,7 +127,7 @@ func TestCitusPoliciesHoldOnTheShards(t *testing.T) {
 		}
 		var node string
 		if err := d.GetContext(ctx, &node, `SELECT nodeport::text FROM citus_shards s
-			WHERE s.table_name = 'devices'::regclass AND s.shardid = get_shard_id_for_distribution_column('devices', $1)`, id); err != nil {
+			WHERE s.table_name = 'devices'::regclass AND s.shardid = get_shard_id_for_distribution_column('devices', $1::bigint)`, id); err != nil {
 			t.Fatal(err)
 		}
 		if _, ok := nodes[node]; !ok {
