@@ -280,27 +280,38 @@ func orPlain(kind string) string {
 	return "a Citus " + kind + " table"
 }
 
-// appRoleOnWorkers lets the application role log in on the workers. A user transaction runs as AppRole (SET
-// LOCAL ROLE), and Citus opens its connections to the workers as the transaction's current role, so the role
-// must be able to log in there; on the coordinator it stays NOLOGIN, so no client can connect as it. How the
-// workers authenticate it (a password in pg_dist_authinfo, or trust or certificates for the coordinator's
-// address) is the deployment's: see docs/scaling.md. The role itself reaches the workers with Citus's role
-// propagation; a worker added later gets it from citus_add_node, without LOGIN: run migrate again.
+// appRoleOnWorkers lets the application role log in, which Citus needs on the workers: a user transaction runs
+// as AppRole (SET LOCAL ROLE), and Citus opens its connections to the workers as the transaction's current role.
+// LOGIN is given on the coordinator, which Citus propagates to every node, and not on the workers alone: adding a
+// node (citus_add_node, in any database) copies every role's attributes from the coordinator and would take it
+// back. The role has no password, so it can only authenticate where pg_hba.conf says trust or cert; how a
+// deployment lets the workers accept it from the coordinator and keeps clients out is in docs/scaling.md.
 func appRoleOnWorkers(ctx context.Context, conn *sqlx.Conn) error {
+	var login bool
+	if err := conn.GetContext(ctx, &login, `SELECT rolcanlogin FROM pg_roles WHERE rolname = $1`, AppRole); err != nil {
+		return fmt.Errorf("citus: read %s: %w", AppRole, err)
+	}
+	// Only when missing: roles are shared by every database of a node, and altering one while another
+	// database's migration does the same fails with "tuple concurrently updated".
+	if !login {
+		if _, err := conn.ExecContext(ctx, `ALTER ROLE `+pq.QuoteIdentifier(AppRole)+` LOGIN`); err != nil {
+			return fmt.Errorf("citus: let %s log in: %w", AppRole, err)
+		}
+	}
 	var res []struct {
 		Node    string `db:"nodename"`
 		Port    int    `db:"nodeport"`
 		Success bool   `db:"success"`
 		Result  string `db:"result"`
 	}
-	// DDL propagation off: the statement is meant for each worker alone, not to be passed on to the coordinator.
-	q := fmt.Sprintf(`SET citus.enable_ddl_propagation = off; ALTER ROLE %s LOGIN`, pq.QuoteIdentifier(AppRole))
-	if err := conn.SelectContext(ctx, &res, `SELECT nodename, nodeport, success, result FROM run_command_on_workers($1)`, q); err != nil {
-		return fmt.Errorf("citus: let %s log in on the workers: %w", AppRole, err)
+	if err := conn.SelectContext(ctx, &res, `SELECT nodename, nodeport, success, result FROM run_command_on_workers($1)`,
+		fmt.Sprintf(`SELECT rolcanlogin FROM pg_roles WHERE rolname = %s`, pq.QuoteLiteral(AppRole))); err != nil {
+		return fmt.Errorf("citus: read %s on the workers: %w", AppRole, err)
 	}
 	for _, r := range res {
-		if !r.Success {
-			return fmt.Errorf("citus: let %s log in on worker %s:%d: %s", AppRole, r.Node, r.Port, r.Result)
+		if !r.Success || r.Result != "t" {
+			return fmt.Errorf("citus: %s on worker %s:%d cannot log in (%q): check that Citus propagates roles "+
+				"(citus.enable_create_role_propagation) and run migrate again", AppRole, r.Node, r.Port, r.Result)
 		}
 	}
 	return nil

@@ -111,12 +111,17 @@ func (h *harness) newCitusDatabase(ctx context.Context, name string) error {
 	}
 	// The database default carries the transactions' SET LOCAL (user, role) to the workers' connections for every
 	// session, also those of stores the tests build with db.Options{} (serve sets it per transaction instead).
-	setup := []string{`CREATE EXTENSION citus`,
-		`ALTER DATABASE ` + q + ` SET citus.propagate_set_commands = 'local'`}
-	for _, w := range h.citus.workers {
-		setup = append(setup, fmt.Sprintf(`SELECT citus_add_node(%s, %d)`, pq.QuoteLiteral(w.host), w.port))
+	if err := execIn(ctx, h.dsn(name), `CREATE EXTENSION citus`,
+		`ALTER DATABASE `+q+` SET citus.propagate_set_commands = 'local'`); err != nil {
+		return fmt.Errorf("coordinator: %w", err)
 	}
-	if err := execIn(ctx, h.dsn(name), setup...); err != nil {
+	var add []string
+	for _, w := range h.citus.workers {
+		add = append(add, fmt.Sprintf(`SELECT citus_add_node(%s, %d)`, pq.QuoteLiteral(w.host), w.port))
+	}
+	// Adding a node re-creates the roles on it, and roles are shared by all databases of a node: two tests adding
+	// nodes at once fail with "tuple concurrently updated". One at a time, across test binaries too.
+	if err := h.clusterWide(ctx, func() error { return execIn(ctx, h.dsn(name), add...) }); err != nil {
 		return fmt.Errorf("coordinator: %w", err)
 	}
 	d, err := sqlx.Open("postgres", h.dsn(name))
@@ -128,6 +133,23 @@ func (h *harness) newCitusDatabase(ctx context.Context, name string) error {
 		return fmt.Errorf("prepare: %w", err)
 	}
 	return nil
+}
+
+// clusterWideLock is the advisory lock, in the coordinator's maintenance database, that serializes the steps that
+// change roles.
+const clusterWideLock = 7_311_640_119
+
+func (h *harness) clusterWide(ctx context.Context, fn func() error) error {
+	conn, err := h.admin.Connx(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, clusterWideLock); err != nil {
+		return err
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, clusterWideLock)
+	return fn()
 }
 
 // dropCitusDatabase drops name on the coordinator first (its sessions hold connections to the workers), then on
