@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/lib/pq"
@@ -88,25 +89,30 @@ func (t *Tx) Export(ctx context.Context, id int64) (*Export, error) {
 	return &e, nil
 }
 
-// ClaimExport takes the next queued export of any user, or one whose worker died, and leases it.
+// exportDue is when an export is due ($3 = now): queued, or RUNNING with its lease run out (its worker died).
+const exportDue = `(status = 'QUEUED' OR (status = 'RUNNING' AND leased_until < $3))`
+
+// ClaimExport takes the next queued export of any user, or one whose worker died, and leases it (claims.go).
+// It returns nil when nothing is due.
 func (t *SysTx) ClaimExport(ctx context.Context, now time.Time, lease time.Duration) (*Export, error) {
-	var e Export
-	err := t.tx.GetContext(ctx, &e, `
-		UPDATE exports SET status = 'RUNNING', attempts = attempts + 1, leased_until = $2, updated_at = $1
-		WHERE (user_id, export_id) = (
-			SELECT user_id, export_id FROM exports
-			WHERE status = 'QUEUED' OR (status = 'RUNNING' AND leased_until < $1)
-			ORDER BY created_at, export_id
-			LIMIT 1
-			FOR UPDATE SKIP LOCKED)
-		RETURNING `+exportCols, now, now.Add(lease))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
-	}
+	var e *Export
+	_, err := t.claimFirst(ctx, "export", `SELECT user_id, export_id AS id FROM exports
+		WHERE `+strings.ReplaceAll(exportDue, "$3", "$1")+` ORDER BY created_at, export_id LIMIT $2`,
+		[]any{now, claimCandidates}, func(k claimKey) (bool, error) {
+			ok, err := t.lockDue(ctx, `SELECT 1 FROM exports WHERE user_id = $1 AND export_id = $2 AND `+exportDue+`
+				FOR UPDATE SKIP LOCKED`, k, now)
+			if err != nil || !ok {
+				return false, err
+			}
+			e = new(Export)
+			return true, t.tx.GetContext(ctx, e, `
+				UPDATE exports SET status = 'RUNNING', attempts = attempts + 1, leased_until = $4, updated_at = $3
+				WHERE user_id = $1 AND export_id = $2 RETURNING `+exportCols, k.UserID, k.ID, now, now.Add(lease))
+		})
 	if err != nil {
-		return nil, fmt.Errorf("claim export: %w", err)
+		return nil, err
 	}
-	return &e, nil
+	return e, nil
 }
 
 // StartExport drops what an earlier, interrupted run stored (the zip is written again from the start) and

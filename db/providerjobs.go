@@ -2,9 +2,8 @@ package db
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -65,27 +64,32 @@ func (t *Tx) Jobs(ctx context.Context, provider string) ([]ProviderJob, error) {
 	return js, nil
 }
 
-// ClaimJob takes the next due job of any user and leases it: SKIP LOCKED lets several processes claim at once
-// without waiting on each other or taking the same job; a RUNNING job whose lease ran out (its worker died) is
-// due again. It returns nil when nothing is due.
+// jobDue is when a provider job is due ($3 = now): queued for now or earlier, or RUNNING with its lease run out
+// (its worker died).
+const jobDue = `((status = 'QUEUED' AND run_at <= $3) OR (status = 'RUNNING' AND leased_until < $3))`
+
+// ClaimJob takes the next due job of any user and leases it (claims.go: candidates without locks, then one
+// locked by its user), so several processes claim at once without waiting on each other or taking the same job.
+// It returns nil when nothing is due.
 func (t *SysTx) ClaimJob(ctx context.Context, now time.Time, lease time.Duration) (*ProviderJob, error) {
-	var j ProviderJob
-	err := t.tx.GetContext(ctx, &j, `
-		UPDATE provider_jobs SET status = 'RUNNING', attempts = attempts + 1, leased_until = $2, updated_at = $1
-		WHERE (user_id, job_id) = (
-			SELECT user_id, job_id FROM provider_jobs
-			WHERE (status = 'QUEUED' AND run_at <= $1) OR (status = 'RUNNING' AND leased_until < $1)
-			ORDER BY run_at, job_id
-			LIMIT 1
-			FOR UPDATE SKIP LOCKED)
-		RETURNING `+jobCols, now, now.Add(lease))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
-	}
+	var j *ProviderJob
+	_, err := t.claimFirst(ctx, "job", `SELECT user_id, job_id AS id FROM provider_jobs
+		WHERE `+strings.ReplaceAll(jobDue, "$3", "$1")+` ORDER BY run_at, job_id LIMIT $2`,
+		[]any{now, claimCandidates}, func(k claimKey) (bool, error) {
+			ok, err := t.lockDue(ctx, `SELECT 1 FROM provider_jobs WHERE user_id = $1 AND job_id = $2 AND `+jobDue+`
+				FOR UPDATE SKIP LOCKED`, k, now)
+			if err != nil || !ok {
+				return false, err
+			}
+			j = new(ProviderJob)
+			return true, t.tx.GetContext(ctx, j, `
+				UPDATE provider_jobs SET status = 'RUNNING', attempts = attempts + 1, leased_until = $4, updated_at = $3
+				WHERE user_id = $1 AND job_id = $2 RETURNING `+jobCols, k.UserID, k.ID, now, now.Add(lease))
+		})
 	if err != nil {
-		return nil, fmt.Errorf("claim job: %w", err)
+		return nil, err
 	}
-	return &j, nil
+	return j, nil
 }
 
 // JobOutcome is how a run of a job ended.

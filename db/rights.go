@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/lib/pq"
@@ -114,26 +115,28 @@ func (t *Tx) ErasedBefore(ctx context.Context) (*time.Time, error) {
 }
 
 // ClaimErasure takes the next erasure of any user whose grace period is over, or one whose worker died, and
-// leases it; the first claim sets its epoch (started_at). It returns nil when nothing is due.
+// leases it (claims.go); the first claim sets its epoch (started_at). It returns nil when nothing is due.
 func (t *SysTx) ClaimErasure(ctx context.Context, now time.Time, lease time.Duration) (*Erasure, error) {
-	var e Erasure
-	err := t.tx.GetContext(ctx, &e, `
-		UPDATE erasures SET status = 'RUNNING', attempts = attempts + 1, leased_until = $2,
-			started_at = coalesce(started_at, $1)
-		WHERE (user_id, erasure_id) = (
-			SELECT user_id, erasure_id FROM erasures
-			WHERE (status = 'PENDING' AND run_after <= $1) OR (status = 'RUNNING' AND leased_until < $1)
-			ORDER BY run_after, erasure_id
-			LIMIT 1
-			FOR UPDATE SKIP LOCKED)
-		RETURNING `+erasureCols, now, now.Add(lease))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
-	}
+	const due = `((status = 'PENDING' AND run_after <= $3) OR (status = 'RUNNING' AND leased_until < $3))`
+	var e *Erasure
+	_, err := t.claimFirst(ctx, "erasure", `SELECT user_id, erasure_id AS id FROM erasures
+		WHERE `+strings.ReplaceAll(due, "$3", "$1")+` ORDER BY run_after, erasure_id LIMIT $2`,
+		[]any{now, claimCandidates}, func(k claimKey) (bool, error) {
+			ok, err := t.lockDue(ctx, `SELECT 1 FROM erasures WHERE user_id = $1 AND erasure_id = $2 AND `+due+`
+				FOR UPDATE SKIP LOCKED`, k, now)
+			if err != nil || !ok {
+				return false, err
+			}
+			e = new(Erasure)
+			return true, t.tx.GetContext(ctx, e, `
+				UPDATE erasures SET status = 'RUNNING', attempts = attempts + 1, leased_until = $4,
+					started_at = coalesce(started_at, $3)
+				WHERE user_id = $1 AND erasure_id = $2 RETURNING `+erasureCols, k.UserID, k.ID, now, now.Add(lease))
+		})
 	if err != nil {
-		return nil, fmt.Errorf("claim erasure: %w", err)
+		return nil, err
 	}
-	return &e, nil
+	return e, nil
 }
 
 // UserDataTables lists, from the database's catalog, every table with a user_id column but the erasure record,

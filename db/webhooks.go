@@ -88,27 +88,66 @@ func (t *SysTx) WebhookEndpoints(ctx context.Context) ([]WebhookEndpoint, error)
 }
 
 // FanOutWebhookEvents creates the deliveries of up to limit events not fanned out yet, one per enabled endpoint
-// that wants the event's type, and reports how many events it handled. SKIP LOCKED lets processes share it.
+// that wants the event's type, and reports how many events it handled. Like the job claims (claims.go) it picks
+// the events without locks and locks them user by user, SKIP LOCKED, so processes share the work.
 func (t *SysTx) FanOutWebhookEvents(ctx context.Context, at time.Time, limit int) (int, error) {
-	var n int
-	err := t.tx.GetContext(ctx, &n, `
-		WITH ev AS (
-			SELECT user_id, event_id, type FROM webhook_events WHERE NOT fanned_out
-			ORDER BY event_id LIMIT $2 FOR UPDATE SKIP LOCKED),
-		ins AS (
+	var cands []claimKey
+	if err := t.tx.SelectContext(ctx, &cands, `SELECT user_id, event_id AS id FROM webhook_events
+		WHERE NOT fanned_out ORDER BY event_id LIMIT $1`, limit); err != nil {
+		return 0, fmt.Errorf("pick webhook events: %w", err)
+	}
+	n := 0
+	for _, u := range byUser(cands) {
+		var ids []int64
+		if err := t.tx.SelectContext(ctx, &ids, `SELECT event_id FROM webhook_events
+			WHERE user_id = $1 AND event_id = ANY ($2) AND NOT fanned_out FOR UPDATE SKIP LOCKED`,
+			u.userID, pq.Array(u.ids)); err != nil {
+			return n, fmt.Errorf("lock webhook events: %w", err)
+		}
+		if len(ids) == 0 {
+			continue
+		}
+		// One user's locked events on one shard and the endpoints (a reference table on Citus): the insert runs
+		// where the events are.
+		if _, err := t.tx.ExecContext(ctx, `
 			INSERT INTO webhook_deliveries (user_id, event_id, endpoint_id, status, next_attempt_at, retry_since, updated_at)
-			SELECT ev.user_id, ev.event_id, e.endpoint_id, 'PENDING', $1, $1, $1
-			FROM ev JOIN webhook_endpoints e
+			SELECT ev.user_id, ev.event_id, e.endpoint_id, 'PENDING', $3, $3, $3
+			FROM webhook_events ev JOIN webhook_endpoints e
 			  ON e.enabled AND (cardinality(e.event_types) = 0 OR ev.type = ANY (e.event_types))
-			ON CONFLICT DO NOTHING),
-		done AS (
-			UPDATE webhook_events w SET fanned_out = true FROM ev
-			WHERE w.user_id = ev.user_id AND w.event_id = ev.event_id RETURNING 1)
-		SELECT count(*) FROM done`, at, limit)
-	if err != nil {
-		return 0, fmt.Errorf("fan out webhook events: %w", err)
+			WHERE ev.user_id = $1 AND ev.event_id = ANY ($2)
+			ON CONFLICT DO NOTHING`, u.userID, pq.Array(ids), at); err != nil {
+			return n, fmt.Errorf("fan out webhook events: %w", err)
+		}
+		if _, err := t.tx.ExecContext(ctx, `UPDATE webhook_events SET fanned_out = true
+			WHERE user_id = $1 AND event_id = ANY ($2)`, u.userID, pq.Array(ids)); err != nil {
+			return n, fmt.Errorf("mark webhook events fanned out: %w", err)
+		}
+		n += len(ids)
 	}
 	return n, nil
+}
+
+// userIDs is one user's share of a claim's candidates, in the candidates' order.
+type userIDs struct {
+	userID int64
+	ids    []int64
+	others []int64 // claimKey.Other of each
+}
+
+// byUser groups candidates by user, users in the order of their first candidate.
+func byUser(cands []claimKey) []*userIDs {
+	var out []*userIDs
+	at := map[int64]*userIDs{}
+	for _, c := range cands {
+		u, ok := at[c.UserID]
+		if !ok {
+			u = &userIDs{userID: c.UserID}
+			at[c.UserID] = u
+			out = append(out, u)
+		}
+		u.ids, u.others = append(u.ids, c.ID), append(u.others, c.Other)
+	}
+	return out
 }
 
 // Delivery statuses.
@@ -142,30 +181,60 @@ type WebhookDelivery struct {
 
 // ClaimWebhookDeliveries leases up to limit due deliveries: each is the oldest pending event of its user for
 // its endpoint (a later one waits until the earlier is delivered or dead, and while an earlier event of the user
-// is not fanned out yet, which keeps each user's events in the order of their ids), claimed with SKIP LOCKED. The lease moves next_attempt_at forward, so a delivery whose process died
-// is due again when it ends (at-least-once; receivers dedupe by webhook-id).
+// is not fanned out yet, which keeps each user's events in the order of their ids). Like the job claims
+// (claims.go) it picks them without locks and locks them user by user, SKIP LOCKED. The lease moves
+// next_attempt_at forward, so a delivery whose process died is due again when it ends (at-least-once; receivers
+// dedupe by webhook-id). It looks at more candidates than it takes, so that claimers running at once each find
+// some.
 func (t *SysTx) ClaimWebhookDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]WebhookDelivery, error) {
+	var cands []claimKey
+	if err := t.tx.SelectContext(ctx, &cands, `
+		SELECT user_id, event_id AS id, endpoint_id AS other FROM webhook_deliveries c
+		WHERE status = 'PENDING' AND next_attempt_at <= $1
+		  AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p
+			WHERE p.endpoint_id = c.endpoint_id AND p.user_id = c.user_id AND p.status = 'PENDING'
+			  AND p.event_id < c.event_id)
+		  AND NOT EXISTS (SELECT 1 FROM webhook_events q
+			WHERE q.user_id = c.user_id AND NOT q.fanned_out AND q.event_id < c.event_id)
+		ORDER BY next_attempt_at, event_id LIMIT $2`, now, limit+claimCandidates); err != nil {
+		return nil, fmt.Errorf("pick webhook deliveries: %w", err)
+	}
 	var ds []WebhookDelivery
-	err := t.tx.SelectContext(ctx, &ds, `
-		WITH c AS (
-			SELECT user_id, event_id, endpoint_id FROM webhook_deliveries c
-			WHERE status = 'PENDING' AND next_attempt_at <= $1
-			  AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p
-				WHERE p.endpoint_id = c.endpoint_id AND p.user_id = c.user_id AND p.status = 'PENDING'
-				  AND p.event_id < c.event_id)
-			  AND NOT EXISTS (SELECT 1 FROM webhook_events q
-				WHERE q.user_id = c.user_id AND NOT q.fanned_out AND q.event_id < c.event_id)
-			ORDER BY next_attempt_at, event_id LIMIT $3
-			FOR UPDATE SKIP LOCKED)
-		UPDATE webhook_deliveries d SET attempts = d.attempts + 1, next_attempt_at = $2, updated_at = $1
-		FROM c, webhook_events e, webhook_endpoints ep
-		WHERE (d.user_id, d.event_id, d.endpoint_id) = (c.user_id, c.event_id, c.endpoint_id)
-		  AND (e.user_id, e.event_id) = (d.user_id, d.event_id) AND ep.endpoint_id = d.endpoint_id
-		RETURNING d.user_id, d.event_id, d.endpoint_id, d.status, d.attempts, d.next_attempt_at, d.retry_since,
-			d.last_status, d.last_error, d.delivered_at, d.updated_at, e.type, e.payload, e.vals, e.created_at,
-			ep.url, ep.secrets, ep.include_values`, now, now.Add(lease), limit)
-	if err != nil {
-		return nil, fmt.Errorf("claim webhook deliveries: %w", err)
+	for _, u := range byUser(cands) {
+		if len(ds) == limit {
+			break
+		}
+		var locked []struct {
+			EventID    int64 `db:"event_id"`
+			EndpointID int64 `db:"endpoint_id"`
+		}
+		if err := t.tx.SelectContext(ctx, &locked, `SELECT event_id, endpoint_id FROM webhook_deliveries
+			WHERE user_id = $1 AND (event_id, endpoint_id) IN (SELECT * FROM unnest($2::bigint[], $3::bigint[]))
+			  AND status = 'PENDING' AND next_attempt_at <= $4
+			ORDER BY next_attempt_at, event_id LIMIT $5
+			FOR UPDATE SKIP LOCKED`, u.userID, pq.Array(u.ids), pq.Array(u.others), now, limit-len(ds)); err != nil {
+			return nil, fmt.Errorf("lock webhook deliveries: %w", err)
+		}
+		if len(locked) == 0 {
+			continue
+		}
+		evs, eps := make([]int64, len(locked)), make([]int64, len(locked))
+		for i, l := range locked {
+			evs[i], eps[i] = l.EventID, l.EndpointID
+		}
+		var mine []WebhookDelivery
+		if err := t.tx.SelectContext(ctx, &mine, `
+			UPDATE webhook_deliveries d SET attempts = d.attempts + 1, next_attempt_at = $5, updated_at = $4
+			FROM webhook_events e, webhook_endpoints ep
+			WHERE d.user_id = $1 AND (d.event_id, d.endpoint_id) IN (SELECT * FROM unnest($2::bigint[], $3::bigint[]))
+			  AND e.user_id = $1 AND e.event_id = d.event_id AND ep.endpoint_id = d.endpoint_id
+			RETURNING d.user_id, d.event_id, d.endpoint_id, d.status, d.attempts, d.next_attempt_at, d.retry_since,
+				d.last_status, d.last_error, d.delivered_at, d.updated_at, e.type, e.payload, e.vals, e.created_at,
+				ep.url, ep.secrets, ep.include_values`,
+			u.userID, pq.Array(evs), pq.Array(eps), now, now.Add(lease)); err != nil {
+			return nil, fmt.Errorf("claim webhook deliveries: %w", err)
+		}
+		ds = append(ds, mine...)
 	}
 	return ds, nil
 }
