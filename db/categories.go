@@ -35,6 +35,23 @@ func (t *Tx) WriteCategorySamples(ctx context.Context, deviceID string, rows []C
 	}), out.Replaced); err != nil {
 		return out, err
 	}
+	if t.values() {
+		v := valuesInsert{
+			head: `INSERT INTO category_samples (user_id, sample_id, category, value, orig_value, source_id, device_id,
+				start_time, end_time, time_zone, user_entered, version, metadata)`,
+			tuple: `($1, ?, ?, ?, ?, ?, $2, ?, ?, ?, ?, ?, ?)`,
+			tail:  `ON CONFLICT (user_id, sample_id) DO NOTHING RETURNING sample_id`,
+			fixed: []any{t.userID, deviceID},
+		}
+		if _, err := v.run(ctx, t, len(rows), func(i int, args []any) []any {
+			r := &rows[i]
+			return append(args, r.ID, r.Category, r.Value, r.OrigValue, r.SourceID, tsMicros(r.Start), tsMicros(r.End),
+				nullText(r.TimeZone), r.UserEntered, r.Version, nullText(r.Metadata))
+		}, scanID(out.Inserted)); err != nil {
+			return out, fmt.Errorf("insert category samples: %w", err)
+		}
+		return out, nil
+	}
 	n := len(rows)
 	var (
 		id, cat, val, orig, tz, meta = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)

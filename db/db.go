@@ -20,6 +20,7 @@ type Store struct {
 	db               *sqlx.DB
 	statementTimeout time.Duration
 	citus            bool
+	insertForm       InsertForm
 	users            sync.Map // subject → User: the mapping never changes once made, so caching it is safe across processes
 	prepareOnce      sync.Once
 	prepared         map[string]*sqlx.Stmt // read-only once prepareOnce has run; see Store.prepareReads
@@ -33,6 +34,8 @@ type Options struct {
 	// workers' connections, where the shards' policies read them (citus.propagate_set_commands = 'local').
 	// Set it when the database has the citus extension (DetectCitus).
 	Citus bool
+	// InsertForm is how batches are written; "" means InsertUnnest.
+	InsertForm InsertForm
 }
 
 // Open connects to PostgreSQL and checks the connection.
@@ -56,7 +59,7 @@ func New(d *sqlx.DB, opts Options) *Store {
 	if opts.StatementTimeout <= 0 {
 		opts.StatementTimeout = 30 * time.Second
 	}
-	return &Store{db: d, statementTimeout: opts.StatementTimeout, citus: opts.Citus}
+	return &Store{db: d, statementTimeout: opts.StatementTimeout, citus: opts.Citus, insertForm: opts.InsertForm}
 }
 
 // DB exposes the handle for wiring (readiness checks, migrations).

@@ -50,6 +50,16 @@ func (t *Tx) PutMergedHours(ctx context.Context, metric string, hours []time.Tim
 	if len(hours) == 0 {
 		return nil
 	}
+	if t.values() {
+		v := valuesInsert{head: `INSERT INTO merged_hourly (user_id, metric, hour, value)`, tuple: `($1, $2, ?, ?)`,
+			tail: `ON CONFLICT (user_id, metric, hour) DO UPDATE SET value = EXCLUDED.value`, fixed: []any{t.userID, metric}}
+		if _, err := v.run(ctx, t, len(hours), func(i int, args []any) []any {
+			return append(args, tsMicros(hours[i]), values[i])
+		}, nil); err != nil {
+			return fmt.Errorf("store merged hours: %w", err)
+		}
+		return nil
+	}
 	us := make([]int64, len(hours))
 	for i, h := range hours {
 		us[i] = micros(h)

@@ -96,40 +96,13 @@ func (t *Tx) WriteSamples(ctx context.Context, deviceID string, rows []SampleRow
 	}
 
 	n := len(keys)
-	var (
-		id, metric, unit, tz, meta  = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		point, src, start, end, ver = make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
-		val, orig                   = make([]float64, n), make([]float64, n)
-		manual                      = make([]bool, n)
-	)
-	for i, k := range keys {
-		r := &rows[k.at]
-		id[i], point[i], metric[i], src[i] = r.ID, r.PointMS, r.Metric, r.SourceID
-		start[i], end[i], val[i], orig[i] = micros(r.Start), micros(r.End), r.Value, r.OrigValue
-		unit[i], tz[i], manual[i], ver[i], meta[i] = r.OrigUnit, r.TimeZone, r.UserEntered, r.Version, r.Metadata
+	var count int64
+	var some map[sampleKey]struct{}
+	if t.values() {
+		count, some, err = t.insertSampleValues(ctx, deviceID, rows, func(i int) int { return keys[i].at }, n)
+	} else {
+		count, some, err = t.insertSampleArrays(ctx, deviceID, rows, func(i int) int { return keys[i].at }, n)
 	}
-	ins := sampleInsert{args: []any{t.userID, deviceID}}
-	ins.add("id", "text", textArray(id))
-	ins.add("pt", "bigint", int64Array(point))
-	mSel := ins.addText("m", metric, false)
-	ins.add("src", "bigint", int64Array(src))
-	ins.add("s", "bigint", int64Array(start))
-	ins.add("e", "bigint", int64Array(end))
-	ins.add("v", "float8", float64Array(val))
-	ins.add("ov", "float8", float64Array(orig))
-	ouSel := ins.addText("ou", unit, false)
-	tzSel := ins.addText("tz", tz, false)
-	ins.add("manual", "bool", pq.Array(manual))
-	ins.add("ver", "bigint", int64Array(ver))
-	metaSel := ins.addText("meta", meta, true)
-	ins.sql = fmt.Sprintf(`
-		INSERT INTO samples (user_id, sample_id, point_ms, metric, source_id, device_id, start_time, end_time,
-			value, orig_value, orig_unit, time_zone, user_entered, version, metadata)
-		SELECT $1, id, pt, %s, src, $2, %s, %s, v, ov, %s, nullif(%s, ''), manual, ver, %s
-		FROM (SELECT %s) r
-		`, mSel, fmt.Sprintf(tsFromMicros, "s"), fmt.Sprintf(tsFromMicros, "e"), ouSel, tzSel, metaSel,
-		strings.Join(ins.unnests, ", "))
-	count, some, err := t.insertSamples(ctx, id, point, &ins)
 	if err != nil {
 		return out, fmt.Errorf("insert samples: %w", err)
 	}
@@ -157,6 +130,70 @@ func (t *Tx) WriteSamples(ctx context.Context, deviceID string, rows []SampleRow
 		return out, err
 	}
 	return out, nil
+}
+
+// insertSampleArrays stores the n rows at(0…n-1) (ids sorted) in the unnest form (sampleInsert, insertSamples).
+func (t *Tx) insertSampleArrays(ctx context.Context, deviceID string, rows []SampleRow, at func(i int) int, n int) (int64, map[sampleKey]struct{}, error) {
+	var (
+		id, metric, unit, tz, meta  = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		point, src, start, end, ver = make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
+		val, orig                   = make([]float64, n), make([]float64, n)
+		manual                      = make([]bool, n)
+	)
+	for i := 0; i < n; i++ {
+		r := &rows[at(i)]
+		id[i], point[i], metric[i], src[i] = r.ID, r.PointMS, r.Metric, r.SourceID
+		start[i], end[i], val[i], orig[i] = micros(r.Start), micros(r.End), r.Value, r.OrigValue
+		unit[i], tz[i], manual[i], ver[i], meta[i] = r.OrigUnit, r.TimeZone, r.UserEntered, r.Version, r.Metadata
+	}
+	ins := sampleInsert{args: []any{t.userID, deviceID}}
+	ins.add("id", "text", textArray(id))
+	ins.add("pt", "bigint", int64Array(point))
+	mSel := ins.addText("m", metric, false)
+	ins.add("src", "bigint", int64Array(src))
+	ins.add("s", "bigint", int64Array(start))
+	ins.add("e", "bigint", int64Array(end))
+	ins.add("v", "float8", float64Array(val))
+	ins.add("ov", "float8", float64Array(orig))
+	ouSel := ins.addText("ou", unit, false)
+	tzSel := ins.addText("tz", tz, false)
+	ins.add("manual", "bool", pq.Array(manual))
+	ins.add("ver", "bigint", int64Array(ver))
+	metaSel := ins.addText("meta", meta, true)
+	ins.sql = fmt.Sprintf(`
+		INSERT INTO samples (user_id, sample_id, point_ms, metric, source_id, device_id, start_time, end_time,
+			value, orig_value, orig_unit, time_zone, user_entered, version, metadata)
+		SELECT $1, id, pt, %s, src, $2, %s, %s, v, ov, %s, nullif(%s, ''), manual, ver, %s
+		FROM (SELECT %s) r
+		`, mSel, fmt.Sprintf(tsFromMicros, "s"), fmt.Sprintf(tsFromMicros, "e"), ouSel, tzSel, metaSel,
+		strings.Join(ins.unnests, ", "))
+	return t.insertSamples(ctx, id, point, &ins)
+}
+
+// insertSampleValues stores the n rows at(0…n-1) (ids sorted) as multi-row VALUES (InsertValues), ON CONFLICT
+// DO NOTHING, and reports how many went in and which.
+func (t *Tx) insertSampleValues(ctx context.Context, deviceID string, rows []SampleRow, at func(i int) int, n int) (int64, map[sampleKey]struct{}, error) {
+	some := map[sampleKey]struct{}{}
+	v := valuesInsert{
+		head: `INSERT INTO samples (user_id, sample_id, point_ms, metric, source_id, device_id, start_time, end_time,
+			value, orig_value, orig_unit, time_zone, user_entered, version, metadata)`,
+		tuple: `($1, ?, ?, ?, ?, $2, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		tail:  `ON CONFLICT (user_id, sample_id, point_ms) DO NOTHING RETURNING sample_id, point_ms`,
+		fixed: []any{t.userID, deviceID},
+	}
+	count, err := v.run(ctx, t, n, func(i int, args []any) []any {
+		r := &rows[at(i)]
+		return append(args, r.ID, r.PointMS, r.Metric, r.SourceID, tsMicros(r.Start), tsMicros(r.End), r.Value,
+			r.OrigValue, r.OrigUnit, nullText(r.TimeZone), r.UserEntered, r.Version, nullText(r.Metadata))
+	}, func(res *sql.Rows) error {
+		var k sampleKey
+		if err := res.Scan(&k.id, &k.pt); err != nil {
+			return err
+		}
+		some[k] = struct{}{}
+		return nil
+	})
+	return count, some, err
 }
 
 // sampleKey is a samples row's key within the user.
@@ -423,6 +460,9 @@ func (t *Tx) addHourly(ctx context.Context, rows []*SampleRow) error {
 	if err := t.lockMergedShared(ctx); err != nil {
 		return err
 	}
+	if t.values() {
+		return t.addHourlyValues(ctx, metric, src, hour, cnt, sumStart, lo, hi, prorated)
+	}
 	// The unnests sit in a select list for the reason given at sampleInsert. The statement also forgets the
 	// cached days and merged totals of the hours it changes (forgetDaysSQL), in this transaction.
 	q := fmt.Sprintf(`
@@ -434,16 +474,47 @@ func (t *Tx) addHourly(ctx context.Context, rows []*SampleRow) error {
 			FROM (SELECT unnest($2::text[]) AS m, unnest($3::bigint[]) AS src, unnest($4::bigint[]) AS h,
 				unnest($5::bigint[]) AS n, unnest($6::float8[]) AS ss, unnest($7::float8[]) AS lo,
 				unnest($8::float8[]) AS hi, unnest($9::float8[]) AS pr) r
-			ON CONFLICT (user_id, metric, hour, source_id) DO UPDATE SET
-				n         = a.n + EXCLUDED.n,
-				sum_start = a.sum_start + EXCLUDED.sum_start,
-				min_value = least(a.min_value, EXCLUDED.min_value),
-				max_value = greatest(a.max_value, EXCLUDED.max_value),
-				prorated  = a.prorated + EXCLUDED.prorated)
+			`+hourlyUpsert+`)
 		DELETE FROM merged_hourly x USING k WHERE x.user_id = $1 AND x.metric = k.metric AND x.hour = k.hour`,
 		fmt.Sprintf(tsFromMicros, "h"), fmt.Sprintf(tsFromMicros, "h"))
 	if _, err := t.tx.ExecContext(ctx, q, t.userID, pq.Array(metric), pq.Array(src), pq.Array(hour), pq.Array(cnt),
 		pq.Array(sumStart), pq.Array(lo), pq.Array(hi), pq.Array(prorated)); err != nil {
+		return fmt.Errorf("add to hourly aggregate: %w", err)
+	}
+	return nil
+}
+
+// hourlyUpsert adds a row's sums to the stored ones.
+const hourlyUpsert = `ON CONFLICT (user_id, metric, hour, source_id) DO UPDATE SET
+	n         = a.n + EXCLUDED.n,
+	sum_start = a.sum_start + EXCLUDED.sum_start,
+	min_value = least(a.min_value, EXCLUDED.min_value),
+	max_value = greatest(a.max_value, EXCLUDED.max_value),
+	prorated  = a.prorated + EXCLUDED.prorated`
+
+// addHourlyValues is addHourly's write as multi-row VALUES (InsertValues): first the cached days and merged
+// totals of the hours are forgotten, then the sums are added.
+func (t *Tx) addHourlyValues(ctx context.Context, metric []string, src, hour, cnt []int64, sumStart, lo, hi, prorated []float64) error {
+	if _, err := t.tx.ExecContext(ctx, fmt.Sprintf(`
+		WITH k AS (SELECT DISTINCT m AS metric, %s AS hour FROM unnest($2::text[], $3::bigint[]) AS r(m, h)),
+		days AS (`+forgetDaysSQL+`)
+		DELETE FROM merged_hourly x USING k WHERE x.user_id = $1 AND x.metric = k.metric AND x.hour = k.hour`,
+		fmt.Sprintf(tsFromMicros, "h")), t.userID, pq.Array(metric), pq.Array(hour)); err != nil {
+		return fmt.Errorf("forget merged totals and cached days: %w", err)
+	}
+	v := valuesInsert{
+		head:  `INSERT INTO sample_hourly AS a (user_id, metric, source_id, hour, n, sum_start, min_value, max_value, prorated)`,
+		tuple: `($1, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		tail:  hourlyUpsert,
+		fixed: []any{t.userID},
+	}
+	if _, err := v.run(ctx, t, len(metric), func(i int, args []any) []any {
+		var mn, mx any
+		if cnt[i] > 0 {
+			mn, mx = lo[i], hi[i]
+		}
+		return append(args, metric[i], src[i], time.UnixMicro(hour[i]).UTC(), cnt[i], sumStart[i], mn, mx, prorated[i])
+	}, nil); err != nil {
 		return fmt.Errorf("add to hourly aggregate: %w", err)
 	}
 	return nil
@@ -609,6 +680,18 @@ func (t *Tx) collectIDs(ctx context.Context, set map[string]struct{}, q string, 
 		set[id] = struct{}{}
 	}
 	return rows.Err()
+}
+
+// scanID adds a returned row's id to set (valuesInsert's scan, for the inserts collectIDs reads).
+func scanID(set map[string]struct{}) func(rows *sql.Rows) error {
+	return func(rows *sql.Rows) error {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return err
+		}
+		set[id] = struct{}{}
+		return nil
+	}
 }
 
 // StoredSample is a quantity sample as read back.

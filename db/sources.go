@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"sort"
 	"time"
@@ -50,6 +51,42 @@ func (t *Tx) UpsertSourcesNoting(ctx context.Context, sources []Source, at time.
 		}
 		return sorted[i].Key < sorted[j].Key
 	})
+	scan := func(rows *sql.Rows) error {
+		var p, k string
+		var id int64
+		var inserted bool // xmax is 0 on a row the statement inserted, set on one its DO UPDATE locked
+		if err := rows.Scan(&p, &k, &id, &inserted); err != nil {
+			return fmt.Errorf("scan: %w", err)
+		}
+		ids[SourceRef(p, k)] = id
+		if inserted {
+			created[id] = struct{}{}
+		}
+		return nil
+	}
+	var err error
+	if t.values() {
+		err = t.upsertSourceValues(ctx, sorted, at, scan)
+	} else {
+		err = t.upsertSourceArrays(ctx, sorted, at, scan)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("upsert sources: %w", err)
+	}
+	return ids, created, nil
+}
+
+// sourceUpsert keeps a source's first sighting and takes the newest of what a batch says about it.
+const sourceUpsert = `ON CONFLICT (user_id, provider, source_key) DO UPDATE SET
+			name             = EXCLUDED.name,
+			version          = coalesce(EXCLUDED.version, sources.version),
+			product_type     = coalesce(EXCLUDED.product_type, sources.product_type),
+			device_name      = coalesce(EXCLUDED.device_name, sources.device_name),
+			software_version = coalesce(EXCLUDED.software_version, sources.software_version),
+			last_seen        = greatest(sources.last_seen, EXCLUDED.last_seen)`
+
+// upsertSourceArrays is UpsertSourcesNoting's statement in the unnest form.
+func (t *Tx) upsertSourceArrays(ctx context.Context, sorted []Source, at time.Time, scan func(*sql.Rows) error) error {
 	n := len(sorted)
 	provider, key, name := make([]string, n), make([]string, n), make([]string, n)
 	cols := make([][]string, 8)
@@ -73,37 +110,46 @@ func (t *Tx) UpsertSourcesNoting(ctx context.Context, sources []Source, at time.
 		FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
 			$9::text[], $10::text[], $11::text[], $12::text[])
 			AS u(p, k, nm, b, v, pt, dn, dm, dmf, hw, sw)
-		ON CONFLICT (user_id, provider, source_key) DO UPDATE SET
-			name             = EXCLUDED.name,
-			version          = coalesce(EXCLUDED.version, sources.version),
-			product_type     = coalesce(EXCLUDED.product_type, sources.product_type),
-			device_name      = coalesce(EXCLUDED.device_name, sources.device_name),
-			software_version = coalesce(EXCLUDED.software_version, sources.software_version),
-			last_seen        = greatest(sources.last_seen, EXCLUDED.last_seen)
+		`+sourceUpsert+`
 		RETURNING provider, source_key, source_id, xmax = 0`,
 		t.userID, pq.Array(provider), pq.Array(key), pq.Array(name), pq.Array(cols[0]), pq.Array(cols[1]),
 		pq.Array(cols[2]), pq.Array(cols[3]), pq.Array(cols[4]), pq.Array(cols[5]), pq.Array(cols[6]),
 		pq.Array(cols[7]), at)
 	if err != nil {
-		return nil, nil, fmt.Errorf("upsert sources: %w", err)
+		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var p, k string
-		var id int64
-		var inserted bool // xmax is 0 on a row the statement inserted, set on one its DO UPDATE locked
-		if err := rows.Scan(&p, &k, &id, &inserted); err != nil {
-			return nil, nil, fmt.Errorf("upsert sources: scan: %w", err)
-		}
-		ids[SourceRef(p, k)] = id
-		if inserted {
-			created[id] = struct{}{}
+		if err := scan(rows); err != nil {
+			return err
 		}
 	}
-	if err := rows.Err(); err != nil {
-		return nil, nil, fmt.Errorf("upsert sources: %w", err)
+	return rows.Err()
+}
+
+// upsertSourceValues is UpsertSourcesNoting's statement as multi-row VALUES (InsertValues).
+func (t *Tx) upsertSourceValues(ctx context.Context, sorted []Source, at time.Time, scan func(*sql.Rows) error) error {
+	v := valuesInsert{
+		head: `INSERT INTO sources (user_id, provider, source_key, name, bundle_id, version, product_type, device_name,
+			device_model, device_manufacturer, hardware_version, software_version, first_seen, last_seen)`,
+		tuple: `($1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, $2, $2)`,
+		tail:  sourceUpsert + ` RETURNING provider, source_key, source_id, xmax = 0`,
+		fixed: []any{t.userID, at},
 	}
-	return ids, created, nil
+	_, err := v.run(ctx, t, len(sorted), func(i int, args []any) []any {
+		s := &sorted[i]
+		args = append(args, s.Provider, s.Key, s.Name)
+		for _, p := range []*string{s.BundleID, s.Version, s.ProductType, s.DeviceName, s.DeviceModel,
+			s.DeviceManufacturer, s.HardwareVersion, s.SoftwareVersion} {
+			if p != nil && *p != "" {
+				args = append(args, *p)
+			} else {
+				args = append(args, nil)
+			}
+		}
+		return args
+	}, scan)
+	return err
 }
 
 // DeleteSources removes sources this transaction created (UpsertSourcesNoting) and stored nothing under; no

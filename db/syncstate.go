@@ -23,6 +23,32 @@ func (t *Tx) UpdateSyncState(ctx context.Context, deviceID string, updates []Syn
 		return nil
 	}
 	sort.Slice(updates, func(i, j int) bool { return updates[i].DataType < updates[j].DataType })
+	if t.values() {
+		v := valuesInsert{
+			head: `INSERT INTO sync_state (user_id, device_id, data_type, cursor, newest_sample_end, last_upload_at,
+				last_data_at, item_count)`,
+			tuple: `($1, $2, ?, ?, ?, $3, ?, ?)`,
+			tail:  syncStateUpsert,
+			fixed: []any{t.userID, deviceID, at},
+		}
+		if _, err := v.run(ctx, t, len(updates), func(i int, args []any) []any {
+			u := &updates[i]
+			var cur, newest, data any
+			if u.Cursor != nil {
+				cur = *u.Cursor
+			}
+			if u.NewestEnd != nil {
+				newest = tsMicros(*u.NewestEnd)
+			}
+			if u.NewItems > 0 {
+				data = at
+			}
+			return append(args, u.DataType, cur, newest, data, u.NewItems)
+		}, nil); err != nil {
+			return fmt.Errorf("update sync state: %w", err)
+		}
+		return nil
+	}
 	n := len(updates)
 	dt, cur := make([]string, n), make([]string, n)
 	hasCur := make([]bool, n)
@@ -42,18 +68,21 @@ func (t *Tx) UpdateSyncState(ctx context.Context, deviceID string, updates []Syn
 		SELECT $1, $2, dt, CASE WHEN hc THEN c END, CASE WHEN ne <> 0 THEN %s END, $3,
 			CASE WHEN n > 0 THEN $3::timestamptz END, n
 		FROM unnest($4::text[], $5::text[], $6::bool[], $7::bigint[], $8::bigint[]) AS r(dt, c, hc, ne, n)
-		ON CONFLICT (user_id, device_id, data_type) DO UPDATE SET
-			cursor            = coalesce(EXCLUDED.cursor, sync_state.cursor),
-			newest_sample_end = greatest(sync_state.newest_sample_end, EXCLUDED.newest_sample_end),
-			last_upload_at    = greatest(sync_state.last_upload_at, EXCLUDED.last_upload_at),
-			last_data_at      = greatest(sync_state.last_data_at, EXCLUDED.last_data_at),
-			item_count        = sync_state.item_count + EXCLUDED.item_count`, fmt.Sprintf(tsFromMicros, "ne"))
+		`, fmt.Sprintf(tsFromMicros, "ne")) + syncStateUpsert
 	if _, err := t.tx.ExecContext(ctx, q, t.userID, deviceID, at, pq.Array(dt), pq.Array(cur), pq.Array(hasCur),
 		pq.Array(newest), pq.Array(count)); err != nil {
 		return fmt.Errorf("update sync state: %w", err)
 	}
 	return nil
 }
+
+// syncStateUpsert merges a batch's update into the stored state of its device and data type.
+const syncStateUpsert = `ON CONFLICT (user_id, device_id, data_type) DO UPDATE SET
+			cursor            = coalesce(EXCLUDED.cursor, sync_state.cursor),
+			newest_sample_end = greatest(sync_state.newest_sample_end, EXCLUDED.newest_sample_end),
+			last_upload_at    = greatest(sync_state.last_upload_at, EXCLUDED.last_upload_at),
+			last_data_at      = greatest(sync_state.last_data_at, EXCLUDED.last_data_at),
+			item_count        = sync_state.item_count + EXCLUDED.item_count`
 
 // SyncState is one (device, data type) row with its device's last upload.
 type SyncState struct {

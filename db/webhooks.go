@@ -23,6 +23,21 @@ func (t *Tx) EnqueueWebhooks(ctx context.Context, evs []WebhookEvent, at time.Ti
 	if len(evs) == 0 {
 		return nil
 	}
+	if t.values() {
+		// Rows take their ids in the order of the VALUES list, as in the ordered unnest.
+		v := valuesInsert{head: `INSERT INTO webhook_events (user_id, type, payload, vals, created_at)`,
+			tuple: `($1, ?, ?::jsonb, ?::jsonb, $2)`, fixed: []any{t.userID, at}}
+		if _, err := v.run(ctx, t, len(evs), func(i int, args []any) []any {
+			var vals any
+			if len(evs[i].Values) > 0 {
+				vals = string(evs[i].Values)
+			}
+			return append(args, evs[i].Type, string(evs[i].Payload), vals)
+		}, nil); err != nil {
+			return fmt.Errorf("enqueue webhook events: %w", err)
+		}
+		return nil
+	}
 	types := make([]string, len(evs))
 	payloads := make([]string, len(evs))
 	vals := make([]*string, len(evs)) // NULL: no values

@@ -37,6 +37,30 @@ func (t *Tx) WriteWorkouts(ctx context.Context, deviceID string, rows []WorkoutR
 	}), out.Replaced); err != nil {
 		return out, err
 	}
+	if t.values() {
+		v := valuesInsert{
+			head: `INSERT INTO workouts (user_id, workout_id, activity_type, orig_activity_type, source_id, device_id,
+				start_time, end_time, duration_s, energy_kcal, distance_m, time_zone, version, metadata)`,
+			tuple: `($1, ?, ?, ?, ?, $2, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			tail:  `ON CONFLICT (user_id, workout_id) DO NOTHING RETURNING workout_id`,
+			fixed: []any{t.userID, deviceID},
+		}
+		if _, err := v.run(ctx, t, len(rows), func(i int, args []any) []any {
+			r := &rows[i]
+			var en, di any
+			if r.EnergyKcal != nil {
+				en = *r.EnergyKcal
+			}
+			if r.DistanceM != nil {
+				di = *r.DistanceM
+			}
+			return append(args, r.ID, r.ActivityType, r.OrigActivityType, r.SourceID, tsMicros(r.Start), tsMicros(r.End),
+				r.DurationSeconds, en, di, nullText(r.TimeZone), r.Version, nullText(r.Metadata))
+		}, scanID(out.Inserted)); err != nil {
+			return out, fmt.Errorf("insert workouts: %w", err)
+		}
+		return out, nil
+	}
 	n := len(rows)
 	var (
 		id, act, orig, tz, meta = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)

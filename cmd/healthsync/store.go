@@ -64,9 +64,12 @@ func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*store
 		closeAll()
 		return nil, err
 	}
+	opts := db.Options{StatementTimeout: cfg.StatementTimeout, Citus: citus}
 	if citus {
-		log.Info("citus extension found: user settings propagate to the workers")
+		// Citus plans INSERT … SELECT unnest as a copy into the shard, which row-level security refuses.
+		opts.InsertForm = db.InsertValues
+		log.Info("citus extension found: user settings propagate to the workers, batches are inserted as VALUES")
 	}
-	return &store{Store: db.New(d, db.Options{StatementTimeout: cfg.StatementTimeout, Citus: citus}), sql: d, dsn: dsn,
+	return &store{Store: db.New(d, opts), sql: d, dsn: dsn,
 		catalog: catalog.New(), applied: n, close: closeAll}, nil
 }
