@@ -65,7 +65,7 @@ func TestInsertFormsStoreTheSameRows(t *testing.T) {
 
 func insertFormBatches() []ingest.Batch {
 	start := testNow.AddDate(0, 0, -20)
-	big := heartRates(7, 6000, start) // over 5,041 rows: two VALUES statements
+	big := heartRates(7, 6000, start) // more rows than one VALUES statement takes (maxValuesRows)
 	steps := make([]ingest.QuantitySample, 50)
 	for i := range steps {
 		at := start.Add(time.Duration(i*37) * time.Minute)
