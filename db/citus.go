@@ -35,9 +35,6 @@ import (
 //     referenced tables made reference tables, and the keys added back, unchanged;
 //   - a table with triggers cannot be distributed (migration 0017 removed them).
 
-// tenantPolicy is the plain form of the tenant policy, as migration 0003 wrote it.
-const tenantPolicy = `user_id = NULLIF(current_setting('healthsync.user_id', true), '')::bigint`
-
 // distributeOnCitus is the Citus step; conn holds the migration lock.
 func distributeOnCitus(ctx context.Context, conn *sqlx.Conn, log *slog.Logger) error {
 	var citus bool
@@ -214,8 +211,9 @@ func distribute(ctx context.Context, conn *sqlx.Conn, st *citusState, log *slog.
 	return nil
 }
 
-// plainPolicies puts the tenant policies of tables that have a subquery in them (migration 0012's form) back in
-// the plain form. Any other policy with a subquery fails the step: its meaning is not ours to guess.
+// plainPolicies puts the tenant policies that have a subquery in them (migration 0012's form) back in the plain
+// form (PlainPolicies), in the step's transaction. Any other policy of a table to distribute with a subquery fails
+// the step first: its meaning is not ours to guess.
 func plainPolicies(ctx context.Context, tx *sqlx.Tx, tables []string) error {
 	var pols []struct {
 		Table string `db:"tablename"`
@@ -237,10 +235,9 @@ func plainPolicies(ctx context.Context, tx *sqlx.Tx, tables []string) error {
 			return fmt.Errorf("citus: policy %s on %s has a subquery, which Citus refuses on a distributed table, "+
 				"and is not the tenant form the step knows how to rewrite: rewrite it without one in a migration", p.Name, p.Table)
 		}
-		q := fmt.Sprintf(`ALTER POLICY tenant ON %s USING (%s) WITH CHECK (%s)`, pq.QuoteIdentifier(p.Table), tenantPolicy, tenantPolicy)
-		if _, err := tx.ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("citus: plain policy on %s: %w", p.Table, err)
-		}
+	}
+	if _, err := PlainPolicies(ctx, tx); err != nil {
+		return fmt.Errorf("citus: %w", err)
 	}
 	return nil
 }
