@@ -1,5 +1,7 @@
 package catalog
 
+import "strings"
+
 // display holds what a person reads for each metric: a name in Apple Health's words and the label its values
 // carry. The label depends on the metric, not only on the unit: "count/min" is "bpm" for a heart and
 // "breaths/min" for breathing, "count" is "steps" or "floors".
@@ -156,4 +158,58 @@ func (m Metric) UnitLabel() string {
 		return d.unit
 	}
 	return m.Unit
+}
+
+// categoryDisplay names the category types in Apple Health's words. Symptom types (symptom_*) are not listed:
+// their names read well as they are ("symptom_lower_back_pain" is "Lower back pain").
+var categoryDisplay = map[string]string{
+	"sleep":                              "Sleep",
+	"stand_hour":                         "Stand hours",
+	"mindful_session":                    "Mindful minutes",
+	"high_heart_rate_event":              "High heart rate notification",
+	"low_heart_rate_event":               "Low heart rate notification",
+	"irregular_heart_rhythm_event":       "Irregular rhythm notification",
+	"menstrual_flow":                     "Menstruation",
+	"bleeding_during_pregnancy":          "Bleeding during pregnancy",
+	"bleeding_after_pregnancy":           "Bleeding after pregnancy",
+	"menstruation_period":                "Period",
+	"intermenstrual_bleeding":            "Spotting",
+	"ovulation_test":                     "Ovulation test result",
+	"cervical_mucus":                     "Cervical mucus quality",
+	"sexual_activity":                    "Sexual activity",
+	"pregnancy":                          "Pregnancy",
+	"lactation":                          "Lactation",
+	"contraceptive":                      "Contraceptives",
+	"pregnancy_test":                     "Pregnancy test result",
+	"progesterone_test":                  "Progesterone test result",
+	"infrequent_menstrual_cycles":        "Infrequent periods",
+	"irregular_menstrual_cycles":         "Irregular cycles",
+	"persistent_intermenstrual_bleeding": "Persistent spotting",
+	"prolonged_menstrual_periods":        "Prolonged periods",
+	"handwashing":                        "Handwashing",
+	"toothbrushing":                      "Toothbrushing",
+	"low_cardio_fitness_event":           "Low cardio fitness notification",
+	"walking_steadiness_event":           "Walking steadiness notification",
+	"environmental_audio_exposure_event": "Environmental sound level notification",
+	"headphone_audio_exposure_event":     "Headphone audio level notification",
+	"sleep_apnea_event":                  "Breathing disturbances notification",
+	"mood_changes":                       "Mood changes",
+	"sleep_changes":                      "Sleep changes",
+	"appetite_changes":                   "Appetite changes",
+}
+
+// symptomPrefix starts the names of the HealthKit symptom category types.
+const symptomPrefix = "symptom_"
+
+// DisplayName is the category's name for people ("Spotting", not intermenstrual_bleeding); a symptom type is
+// named by its words ("Lower back pain"); the catalog test keeps every other category in categoryDisplay.
+func (c Category) DisplayName() string {
+	if n, ok := categoryDisplay[c.Name]; ok {
+		return n
+	}
+	words := strings.ReplaceAll(strings.TrimPrefix(c.Name, symptomPrefix), "_", " ")
+	if words == "" {
+		return c.Name
+	}
+	return strings.ToUpper(words[:1]) + words[1:]
 }

@@ -32,6 +32,13 @@ type Config struct {
 	Webhooks string
 	// ErasureGrace is how long a requested erasure waits, cancellable, unless asked otherwise (HEALTHSYNC_ERASURE_GRACE).
 	ErasureGrace time.Duration
+	// ExportTTL is how long a finished export can be downloaded before it expires (HEALTHSYNC_EXPORT_TTL).
+	ExportTTL time.Duration
+	// ExportLinkKey signs the token-free download links of exports (HEALTHSYNC_EXPORT_LINK_KEY, at least 32
+	// bytes); empty in development: a key kept in the data folder.
+	ExportLinkKey string
+	// ExportLinkTTL is how long a signed download link works (HEALTHSYNC_EXPORT_LINK_TTL).
+	ExportLinkTTL time.Duration
 
 	// Cloud providers (Garmin, Oura, Whoop).
 	PublicURL         string              // HEALTHSYNC_PUBLIC_URL: how browsers and providers reach this server
@@ -124,6 +131,15 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	}
 	if c.ErasureGrace, err = durationVar(getenv, "HEALTHSYNC_ERASURE_GRACE", 7*24*time.Hour); err != nil {
 		return c, err
+	}
+	if c.ExportTTL, err = durationVar(getenv, "HEALTHSYNC_EXPORT_TTL", 7*24*time.Hour); err != nil {
+		return c, err
+	}
+	if c.ExportLinkTTL, err = durationVar(getenv, "HEALTHSYNC_EXPORT_LINK_TTL", 15*time.Minute); err != nil {
+		return c, err
+	}
+	if c.ExportLinkKey = getenv("HEALTHSYNC_EXPORT_LINK_KEY"); c.ExportLinkKey != "" && len(c.ExportLinkKey) < 32 {
+		return c, fmt.Errorf("HEALTHSYNC_EXPORT_LINK_KEY must be at least 32 bytes (openssl rand -base64 32)")
 	}
 	if c.Production() && anyProvider && len(c.TokenKeys) == 0 {
 		return c, fmt.Errorf("production mode with a cloud provider configured needs HEALTHSYNC_TOKEN_KEYS (openssl rand -base64 32) to encrypt their tokens")

@@ -40,7 +40,7 @@ func claimQueues(ctx context.Context) []queue {
 			return &claimed{j.UserID, j.JobID, j.Attempts}, nil
 		}},
 		{"exports", func(t *testing.T, s *Store, user int64, now time.Time) {
-			inUser(t, s, user, func(tx *Tx) error { _, err := tx.CreateExport(ctx, "NDJSON_ZIP", now); return err })
+			inUser(t, s, user, func(tx *Tx) error { _, _, err := tx.CreateExport(ctx, "NDJSON_ZIP", now); return err })
 		}, func(tx *SysTx, now time.Time, lease time.Duration) (*claimed, error) {
 			e, err := tx.ClaimExport(ctx, now, lease)
 			if e == nil || err != nil {

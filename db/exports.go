@@ -35,6 +35,8 @@ const (
 	ExportRunning = "RUNNING"
 	ExportDone    = "DONE"
 	ExportFailed  = "FAILED"
+	// ExportExpired is a finished export past its retention: its zip is purged, the row stays as the record.
+	ExportExpired = "EXPIRED"
 )
 
 const exportCols = `user_id, export_id, format, status, rows_done, rows_total, bytes, counts, attempts, error,
@@ -66,14 +68,25 @@ var NotExported = map[string]string{
 	"webhook_deliveries": "delivery attempts of outgoing notifications",
 }
 
-// CreateExport queues an export of the user's data.
-func (t *Tx) CreateExport(ctx context.Context, format string, at time.Time) (Export, error) {
-	var e Export
-	if err := t.tx.GetContext(ctx, &e, `INSERT INTO exports (user_id, format, status, created_at, updated_at)
-		VALUES ($1, $2, 'QUEUED', $3, $3) RETURNING `+exportCols, t.userID, format, at); err != nil {
-		return e, fmt.Errorf("create export: %w", err)
+// CreateExport queues an export of the user's data, unless one is open (QUEUED or RUNNING): then it returns
+// that one and created is false. The unique index on open exports makes two concurrent requests agree.
+func (t *Tx) CreateExport(ctx context.Context, format string, at time.Time) (e Export, created bool, err error) {
+	err = t.tx.GetContext(ctx, &e, `INSERT INTO exports (user_id, format, status, created_at, updated_at)
+		VALUES ($1, $2, 'QUEUED', $3, $3)
+		ON CONFLICT (user_id) WHERE status IN ('QUEUED', 'RUNNING') DO NOTHING
+		RETURNING `+exportCols, t.userID, format, at)
+	if err == nil {
+		return e, true, nil
 	}
-	return e, nil
+	if !errors.Is(err, sql.ErrNoRows) {
+		return e, false, fmt.Errorf("create export: %w", err)
+	}
+	// A statement of its own sees the open export a concurrent request committed meanwhile.
+	if err = t.tx.GetContext(ctx, &e, `SELECT `+exportCols+` FROM exports
+		WHERE user_id = $1 AND status IN ('QUEUED', 'RUNNING')`, t.userID); err != nil {
+		return e, false, fmt.Errorf("read open export: %w", err)
+	}
+	return e, false, nil
 }
 
 // Export returns one of the user's exports, or nil.
@@ -172,7 +185,46 @@ func (t *Tx) FinishExport(ctx context.Context, id int64, status string, counts m
 		error = $6, leased_until = NULL WHERE user_id = $1 AND export_id = $2`, t.userID, id, status, c, at, reason); err != nil {
 		return fmt.Errorf("finish export: %w", err)
 	}
+	if status == ExportFailed { // the pieces of a half-written zip serve nobody
+		if _, err := t.tx.ExecContext(ctx, `DELETE FROM export_chunks WHERE user_id = $1 AND export_id = $2`, t.userID, id); err != nil {
+			return fmt.Errorf("purge failed export: %w", err)
+		}
+	}
 	return nil
+}
+
+// ExportRef names one export of any user.
+type ExportRef struct {
+	UserID int64 `db:"user_id"`
+	ID     int64 `db:"export_id"`
+}
+
+// ExportsFinishedBefore lists up to limit exports of any user that finished (DONE) before the given time.
+func (t *SysTx) ExportsFinishedBefore(ctx context.Context, before time.Time, limit int) ([]ExportRef, error) {
+	var out []ExportRef
+	if err := t.tx.SelectContext(ctx, &out, `SELECT user_id, export_id FROM exports
+		WHERE status = 'DONE' AND finished_at < $1 ORDER BY finished_at, export_id LIMIT $2`, before, limit); err != nil {
+		return nil, fmt.Errorf("list expired exports: %w", err)
+	}
+	return out, nil
+}
+
+// ExpireExport turns a DONE export that finished before the given time into EXPIRED and deletes its zip, and
+// reports whether this call did it: of two processes expiring the same export, one does and the other finds it
+// done (the row lock orders them, the status check makes the second a no-op).
+func (t *Tx) ExpireExport(ctx context.Context, id int64, finishedBefore, at time.Time) (bool, error) {
+	res, err := t.tx.ExecContext(ctx, `UPDATE exports SET status = 'EXPIRED', updated_at = $4
+		WHERE user_id = $1 AND export_id = $2 AND status = 'DONE' AND finished_at < $3`, t.userID, id, finishedBefore, at)
+	if err != nil {
+		return false, fmt.Errorf("expire export: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return false, nil
+	}
+	if _, err := t.tx.ExecContext(ctx, `DELETE FROM export_chunks WHERE user_id = $1 AND export_id = $2`, t.userID, id); err != nil {
+		return false, fmt.Errorf("purge expired export: %w", err)
+	}
+	return true, nil
 }
 
 // ExportChunk returns the piece seq of an export's zip, or nil after the last.

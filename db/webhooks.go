@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 )
 
@@ -20,9 +21,6 @@ type WebhookEvent struct {
 // EnqueueWebhooks writes the events to the outbox in the caller's transaction, in one statement whatever their
 // number, so they commit or roll back with the data they announce.
 func (t *Tx) EnqueueWebhooks(ctx context.Context, evs []WebhookEvent, at time.Time) error {
-	if len(evs) == 0 {
-		return nil
-	}
 	if t.values() {
 		// Rows take their ids in the order of the VALUES list, as in the ordered unnest.
 		v := valuesInsert{head: `INSERT INTO webhook_events (user_id, type, payload, vals, created_at)`,
@@ -38,6 +36,26 @@ func (t *Tx) EnqueueWebhooks(ctx context.Context, evs []WebhookEvent, at time.Ti
 		}
 		return nil
 	}
+	users := make([]int64, len(evs))
+	for i := range users {
+		users[i] = t.userID
+	}
+	return enqueueWebhooks(ctx, t.tx, users, evs, at)
+}
+
+// EnqueueWebhooksOf writes events of several users (users[i] is evs[i]'s) in a system transaction: the sweeps
+// that work across users announce what they change in the transaction that changes it.
+func (t *SysTx) EnqueueWebhooksOf(ctx context.Context, users []int64, evs []WebhookEvent, at time.Time) error {
+	if len(users) != len(evs) {
+		return fmt.Errorf("enqueue webhook events: %d users for %d events", len(users), len(evs))
+	}
+	return enqueueWebhooks(ctx, t.tx, users, evs, at)
+}
+
+func enqueueWebhooks(ctx context.Context, ex sqlx.ExtContext, users []int64, evs []WebhookEvent, at time.Time) error {
+	if len(evs) == 0 {
+		return nil
+	}
 	types := make([]string, len(evs))
 	payloads := make([]string, len(evs))
 	vals := make([]*string, len(evs)) // NULL: no values
@@ -48,15 +66,28 @@ func (t *Tx) EnqueueWebhooks(ctx context.Context, evs []WebhookEvent, at time.Ti
 			vals[i] = &v
 		}
 	}
-	_, err := t.tx.ExecContext(ctx, `
+	_, err := ex.ExecContext(ctx, `
 		INSERT INTO webhook_events (user_id, type, payload, vals, created_at)
-		SELECT $1, t, p::jsonb, v::jsonb, $5 FROM unnest($2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS u(t, p, v, n)
+		SELECT u, t, p::jsonb, v::jsonb, $5
+		FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS r(u, t, p, v, n)
 		ORDER BY n`,
-		t.userID, pq.Array(types), pq.Array(payloads), pq.Array(vals), at)
+		pq.Array(users), pq.Array(types), pq.Array(payloads), pq.Array(vals), at)
 	if err != nil {
 		return fmt.Errorf("enqueue webhook events: %w", err)
 	}
 	return nil
+}
+
+// DropWebhookEvents deletes every event of the transaction's user from the outbox, with its deliveries, and
+// counts them: an erasure does it before it announces itself, so nothing queued before the erasure (data it
+// erased) is delivered after it.
+func (t *Tx) DropWebhookEvents(ctx context.Context) (int64, error) {
+	res, err := t.tx.ExecContext(ctx, `DELETE FROM webhook_events WHERE user_id = $1`, t.userID)
+	if err != nil {
+		return 0, fmt.Errorf("drop webhook events: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
 }
 
 // WebhookEndpoint is a receiver registered for the deployment.

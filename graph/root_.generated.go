@@ -41,6 +41,25 @@ type ComplexityRoot struct {
 		Values             func(childComplexity int) int
 	}
 
+	CategorySample struct {
+		End           func(childComplexity int) int
+		ID            func(childComplexity int) int
+		Metadata      func(childComplexity int) int
+		OriginalValue func(childComplexity int) int
+		Source        func(childComplexity int) int
+		Start         func(childComplexity int) int
+		TimeZone      func(childComplexity int) int
+		UserEntered   func(childComplexity int) int
+		Value         func(childComplexity int) int
+	}
+
+	CategorySamples struct {
+		DisplayName func(childComplexity int) int
+		Samples     func(childComplexity int) int
+		Type        func(childComplexity int) int
+		Values      func(childComplexity int) int
+	}
+
 	DailySummary struct {
 		ActiveEnergyKcal   func(childComplexity int) int
 		CarbohydratesGrams func(childComplexity int) int
@@ -71,16 +90,19 @@ type ComplexityRoot struct {
 	}
 
 	DataExport struct {
-		Bytes       func(childComplexity int) int
-		CreatedAt   func(childComplexity int) int
-		DownloadURL func(childComplexity int) int
-		Error       func(childComplexity int) int
-		FinishedAt  func(childComplexity int) int
-		Format      func(childComplexity int) int
-		ID          func(childComplexity int) int
-		RowsDone    func(childComplexity int) int
-		RowsTotal   func(childComplexity int) int
-		Status      func(childComplexity int) int
+		Bytes                 func(childComplexity int) int
+		CreatedAt             func(childComplexity int) int
+		DownloadLink          func(childComplexity int) int
+		DownloadLinkExpiresAt func(childComplexity int) int
+		DownloadURL           func(childComplexity int) int
+		Error                 func(childComplexity int) int
+		ExpiresAt             func(childComplexity int) int
+		FinishedAt            func(childComplexity int) int
+		Format                func(childComplexity int) int
+		ID                    func(childComplexity int) int
+		RowsDone              func(childComplexity int) int
+		RowsTotal             func(childComplexity int) int
+		Status                func(childComplexity int) int
 	}
 
 	Device struct {
@@ -240,6 +262,7 @@ type ComplexityRoot struct {
 
 	Query struct {
 		Categories          func(childComplexity int) int
+		CategorySamples     func(childComplexity int, typeArg string, from time.Time, to time.Time, limit *int) int
 		Cycle               func(childComplexity int, from scalar.Date, to scalar.Date, timeZone *string) int
 		DailySummary        func(childComplexity int, from scalar.Date, to scalar.Date, timeZone *string) int
 		DailyTotals         func(childComplexity int, metric string, from scalar.Date, to scalar.Date) int
@@ -533,6 +556,86 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Category.Values(childComplexity), true
 
+	case "CategorySample.end":
+		if e.ComplexityRoot.CategorySample.End == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CategorySample.End(childComplexity), true
+	case "CategorySample.id":
+		if e.ComplexityRoot.CategorySample.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CategorySample.ID(childComplexity), true
+	case "CategorySample.metadata":
+		if e.ComplexityRoot.CategorySample.Metadata == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CategorySample.Metadata(childComplexity), true
+	case "CategorySample.originalValue":
+		if e.ComplexityRoot.CategorySample.OriginalValue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CategorySample.OriginalValue(childComplexity), true
+	case "CategorySample.source":
+		if e.ComplexityRoot.CategorySample.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CategorySample.Source(childComplexity), true
+	case "CategorySample.start":
+		if e.ComplexityRoot.CategorySample.Start == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CategorySample.Start(childComplexity), true
+	case "CategorySample.timeZone":
+		if e.ComplexityRoot.CategorySample.TimeZone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CategorySample.TimeZone(childComplexity), true
+	case "CategorySample.userEntered":
+		if e.ComplexityRoot.CategorySample.UserEntered == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CategorySample.UserEntered(childComplexity), true
+	case "CategorySample.value":
+		if e.ComplexityRoot.CategorySample.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CategorySample.Value(childComplexity), true
+
+	case "CategorySamples.displayName":
+		if e.ComplexityRoot.CategorySamples.DisplayName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CategorySamples.DisplayName(childComplexity), true
+	case "CategorySamples.samples":
+		if e.ComplexityRoot.CategorySamples.Samples == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CategorySamples.Samples(childComplexity), true
+	case "CategorySamples.type":
+		if e.ComplexityRoot.CategorySamples.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CategorySamples.Type(childComplexity), true
+	case "CategorySamples.values":
+		if e.ComplexityRoot.CategorySamples.Values == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CategorySamples.Values(childComplexity), true
+
 	case "DailySummary.activeEnergyKcal":
 		if e.ComplexityRoot.DailySummary.ActiveEnergyKcal == nil {
 			break
@@ -685,6 +788,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DataExport.CreatedAt(childComplexity), true
+	case "DataExport.downloadLink":
+		if e.ComplexityRoot.DataExport.DownloadLink == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataExport.DownloadLink(childComplexity), true
+	case "DataExport.downloadLinkExpiresAt":
+		if e.ComplexityRoot.DataExport.DownloadLinkExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataExport.DownloadLinkExpiresAt(childComplexity), true
 	case "DataExport.downloadUrl":
 		if e.ComplexityRoot.DataExport.DownloadURL == nil {
 			break
@@ -697,6 +812,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DataExport.Error(childComplexity), true
+	case "DataExport.expiresAt":
+		if e.ComplexityRoot.DataExport.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataExport.ExpiresAt(childComplexity), true
 	case "DataExport.finishedAt":
 		if e.ComplexityRoot.DataExport.FinishedAt == nil {
 			break
@@ -1470,6 +1591,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Categories(childComplexity), true
+	case "Query.categorySamples":
+		if e.ComplexityRoot.Query.CategorySamples == nil {
+			break
+		}
+
+		args, err := ec.field_Query_categorySamples_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.CategorySamples(childComplexity, args["type"].(string), args["from"].(time.Time), args["to"].(time.Time), args["limit"].(*int)), true
 	case "Query.cycle":
 		if e.ComplexityRoot.Query.Cycle == nil {
 			break
@@ -3680,6 +3812,39 @@ extend type Query {
   ecgRecordings(from: Time!, to: Time!): [EcgRecording!]! @scope(needs: READ)
   "Medication dose events logged in ` + "`" + `[from, to)` + "`" + `, oldest first; at most 366 days."
   medications(from: Time!, to: Time!): [MedicationDose!]! @scope(needs: READ)
+  """
+  Stored samples of one category type starting in ` + "`" + `[from, to)` + "`" + `, oldest first; at most 366 days and ` + "`" + `limit` + "`" + `
+  (1 to 10,000) samples. ` + "`" + `type` + "`" + ` is a canonical category name (` + "`" + `symptom_headache` + "`" + `, ` + "`" + `menstrual_flow` + "`" + `,
+  ` + "`" + `high_heart_rate_event` + "`" + `; the ` + "`" + `categories` + "`" + ` query lists them) or a HealthKit / Health Connect identifier; one the
+  catalog does not know is ` + "`" + `UNKNOWN_TYPE` + "`" + `.
+  """
+  categorySamples(type: String!, from: Time!, to: Time!, limit: Int = 1000): CategorySamples! @scope(needs: READ)
+}
+
+"The samples of one category type, with the catalog's names for it."
+type CategorySamples {
+  "Canonical category name."
+  type: String!
+  "The type's name for people, in Apple Health's words (\"Spotting\", \"Lower back pain\")."
+  displayName: String!
+  "The category's canonical values (empty for events and sessions, whose samples carry no value)."
+  values: [String!]!
+  samples: [CategorySample!]!
+}
+
+type CategorySample {
+  id: ID!
+  "Canonical value; empty for events and sessions."
+  value: String!
+  "The value as it was sent (` + "`" + `Mild` + "`" + `, ` + "`" + `HKCategoryValueSeverityMild` + "`" + `, ` + "`" + `3` + "`" + `)."
+  originalValue: String!
+  start: Time!
+  end: Time!
+  source: String!
+  timeZone: String
+  userEntered: Boolean!
+  "The sample's metadata (a heart notification's threshold and readings, …)."
+  metadata: Map
 }
 
 extend input IngestBatchInput {
@@ -3905,7 +4070,11 @@ extend type Mutation {
   requestErasure(eraseNow: Boolean = false, graceDays: Int): Erasure! @scope(needs: INGEST)
   "Cancel the erasure in its grace period; null when none is pending (a running erasure cannot be stopped)."
   cancelErasure: Erasure @scope(needs: INGEST)
-  "Start exporting everything the server holds for the token's user; ` + "`" + `dataExport` + "`" + ` reports progress."
+  """
+  Start exporting everything the server holds for the token's user; ` + "`" + `dataExport` + "`" + ` reports progress. One export
+  at a time: while one is QUEUED or RUNNING, asking again for the same format returns it, another format answers
+  EXPORT_PENDING.
+  """
   requestDataExport(format: ExportFormat = NDJSON_ZIP): DataExport! @scope(needs: READ)
 }
 
@@ -3946,6 +4115,8 @@ enum ExportStatus {
   RUNNING
   DONE
   FAILED
+  "Finished more than HEALTHSYNC_EXPORT_TTL (7 days by default) ago: its file is deleted; request a new export."
+  EXPIRED
 }
 
 type DataExport {
@@ -3959,6 +4130,15 @@ type DataExport {
   bytes: Int64!
   "GET it with the same bearer token once status is DONE."
   downloadUrl: String
+  """
+  A signed link to GET the zip without a token (for a browser or a download manager), valid until
+  ` + "`" + `downloadLinkExpiresAt` + "`" + ` (HEALTHSYNC_EXPORT_LINK_TTL, 15 minutes by default, from when it was read); read
+  ` + "`" + `dataExport` + "`" + ` again for a fresh one. Null until DONE, after it expired, or when the server has no link key.
+  """
+  downloadLink: String
+  downloadLinkExpiresAt: Time
+  "When a finished export expires and its file is deleted."
+  expiresAt: Time
   createdAt: Time!
   finishedAt: Time
   error: String
@@ -3983,6 +4163,44 @@ func (ec *executionContext) childFields_Category(ctx context.Context, field grap
 		return ec.fieldContext_Category_healthConnectTypes(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Category", field.Name)
+}
+
+func (ec *executionContext) childFields_CategorySample(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_CategorySample_id(ctx, field)
+	case "value":
+		return ec.fieldContext_CategorySample_value(ctx, field)
+	case "originalValue":
+		return ec.fieldContext_CategorySample_originalValue(ctx, field)
+	case "start":
+		return ec.fieldContext_CategorySample_start(ctx, field)
+	case "end":
+		return ec.fieldContext_CategorySample_end(ctx, field)
+	case "source":
+		return ec.fieldContext_CategorySample_source(ctx, field)
+	case "timeZone":
+		return ec.fieldContext_CategorySample_timeZone(ctx, field)
+	case "userEntered":
+		return ec.fieldContext_CategorySample_userEntered(ctx, field)
+	case "metadata":
+		return ec.fieldContext_CategorySample_metadata(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CategorySample", field.Name)
+}
+
+func (ec *executionContext) childFields_CategorySamples(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "type":
+		return ec.fieldContext_CategorySamples_type(ctx, field)
+	case "displayName":
+		return ec.fieldContext_CategorySamples_displayName(ctx, field)
+	case "values":
+		return ec.fieldContext_CategorySamples_values(ctx, field)
+	case "samples":
+		return ec.fieldContext_CategorySamples_samples(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CategorySamples", field.Name)
 }
 
 func (ec *executionContext) childFields_DailySummary(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4059,6 +4277,12 @@ func (ec *executionContext) childFields_DataExport(ctx context.Context, field gr
 		return ec.fieldContext_DataExport_bytes(ctx, field)
 	case "downloadUrl":
 		return ec.fieldContext_DataExport_downloadUrl(ctx, field)
+	case "downloadLink":
+		return ec.fieldContext_DataExport_downloadLink(ctx, field)
+	case "downloadLinkExpiresAt":
+		return ec.fieldContext_DataExport_downloadLinkExpiresAt(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_DataExport_expiresAt(ctx, field)
 	case "createdAt":
 		return ec.fieldContext_DataExport_createdAt(ctx, field)
 	case "finishedAt":

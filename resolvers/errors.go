@@ -13,6 +13,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"healthsync/auth"
+	"healthsync/categories"
 	"healthsync/cycle"
 	"healthsync/db"
 	"healthsync/devices"
@@ -121,7 +122,7 @@ func PresentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 // says how.
 var invalidRequests = []error{series.ErrInvalid, summary.ErrInvalid, sleep.ErrInvalid, workouts.ErrInvalid,
 	priority.ErrInvalid, devices.ErrInvalid, cycle.ErrInvalid,
-	kinds.ErrInvalid, rights.ErrInvalid}
+	kinds.ErrInvalid, rights.ErrInvalid, categories.ErrInvalid}
 
 // invalidRequest is the invalidRequests sentinel err wraps, nil when none.
 func invalidRequest(err error) error {

@@ -8,6 +8,7 @@ import (
 
 	"healthsync/auth"
 	"healthsync/catalog"
+	"healthsync/categories"
 	"healthsync/cloud/cloudsync"
 	"healthsync/cycle"
 	"healthsync/db"
@@ -54,6 +55,8 @@ type Resolver struct {
 	SyncPlans *syncplan.Service
 	// Kinds reads State of Mind, ECG and medication doses (issue 17).
 	Kinds *kinds.Service
+	// Categories reads stored category samples of one type (categorySamples).
+	Categories *categories.Service
 
 	// Webhooks administers outgoing webhooks (admin scope).
 	Webhooks *webhooks.Service

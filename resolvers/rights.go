@@ -2,6 +2,7 @@ package resolvers
 
 import (
 	"context"
+	"errors"
 	"sort"
 	"strconv"
 
@@ -72,11 +73,17 @@ func (r *Resolver) requestDataExport(ctx context.Context, format *model.ExportFo
 		f = *format
 	}
 	e, err := r.Rights.RequestExport(ctx, u.ID, string(f))
+	if errors.Is(err, rights.ErrPending) {
+		return nil, &codedError{CodeExportPending, err.Error()}
+	}
 	if err != nil {
 		return nil, err
 	}
-	return exportModel(&e), nil
+	return r.exportModel(&e), nil
 }
+
+// CodeExportPending: an export of another format is still queued or running; one at a time per user.
+const CodeExportPending = "EXPORT_PENDING"
 
 func (r *Resolver) dataExport(ctx context.Context, id string) (*model.DataExport, error) {
 	n, err := strconv.ParseInt(id, 10, 64)
@@ -88,22 +95,25 @@ func (r *Resolver) dataExport(ctx context.Context, id string) (*model.DataExport
 		return nil, err
 	}
 	e, err := r.Rights.Export(ctx, u.ID, n)
-	return exportModel(e), err
+	return r.exportModel(e), err
 }
 
 // ExportPath is where a finished export is downloaded, with the same bearer token.
 func ExportPath(id int64) string { return "/exports/" + strconv.FormatInt(id, 10) }
 
-func exportModel(e *db.Export) *model.DataExport {
+func (r *Resolver) exportModel(e *db.Export) *model.DataExport {
 	if e == nil {
 		return nil
 	}
 	out := &model.DataExport{ID: strconv.FormatInt(e.ID, 10), Format: model.ExportFormat(e.Format),
 		Status: model.ExportStatus(e.Status), RowsDone: e.RowsDone, RowsTotal: e.RowsTotal, Bytes: e.Bytes,
-		CreatedAt: e.CreatedAt, FinishedAt: e.FinishedAt, Error: e.Error}
+		CreatedAt: e.CreatedAt, FinishedAt: e.FinishedAt, Error: e.Error, ExpiresAt: r.Rights.ExpiresAt(*e)}
 	if e.Status == db.ExportDone {
 		u := ExportPath(e.ID)
 		out.DownloadURL = &u
+		if l := r.Rights.SignedLink(*e, u); l != nil {
+			out.DownloadLink, out.DownloadLinkExpiresAt = &l.URL, &l.Expires
+		}
 	}
 	return out
 }

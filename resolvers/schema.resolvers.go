@@ -249,6 +249,11 @@ func (r *queryResolver) Medications(ctx context.Context, from time.Time, to time
 	return r.medicationDoses(ctx, from, to)
 }
 
+// CategorySamples is the resolver for the categorySamples field.
+func (r *queryResolver) CategorySamples(ctx context.Context, typeArg string, from time.Time, to time.Time, limit *int) (*model.CategorySamples, error) {
+	return r.categorySamples(ctx, typeArg, from, to, limit)
+}
+
 // WebhookEndpoints is the resolver for the webhookEndpoints field.
 func (r *queryResolver) WebhookEndpoints(ctx context.Context) ([]model.WebhookEndpoint, error) {
 	return r.webhookEndpoints(ctx)

@@ -7,6 +7,7 @@ import (
 
 	"healthsync/db"
 	"healthsync/ingest"
+	"healthsync/webhooks"
 )
 
 // ErasureRequest is what requestErasure asks.
@@ -110,9 +111,45 @@ func (s *Service) erase(ctx context.Context, e db.Erasure) error {
 			}
 		}
 	}
-	return s.store.InUserTx(ctx, e.UserID, func(tx *db.Tx) error {
-		return tx.FinishErasure(ctx, e.ID, s.o.Now().UTC(), nil)
-	})
+	return s.store.InUserTx(ctx, e.UserID, func(tx *db.Tx) error { return s.finish(ctx, tx, e) })
+}
+
+// finish marks the erasure done and announces it (erasure.done) in one transaction. The user's events still in
+// the outbox are dropped first, undelivered: they announce data that no longer exists (the walk above already
+// took those queued before it; this takes any an upload committed since), so a receiver hears nothing of the
+// erased data after it hears of the erasure.
+func (s *Service) finish(ctx context.Context, tx *db.Tx, e db.Erasure) error {
+	now := s.o.Now().UTC()
+	dropped, err := tx.DropWebhookEvents(ctx)
+	if err != nil {
+		return err
+	}
+	if dropped > 0 {
+		if err := tx.RecordErased(ctx, e.ID, "webhook_events", dropped, now.Add(s.o.Lease)); err != nil {
+			return err
+		}
+	}
+	if err := tx.FinishErasure(ctx, e.ID, now, nil); err != nil {
+		return err
+	}
+	rec, err := tx.LatestErasure(ctx)
+	if err != nil {
+		return err
+	}
+	if rec == nil || rec.ID != e.ID {
+		return fmt.Errorf("finish erasure %d: its record is gone", e.ID)
+	}
+	return webhooks.Enqueue(ctx, tx, now, webhooks.Event{Type: webhooks.ErasureDone, Data: webhooks.Erased{
+		ErasureID: e.ID, RequestedAt: rec.RequestedAt.UTC(), StartedAt: utc(rec.StartedAt), FinishedAt: now,
+		Rows: rec.Rows()}})
+}
+
+func utc(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
 }
 
 // revokeProviders withdraws the user's grants at the providers (best effort, as a disconnect: a provider that

@@ -26,10 +26,18 @@ const ExportSchemaVersion = 1
 // fetchRows is how many rows one cursor fetch of an export reads.
 const fetchRows = 2000
 
-// ErrNotReady is a download of an export that has not finished.
-var ErrNotReady = errors.New("the export is not ready")
+var (
+	// ErrNotReady is a download of an export that has not finished.
+	ErrNotReady = errors.New("the export is not ready")
+	// ErrExpired is a download of an export past its retention (its file is gone).
+	ErrExpired = errors.New("the export has expired and its file was deleted; request a new export")
+	// ErrPending is a request for an export while one of another format is still queued or running.
+	ErrPending = errors.New("an export is already queued or running")
+)
 
-// RequestExport queues an export of everything the server holds for the user.
+// RequestExport queues an export of everything the server holds for the user. A user has at most one open
+// (QUEUED or RUNNING) export: asking again for the same format returns the open one; another format while it
+// runs is ErrPending.
 func (s *Service) RequestExport(ctx context.Context, userID int64, format string) (db.Export, error) {
 	switch format {
 	case FormatNDJSONZip:
@@ -41,15 +49,21 @@ func (s *Service) RequestExport(ctx context.Context, userID int64, format string
 		return db.Export{}, fmt.Errorf("%w: unknown export format %q", ErrInvalid, format)
 	}
 	var e db.Export
+	var created bool
 	err := s.store.InUserTx(ctx, userID, func(tx *db.Tx) error {
 		var err error
-		e, err = tx.CreateExport(ctx, format, s.o.Now().UTC())
+		e, created, err = tx.CreateExport(ctx, format, s.o.Now().UTC())
 		return err
 	})
+	if err == nil && !created && e.Format != format {
+		return db.Export{}, fmt.Errorf("%w: export %d (%s) is %s; ask again once dataExport reports it DONE",
+			ErrPending, e.ID, e.Format, e.Status)
+	}
 	return e, err
 }
 
-// Export is one of the user's exports, or nil.
+// Export is one of the user's exports, or nil. A finished export past its retention reads EXPIRED even before
+// the background loop purged it.
 func (s *Service) Export(ctx context.Context, userID, id int64) (*db.Export, error) {
 	var e *db.Export
 	err := s.store.InUserTx(ctx, userID, func(tx *db.Tx) error {
@@ -57,7 +71,19 @@ func (s *Service) Export(ctx context.Context, userID, id int64) (*db.Export, err
 		e, err = tx.Export(ctx, id)
 		return err
 	})
+	if e != nil && e.Status == db.ExportDone && e.FinishedAt != nil && !s.o.Now().Before(e.FinishedAt.Add(s.o.ExportTTL)) {
+		e.Status = db.ExportExpired
+	}
 	return e, err
+}
+
+// ExpiresAt is when a finished export expires, or nil for one that has not finished.
+func (s *Service) ExpiresAt(e db.Export) *time.Time {
+	if (e.Status != db.ExportDone && e.Status != db.ExportExpired) || e.FinishedAt == nil {
+		return nil
+	}
+	t := e.FinishedAt.Add(s.o.ExportTTL).UTC()
+	return &t
 }
 
 // WriteExport streams a finished export's zip to w one stored piece at a time (memory holds one piece). It
@@ -69,6 +95,9 @@ func (s *Service) WriteExport(ctx context.Context, userID, id int64, header func
 	}
 	if e == nil {
 		return ErrNotFound
+	}
+	if e.Status == db.ExportExpired {
+		return ErrExpired
 	}
 	if e.Status != db.ExportDone {
 		return fmt.Errorf("%w: it is %s", ErrNotReady, e.Status)
@@ -90,6 +119,41 @@ func (s *Service) WriteExport(ctx context.Context, userID, id int64, header func
 			return fmt.Errorf("send export: %w", err)
 		}
 	}
+}
+
+// ExpireExports marks the exports that finished more than the retention ago EXPIRED and deletes their zips, and
+// says how many. Each export is expired in its user's transaction (the pieces are visible to their user only);
+// any number of processes may run it at once.
+func (s *Service) ExpireExports(ctx context.Context) (int, error) {
+	n := 0
+	for ctx.Err() == nil {
+		cutoff := s.o.Now().UTC().Add(-s.o.ExportTTL)
+		var refs []db.ExportRef
+		if err := s.store.InSystemTx(ctx, func(tx *db.SysTx) error {
+			var err error
+			refs, err = tx.ExportsFinishedBefore(ctx, cutoff, 100)
+			return err
+		}); err != nil || len(refs) == 0 {
+			return n, err
+		}
+		for _, r := range refs {
+			did := false
+			if err := s.store.InUserTx(ctx, r.UserID, func(tx *db.Tx) error {
+				var err error
+				did, err = tx.ExpireExport(ctx, r.ID, cutoff, s.o.Now().UTC())
+				return err
+			}); err != nil {
+				return n, err
+			}
+			if did {
+				n++
+			}
+		}
+		if len(refs) < 100 {
+			return n, nil
+		}
+	}
+	return n, ctx.Err()
 }
 
 // RunDueExports claims and writes queued exports until none is left, and says how many it wrote.

@@ -46,7 +46,20 @@ type Options struct {
 	ExportChunk int
 	// FHIR, when set, offers the FHIR_NDJSON export format.
 	FHIR *fhir.Service
+	// ExportTTL is how long a finished export can be downloaded before it expires and its zip is purged; 0 means
+	// DefaultExportTTL.
+	ExportTTL time.Duration
+	// LinkKey signs the short-lived download links that need no token (HMAC-SHA256); nil offers no such links.
+	LinkKey []byte
+	// LinkTTL is how long a signed link works from when dataExport handed it out; 0 means DefaultLinkTTL.
+	LinkTTL time.Duration
 }
+
+// DefaultExportTTL is how long a finished export is kept: a week.
+const DefaultExportTTL = 7 * 24 * time.Hour
+
+// DefaultLinkTTL is how long a signed download link works.
+const DefaultLinkTTL = 15 * time.Minute
 
 // Service runs erasures and exports.
 type Service struct {
@@ -71,6 +84,12 @@ func NewService(store *db.Store, o Options) *Service {
 	if o.ExportChunk <= 0 {
 		o.ExportChunk = 1 << 20
 	}
+	if o.ExportTTL <= 0 {
+		o.ExportTTL = DefaultExportTTL
+	}
+	if o.LinkTTL <= 0 {
+		o.LinkTTL = DefaultLinkTTL
+	}
 	return &Service{store: store, o: o}
 }
 
@@ -91,6 +110,22 @@ func (s *Service) WithGrace(d time.Duration) *Service {
 	return &c
 }
 
+// WithExports is the service with the deployment's export retention, link key and link lifetime (zero values
+// keep what the service has).
+func (s *Service) WithExports(ttl time.Duration, linkKey []byte, linkTTL time.Duration) *Service {
+	c := *s
+	if ttl > 0 {
+		c.o.ExportTTL = ttl
+	}
+	if linkKey != nil {
+		c.o.LinkKey = linkKey
+	}
+	if linkTTL > 0 {
+		c.o.LinkTTL = linkTTL
+	}
+	return &c
+}
+
 // Run works on due erasures and exports until ctx ends, looking every interval (0 means 30 s).
 func (s *Service) Run(ctx context.Context, every time.Duration) {
 	if every <= 0 {
@@ -104,6 +139,11 @@ func (s *Service) Run(ctx context.Context, every time.Duration) {
 		}
 		if _, err := s.RunDueExports(ctx); err != nil && ctx.Err() == nil {
 			s.o.Log.WarnContext(ctx, "run exports", "err", err)
+		}
+		if n, err := s.ExpireExports(ctx); err != nil && ctx.Err() == nil {
+			s.o.Log.WarnContext(ctx, "expire exports", "err", err)
+		} else if n > 0 {
+			s.o.Log.InfoContext(ctx, "expired exports and purged their files", "exports", n)
 		}
 		select {
 		case <-ctx.Done():

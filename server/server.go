@@ -22,6 +22,7 @@ import (
 
 	"healthsync/auth"
 	"healthsync/catalog"
+	"healthsync/categories"
 	"healthsync/cloud/cloudsync"
 	"healthsync/cycle"
 	"healthsync/db"
@@ -100,6 +101,8 @@ type Options struct {
 	SyncPlans *syncplan.Service
 	// Kinds reads State of Mind, ECG and medication doses (issue 17).
 	Kinds *kinds.Service
+	// Categories reads stored category samples of one type (categorySamples).
+	Categories *categories.Service
 
 	// Webhooks administers the outgoing webhooks' endpoints and deliveries (admin scope).
 	Webhooks *webhooks.Service
@@ -123,7 +126,7 @@ func mustBeWired(o Options) {
 		{"Series", o.Series == nil}, {"Imports", o.Imports == nil}, {"HAE", o.HAE == nil}, {"OpenWearables", o.OpenWearables == nil},
 		{"Sleep", o.Sleep == nil}, {"Summary", o.Summary == nil}, {"Workouts", o.Workouts == nil},
 		{"Priority", o.Priority == nil}, {"Devices", o.Devices == nil}, {"Cycle", o.Cycle == nil},
-		{"SyncPlans", o.SyncPlans == nil}, {"Kinds", o.Kinds == nil}, {"FHIR", o.FHIR == nil}, {"Rights", o.Rights == nil}} {
+		{"SyncPlans", o.SyncPlans == nil}, {"Kinds", o.Kinds == nil}, {"Categories", o.Categories == nil}, {"FHIR", o.FHIR == nil}, {"Rights", o.Rights == nil}} {
 		if dep.missing {
 			panic("server.New: Options." + dep.name + " is nil; cmd/healthsync (or devtools/servertest in tests) builds it")
 		}
@@ -148,7 +151,7 @@ func New(o Options) http.Handler {
 		Resolvers: &resolvers.Resolver{Users: o.Store, Ingest: o.Ingest, Catalog: o.Catalog,
 			Series: o.Series, Imports: o.Imports, Events: o.Events, Cloud: o.Cloud, Sleep: o.Sleep, Summary: o.Summary,
 			Workouts: o.Workouts, Priority: o.Priority, Devices: o.Devices, Cycle: o.Cycle,
-			SyncPlans: o.SyncPlans, Kinds: o.Kinds, Webhooks: o.Webhooks, Rights: o.Rights},
+			SyncPlans: o.SyncPlans, Kinds: o.Kinds, Categories: o.Categories, Webhooks: o.Webhooks, Rights: o.Rights},
 		Directives: graph.DirectiveRoot{Scope: resolvers.Scope},
 	}))
 	gql.AddTransport(websocketTransport(o.Verifier, o.Log))

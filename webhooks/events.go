@@ -42,21 +42,39 @@ type Event struct {
 // Enqueue writes events to the outbox inside tx, the user's transaction that changes the data they announce:
 // they are delivered if and only if it commits. Any number of events costs one statement.
 func Enqueue(ctx context.Context, tx *db.Tx, at time.Time, evs ...Event) error {
+	rows, err := encode(evs)
+	if err != nil {
+		return err
+	}
+	return tx.EnqueueWebhooks(ctx, rows, at)
+}
+
+// EnqueueOf writes events of several users (users[i] is evs[i]'s) inside a system transaction, for the sweeps
+// that work across users (sync.stale): the events commit with what the sweep records.
+func EnqueueOf(ctx context.Context, tx *db.SysTx, at time.Time, users []int64, evs []Event) error {
+	rows, err := encode(evs)
+	if err != nil {
+		return err
+	}
+	return tx.EnqueueWebhooksOf(ctx, users, rows, at)
+}
+
+func encode(evs []Event) ([]db.WebhookEvent, error) {
 	rows := make([]db.WebhookEvent, 0, len(evs))
 	for _, e := range evs {
 		data, err := json.Marshal(e.Data)
 		if err != nil {
-			return fmt.Errorf("encode %s event: %w", e.Type, err)
+			return nil, fmt.Errorf("encode %s event: %w", e.Type, err)
 		}
 		row := db.WebhookEvent{Type: e.Type, Payload: data}
 		if e.Values != nil {
 			if row.Values, err = json.Marshal(e.Values); err != nil {
-				return fmt.Errorf("encode %s event values: %w", e.Type, err)
+				return nil, fmt.Errorf("encode %s event values: %w", e.Type, err)
 			}
 		}
 		rows = append(rows, row)
 	}
-	return tx.EnqueueWebhooks(ctx, rows, at)
+	return rows, nil
 }
 
 // KindCount is what a batch stored of one kind (samples, categories, workouts): items in all and per type.
@@ -108,4 +126,24 @@ type Deleted struct {
 type Provider struct {
 	Provider string `json:"provider"`
 	Reason   string `json:"reason,omitempty"`
+}
+
+// Stale is the data of a sync.stale event: a type of one device turned STALE (the device kept uploading, the
+// type brought nothing new for StaleAfterHours). Times only, never values.
+type Stale struct {
+	Device          string     `json:"device"`
+	Type            string     `json:"type"`
+	LastSampleEnd   *time.Time `json:"lastSampleEnd,omitempty"` // the newest sample end of the type
+	LastDataAt      time.Time  `json:"lastDataAt"`              // when the type last brought new data
+	LastUploadAt    time.Time  `json:"lastUploadAt"`            // the device's last upload
+	StaleAfterHours int        `json:"staleAfterHours"`
+}
+
+// Erased is the data of an erasure.done event: the erasure's record, rows deleted per table (no health data).
+type Erased struct {
+	ErasureID   int64            `json:"erasureId"`
+	RequestedAt time.Time        `json:"requestedAt"`
+	StartedAt   *time.Time       `json:"startedAt,omitempty"`
+	FinishedAt  time.Time        `json:"finishedAt"`
+	Rows        map[string]int64 `json:"rows"` // webhook_events counts the user's events erased, queued ones undelivered
 }

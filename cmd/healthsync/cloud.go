@@ -42,7 +42,7 @@ func cloudService(ctx context.Context, cfg config.Config, store *db.Store, svc *
 			}
 			keys = []string{k}
 		} else {
-			k, err := loadOrCreateDevKey(cfg.DataDir)
+			k, err := loadOrCreateDevFile(cfg.DataDir, devTokenKeyFile, seal.NewKey)
 			if err != nil {
 				return nil, err
 			}
@@ -65,8 +65,9 @@ func cloudService(ctx context.Context, cfg config.Config, store *db.Store, svc *
 		Observer: obs, Logger: log}), nil
 }
 
-func loadOrCreateDevKey(dir string) (string, error) {
-	path := filepath.Join(dir, devTokenKeyFile)
+// loadOrCreateDevFile reads a development secret from the data folder, or makes one with gen and keeps it there.
+func loadOrCreateDevFile(dir, name string, gen func() (string, error)) (string, error) {
+	path := filepath.Join(dir, name)
 	b, err := os.ReadFile(path)
 	if err == nil {
 		return strings.TrimSpace(string(b)), nil
@@ -74,7 +75,7 @@ func loadOrCreateDevKey(dir string) (string, error) {
 	if !errors.Is(err, fs.ErrNotExist) {
 		return "", fmt.Errorf("read %s: %w", path, err)
 	}
-	k, err := seal.NewKey()
+	k, err := gen()
 	if err != nil {
 		return "", err
 	}
@@ -84,7 +85,7 @@ func loadOrCreateDevKey(dir string) (string, error) {
 	// O_EXCL: when two processes start at once, the second reads the first one's key.
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if errors.Is(err, fs.ErrExist) {
-		return loadOrCreateDevKey(dir)
+		return loadOrCreateDevFile(dir, name, gen)
 	}
 	if err != nil {
 		return "", fmt.Errorf("write %s: %w", path, err)

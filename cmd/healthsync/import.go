@@ -38,11 +38,15 @@ func importCommand(ctx context.Context, cfg config.Config, args []string, log *s
 	if *user == "" || fs.NArg() != 1 {
 		return errors.New(importUsage)
 	}
-	export, err := appleexport.Open(fs.Arg(0))
+	export, err := os.Open(fs.Arg(0))
 	if err != nil {
-		return err
+		return fmt.Errorf("open export: %w", err)
 	}
 	defer export.Close()
+	st, err := export.Stat()
+	if err != nil {
+		return fmt.Errorf("open export: %w", err)
+	}
 
 	// Beside `make run`, whose server holds the private PostgreSQL: connect to that one instead of starting another.
 	if cfg.DatabaseURL == "" {
@@ -53,21 +57,22 @@ func importCommand(ctx context.Context, cfg config.Config, args []string, log *s
 			cfg.DatabaseURL = dsn
 		}
 	}
-	st, err := openStore(ctx, cfg, log)
+	store, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
-	defer st.close()
-	svc := ingest.NewService(st.Store, st.catalog, ingest.Limits{MaxItems: cfg.MaxBatchItems}, nil)
-	u, err := st.EnsureUser(ctx, *user)
+	defer store.close()
+	svc := ingest.NewService(store.Store, store.catalog, ingest.Limits{MaxItems: cfg.MaxBatchItems}, nil)
+	u, err := store.EnsureUser(ctx, *user)
 	if err != nil {
 		return err
 	}
-	imp := appleexport.NewImporter(svc, st.catalog, appleexport.Options{BatchSize: *batch})
+	imp := appleexport.NewImporter(svc, store.catalog, appleexport.Options{BatchSize: *batch})
 
 	bar := newProgressBar(stderr)
-	log.Info("importing an Apple Health export", "file", export.Name, "bytes", export.Size, "user", *user)
-	sum, err := imp.Import(ctx, u.ID, export, export.Size, bar.update)
+	log.Info("importing an Apple Health export", "file", export.Name(), "bytes", st.Size(), "user", *user)
+	// The same path as the import jobs: export.xml, and the ECG recordings beside it in an export.zip.
+	sum, err := imp.ImportFile(ctx, u.ID, export, st.Size(), bar.update)
 	bar.done()
 	writeImportSummary(stdout, sum)
 	if err != nil {

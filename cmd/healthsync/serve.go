@@ -107,7 +107,11 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 	opts.Verifier, opts.MaxRequestBytes, opts.Development, opts.DevToken = verifier, cfg.MaxRequestBytes, !cfg.Production(), devToken
 	opts.Production, opts.MutationsPerSecond, opts.MutationBurst = cfg.Production(), server.DefaultMutationsPerSecond, server.DefaultMutationBurst
 	opts.Metrics, opts.Events, opts.Cloud = mets, hub, cloud
-	opts.Rights = opts.Rights.WithGrace(cfg.ErasureGrace)
+	linkKey, err := exportLinkKey(cfg, log)
+	if err != nil {
+		return err
+	}
+	opts.Rights = opts.Rights.WithGrace(cfg.ErasureGrace).WithExports(cfg.ExportTTL, linkKey, cfg.ExportLinkTTL)
 	if cloud != nil { // provider grants are withdrawn at erasure where the provider offers it
 		opts.Rights = opts.Rights.WithRevoker(cloud)
 	}
@@ -128,6 +132,9 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 	go cloud.Run(workCtx, 0)
 	go opts.Rights.Run(workCtx, 0)
 	go pruneKeys(workCtx, svc, cfg.IdempotencyRetention, log)
+	// Every process announces types that turned STALE (sync.stale); SKIP LOCKED and the remembered announcement
+	// keep two processes from announcing one transition twice.
+	go opts.Devices.RunStaleSweep(workCtx, time.Minute, log)
 	// Every process delivers webhooks too (SKIP LOCKED); stopWork ends it at shutdown.
 	go webhooks.NewDispatcher(st.Store, log, webhooks.DispatchOptions{}).Run(workCtx, time.Second)
 

@@ -3,6 +3,7 @@ package main
 import (
 	"log/slog"
 
+	"healthsync/categories"
 	"healthsync/cycle"
 	"healthsync/devices"
 	"healthsync/fhir"
@@ -41,6 +42,7 @@ func wire(st *store, svc *ingest.Service, log *slog.Logger) server.Options {
 	o.Cycle = cycle.NewService(st.Store, o.Series)
 	o.SyncPlans = syncplan.NewService(st.Store, st.catalog)
 	o.Kinds = kinds.NewService(st.Store)
+	o.Categories = categories.NewService(st.Store, st.catalog)
 	o.Webhooks = webhooks.NewService(st.Store, nil)
 	o.FHIR = fhir.NewService(st.Store, st.catalog)
 	o.Rights = rights.NewService(st.Store, rights.Options{Log: reqLog, FHIR: o.FHIR})

@@ -6,6 +6,7 @@ package servertest
 import (
 	"log/slog"
 
+	"healthsync/categories"
 	"healthsync/cycle"
 	"healthsync/devices"
 	"healthsync/fhir"
@@ -67,6 +68,9 @@ func Wire(o server.Options) server.Options {
 	}
 	if o.Kinds == nil {
 		o.Kinds = kinds.NewService(o.Store)
+	}
+	if o.Categories == nil {
+		o.Categories = categories.NewService(o.Store, o.Catalog)
 	}
 	if o.Webhooks == nil {
 		o.Webhooks = webhooks.NewService(o.Store, nil)

@@ -19,6 +19,21 @@ type Category struct {
 	HealthConnectTypes []string `json:"healthConnectTypes"`
 }
 
+type CategorySample struct {
+	ID string `json:"id"`
+	// Canonical value; empty for events and sessions.
+	Value string `json:"value"`
+	// The value as it was sent (`Mild`, `HKCategoryValueSeverityMild`, `3`).
+	OriginalValue string    `json:"originalValue"`
+	Start         time.Time `json:"start"`
+	End           time.Time `json:"end"`
+	Source        string    `json:"source"`
+	TimeZone      *string   `json:"timeZone,omitempty"`
+	UserEntered   bool      `json:"userEntered"`
+	// The sample's metadata (a heart notification's threshold and readings, …).
+	Metadata map[string]any `json:"metadata,omitempty"`
+}
+
 type CategorySampleInput struct {
 	ID string `json:"id"`
 	// `HKCategoryTypeIdentifierSleepAnalysis`, Health Connect `SleepStage`, or a canonical category name.
@@ -34,6 +49,17 @@ type CategorySampleInput struct {
 	UserEntered *bool          `json:"userEntered,omitempty"`
 	Version     *int64         `json:"version,omitempty"`
 	Metadata    map[string]any `json:"metadata,omitempty"`
+}
+
+// The samples of one category type, with the catalog's names for it.
+type CategorySamples struct {
+	// Canonical category name.
+	Type string `json:"type"`
+	// The type's name for people, in Apple Health's words ("Spotting", "Lower back pain").
+	DisplayName string `json:"displayName"`
+	// The category's canonical values (empty for events and sessions, whose samples carry no value).
+	Values  []string         `json:"values"`
+	Samples []CategorySample `json:"samples"`
 }
 
 type DailySummary struct {
@@ -84,10 +110,17 @@ type DataExport struct {
 	// Size of the zip so far.
 	Bytes int64 `json:"bytes"`
 	// GET it with the same bearer token once status is DONE.
-	DownloadURL *string    `json:"downloadUrl,omitempty"`
-	CreatedAt   time.Time  `json:"createdAt"`
-	FinishedAt  *time.Time `json:"finishedAt,omitempty"`
-	Error       *string    `json:"error,omitempty"`
+	DownloadURL *string `json:"downloadUrl,omitempty"`
+	// A signed link to GET the zip without a token (for a browser or a download manager), valid until
+	// `downloadLinkExpiresAt` (HEALTHSYNC_EXPORT_LINK_TTL, 15 minutes by default, from when it was read); read
+	// `dataExport` again for a fresh one. Null until DONE, after it expired, or when the server has no link key.
+	DownloadLink          *string    `json:"downloadLink,omitempty"`
+	DownloadLinkExpiresAt *time.Time `json:"downloadLinkExpiresAt,omitempty"`
+	// When a finished export expires and its file is deleted.
+	ExpiresAt  *time.Time `json:"expiresAt,omitempty"`
+	CreatedAt  time.Time  `json:"createdAt"`
+	FinishedAt *time.Time `json:"finishedAt,omitempty"`
+	Error      *string    `json:"error,omitempty"`
 }
 
 type Device struct {
@@ -1097,6 +1130,8 @@ const (
 	ExportStatusRunning ExportStatus = "RUNNING"
 	ExportStatusDone    ExportStatus = "DONE"
 	ExportStatusFailed  ExportStatus = "FAILED"
+	// Finished more than HEALTHSYNC_EXPORT_TTL (7 days by default) ago: its file is deleted; request a new export.
+	ExportStatusExpired ExportStatus = "EXPIRED"
 )
 
 var AllExportStatus = []ExportStatus{
@@ -1104,11 +1139,12 @@ var AllExportStatus = []ExportStatus{
 	ExportStatusRunning,
 	ExportStatusDone,
 	ExportStatusFailed,
+	ExportStatusExpired,
 }
 
 func (e ExportStatus) IsValid() bool {
 	switch e {
-	case ExportStatusQueued, ExportStatusRunning, ExportStatusDone, ExportStatusFailed:
+	case ExportStatusQueued, ExportStatusRunning, ExportStatusDone, ExportStatusFailed, ExportStatusExpired:
 		return true
 	}
 	return false

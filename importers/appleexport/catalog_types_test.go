@@ -48,6 +48,13 @@ var newTypeRecords = []exportRecord{
 	{"HKCategoryTypeIdentifierHandwashingEvent", "", "HKCategoryValueNotApplicable", "handwashing="},
 	{"HKCategoryTypeIdentifierToothbrushingEvent", "", "HKCategoryValueNotApplicable", "toothbrushing="},
 	{"HKCategoryTypeIdentifierLowCardioFitnessEvent", "", "HKCategoryValueLowCardioFitnessEventLowFitness", "low_cardio_fitness_event=low_fitness"},
+	// The types Health Auto Export's symptoms and heartRateNotifications sections land in.
+	{"HKCategoryTypeIdentifierRapidPoundingOrFlutteringHeartbeat", "", "HKCategoryValueSeverityMild", "symptom_rapid_pounding_or_fluttering_heartbeat=mild"},
+	{"HKCategoryTypeIdentifierLowerBackPain", "", "HKCategoryValueSeverityNotPresent", "symptom_lower_back_pain=not_present"},
+	{"HKCategoryTypeIdentifierAppetiteChanges", "", "HKCategoryValueAppetiteChangesIncreased", "appetite_changes=increased"},
+	{"HKCategoryTypeIdentifierHighHeartRateEvent", "", "HKCategoryValueNotApplicable", "high_heart_rate_event="},
+	{"HKCategoryTypeIdentifierLowHeartRateEvent", "", "HKCategoryValueNotApplicable", "low_heart_rate_event="},
+	{"HKCategoryTypeIdentifierIrregularHeartRhythmEvent", "", "HKCategoryValueNotApplicable", "irregular_heart_rhythm_event="},
 }
 
 func TestExportWithTheNewTypesImportsEverything(t *testing.T) {

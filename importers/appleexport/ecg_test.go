@@ -106,3 +106,55 @@ func TestImportECGsFromTheExportZip(t *testing.T) {
 		t.Fatalf("stored: %d recordings", len(got))
 	}
 }
+
+// ImportFile is the one path of the CLI and the import jobs: an export.zip brings export.xml's records and the
+// ECG recordings beside it, a bare export.xml its records; the same file again stores nothing new.
+func TestImportFileTakesTheZipWithItsECGsAndABareXML(t *testing.T) {
+	e := newEnv(t, 1000)
+	at := time.Now().Add(-240 * time.Hour).Truncate(time.Second)
+	xml := fmt.Sprintf(`<?xml version="1.0" encoding="UTF-8"?>
+<HealthData locale="en_US">
+ <Record type="HKCategoryTypeIdentifierHeadache" sourceName="Health" startDate="%[1]s" endDate="%[1]s" value="HKCategoryValueSeverityMild"/>
+ <Record type="HKCategoryTypeIdentifierHighHeartRateEvent" sourceName="Watch" startDate="%[1]s" endDate="%[2]s" value="HKCategoryValueNotApplicable"/>
+</HealthData>
+`, at.Format(appleexport.DateLayout), at.Add(10*time.Minute).Format(appleexport.DateLayout))
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for name, body := range map[string]string{
+		"apple_health_export/export.xml":                   xml,
+		"apple_health_export/electrocardiograms/ecg_1.csv": ecgCSV(at.Add(time.Hour), "Sinus Rhythm", "", "µV", 1024),
+	} {
+		w, err := zw.Create(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write([]byte(body))
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	importFile := func(b []byte) appleexport.Summary {
+		sum, err := e.imp.ImportFile(context.Background(), e.user, bytes.NewReader(b), int64(len(b)), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sum
+	}
+	if sum := importFile(buf.Bytes()); sum.Records != 3 || sum.Accepted != 3 || sum.Rejected != 0 || sum.Unknown != 0 {
+		t.Fatalf("zip: %+v", sum)
+	}
+	if sum := importFile(buf.Bytes()); sum.Accepted != 0 || sum.Duplicates != 3 {
+		t.Fatalf("zip again: %+v", sum)
+	}
+	if sum := importFile([]byte(xml)); sum.Records != 2 || sum.Accepted != 0 || sum.Duplicates != 2 {
+		t.Fatalf("bare export.xml: %+v", sum)
+	}
+	var got []string
+	if err := e.sqlDB.Select(&got, `SELECT category || '=' || value FROM category_samples
+		UNION ALL SELECT 'ecg=' || classification FROM ecg_recordings ORDER BY 1`); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(got, " ") != "ecg=sinus_rhythm high_heart_rate_event= symptom_headache=mild" {
+		t.Fatalf("stored %v", got)
+	}
+}

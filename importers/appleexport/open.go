@@ -3,6 +3,7 @@ package appleexport
 import (
 	"archive/zip"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -87,4 +88,34 @@ func (c closeBoth) Close() error {
 		err = err2
 	}
 	return err
+}
+
+// ImportFile imports an export as the Health app writes it, read through ra (size bytes): export.zip, whose
+// export.xml is streamed and whose electrocardiograms/*.csv follow as ECG recordings, or a bare export.xml. The
+// CLI (`healthsync import apple-export`) and the background import jobs both call it, so a file brings the
+// same data whichever way it arrives.
+func (im *Importer) ImportFile(ctx context.Context, userID int64, ra io.ReaderAt, size int64, progress func(Summary)) (Summary, error) {
+	var magic [4]byte
+	if n, err := ra.ReadAt(magic[:], 0); n < len(magic) && err != nil && !errors.Is(err, io.EOF) {
+		return Summary{}, fmt.Errorf("read the export: %w", err)
+	}
+	if !bytes.Equal(magic[:], []byte("PK\x03\x04")) {
+		return im.Import(ctx, userID, io.NewSectionReader(ra, 0, size), size, progress)
+	}
+	x, err := OpenZip(ra, size)
+	if err != nil {
+		return Summary{}, err
+	}
+	defer x.Close()
+	sum, err := im.Import(ctx, userID, x, x.Size, progress)
+	if err != nil {
+		return sum, err
+	}
+	if err := im.ImportECGs(ctx, userID, ra, size, &sum); err != nil {
+		return sum, err
+	}
+	if progress != nil {
+		progress(sum.clone())
+	}
+	return sum, nil
 }

@@ -56,6 +56,11 @@ type Point struct {
 	Source    string   `json:"source"`
 	MealTime  string   `json:"mealTime"`
 
+	// Sexual activity: how many times, by protection.
+	Unspecified       *float64 `json:"Unspecified"`
+	ProtectionUsed    *float64 `json:"Protection Used"`
+	ProtectionNotUsed *float64 `json:"Protection Not Used"`
+
 	StartDate string `json:"startDate"`
 	EndDate   string `json:"endDate"`
 	Value     string `json:"value"`
@@ -112,14 +117,19 @@ type Mapped struct {
 	Samples    []ingest.QuantitySample
 	Categories []ingest.CategorySample
 	Workouts   []ingest.Workout
-	// StatesOfMind come from the stateOfMind section (sections.go).
-	StatesOfMind []ingest.StateOfMind
+	// The kinds from the sections (sections.go); symptoms and heart notifications are Categories.
+	StatesOfMind    []ingest.StateOfMind
+	ECGs            []ingest.ECGRecording
+	MedicationDoses []ingest.MedicationDose
 	// Unknown counts metrics (by name) and points the catalog has no place for; Invalid counts points that
 	// could not be read (a missing or unreadable date or value), by metric name.
 	Unknown map[string]int
 	Invalid map[string]int
 	// Skipped counts the items of sections that are not imported, by "section: why".
 	Skipped map[string]int
+	// Refused lists the section items not handed to the write path, each with its code; they are counted in
+	// Invalid by section too.
+	Refused []Refusal
 }
 
 // metricNames maps the app's metric names to the catalog's where they differ; others are looked up as they are.
@@ -192,14 +202,14 @@ func unit(u string) string {
 
 // Map turns a payload into ingest items. cat decides which metrics are known.
 func Map(p *Payload, cat *catalog.Catalog) *Mapped {
-	m := &Mapped{Unknown: map[string]int{}, Invalid: map[string]int{}, Skipped: map[string]int{}}
+	m := &Mapped{Unknown: map[string]int{}, Invalid: map[string]int{}, Skipped: map[string]int{}, Refused: []Refusal{}}
 	for _, met := range p.Data.Metrics {
 		m.metric(cat, met)
 	}
 	for _, w := range append(p.Data.Workouts, p.Workouts...) {
 		m.workout(cat, w)
 	}
-	m.sections(p.Data.Sections)
+	m.sections(cat, p.Data.Sections)
 	return m
 }
 
@@ -208,6 +218,11 @@ func (m *Mapped) metric(cat *catalog.Catalog, met Metric) {
 	case "sleep_analysis":
 		for _, pt := range met.Data {
 			m.sleep(met, pt)
+		}
+		return
+	case "sexual_activity", "handwashing", "toothbrushing":
+		for _, pt := range met.Data {
+			m.eventMetric(met, pt)
 		}
 		return
 	case "blood_pressure":
@@ -275,6 +290,46 @@ func (m *Mapped) category(value string, start, end time.Time, src string, meta m
 		ID:   ItemID("sleep", src, start, end, value, ""),
 		Type: "sleep", Value: value, Start: start, End: end, Source: ingest.Source{Name: src}, Metadata: meta,
 	})
+}
+
+// eventMetric maps the metrics the app documents for category types: sexual activity as counts per protection
+// (each count becomes that many samples, canonical values unspecified / protected / unprotected) and handwashing
+// and toothbrushing as {qty, value: Complete | Incomplete}, kept in metadata since the category carries no value.
+func (m *Mapped) eventMetric(met Metric, pt Point) {
+	at, ok := pointTime(pt.Date)
+	if !ok {
+		m.Invalid[met.Name]++
+		return
+	}
+	src := orDefault(pt.Source, defaultSource)
+	add := func(value, key string, meta map[string]any) {
+		m.Categories = append(m.Categories, ingest.CategorySample{ID: ItemID(met.Name, src, at, at, key, ""),
+			Type: met.Name, Value: value, Start: at, End: at, Source: ingest.Source{Name: src}, Metadata: meta})
+	}
+	if met.Name != "sexual_activity" {
+		meta := map[string]any{"healthAutoExportValue": pt.Value}
+		if pt.Qty != nil {
+			meta["qty"], meta["units"] = *pt.Qty, met.Units
+		}
+		add(pt.Value, pt.Value, meta) // the category has no values: stored as "", kept as sent
+		return
+	}
+	counted := false // a point of zeros is no activity, not an unreadable point
+	for _, c := range []struct {
+		value string
+		times *float64
+	}{{"unspecified", pt.Unspecified}, {"protected", pt.ProtectionUsed}, {"unprotected", pt.ProtectionNotUsed}} {
+		if c.times == nil || *c.times < 0 || *c.times > 100 || *c.times != math.Trunc(*c.times) {
+			continue
+		}
+		counted = true
+		for k := range int(*c.times) {
+			add(c.value, c.value+"#"+strconv.Itoa(k), nil)
+		}
+	}
+	if !counted {
+		m.Invalid[met.Name]++
+	}
 }
 
 // sleep maps both shapes. Unaggregated points are stage intervals. Aggregated points are a night's totals in

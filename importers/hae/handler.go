@@ -42,7 +42,10 @@ type Response struct {
 	Unknown    map[string]int     `json:"unknown"`
 	Invalid    map[string]int     `json:"invalid"`
 	Skipped    map[string]int     `json:"skipped"`
-	Batches    int                `json:"batches"`
+	// Refused are the first section items (symptoms, medications, ecg, heartRateNotifications) not handed to
+	// the write path, each with its section, index there and code; Invalid counts all of them.
+	Refused []Refusal `json:"refused"`
+	Batches int       `json:"batches"`
 }
 
 const keepRejections = 20
@@ -77,7 +80,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	mapped := Map(payload, h.cat)
 	res := Response{Rejections: []ingest.Rejection{}, Unknown: mapped.Unknown, Invalid: mapped.Invalid,
-		Skipped: mapped.Skipped}
+		Skipped: mapped.Skipped, Refused: mapped.Refused[:min(len(mapped.Refused), keepRejections)]}
 	for _, b := range Batches(mapped, h.svc.Limits().MaxItems) {
 		out, err := h.svc.Ingest(ctx, u.ID, b)
 		if err != nil {
@@ -170,6 +173,22 @@ func Batches(m *Mapped, max int) []ingest.Batch {
 	for _, s := range m.StatesOfMind {
 		cur.StatesOfMind = append(cur.StatesOfMind, s)
 		if n++; n == max {
+			flush()
+		}
+	}
+	for _, d := range m.MedicationDoses {
+		cur.MedicationDoses = append(cur.MedicationDoses, d)
+		if n++; n == max {
+			flush()
+		}
+	}
+	for _, e := range m.ECGs {
+		// The write path counts an ECG as one item per thousand voltages.
+		if w := 1 + len(e.VoltagesUV)/1000; n+w > max {
+			flush()
+		}
+		cur.ECGs = append(cur.ECGs, e)
+		if n += 1 + len(e.VoltagesUV)/1000; n >= max {
 			flush()
 		}
 	}

@@ -252,25 +252,7 @@ func (s *Service) run(ctx context.Context, userID int64, job db.ImportJob) {
 
 func (s *Service) importChunks(ctx context.Context, userID int64, job db.ImportJob, progress func(appleexport.Summary)) (appleexport.Summary, error) {
 	src := &chunkReader{ctx: ctx, store: s.store, userID: userID, jobID: job.ID, size: job.BytesTotal}
-	var magic [4]byte
-	if _, err := src.ReadAt(magic[:], 0); err != nil {
-		return appleexport.Summary{}, fmt.Errorf("read the upload: %w", err)
-	}
-	var r io.Reader = io.NewSectionReader(src, 0, job.BytesTotal)
-	size := job.BytesTotal
-	if string(magic[:]) == "PK\x03\x04" {
-		x, err := appleexport.OpenZip(src, job.BytesTotal)
-		if err != nil {
-			return appleexport.Summary{}, err
-		}
-		defer x.Close()
-		r, size = x, x.Size
-	}
-	sum, err := s.importer.Import(ctx, userID, r, size, progress)
-	if err == nil && string(magic[:]) == "PK\x03\x04" { // ECGs are CSV files beside export.xml
-		err = s.importer.ImportECGs(ctx, userID, src, job.BytesTotal, &sum)
-	}
-	return sum, err
+	return s.importer.ImportFile(ctx, userID, src, job.BytesTotal, progress)
 }
 
 func (s *Service) saveProgress(ctx context.Context, userID, jobID int64, sum appleexport.Summary) error {
