@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -21,7 +22,8 @@ type Store struct {
 	statementTimeout time.Duration
 	citus            bool
 	insertForm       InsertForm
-	users            sync.Map // subject → User: the mapping never changes once made, so caching it is safe across processes
+	formSeen         atomic.Int32 // with insertForm "": 0 not yet known, 1 unnest, 2 values (citus found)
+	users            sync.Map     // subject → User: the mapping never changes once made, so caching it is safe across processes
 	prepareOnce      sync.Once
 	prepared         map[string]*sqlx.Stmt // read-only once prepareOnce has run; see Store.prepareReads
 }
@@ -34,7 +36,8 @@ type Options struct {
 	// workers' connections, where the shards' policies read them (citus.propagate_set_commands = 'local').
 	// Set it when the database has the citus extension (DetectCitus).
 	Citus bool
-	// InsertForm is how batches are written; "" means InsertUnnest.
+	// InsertForm is how batches are written; "" means InsertValues when the database has the citus extension
+	// (looked up once, on the first batch) and InsertUnnest otherwise.
 	InsertForm InsertForm
 }
 

@@ -73,14 +73,16 @@ func (t *Tx) recomputeHourly(ctx context.Context, removed []span) error {
 		return fmt.Errorf("recompute hourly aggregate: clear: %w", err)
 	}
 	// Samples are at most 31 days long (ingest refuses longer ones), which bounds the index range scanned.
+	// The user id comes from the samples rather than $1: Citus then runs the statement on the user's shard; with
+	// a constant it pulls the rows to the coordinator and copies them in, which row-level security refuses.
 	if _, err := t.tx.ExecContext(ctx, `
 		INSERT INTO sample_hourly (user_id, metric, source_id, hour, n, sum_start, min_value, max_value, prorated)
-		SELECT $1, h.metric, h.source_id, h.hour, `+hourlyAggregates+`
+		SELECT r.user_id, h.metric, h.source_id, h.hour, `+hourlyAggregates+`
 		FROM (`+touched+`) h
 		JOIN samples r ON r.user_id = $1 AND r.metric = h.metric AND r.source_id = h.source_id
 			AND r.start_time < h.hour + interval '1 hour' AND r.start_time > h.hour - interval '32 days'
 			AND (r.end_time > h.hour OR (r.end_time = r.start_time AND r.start_time >= h.hour))
-		GROUP BY h.metric, h.source_id, h.hour
+		GROUP BY r.user_id, h.metric, h.source_id, h.hour
 		ORDER BY h.metric, h.hour, h.source_id`, args...); err != nil {
 		return fmt.Errorf("recompute hourly aggregate: rebuild: %w", err)
 	}

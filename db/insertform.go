@@ -101,8 +101,39 @@ func (v valuesInsert) run(ctx context.Context, t *Tx, n int, row func(i int, arg
 	return total, nil
 }
 
-// values reports whether the store writes batches as multi-row VALUES.
-func (t *Tx) values() bool { return t.store.insertForm == InsertValues }
+// values reports whether the store writes batches as multi-row VALUES: as Options.InsertForm says, or, left
+// empty, when the database has the citus extension (see formFound).
+func (t *Tx) values() bool {
+	switch t.store.insertForm {
+	case InsertValues:
+		return true
+	case "":
+		return t.formFound()
+	}
+	return false
+}
+
+// formFound looks the citus extension up once per Store, in the transaction at hand, so a store built with
+// Options{} (the tests, tools) writes what Citus accepts on a Citus database and keeps unnest elsewhere. Not
+// cached when the look-up fails: the statement after it fails the same way and the batch is retried.
+func (t *Tx) formFound() bool {
+	switch t.store.formSeen.Load() {
+	case 1:
+		return false
+	case 2:
+		return true
+	}
+	var citus bool
+	if err := t.tx.Get(&citus, `SELECT EXISTS (SELECT FROM pg_extension WHERE extname = 'citus')`); err != nil {
+		return false
+	}
+	if citus {
+		t.store.formSeen.Store(2)
+	} else {
+		t.store.formSeen.Store(1)
+	}
+	return citus
+}
 
 // tsMicros is a time at the microsecond the unnest form sends (micros), so both forms store the same instant.
 func tsMicros(t time.Time) time.Time { return time.UnixMicro(micros(t)).UTC() }

@@ -18,7 +18,8 @@ import (
 const migrationLockID = 7_311_640_118
 
 // Migrate applies the pending embedded migrations, each in its own transaction, in version order.
-// Migrations are forward-only: an applied version is never re-run or rolled back.
+// Migrations are forward-only: an applied version is never re-run or rolled back. On a database with the citus
+// extension, the user tables are then distributed by user (see citus.go); on plain PostgreSQL that step is a no-op.
 func Migrate(ctx context.Context, d *sqlx.DB, log *slog.Logger) (applied int, err error) {
 	files, err := migrationFiles()
 	if err != nil {
@@ -79,6 +80,11 @@ func Migrate(ctx context.Context, d *sqlx.DB, log *slog.Logger) (applied int, er
 			log.Info("migration applied", "version", f.version, "name", f.name)
 		}
 		applied++
+	}
+	// After every migration, also when none was pending: a table a migration added on an earlier run that failed
+	// here is distributed now.
+	if err := distributeOnCitus(ctx, conn, log); err != nil {
+		return applied, err
 	}
 	return applied, nil
 }

@@ -18,9 +18,9 @@ const PlainTenantCheck = `user_id = NULLIF(current_setting('healthsync.user_id',
 // plain form and returns the tables it changed. Plain PostgreSQL keeps the subquery form (cheaper per inserted
 // row; BenchmarkPolicyForm measures by how much); a Citus database must have this one before its tables are
 // distributed. Found from the catalog, so a later migration's policies are covered too. Idempotent.
-func PlainPolicies(ctx context.Context, d *sqlx.DB) ([]string, error) {
+func PlainPolicies(ctx context.Context, d sqlx.ExtContext) ([]string, error) {
 	var tables []string
-	if err := d.SelectContext(ctx, &tables, `
+	if err := sqlx.SelectContext(ctx, d, &tables, `
 		SELECT tablename FROM pg_policies
 		WHERE schemaname = current_schema() AND policyname = 'tenant'
 		  AND (qual ~* '\mselect\M' OR with_check ~* '\mselect\M')

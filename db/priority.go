@@ -63,9 +63,10 @@ func (t *Tx) SetSourcePriority(ctx context.Context, metric string, ids []int64) 
 	if len(ids) == 0 {
 		_, err = t.tx.ExecContext(ctx, `DELETE FROM source_priority WHERE user_id = $1 AND metric = $2`, t.userID, metric)
 	} else {
+		// EXCLUDED.updated_at is the column default, now(): Citus refuses a volatile function in DO UPDATE SET.
 		_, err = t.tx.ExecContext(ctx, `
 			INSERT INTO source_priority (user_id, metric, source_ids) VALUES ($1, $2, $3)
-			ON CONFLICT (user_id, metric) DO UPDATE SET source_ids = EXCLUDED.source_ids, updated_at = now()`,
+			ON CONFLICT (user_id, metric) DO UPDATE SET source_ids = EXCLUDED.source_ids, updated_at = EXCLUDED.updated_at`,
 			t.userID, metric, pq.Array(ids))
 	}
 	if err != nil {

@@ -37,14 +37,25 @@ const jobCols = `user_id, job_id, provider, kind, data_type, window_from, window
 // EnqueueJobs adds jobs for the user. A POLL job is added only when the user has no pending POLL job for the
 // same provider and data type, so reconnecting or a retried callback never doubles the polling.
 func (t *Tx) EnqueueJobs(ctx context.Context, jobs []ProviderJob, at time.Time) error {
+	// The check and the insert are two statements: as one INSERT … SELECT … WHERE NOT EXISTS, Citus pulls the
+	// row to the coordinator and copies it into the shard, which row-level security refuses. Under READ COMMITTED
+	// the single statement did not exclude a concurrent twin either.
 	for _, j := range jobs {
+		if j.Kind == JobPoll {
+			var pending bool
+			if err := t.tx.GetContext(ctx, &pending, `SELECT EXISTS (SELECT 1 FROM provider_jobs
+				WHERE user_id = $1 AND provider = $2 AND kind = 'POLL' AND data_type = $3
+				  AND status IN ('QUEUED', 'RUNNING'))`, t.userID, j.Provider, j.DataType); err != nil {
+				return fmt.Errorf("enqueue job: look for a pending poll: %w", err)
+			}
+			if pending {
+				continue
+			}
+		}
 		_, err := t.tx.ExecContext(ctx, `
 			INSERT INTO provider_jobs (user_id, provider, kind, data_type, window_from, window_to,
 				window_total_days, record_id, status, run_at, created_at, updated_at)
-			SELECT $1, $2, $3, $4, $5, $6, $7, $8, 'QUEUED', $9, $10, $10
-			WHERE $3 <> 'POLL' OR NOT EXISTS (SELECT 1 FROM provider_jobs
-				WHERE user_id = $1 AND provider = $2 AND kind = 'POLL' AND data_type = $4
-				  AND status IN ('QUEUED', 'RUNNING'))`,
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'QUEUED', $9, $10, $10)`,
 			t.userID, j.Provider, j.Kind, j.DataType, j.WindowFrom, j.WindowTo, j.WindowTotalDays, j.RecordID,
 			j.RunAt, at)
 		if err != nil {

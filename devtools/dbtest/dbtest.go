@@ -4,6 +4,7 @@
 // binary (or uses the server named by HEALTHSYNC_TEST_DATABASE_URL), builds a template
 // database with the caller's migrations, and each New clones that template, which costs a few
 // milliseconds instead of a migration run. Clones are independent, so tests may run in parallel.
+// With HEALTHSYNC_TEST_CITUS (EnvCitus) the databases are made on a Citus cluster instead.
 //
 //	func TestMain(m *testing.M) { dbtest.Main(m, migrations.Apply) }
 //
@@ -71,6 +72,9 @@ type harness struct {
 	prefix   string // unique per test binary, so binaries sharing one server do not collide
 	template string
 	seq      atomic.Int64
+	// On Citus (EnvCitus) there is no template: every New builds its database with prepare.
+	citus   *citusCluster
+	prepare func(ctx context.Context, db *sqlx.DB) error
 }
 
 // current is set by Main before any test runs and never changed afterwards.
@@ -104,6 +108,12 @@ func run(m *testing.M, prepare func(ctx context.Context, db *sqlx.DB) error) int
 
 // server returns a DSN for the maintenance database of the server tests use, and how to stop it.
 func server(ctx context.Context) (string, func(), error) {
+	if dsn := os.Getenv(EnvCitus); dsn != "" {
+		if ClockShift() != 0 || os.Getenv(EnvDatabaseURL) != "" {
+			return "", nil, fmt.Errorf("%s runs on its own cluster: unset %s and %s", EnvCitus, EnvTimeShift, EnvDatabaseURL)
+		}
+		return dsn, func() {}, nil
+	}
 	if dsn := os.Getenv(EnvDatabaseURL); dsn != "" {
 		if ClockShift() != 0 {
 			return "", nil, fmt.Errorf("%s needs the embedded PostgreSQL (its clock is shifted with it): unset %s", EnvTimeShift, EnvDatabaseURL)
@@ -156,6 +166,14 @@ func newHarness(ctx context.Context, baseDSN string, prepare func(ctx context.Co
 	rand.Read(suffix)
 	h := &harness{admin: admin, baseDSN: baseDSN, prefix: "hstest_" + hex.EncodeToString(suffix)}
 	h.template = h.prefix + "_template"
+	if OnCitus() {
+		if h.citus, err = openCitus(ctx, admin, baseDSN); err != nil {
+			admin.Close()
+			return nil, err
+		}
+		h.prepare = prepare
+		return h, nil
+	}
 
 	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+pq.QuoteIdentifier(h.template)); err != nil {
 		admin.Close()
@@ -177,6 +195,11 @@ func newHarness(ctx context.Context, baseDSN string, prepare func(ctx context.Co
 func (h *harness) close() {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	if h.citus != nil {
+		h.citus.close()
+		h.admin.Close()
+		return
+	}
 	// Matters on a shared server; an embedded one is deleted whole anyway.
 	if _, err := h.admin.ExecContext(ctx, "DROP DATABASE IF EXISTS "+pq.QuoteIdentifier(h.template)+" WITH (FORCE)"); err != nil {
 		fmt.Fprintf(os.Stderr, "dbtest: drop template: %v\n", err)
@@ -219,6 +242,9 @@ func NewDSN(t testing.TB) string {
 		t.Fatal("dbtest: no test server; call dbtest.Main(m, prepare) from TestMain")
 	}
 	name := fmt.Sprintf("%s_%d_%s", h.prefix, h.seq.Add(1), slug(t.Name()))
+	if h.citus != nil {
+		return h.newCitusDSN(t, name)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	q := "CREATE DATABASE " + pq.QuoteIdentifier(name) + " TEMPLATE " + pq.QuoteIdentifier(h.template)

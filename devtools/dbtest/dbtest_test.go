@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/jmoiron/sqlx"
@@ -12,12 +13,13 @@ import (
 	"healthsync/devtools/dbtest"
 )
 
-// prepareCalls counts prepare runs: the template is built once per binary, not per test.
-var prepareCalls int
+// prepareCalls counts prepare runs: the template is built once per binary, not per test (on Citus, once per
+// database: there is no template there).
+var prepareCalls atomic.Int32
 
 func TestMain(m *testing.M) {
 	dbtest.Main(m, func(ctx context.Context, db *sqlx.DB) error {
-		prepareCalls++
+		prepareCalls.Add(1)
 		_, err := db.ExecContext(ctx, `
 			CREATE TABLE notes (id serial PRIMARY KEY, body text NOT NULL);
 			INSERT INTO notes (body) VALUES ('seeded by prepare');`)
@@ -60,8 +62,8 @@ func TestDatabasesAreIsolated(t *testing.T) {
 	if n := count(t, b); n != 0 {
 		t.Errorf("b has %d notes, want 0 (a's writes must not show)", n)
 	}
-	if prepareCalls != 1 {
-		t.Errorf("prepare ran %d times, want once", prepareCalls)
+	if n := prepareCalls.Load(); n != 1 && !dbtest.OnCitus() {
+		t.Errorf("prepare ran %d times, want once", n)
 	}
 }
 

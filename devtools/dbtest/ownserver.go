@@ -26,6 +26,7 @@ type OwnServer struct {
 // NewOwnServer starts the server with an empty database "healthsync"; it is stopped when the test ends.
 func NewOwnServer(t testing.TB) *OwnServer {
 	t.Helper()
+	SkipOnCitus(t, "stops and restarts a single PostgreSQL of its own; outages of a Citus node are not modelled")
 	s := &OwnServer{opts: pgembed.Options{DataDir: filepath.Join(t.TempDir(), "pg"), Ephemeral: true,
 		ClockShift: ClockShift(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}}
 	ctx := context.Background()
