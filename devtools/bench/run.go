@@ -104,8 +104,8 @@ func ParseFlags(args []string, stderr io.Writer) (Options, error) {
 	if (o.CPUProfile != "" || o.MemProfile != "") && !o.InProcess {
 		return o, errors.New("bench: --cpuprofile and --memprofile profile this process: add --in-process")
 	}
-	if o.Users < 1 || o.Years <= 0 || o.BatchSize < 1 || o.Concurrency < 1 || o.ReadYears <= 0 || o.ReadReps < 1 || o.ProbeBatches < 1 {
-		return o, errors.New("bench: users, years, batch-size, concurrency, read-years, read-reps and growth-batches must be positive")
+	if o.Users < 1 || o.Years <= 0 || o.BatchSize < 1 || o.Concurrency < 1 || o.ReadYears <= 0 || o.ReadReps < 1 || o.ProbeBatches < 1 || o.GrowthDays < 1 {
+		return o, errors.New("bench: users, years, batch-size, concurrency, read-years, read-reps, growth-batches and growth-days must be positive")
 	}
 	return o, nil
 }
