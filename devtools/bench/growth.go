@@ -2,10 +2,10 @@ package bench
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"slices"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -41,7 +41,17 @@ func (r *runner) growth(ctx context.Context) error {
 	levels := append([]int64{0}, r.o.GrowthRows...)
 	slices.Sort(levels)
 	levels = slices.Compact(levels)
-	fill := &prefiller{g: gen.New(gen.Config{Seed: r.o.Seed + 1, Days: 365}), size: r.o.BatchSize}
+	reader, rg, readerID, err := r.growthReader(ctx, a)
+	if err != nil {
+		return fmt.Errorf("growth read user: %w", err)
+	}
+	readTok, err := a.token(reader.Subject)
+	if err != nil {
+		return err
+	}
+	queries := r.readQueries(reader, rg, readerID)
+	emptyReads := map[string]Dist{}
+	prefilled := 0
 	var empty float64
 	for i, level := range levels {
 		var stored int64
@@ -50,13 +60,21 @@ func (r *runner) growth(ctx context.Context) error {
 		}
 		var prefill time.Duration
 		if level > stored {
-			r.log.Info("bench: growth prefill by COPY", "from", stored, "to", level)
+			r.log.Info("bench: growth prefill by SQL", "from", stored, "to", level)
 			t := time.Now()
-			if err := fill.fill(ctx, r, a, level-stored); err != nil {
+			perUser := int64(r.o.GrowthDays * PrefillPerDay)
+			users := int((level - stored + perUser - 1) / perUser)
+			// One user per transaction, two at a time: the machine's cores, and no transaction holding millions of
+			// rows' worth of locks and WAL.
+			if err := parallel(ctx, users, 2, func(ctx context.Context, i int) error {
+				_, err := PrefillSQL(ctx, a.sql, fmt.Sprintf("prefill-%d-", prefilled+i), 1, r.o.GrowthDays, time.Now())
+				return err
+			}); err != nil {
 				return fmt.Errorf("prefill: %w", err)
 			}
+			prefilled += users
 			// Statistics and a checkpoint now, so that neither lands inside the measured probe.
-			if _, err := a.sql.ExecContext(ctx, `ANALYZE samples`); err != nil {
+			if _, err := a.sql.ExecContext(ctx, `VACUUM ANALYZE`); err != nil {
 				return err
 			}
 			if _, err := a.sql.ExecContext(ctx, `CHECKPOINT`); err != nil {
@@ -96,85 +114,81 @@ func (r *runner) growth(ctx context.Context) error {
 		if level == 0 {
 			empty = p.PerSecond
 		}
-		r.rep.Growth = append(r.rep.Growth, Level{Rows: stored, Phase: p, VsEmpty: ratio(p.PerSecond, empty), PrefillSecs: round(prefill.Seconds(), 1)})
+		var size int64
+		if err := a.sql.GetContext(ctx, &size, `SELECT pg_database_size(current_database())`); err != nil {
+			return err
+		}
+		lv := Level{Rows: stored, Phase: p, VsEmpty: ratio(p.PerSecond, empty), PrefillSecs: round(prefill.Seconds(), 1), DiskMB: size >> 20}
+		for _, q := range queries {
+			d, err := r.timeRead(ctx, a, readTok, q)
+			if err != nil {
+				return fmt.Errorf("growth read at %d rows: %w", stored, err)
+			}
+			if level == 0 {
+				emptyReads[q.name] = d
+			}
+			e := emptyReads[q.name]
+			lv.Reads = append(lv.Reads, GrowthRead{Name: q.name, API: d, P50VsEmpty: ratio(d.P50, e.P50), P95VsEmpty: ratio(d.P95, e.P95)})
+		}
+		r.rep.Growth = append(r.rep.Growth, lv)
 	}
 	r.rep.Notes = append(r.rep.Notes, "growth: at each level a fresh user uploads one untimed batch, then the timed ones through "+
-		"--concurrency workers; prefill rows are other users' samples written by COPY straight into samples "+
-		"(sample_hourly is not prefilled)")
+		"--concurrency workers; prefill rows are other users' (--growth-days each) written by PostgreSQL itself "+
+		"(PrefillSQL: generate_series into users, devices, sources, samples and sample_hourly); the reads are the read set's "+
+		"API calls for a user loaded through the ingest service before the empty level, --read-reps each, after a VACUUM ANALYZE")
 	return nil
 }
 
-// prefiller hands out batches of prefill users' rows until enough are scheduled.
-type prefiller struct {
-	g    *gen.Generator
-	size int
-
-	mu    sync.Mutex
-	user  int
-	refs  []gen.Ref
-	next  int
-	users map[int]*gen.User
+// growthReader loads the read user into the growth database through a's ingest service (untimed), as readUser
+// does for the main database.
+func (r *runner) growthReader(ctx context.Context, a *app) (*gen.User, *gen.Generator, int64, error) {
+	g := gen.New(gen.Config{Seed: r.o.Seed, Days: days(r.o.ReadYears)})
+	u := g.User(readerIndex)
+	dbUser, err := a.store.EnsureUser(ctx, u.Subject)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	refs := g.Plan(u, r.o.BatchSize)
+	err = parallel(ctx, len(refs), 2, func(ctx context.Context, i int) error {
+		b := g.Batch(u, refs[i])
+		res, err := a.svc.Ingest(ctx, dbUser.ID, IngestBatch(b, refs[i].Key(r.o.Seed)))
+		if err != nil {
+			return err
+		}
+		if res.Accepted != refs[i].Items || len(res.Rejected) > 0 {
+			return fmt.Errorf("growth read user batch %d: accepted %d of %d", i, res.Accepted, refs[i].Items)
+		}
+		return nil
+	})
+	return u, g, dbUser.ID, err
 }
 
-func (p *prefiller) take() (*gen.User, gen.Ref) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.users == nil {
-		p.users = map[int]*gen.User{}
+// timeRead times q's API call on a: two untimed rounds, then --read-reps timed ones.
+func (r *runner) timeRead(ctx context.Context, a *app, tok string, q readQuery) (Dist, error) {
+	body, err := json.Marshal(map[string]any{"query": q.query, "variables": q.vars})
+	if err != nil {
+		return Dist{}, err
 	}
-	if p.next >= len(p.refs) {
-		p.user++
-		u := p.g.User(prefillIndex + p.user)
-		p.users[p.user] = u
-		p.refs, p.next = p.g.Plan(u, p.size), 0
-	}
-	ref := p.refs[p.next]
-	p.next++
-	return p.users[p.user], ref
-}
-
-func (p *prefiller) fill(ctx context.Context, r *runner, a *app, need int64) error {
-	var scheduled atomic.Int64
-	srcID := func(u *gen.User) func(*gen.Source) int64 {
-		return func(s *gen.Source) int64 {
-			switch s {
-			case u.Watch:
-				return 1
-			case u.Phone:
-				return 2
+	var ts []time.Duration
+	for i := range r.o.ReadReps + 2 {
+		if q.before != nil {
+			if err := q.before(ctx); err != nil {
+				return Dist{}, err
 			}
-			return 3
+		}
+		var data json.RawMessage
+		t := time.Now()
+		err := a.post(ctx, tok, body, &data)
+		d := time.Since(t)
+		if err != nil {
+			return Dist{}, fmt.Errorf("%s: %w", q.name, err)
+		}
+		if n, err := q.size(data); err != nil || n == 0 {
+			return Dist{}, fmt.Errorf("%s: empty or bad answer (%v)", q.name, err)
+		}
+		if i >= 2 {
+			ts = append(ts, d)
 		}
 	}
-	var (
-		wg    sync.WaitGroup
-		once  sync.Once
-		first error
-	)
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	for range r.o.Concurrency {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for ctx.Err() == nil {
-				u, ref := p.take()
-				n := int64(ref.Samples)
-				left := need - (scheduled.Add(n) - n)
-				if left <= 0 {
-					return
-				}
-				rows, err := Rows(a.cat, p.g.Batch(u, ref), prefillUser+int64(u.Index), srcID(u))
-				if err == nil {
-					err = CopyRows(ctx, a.sql, "samples", rows[:min(left, int64(len(rows)))])
-				}
-				if err != nil {
-					once.Do(func() { first = err; cancel() })
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	return first
+	return distOf(ts), nil
 }

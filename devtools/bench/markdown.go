@@ -165,13 +165,38 @@ func WriteMarkdown(w io.Writer, rep *Report) {
 	if len(rep.Growth) > 0 {
 		fmt.Fprintln(w, "### Growth (the same-sized fresh upload with the samples table already holding N rows)")
 		fmt.Fprintln(w)
-		fmt.Fprintln(w, "| rows before | items | items/s | vs empty | latency p50 | p95 | prefill s |")
-		fmt.Fprintln(w, "|---:|---:|---:|---:|---:|---:|---:|")
+		fmt.Fprintln(w, "| rows before | items | items/s | vs empty | latency p50 | p95 | prefill s | database MB |")
+		fmt.Fprintln(w, "|---:|---:|---:|---:|---:|---:|---:|---:|")
 		for _, l := range rep.Growth {
-			fmt.Fprintf(w, "| %s | %s | %s | %.2f | %s | %s | %.0f |\n", num(float64(l.Rows)), num(float64(l.Phase.Items)), num(l.Phase.PerSecond),
-				l.VsEmpty, ms(l.Phase.Latency.P50), ms(l.Phase.Latency.P95), l.PrefillSecs)
+			fmt.Fprintf(w, "| %s | %s | %s | %.2f | %s | %s | %.0f | %d |\n", num(float64(l.Rows)), num(float64(l.Phase.Items)), num(l.Phase.PerSecond),
+				l.VsEmpty, ms(l.Phase.Latency.P50), ms(l.Phase.Latency.P95), l.PrefillSecs, l.DiskMB)
 		}
 		fmt.Fprintln(w)
+		if len(rep.Growth[0].Reads) > 0 {
+			fmt.Fprintln(w, "#### Reads at each growth level (API p50 / p95 ms, × the empty level)")
+			fmt.Fprintln(w)
+			fmt.Fprint(w, "| read |")
+			for _, l := range rep.Growth {
+				fmt.Fprintf(w, " %s rows |", num(float64(l.Rows)))
+			}
+			fmt.Fprintln(w)
+			fmt.Fprint(w, "|---|")
+			for range rep.Growth {
+				fmt.Fprint(w, "---:|")
+			}
+			fmt.Fprintln(w)
+			for i, rd := range rep.Growth[0].Reads {
+				fmt.Fprintf(w, "| %s |", rd.Name)
+				for _, l := range rep.Growth {
+					if i < len(l.Reads) {
+						g := l.Reads[i]
+						fmt.Fprintf(w, " %s / %s (×%.2f / ×%.2f) |", ms(g.API.P50), ms(g.API.P95), g.P50VsEmpty, g.P95VsEmpty)
+					}
+				}
+				fmt.Fprintln(w)
+			}
+			fmt.Fprintln(w)
+		}
 	}
 	for _, n := range rep.Notes {
 		fmt.Fprintf(w, "- %s\n", n)

@@ -34,6 +34,7 @@ type Options struct {
 	// skips growth.
 	GrowthRows   []int64
 	ProbeBatches int // batches uploaded at each growth level
+	GrowthDays   int // days of data per prefilled user
 	Seed         uint64
 	Out          string // JSON report; "" writes none
 	DatabaseURL  string // "" starts a private PostgreSQL in a temp folder
@@ -59,7 +60,7 @@ type Options struct {
 // DefaultOptions fit a `make bench` in well under 15 minutes on 2 cores.
 func DefaultOptions() Options {
 	return Options{Users: 4, Years: 1, BatchSize: 5000, Concurrency: 4, ReadYears: 3, ReadReps: 30,
-		GrowthRows: []int64{1_000_000, 10_000_000}, ProbeBatches: 40, Seed: 2026, Out: "devtools/bench/results/latest.json"}
+		GrowthRows: []int64{1_000_000, 10_000_000}, ProbeBatches: 40, GrowthDays: 730, Seed: 2026, Out: "devtools/bench/results/latest.json"}
 }
 
 // ParseFlags reads the command line of `healthsync-bench` over DefaultOptions.
@@ -74,6 +75,7 @@ func ParseFlags(args []string, stderr io.Writer) (Options, error) {
 	fs.Float64Var(&o.ReadYears, "read-years", o.ReadYears, "years of data of the user the reads run on")
 	fs.IntVar(&o.ReadReps, "read-reps", o.ReadReps, "timed repetitions of each read and its naive SQL")
 	fs.IntVar(&o.ProbeBatches, "growth-batches", o.ProbeBatches, "batches uploaded at each growth level")
+	fs.IntVar(&o.GrowthDays, "growth-days", o.GrowthDays, "days of data per prefilled user (PrefillPerDay samples a day)")
 	growth := fs.String("growth", "1M,10M", "samples-table sizes to measure ingest at besides empty (e.g. 1M or 1M,10M); \"none\" skips")
 	fs.Uint64Var(&o.Seed, "seed", o.Seed, "generator seed")
 	fs.StringVar(&o.Out, "out", o.Out, "JSON report file (\"\" for none)")
@@ -102,8 +104,8 @@ func ParseFlags(args []string, stderr io.Writer) (Options, error) {
 	if (o.CPUProfile != "" || o.MemProfile != "") && !o.InProcess {
 		return o, errors.New("bench: --cpuprofile and --memprofile profile this process: add --in-process")
 	}
-	if o.Users < 1 || o.Years <= 0 || o.BatchSize < 1 || o.Concurrency < 1 || o.ReadYears <= 0 || o.ReadReps < 1 || o.ProbeBatches < 1 {
-		return o, errors.New("bench: users, years, batch-size, concurrency, read-years, read-reps and growth-batches must be positive")
+	if o.Users < 1 || o.Years <= 0 || o.BatchSize < 1 || o.Concurrency < 1 || o.ReadYears <= 0 || o.ReadReps < 1 || o.ProbeBatches < 1 || o.GrowthDays < 1 {
+		return o, errors.New("bench: users, years, batch-size, concurrency, read-years, read-reps, growth-batches and growth-days must be positive")
 	}
 	return o, nil
 }
@@ -215,6 +217,17 @@ type Level struct {
 	Phase       Phase   `json:"ingest"`
 	VsEmpty     float64 `json:"rate_vs_empty"`
 	PrefillSecs float64 `json:"prefill_seconds"`
+	DiskMB      int64   `json:"database_mb"`
+	// Reads are the read set's API calls at this size, against the same calls at the empty level.
+	Reads []GrowthRead `json:"reads,omitempty"`
+}
+
+// GrowthRead is one read at one growth level.
+type GrowthRead struct {
+	Name       string  `json:"name"`
+	API        Dist    `json:"api"`
+	P50VsEmpty float64 `json:"p50_vs_empty"`
+	P95VsEmpty float64 `json:"p95_vs_empty"`
 }
 
 // job is one prepared upload.
