@@ -122,7 +122,9 @@ func TestRunReportsEverySection(t *testing.T) {
 	o := bench.DefaultOptions()
 	o.Users, o.Years, o.BatchSize, o.Concurrency = 2, 0.01, 400, 2
 	o.ReadYears, o.ReadReps = 0.03, 1
-	o.GrowthRows, o.ProbeBatches = []int64{5000}, 2
+	// The reader the growth phase creates already stores ~10k rows, so the level must lie above that to make the
+	// SQL prefill run: 10 days a prefilled person keeps it small.
+	o.GrowthRows, o.ProbeBatches, o.GrowthDays = []int64{20000}, 2, 10
 	o.Out, o.Statements = out, true
 	o.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	var table bytes.Buffer
@@ -202,7 +204,8 @@ func TestRunReportsEverySection(t *testing.T) {
 	if rep.Memory.GoRunPeakMB < rep.Memory.GoPeakMB["first_upload"] {
 		t.Errorf("whole-run peak %v below the first upload's %v", rep.Memory.GoRunPeakMB, rep.Memory.GoPeakMB["first_upload"])
 	}
-	if len(rep.Growth) != 2 || rep.Growth[0].Rows != 0 || rep.Growth[1].Rows < 5000 || rep.Growth[0].VsEmpty != 1 {
+	if len(rep.Growth) != 2 || rep.Growth[0].Rows >= 20000 || rep.Growth[1].Rows < 20000 || rep.Growth[0].VsEmpty != 1 ||
+		rep.Growth[0].PrefillSecs != 0 || rep.Growth[1].PrefillSecs <= 0 {
 		t.Errorf("growth %+v", rep.Growth)
 	}
 	for _, l := range rep.Growth {
