@@ -8,6 +8,8 @@ import (
 	"net/http/httptest"
 	"testing"
 	"time"
+
+	"github.com/jmoiron/sqlx"
 )
 
 // BenchmarkNDJSONExport streams a user's year of minute heart rates (benchN samples) as FHIR NDJSON through
@@ -17,19 +19,8 @@ import (
 //	go test -run '^$' -bench NDJSONExport -benchtime 3x ./fhir/fhirhttp/
 func BenchmarkNDJSONExport(b *testing.B) {
 	const benchN = 200_000
-	f, raw := newFixtureDB(b)
+	f, raw, tok := heartRateYear(b, benchN)
 	ctx := context.Background()
-	tok := f.token("bench")
-	f.upload(tok, "first", []map[string]any{sample(uuid(9, 1), "HKQuantityTypeIdentifierHeartRate", "count/min", 60,
-		time.Now().Add(-time.Hour), time.Now().Add(-time.Hour))}, nil, nil)
-	// Written directly: the write path's own cost is not what is measured here.
-	if _, err := raw.ExecContext(ctx, `
-		INSERT INTO samples (user_id, sample_id, metric, source_id, device_id, start_time, end_time, value, orig_value, orig_unit)
-		SELECT s.user_id, 'hr-' || g, 'heart_rate', s.source_id, s.device_id, t, t, 60 + g % 40, 60 + g % 40, 'count/min'
-		FROM (SELECT user_id, source_id, device_id FROM samples LIMIT 1) s,
-			generate_series(1, $1) g, LATERAL (SELECT now() - interval '400 days' + g * interval '1 minute' AS t) x`, benchN); err != nil {
-		b.Fatal(err)
-	}
 	if _, err := raw.ExecContext(ctx, `ANALYZE samples`); err != nil {
 		b.Fatal(err)
 	}
@@ -83,4 +74,23 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 		}
 	}
 	return len(p), nil
+}
+
+// heartRateYear gives a user one uploaded heart rate (so the user, source and device exist as the write path makes
+// them) and then n more a minute apart, written directly: the write path's own cost is not what the benchmarks
+// measure.
+func heartRateYear(b *testing.B, n int) (*fixture, *sqlx.DB, string) {
+	b.Helper()
+	f, raw := newFixtureDB(b)
+	tok := f.token("bench")
+	f.upload(tok, "first", []map[string]any{sample(uuid(9, 1), "HKQuantityTypeIdentifierHeartRate", "count/min", 60,
+		time.Now().Add(-time.Hour), time.Now().Add(-time.Hour))}, nil, nil)
+	if _, err := raw.ExecContext(context.Background(), `
+		INSERT INTO samples (user_id, sample_id, metric, source_id, device_id, start_time, end_time, value, orig_value, orig_unit)
+		SELECT s.user_id, 'hr-' || g, 'heart_rate', s.source_id, s.device_id, t, t, 60 + g % 40, 60 + g % 40, 'count/min'
+		FROM (SELECT user_id, source_id, device_id FROM samples LIMIT 1) s,
+			generate_series(1, $1) g, LATERAL (SELECT now() - interval '400 days' + g * interval '1 minute' AS t) x`, n); err != nil {
+		b.Fatal(err)
+	}
+	return f, raw, tok
 }

@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
-	"time"
 
 	"healthsync/fhir"
 )
@@ -18,18 +17,8 @@ import (
 //	go test -run '^$' -bench ReadByID -benchtime 20x ./fhir/fhirhttp/
 func BenchmarkReadByID(b *testing.B) {
 	const benchN = 200_000
-	f, raw := newFixtureDB(b)
+	f, raw, tok := heartRateYear(b, benchN)
 	ctx := context.Background()
-	tok := f.token("bench")
-	f.upload(tok, "first", []map[string]any{sample(uuid(9, 1), "HKQuantityTypeIdentifierHeartRate", "count/min", 60,
-		time.Now().Add(-time.Hour), time.Now().Add(-time.Hour))}, nil, nil)
-	if _, err := raw.ExecContext(ctx, `
-		INSERT INTO samples (user_id, sample_id, metric, source_id, device_id, start_time, end_time, value, orig_value, orig_unit)
-		SELECT s.user_id, 'hr-' || g, 'heart_rate', s.source_id, s.device_id, t, t, 60 + g % 40, 60 + g % 40, 'count/min'
-		FROM (SELECT user_id, source_id, device_id FROM samples LIMIT 1) s,
-			generate_series(1, $1) g, LATERAL (SELECT now() - interval '400 days' + g * interval '1 minute' AS t) x`, benchN); err != nil {
-		b.Fatal(err)
-	}
 	if _, err := raw.ExecContext(ctx, `VACUUM ANALYZE samples`); err != nil {
 		b.Fatal(err)
 	}
