@@ -63,8 +63,8 @@ func (t *Tx) WriteWorkouts(ctx context.Context, deviceID string, rows []WorkoutR
 	if t.values() {
 		v := valuesInsert{
 			head: `INSERT INTO workouts (user_id, workout_id, activity_type, orig_activity_type, source_id, device_id,
-				start_time, end_time, duration_s, energy_kcal, distance_m, time_zone, version, metadata)`,
-			tuple: `($1, ?, ?, ?, ?, $2, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				start_time, end_time, duration_s, energy_kcal, distance_m, time_zone, version, metadata, segments, laps, events)`,
+			tuple: `($1, ?, ?, ?, ?, $2, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?::jsonb, ?::jsonb)`,
 			tail:  `ON CONFLICT (user_id, workout_id) DO NOTHING RETURNING workout_id`,
 			fixed: []any{t.userID, deviceID},
 		}
@@ -78,7 +78,8 @@ func (t *Tx) WriteWorkouts(ctx context.Context, deviceID string, rows []WorkoutR
 				di = *r.DistanceM
 			}
 			return append(args, r.ID, r.ActivityType, r.OrigActivityType, r.SourceID, tsMicros(r.Start), tsMicros(r.End),
-				r.DurationSeconds, en, di, nullText(r.TimeZone), r.Version, nullText(r.Metadata))
+				r.DurationSeconds, en, di, nullText(r.TimeZone), r.Version, nullText(r.Metadata),
+				nullText(r.Segments), nullText(r.Laps), nullText(r.Events))
 		}, scanID(out.Inserted)); err != nil {
 			return out, fmt.Errorf("insert workouts: %w", err)
 		}

@@ -88,6 +88,12 @@ func insertFormBatches() []ingest.Batch {
 			Energy: &ingest.Quantity{Value: 2092, Unit: "kJ"}, Distance: &ingest.Quantity{Value: 5, Unit: "km"}, Source: watch},
 		{ID: "22222222-2222-4222-8222-222222222223", ActivityType: "HKWorkoutActivityTypeYoga",
 			Start: start.Add(3 * time.Hour), End: start.Add(4 * time.Hour), Source: phone},
+		{ID: "22222222-2222-4222-8222-222222222224", ActivityType: "HKWorkoutActivityTypeRunning",
+			Start: start.Add(5 * time.Hour), End: start.Add(6 * time.Hour), Source: watch,
+			Segments: []ingest.WorkoutSegment{{Start: start.Add(5 * time.Hour), End: start.Add(5*time.Hour + 30*time.Minute), Type: "HKWorkoutActivityTypeRunning"}},
+			Laps: []ingest.WorkoutLap{{Start: start.Add(5 * time.Hour), End: start.Add(5*time.Hour + 10*time.Minute),
+				Distance: &ingest.Quantity{Value: 2, Unit: "km"}}},
+			Events: []ingest.WorkoutEvent{{Type: "HKWorkoutEventTypePause", Start: start.Add(5*time.Hour + 20*time.Minute)}}},
 	}
 	mixed.Cursors = []ingest.Cursor{{Type: "HKQuantityTypeIdentifierHeartRate", Cursor: "a2"}, {Type: "HKQuantityTypeIdentifierStepCount", Cursor: "s1"}}
 	replaced := steps[3]
