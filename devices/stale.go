@@ -16,18 +16,18 @@ const staleBatch = 500
 // AnnounceStale writes a sync.stale event for every (device, type) of any user that turned STALE since it was
 // last announced, in the transaction that records the announcement, and says how many it wrote. STALE is the
 // syncState query's own rule (ingest.SyncStatus with ingest.StaleAfter): the SQL only narrows the rows down, the
-// rule decides. Any number of processes may sweep at once: rows are claimed with SKIP LOCKED, and a transition
+// rule decides. Any number of processes may sweep at once: rows are claimed with SKIP LOCKED (db.ClaimNewlyStale), and a transition
 // is announced once (remembered in sync_state until new data of the type re-arms it).
 func (s *Service) AnnounceStale(ctx context.Context, now time.Time) (int, error) {
 	total := 0
 	for ctx.Err() == nil {
-		claimed, announced := 0, 0
+		picked, announced := 0, 0
 		err := s.store.InSystemTx(ctx, func(tx *db.SysTx) error {
-			cs, err := tx.ClaimNewlyStale(ctx, ingest.StaleAfter, staleBatch)
+			cs, n, err := tx.ClaimNewlyStale(ctx, ingest.StaleAfter, staleBatch)
 			if err != nil {
 				return err
 			}
-			claimed = len(cs)
+			picked = n
 			users := make([]int64, 0, len(cs))
 			evs := make([]webhooks.Event, 0, len(cs))
 			stale := cs[:0]
@@ -51,7 +51,9 @@ func (s *Service) AnnounceStale(ctx context.Context, now time.Time) (int, error)
 			return total, err
 		}
 		total += announced
-		if claimed < staleBatch || announced == 0 {
+		// A full pick may have more behind it; one that announced nothing (all held by other sweeps, or not
+		// STALE by the rule) would pick the same rows again.
+		if picked < staleBatch || announced == 0 {
 			return total, nil
 		}
 	}
