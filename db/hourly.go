@@ -250,22 +250,7 @@ func (t *Tx) FillDayBuckets(ctx context.Context, metric string, starts, ends []t
 	for i := range starts {
 		s[i], e[i] = micros(starts[i]), micros(ends[i])
 	}
-	rows, err := t.tx.QueryContext(ctx, fmt.Sprintf(`
-		INSERT INTO day_buckets AS d (user_id, metric, bucket_start, bucket_end, n, sum_start, min_value, max_value, prorated, merged)
-		SELECT $1, $2, b.s, b.e, h.n, h.sum_start, h.min_value, h.max_value, h.prorated,
-			CASE WHEN $5 THEN (SELECT coalesce(sum(m.value), 0) FROM merged_hourly m
-				WHERE m.user_id = $1 AND m.metric = $2 AND m.hour >= b.s AND m.hour < b.e) END
-		FROM (SELECT %s AS s, %s AS e FROM unnest($3::bigint[], $4::bigint[]) AS u(s, e)) b
-		-- Per bucket, so that each is an index range: as a join, the planner scanned all the metric's hours.
-		CROSS JOIN LATERAL (
-			SELECT coalesce(sum(x.n), 0) AS n, coalesce(sum(x.sum_start), 0) AS sum_start, min(x.min_value) AS min_value,
-				max(x.max_value) AS max_value, coalesce(sum(x.prorated), 0) AS prorated
-			FROM sample_hourly x WHERE x.user_id = $1 AND x.metric = $2 AND x.hour >= b.s AND x.hour < b.e) h
-		ON CONFLICT (user_id, metric, bucket_start, bucket_end) DO UPDATE SET
-			n = EXCLUDED.n, sum_start = EXCLUDED.sum_start, min_value = EXCLUDED.min_value,
-			max_value = EXCLUDED.max_value, prorated = EXCLUDED.prorated, merged = EXCLUDED.merged
-		RETURNING d.metric, `+dayBucketTimes+`, d.n, d.sum_start, d.min_value, d.max_value, d.prorated, d.merged`,
-		fmt.Sprintf(tsFromMicros, "u.s"), fmt.Sprintf(tsFromMicros, "u.e")),
+	rows, err := t.tx.QueryContext(ctx, fillDayBucketsSQL(),
 		t.userID, metric, pq.Array(s), pq.Array(e), merged)
 	if err != nil {
 		return nil, fmt.Errorf("fill day buckets: %w", err)
@@ -275,6 +260,28 @@ func (t *Tx) FillDayBuckets(ctx context.Context, metric string, starts, ends []t
 		return nil, fmt.Errorf("fill day buckets: %w", err)
 	}
 	return out, nil
+}
+
+// fillDayBucketsSQL is FillDayBuckets' statement ($1 user, $2 metric, $3 and $4 bucket edges in Unix
+// microseconds, $5 merged). The buckets come from windowsCTE so that each bucket's hours are an index range under
+// row-level security.
+func fillDayBucketsSQL() string {
+	return `
+		WITH ` + windowsCTE("b", "unnest($3::bigint[], $4::bigint[]) AS u(s, e)", tsCol("u.s", "s"), tsCol("u.e", "e")) + `
+		INSERT INTO day_buckets AS d (user_id, metric, bucket_start, bucket_end, n, sum_start, min_value, max_value, prorated, merged)
+		SELECT $1, $2, b.s, b.e, h.n, h.sum_start, h.min_value, h.max_value, h.prorated,
+			CASE WHEN $5 THEN (SELECT coalesce(sum(m.value), 0) FROM merged_hourly m
+				WHERE m.user_id = $1 AND m.metric = $2 AND m.hour >= b.s AND m.hour < b.e) END
+		FROM b
+		-- Per bucket, so that each is an index range: as a join, the planner scanned all the metric's hours.
+		CROSS JOIN LATERAL (
+			SELECT coalesce(sum(x.n), 0) AS n, coalesce(sum(x.sum_start), 0) AS sum_start, min(x.min_value) AS min_value,
+				max(x.max_value) AS max_value, coalesce(sum(x.prorated), 0) AS prorated
+			FROM sample_hourly x WHERE x.user_id = $1 AND x.metric = $2 AND x.hour >= b.s AND x.hour < b.e) h
+		ON CONFLICT (user_id, metric, bucket_start, bucket_end) DO UPDATE SET
+			n = EXCLUDED.n, sum_start = EXCLUDED.sum_start, min_value = EXCLUDED.min_value,
+			max_value = EXCLUDED.max_value, prorated = EXCLUDED.prorated, merged = EXCLUDED.merged
+		RETURNING d.metric, ` + dayBucketTimes + `, d.n, d.sum_start, d.min_value, d.max_value, d.prorated, d.merged`
 }
 
 // dayBucketTimes are a bucket's edges as Unix microseconds: parsing timestamp text was a visible part of

@@ -49,7 +49,7 @@ func (r *runner) growth(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	queries := r.readQueries(reader, rg, readerID)
+	queries := r.readQueries(a, reader, rg, readerID)
 	emptyReads := map[string]Dist{}
 	prefilled := 0
 	var empty float64

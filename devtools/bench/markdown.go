@@ -165,11 +165,19 @@ func WriteMarkdown(w io.Writer, rep *Report) {
 	if len(rep.Growth) > 0 {
 		fmt.Fprintln(w, "### Growth (the same-sized fresh upload with the samples table already holding N rows)")
 		fmt.Fprintln(w)
-		fmt.Fprintln(w, "| rows before | items | items/s | vs empty | latency p50 | p95 | prefill s | database MB |")
-		fmt.Fprintln(w, "|---:|---:|---:|---:|---:|---:|---:|---:|")
+		fmt.Fprintf(w, "PostgreSQL memory: %v. Items per CPU second count the server's and all of PostgreSQL's CPU time during the upload: on a shared machine that ratio moves less than items/s.\n\n", rep.Settings["pg_memory"])
+		fmt.Fprintln(w, "| rows before | items | items/s | vs empty | latency p50 | p95 | CPU s Go / PG | items per CPU s | per CPU vs empty | prefill s | database MB |")
+		fmt.Fprintln(w, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+		perCPU := func(p Phase) float64 {
+			if c := p.GoCPU + p.PostgresCPU; c > 0 {
+				return float64(p.Items) / c
+			}
+			return 0
+		}
 		for _, l := range rep.Growth {
-			fmt.Fprintf(w, "| %s | %s | %s | %.2f | %s | %s | %.0f | %d |\n", num(float64(l.Rows)), num(float64(l.Phase.Items)), num(l.Phase.PerSecond),
-				l.VsEmpty, ms(l.Phase.Latency.P50), ms(l.Phase.Latency.P95), l.PrefillSecs, l.DiskMB)
+			fmt.Fprintf(w, "| %s | %s | %s | %.2f | %s | %s | %.1f / %.1f | %s | %.2f | %.0f | %d |\n", num(float64(l.Rows)), num(float64(l.Phase.Items)), num(l.Phase.PerSecond),
+				l.VsEmpty, ms(l.Phase.Latency.P50), ms(l.Phase.Latency.P95), l.Phase.GoCPU, l.Phase.PostgresCPU, num(perCPU(l.Phase)),
+				ratio(perCPU(l.Phase), perCPU(rep.Growth[0].Phase)), l.PrefillSecs, l.DiskMB)
 		}
 		fmt.Fprintln(w)
 		if len(rep.Growth[0].Reads) > 0 {

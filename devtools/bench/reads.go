@@ -122,7 +122,8 @@ const columnsQuery = `query S($metric: String!, $from: Time!, $to: Time!, $bucke
 const naiveBucket = `SELECT date_trunc($5, start_time, $6) AS b, count(*), sum(value), avg(value), min(value), max(value)
 FROM samples WHERE user_id = $1 AND metric = $2 AND start_time >= $3 AND start_time < $4 GROUP BY 1 ORDER BY 1`
 
-func (r *runner) readQueries(u *gen.User, g *gen.Generator, userID int64) []readQuery {
+// readQueries are the read set for user u (userID in a's database).
+func (r *runner) readQueries(a *app, u *gen.User, g *gen.Generator, userID int64) []readQuery {
 	_, to := g.Span(u)
 	zone := u.Device.TimeZone
 	yearFrom := to.AddDate(-1, 0, 0)
@@ -191,7 +192,7 @@ GROUP BY 1 ORDER BY 1`, []any{userID, a, b.AddDate(0, 0, 1), zone}},
 		series(stepYear, "steps", "DAY", "day", yearFrom, to),
 		columns(series(stepYear, "steps", "DAY", "day", yearFrom, to)),
 		rolling(columns(series(stepYear, "steps", "DAY", "day", now.AddDate(0, 0, -365), now)), stepYear+", columns"),
-		r.afterSync(series(stepYear+", after a sync", "steps", "DAY", "day", yearFrom, to), u, userID, to),
+		r.afterSync(a, series(stepYear+", after a sync", "steps", "DAY", "day", yearFrom, to), u, userID, to),
 		daily(month, monthFrom, to.AddDate(0, 0, -1)),
 		func() readQuery {
 			q := daily(month+" ending today", nowDay.AddDate(0, 0, -29), nowDay)
@@ -231,8 +232,9 @@ GROUP BY w.user_id, w.workout_id ORDER BY w.start_time DESC LIMIT 20`, []any{use
 
 // afterSync makes q the read a dashboard does right after the phone uploaded: before every call, a small batch
 // of new watch steps in the last hour of the data lands (untimed), so the read finds that day's cached totals
-// gone and computes them again, as it would after every sync.
-func (r *runner) afterSync(q readQuery, u *gen.User, userID int64, to time.Time) readQuery {
+// gone and computes them again, as it would after every sync. The batch goes through a's ingest service: the
+// database the read runs on (the growth levels have their own).
+func (r *runner) afterSync(a *app, q readQuery, u *gen.User, userID int64, to time.Time) readQuery {
 	n := 0
 	q.before = func(ctx context.Context) error {
 		n++
@@ -244,7 +246,7 @@ func (r *runner) afterSync(q readQuery, u *gen.User, userID int64, to time.Time)
 				Type: "HKQuantityTypeIdentifierStepCount", Value: ingest.Float(40 + k), Unit: "count",
 				Start: start, End: start.Add(2 * time.Minute), Source: ingestSource(u.Watch)})
 		}
-		res, err := r.app.svc.Ingest(ctx, userID, b)
+		res, err := a.svc.Ingest(ctx, userID, b)
 		if err == nil && (res.Accepted != len(b.Samples) || len(res.Rejected) > 0) {
 			err = fmt.Errorf("accepted %d of %d, rejected %v", res.Accepted, len(b.Samples), res.Rejected)
 		}
@@ -270,7 +272,7 @@ func (r *runner) reads(ctx context.Context) error {
 		return err
 	}
 	r.rep.Settings["read_user_days"] = g.Days()
-	for _, q := range r.readQueries(u, g, userID) {
+	for _, q := range r.readQueries(r.app, u, g, userID) {
 		body, err := json.Marshal(map[string]any{"query": q.query, "variables": q.vars})
 		if err != nil {
 			return err

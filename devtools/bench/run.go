@@ -54,13 +54,16 @@ type Options struct {
 	Statements bool
 	// ServerEnv adds KEY=VALUE settings to the child server's environment (e.g. GOGC, GOMEMLIMIT).
 	ServerEnv []string
-	Log       *slog.Logger
+	// PGMemory is how the private PostgreSQL's memory is set: PGMemoryAuto, PGMemoryDefault or PGMemorySized.
+	PGMemory string
+	Log      *slog.Logger
 }
 
 // DefaultOptions fit a `make bench` in well under 15 minutes on 2 cores.
 func DefaultOptions() Options {
 	return Options{Users: 4, Years: 1, BatchSize: 5000, Concurrency: 4, ReadYears: 3, ReadReps: 30,
-		GrowthRows: []int64{1_000_000, 10_000_000}, ProbeBatches: 40, GrowthDays: 730, Seed: 2026, Out: "devtools/bench/results/latest.json"}
+		GrowthRows: []int64{1_000_000, 10_000_000}, ProbeBatches: 40, GrowthDays: 730, Seed: 2026, Out: "devtools/bench/results/latest.json",
+		PGMemory: PGMemoryAuto}
 }
 
 // ParseFlags reads the command line of `healthsync-bench` over DefaultOptions.
@@ -84,6 +87,7 @@ func ParseFlags(args []string, stderr io.Writer) (Options, error) {
 	fs.StringVar(&o.CPUProfile, "cpuprofile", o.CPUProfile, "write a CPU profile of the first upload to this file (needs --in-process)")
 	fs.StringVar(&o.MemProfile, "memprofile", o.MemProfile, "write an allocation profile of the first upload to this file (needs --in-process)")
 	fs.BoolVar(&o.Statements, "statements", o.Statements, "report each SQL statement's share of PostgreSQL's time per batch of the first upload (pg_stat_statements; auto_explain logs plans over 500 ms)")
+	fs.StringVar(&o.PGMemory, "pg-memory", o.PGMemory, "the private PostgreSQL's memory: default (PostgreSQL's), sized (6GB shared_buffers, 16GB effective_cache_size, 1GB maintenance_work_mem) or auto (sized when a growth level is 30M rows or more)")
 	serverEnv := fs.String("server-env", "", "comma-separated KEY=VALUE settings for the child server's environment (e.g. GOGC=50,GOMEMLIMIT=200MiB)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -100,6 +104,9 @@ func ParseFlags(args []string, stderr io.Writer) (Options, error) {
 			}
 			o.ServerEnv = append(o.ServerEnv, kv)
 		}
+	}
+	if _, _, err := PGMemorySettings(o.PGMemory, o.GrowthRows); err != nil {
+		return o, err
 	}
 	if (o.CPUProfile != "" || o.MemProfile != "") && !o.InProcess {
 		return o, errors.New("bench: --cpuprofile and --memprofile profile this process: add --in-process")
@@ -271,7 +278,15 @@ func Run(ctx context.Context, o Options, stdout io.Writer) (*Report, error) {
 	r.rep.Settings = map[string]any{"users": o.Users, "years": o.Years, "batch_size": o.BatchSize, "concurrency": o.Concurrency,
 		"read_years": o.ReadYears, "read_reps": o.ReadReps, "growth_rows": o.GrowthRows, "growth_batches": o.ProbeBatches,
 		"seed": o.Seed, "database": map[bool]string{true: "DATABASE_URL", false: "private PostgreSQL (pgembed)"}[o.DatabaseURL != ""]}
-	if r.db, err = openDatabase(ctx, o.DatabaseURL, dir, o.Statements, log); err != nil {
+	memMode, memSettings, err := PGMemorySettings(o.PGMemory, o.GrowthRows)
+	if err != nil {
+		return nil, err
+	}
+	if o.DatabaseURL != "" {
+		memMode = "the server's own (DATABASE_URL)"
+	}
+	r.rep.Settings["pg_memory"] = memMode
+	if r.db, err = openDatabase(ctx, o.DatabaseURL, dir, o.Statements, memSettings, log); err != nil {
 		return nil, err
 	}
 	defer r.db.stop()

@@ -1,0 +1,116 @@
+package db
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/lib/pq"
+
+	"healthsync/devtools/dbtest"
+)
+
+// The statements that probe a time range once per window (a workout, a twin candidate, a day) must bound that
+// range in the index, not filter it: under row-level security PostgreSQL makes a condition of the query an index
+// condition only when every function in it is leakproof, because the policy's check has to run first otherwise.
+// Written against an expression of the window (timestamptz 'epoch' + micros * interval, or + interval '1
+// second'), the range became a filter over all of the user's rows of that metric, once per window: the first
+// page of workouts read 463,800 buffers at 30M stored samples. The test runs each statement's EXPLAIN as the app
+// role inside a user transaction, as the code runs it, with sequential scans off so that the empty tables of a
+// test database still get their index plans.
+func TestRangeProbesAreIndexConditions(t *testing.T) {
+	t.Parallel()
+	dbtest.SkipOnCitus(t, "Citus plans the shards' scans itself; this is about plain PostgreSQL's planner")
+	s := New(dbtest.New(t), Options{})
+	ctx := context.Background()
+	u, err := s.EnsureUser(ctx, "planner")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const t0, t1 = int64(1_700_000_000_000_000), int64(1_700_000_600_000_000)
+	texts := func(v ...string) any { return pq.Array(v) }
+	ints := func(v ...int64) any { return pq.Array(v) }
+	cases := []struct {
+		name string
+		sql  string
+		args []any
+		// every scan of table must have column's lower and upper bound in its index condition
+		table, column string
+	}{
+		{"HeartRateWithin", heartRateWithinSQL(), []any{u.ID, texts("w1"), ints(t0), ints(t1)}, "samples", "start_time"},
+		{"SampleTwins", sampleTwinsSQL(), []any{u.ID, texts("a"), texts("steps"), ints(t0), ints(t1),
+			pq.Array([]float64{1}), texts("Watch")}, "samples", "start_time"},
+		{"CategoryTwins", categoryTwinsSQL(), []any{u.ID, texts("a"), texts("sleep"), ints(t0), ints(t1), texts("asleep"),
+			texts("Watch")}, "category_samples", "start_time"},
+		{"WorkoutTwins", workoutTwinsSQL(), []any{u.ID, texts("a"), texts("running"), ints(t0), ints(t1), texts("Watch")},
+			"workouts", "start_time"},
+		{"FillDayBuckets", fillDayBucketsSQL(), []any{u.ID, "steps", ints(t0), ints(t1), false}, "sample_hourly", "hour"},
+		{"FillDayBuckets merged", fillDayBucketsSQL(), []any{u.ID, "steps", ints(t0), ints(t1), true}, "merged_hourly", "hour"},
+	}
+	for _, c := range cases {
+		var plan string
+		err := s.InUserTx(ctx, u.ID, func(tx *Tx) error {
+			if _, err := tx.tx.ExecContext(ctx, `SET LOCAL enable_seqscan = off`); err != nil {
+				return err
+			}
+			return tx.tx.GetContext(ctx, &plan, `EXPLAIN (FORMAT JSON) `+c.sql, c.args...)
+		})
+		if err != nil {
+			t.Fatalf("%s: explain: %v", c.name, err)
+		}
+		var root []struct {
+			Plan planNode `json:"Plan"`
+		}
+		if err := json.Unmarshal([]byte(plan), &root); err != nil || len(root) != 1 {
+			t.Fatalf("%s: plan %q: %v", c.name, plan, err)
+		}
+		scans, bad := rangeScans(root[0].Plan, c.table, c.column, "")
+		if scans == 0 {
+			t.Errorf("%s: no index scan of %s in the plan:\n%s", c.name, c.table, plan)
+		}
+		for _, b := range bad {
+			t.Errorf("%s: %s is scanned without the %s range in the index condition: %s", c.name, c.table, c.column, b)
+		}
+	}
+}
+
+// planNode is the part of an EXPLAIN (FORMAT JSON) node the test reads.
+type planNode struct {
+	Type      string     `json:"Node Type"`
+	Relation  string     `json:"Relation Name"`
+	IndexCond string     `json:"Index Cond"`
+	Filter    string     `json:"Filter"`
+	Plans     []planNode `json:"Plans"`
+}
+
+// rangeScans counts the scans of table under n and describes those whose index condition does not bound column
+// from both sides. A bitmap index scan belongs to the bitmap heap scan above it (heap names that table).
+func rangeScans(n planNode, table, column, heap string) (scans int, bad []string) {
+	rel := n.Relation
+	if n.Type == "Bitmap Index Scan" {
+		rel = heap
+	}
+	if rel == table {
+		switch n.Type {
+		case "Seq Scan":
+			scans++
+			bad = append(bad, "a sequential scan")
+		case "Index Scan", "Index Only Scan", "Bitmap Index Scan":
+			scans++
+			if !strings.Contains(n.IndexCond, column+" >") || !strings.Contains(n.IndexCond, column+" <") {
+				bad = append(bad, fmt.Sprintf("%s, Index Cond %q, Filter %q", n.Type, n.IndexCond, n.Filter))
+			}
+		}
+	}
+	if n.Type == "Bitmap Heap Scan" {
+		heap = n.Relation
+	}
+	for _, c := range n.Plans {
+		k, b := rangeScans(c, table, column, heap)
+		scans += k
+		bad = append(bad, b...)
+	}
+	return scans, bad
+}
