@@ -47,6 +47,13 @@ bench: build
 bench-go:
 	$(GO) test -run '^$$' -bench . -benchtime 3x -count 5 ./devtools/bench/
 
+## bench-outside: the outside client (devtools/outside): 200k heart-rate and step samples sent as phones send them, against a
+## server-side COPY into a twin of samples and against PostGraphile 5.1.5 (npm ci when its lock file changed); flags: OUTSIDE_FLAGS="--samples 400000"
+.PHONY: bench-outside
+bench-outside: build
+	cd devtools/outside/postgraphile && (test node_modules/.package-lock.json -nt package-lock.json || npm ci --no-audit --no-fund)
+	$(GO) run ./devtools/outside --server bin/healthsync $(OUTSIDE_FLAGS)
+
 ## reliability: the fault tests of the built binary (connection cuts, SIGKILL and SIGTERM under load, concurrent
 ## clients sharing ids); also part of `make test`. -v prints the figures: faults survived, samples lost and doubled
 reliability:

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 )
 
@@ -26,44 +27,16 @@ const serverCopyFile = "healthsync-bench-samples.copy"
 // gives; elsewhere it leaves a note.
 func (r *runner) serverCopy(ctx context.Context) error {
 	db := r.app.sql
-	var dataDir string
-	var pages int64
-	if err := db.GetContext(ctx, &dataDir, `SELECT current_setting('data_directory')`); err != nil {
-		r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("server-side COPY baseline skipped: the server's data directory is not readable (%v)", err))
+	files, cleanup, err := ServerCopyDump(ctx, db, "samples", "", r.o.Concurrency)
+	defer cleanup()
+	if err != nil {
+		r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("server-side COPY baseline skipped: %v", err))
 		return nil
-	}
-	if err := db.GetContext(ctx, &pages, `SELECT pg_relation_size('samples') / current_setting('block_size')::int`); err != nil {
-		return err
-	}
-	parts := min(max(r.o.Concurrency, 1), max(int(pages), 1))
-	files := make([]string, parts)
-	for k := range parts {
-		files[k] = filepath.Join(dataDir, fmt.Sprintf("%s.%d", serverCopyFile, k))
-		// The server wrote them; when it runs on this machine (the private one always does) we remove them.
-		defer os.Remove(files[k])
-		lo, hi := pages*int64(k)/int64(parts), pages*int64(k+1)/int64(parts)
-		if k == parts-1 {
-			hi = pages + 1 // and anything past the size read above
-		}
-		q := fmt.Sprintf(`COPY (SELECT * FROM samples WHERE ctid >= '(%d,0)'::tid AND ctid < '(%d,0)'::tid) TO %s`,
-			lo, hi, pq.QuoteLiteral(files[k]))
-		if _, err := db.ExecContext(ctx, q); err != nil {
-			r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("server-side COPY baseline skipped: COPY TO a server file failed (%v)", err))
-			return nil
-		}
 	}
 	r.quiesce(ctx, r.app)
 	cpu := r.cpuMeter("self")
 	stopPG := r.samplePG("server_copy")
-	p, err := timed(ctx, parts, r.o.Concurrency, func(ctx context.Context, k int) (int, time.Duration, error) {
-		t := time.Now()
-		res, err := db.ExecContext(ctx, `COPY `+quote(ServerCopyTable)+` FROM `+pq.QuoteLiteral(files[k]))
-		if err != nil {
-			return 0, time.Since(t), fmt.Errorf("server-side COPY: %w", err)
-		}
-		n, err := res.RowsAffected()
-		return int(n), time.Since(t), err
-	})
+	p, err := ServerCopyLoad(ctx, db, quote(ServerCopyTable), files, r.o.Concurrency)
 	stopPG()
 	if err != nil {
 		return err
@@ -90,6 +63,60 @@ func (r *runner) serverCopy(ctx context.Context) error {
 	}
 	_, err = db.ExecContext(ctx, `TRUNCATE `+quote(ServerCopyTable))
 	return err
+}
+
+// ServerCopyDump has the server write the rows of table (an SQL name, schema-qualified when needed) that match
+// where (an SQL condition; "" for all) to files in its data directory, which the server's own user can always
+// write and read, in parts: contiguous ranges of the table's pages, so each part is whole uploaded batches in
+// their order. cleanup removes the files (when the server runs on this machine, as the private one does); call
+// it even on an error. It needs file access on the server (a superuser, or pg_read/write_server_files).
+func ServerCopyDump(ctx context.Context, db *sqlx.DB, table, where string, parts int) (files []string, cleanup func(), err error) {
+	cleanup = func() {
+		for _, f := range files {
+			os.Remove(f)
+		}
+	}
+	var dataDir string
+	var pages int64
+	if err := db.GetContext(ctx, &dataDir, `SELECT current_setting('data_directory')`); err != nil {
+		return nil, cleanup, fmt.Errorf("the server's data directory is not readable (%w)", err)
+	}
+	if err := db.GetContext(ctx, &pages, `SELECT pg_relation_size($1::regclass) / current_setting('block_size')::int`, table); err != nil {
+		return nil, cleanup, err
+	}
+	if where != "" {
+		where = " AND (" + where + ")"
+	}
+	parts = min(max(parts, 1), max(int(pages), 1))
+	stem := fmt.Sprintf("%s.%d.%s", serverCopyFile, os.Getpid(), strings.Trim(spaces.ReplaceAllString(table, ""), `"`))
+	for k := range parts {
+		f := filepath.Join(dataDir, fmt.Sprintf("%s.%d", stem, k))
+		files = append(files, f)
+		lo, hi := pages*int64(k)/int64(parts), pages*int64(k+1)/int64(parts)
+		if k == parts-1 {
+			hi = pages + 1 // and anything past the size read above
+		}
+		q := fmt.Sprintf(`COPY (SELECT * FROM %s WHERE ctid >= '(%d,0)'::tid AND ctid < '(%d,0)'::tid%s) TO %s`,
+			table, lo, hi, where, pq.QuoteLiteral(f))
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			return files, cleanup, fmt.Errorf("COPY TO a server file failed (%w)", err)
+		}
+	}
+	return files, cleanup, nil
+}
+
+// ServerCopyLoad loads files (from ServerCopyDump) into twin (an SQL name) by server-side COPY FROM, workers at a
+// time, and times it as a phase (CPU left to the caller).
+func ServerCopyLoad(ctx context.Context, db *sqlx.DB, twin string, files []string, workers int) (Phase, error) {
+	return timed(ctx, len(files), workers, func(ctx context.Context, k int) (int, time.Duration, error) {
+		t := time.Now()
+		res, err := db.ExecContext(ctx, `COPY `+twin+` FROM `+pq.QuoteLiteral(files[k]))
+		if err != nil {
+			return 0, time.Since(t), fmt.Errorf("server-side COPY: %w", err)
+		}
+		n, err := res.RowsAffected()
+		return int(n), time.Since(t), err
+	})
 }
 
 // perCPU is items per CPU second (Go + PostgreSQL) of a pass; 0 when the CPU was not measured.
