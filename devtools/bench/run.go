@@ -46,6 +46,9 @@ type Options struct {
 	InProcess bool
 	// CPUProfile, when set with InProcess, is where the first upload's CPU profile goes (server and client).
 	CPUProfile string
+	// CPUProfileDuplicates, when set with InProcess, is where the CPU profile of the duplicates pass goes (the
+	// same bodies under new keys): what recognising repeats costs, apart from the first upload's inserts.
+	CPUProfileDuplicates string
 	// MemProfile, when set with InProcess, is where the allocations of the first upload go (server and client).
 	MemProfile string
 	// Statements preloads pg_stat_statements (and auto_explain) on the private PostgreSQL and reports each
@@ -85,6 +88,7 @@ func ParseFlags(args []string, stderr io.Writer) (Options, error) {
 	fs.StringVar(&o.ServerBin, "server", "bin/healthsync", "the healthsync binary run as its serve command in a child process (make build writes bin/healthsync)")
 	fs.BoolVar(&o.InProcess, "in-process", o.InProcess, "run the server inside the benchmark process (for profiling) instead of as a child `healthsync serve`")
 	fs.StringVar(&o.CPUProfile, "cpuprofile", o.CPUProfile, "write a CPU profile of the first upload to this file (needs --in-process)")
+	fs.StringVar(&o.CPUProfileDuplicates, "cpuprofile-duplicates", o.CPUProfileDuplicates, "write a CPU profile of the duplicates pass (same bodies, new keys) to this file (needs --in-process)")
 	fs.StringVar(&o.MemProfile, "memprofile", o.MemProfile, "write an allocation profile of the first upload to this file (needs --in-process)")
 	fs.BoolVar(&o.Statements, "statements", o.Statements, "report each SQL statement's share of PostgreSQL's time per batch of the first upload (pg_stat_statements; auto_explain logs plans over 500 ms)")
 	fs.StringVar(&o.PGMemory, "pg-memory", o.PGMemory, "the private PostgreSQL's memory: default (PostgreSQL's), sized (6GB shared_buffers, 16GB effective_cache_size, 1GB maintenance_work_mem) or auto (sized when a growth level is 30M rows or more)")
@@ -108,8 +112,8 @@ func ParseFlags(args []string, stderr io.Writer) (Options, error) {
 	if _, _, err := PGMemorySettings(o.PGMemory, o.GrowthRows); err != nil {
 		return o, err
 	}
-	if (o.CPUProfile != "" || o.MemProfile != "") && !o.InProcess {
-		return o, errors.New("bench: --cpuprofile and --memprofile profile this process: add --in-process")
+	if (o.CPUProfile != "" || o.CPUProfileDuplicates != "" || o.MemProfile != "") && !o.InProcess {
+		return o, errors.New("bench: --cpuprofile, --cpuprofile-duplicates and --memprofile profile this process: add --in-process")
 	}
 	if o.Users < 1 || o.Years <= 0 || o.BatchSize < 1 || o.Concurrency < 1 || o.ReadYears <= 0 || o.ReadReps < 1 || o.ProbeBatches < 1 || o.GrowthDays < 1 {
 		return o, errors.New("bench: users, years, batch-size, concurrency, read-years, read-reps, growth-batches and growth-days must be positive")
@@ -625,8 +629,13 @@ func (r *runner) ingestPhases(ctx context.Context) error {
 		return err
 	}
 	r.rep.Ingest["replay"] = replay
+	stop, err := startCPUProfile(r.o.CPUProfileDuplicates)
+	if err != nil {
+		return err
+	}
 	dups, err := r.upload(ctx, r.app, "duplicates", r.jobs, func(j job) string { return j.key + "-again" },
 		func(j job, a Answer) error { return expect(a, false, 0, j.items) })
+	stop()
 	if err != nil {
 		return err
 	}
@@ -634,6 +643,22 @@ func (r *runner) ingestPhases(ctx context.Context) error {
 	r.rep.Ratios["replay_vs_first"] = ratio(replay.PerSecond, first.PerSecond)
 	r.rep.Ratios["duplicates_vs_first"] = ratio(dups.PerSecond, first.PerSecond)
 	return nil
+}
+
+// startCPUProfile starts a CPU profile of this process into path ("" = none) and returns what stops it.
+func startCPUProfile(path string) (func(), error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 // writeHeapProfile writes the allocations so far (alloc_space and alloc_objects are what a pass allocated).
