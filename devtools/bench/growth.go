@@ -131,6 +131,14 @@ func (r *runner) growth(ctx context.Context) error {
 			lv.Reads = append(lv.Reads, GrowthRead{Name: q.name, API: d, P50VsEmpty: ratio(d.P50, e.P50), P95VsEmpty: ratio(d.P95, e.P95)})
 		}
 		r.rep.Growth = append(r.rep.Growth, lv)
+		// Each level's figures in the log as soon as they are known: a run to 100M takes long on a shared machine,
+		// and one stopped before its end would otherwise leave nothing.
+		args := []any{"rows", stored, "items_per_s", p.PerSecond, "vs_empty", lv.VsEmpty, "go_cpu_s", p.GoCPU,
+			"pg_cpu_s", p.PostgresCPU, "prefill_s", lv.PrefillSecs, "database_mb", lv.DiskMB}
+		for _, rd := range lv.Reads {
+			args = append(args, rd.Name, fmt.Sprintf("p50 %.2f ms ×%.2f", rd.API.P50, rd.P50VsEmpty))
+		}
+		r.log.Info("bench: growth level done", args...)
 	}
 	r.rep.Notes = append(r.rep.Notes, "growth: at each level a fresh user uploads one untimed batch, then the timed ones through "+
 		"--concurrency workers; prefill rows are other users' (--growth-days each) written by PostgreSQL itself "+
