@@ -5,7 +5,9 @@ import (
 	"encoding/binary"
 	"hash"
 	"math"
+	"reflect"
 	"time"
+	"unsafe"
 )
 
 // Fingerprint is the batch's idempotency hash: the same key must come with the same payload (importers also
@@ -40,9 +42,8 @@ func (b *Batch) fingerprint(metas *[]string) ([]byte, error) {
 		f.float(float64(s.Value))
 		f.str(s.Unit)
 		f.optBool(s.UserEntered)
-		f.envelope(s.Start, s.End, &s.Source, s.TimeZone, s.Version, s.Metadata)
-		if metas != nil && len(s.Metadata) > 0 && f.err == nil {
-			(*metas)[i] = string(f.scratch)
+		if js := f.envelope(s.Start, s.End, &s.Source, s.TimeZone, s.Version, s.Metadata); metas != nil && f.err == nil {
+			(*metas)[i] = js
 		}
 	}
 	f.n(len(b.Series))
@@ -110,10 +111,15 @@ func (b *Batch) fingerprint(metas *[]string) ([]byte, error) {
 const fpChunk = 16 << 10
 
 type fp struct {
-	h       hash.Hash
-	out     []byte // bytes not yet hashed
-	scratch []byte // reused for each metadata map's JSON
-	err     error
+	h   hash.Hash
+	out []byte // bytes not yet hashed
+	err error
+	// metaJSON is the JSON of each metadata map hashed so far, by the map: the upload decoder hands identical
+	// metadata objects over as one shared map, and encoding it again for every sample (a string each) was most
+	// of the fingerprint's allocations. lastMeta and lastJSON skip the look-up for a run of one map.
+	metaJSON map[unsafe.Pointer]string
+	lastMeta unsafe.Pointer
+	lastJSON string
 	// lastSrc and srcBytes are the previous item's source and the bytes it hashed as: items repeat a few
 	// sources thousands of times, and the same bytes are appended again instead of being encoded again.
 	lastSrc  Source
@@ -174,14 +180,15 @@ func (f *fp) optInt(v *int64) {
 	}
 }
 
-// envelope hashes the fields every kind of item carries (see normalizer.envelope).
-func (f *fp) envelope(start, end time.Time, src *Source, zone *string, ver *int64, meta map[string]any) {
+// envelope hashes the fields every kind of item carries (see normalizer.envelope) and returns the metadata's
+// JSON ("" for none).
+func (f *fp) envelope(start, end time.Time, src *Source, zone *string, ver *int64, meta map[string]any) string {
 	f.time(start)
 	f.time(end)
 	f.source(src)
 	f.opt(zone)
 	f.optInt(ver)
-	f.meta(meta)
+	return f.meta(meta)
 }
 
 func (f *fp) source(s *Source) {
@@ -203,16 +210,40 @@ func (f *fp) source(s *Source) {
 	f.flush()
 }
 
-func (f *fp) meta(m map[string]any) {
+// meta hashes a metadata map as its JSON with sorted keys and returns that JSON.
+func (f *fp) meta(m map[string]any) string {
 	if !f.present(len(m) > 0) {
-		return
+		return ""
 	}
-	b, err := appendJSON(f.scratch[:0], m)
-	if err != nil && f.err == nil {
-		f.err = err
-	}
-	f.scratch = b
-	f.n(len(b))
-	f.out = append(f.out, b...)
+	js := f.encodeMeta(m)
+	f.n(len(js))
+	f.out = append(f.out, js...)
 	f.flush()
+	return js
+}
+
+// encodeMeta is m's JSON, encoded once per map of the batch. A map is read only while the batch is hashed, so
+// the same map gives the same bytes each time.
+func (f *fp) encodeMeta(m map[string]any) string {
+	at := reflect.ValueOf(m).UnsafePointer()
+	if at == f.lastMeta {
+		return f.lastJSON
+	}
+	js, ok := f.metaJSON[at]
+	if !ok {
+		b, err := appendJSON(nil, m)
+		if err != nil {
+			if f.err == nil {
+				f.err = err
+			}
+			return ""
+		}
+		js = string(b)
+		if f.metaJSON == nil {
+			f.metaJSON = map[unsafe.Pointer]string{}
+		}
+		f.metaJSON[at] = js
+	}
+	f.lastMeta, f.lastJSON = at, js
+	return js
 }

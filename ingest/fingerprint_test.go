@@ -97,3 +97,44 @@ func TestFingerprintOfAlternatingSourcesIsPinned(t *testing.T) {
 		t.Fatalf("fingerprint %s, want %s (from the encoder without the source cache)", got, want)
 	}
 }
+
+// A metadata map shared by many samples (as the upload decoder gives them) is encoded once, and hashes and
+// stores exactly as separate equal maps do.
+func TestFingerprintOfASharedMetadataMap(t *testing.T) {
+	at := time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)
+	build := func(shared bool) Batch {
+		b := Batch{IdempotencyKey: "k", Provider: AppleHealth, Device: Device{ID: "d"}}
+		one := map[string]any{"m": 1, "a": "x"}
+		for i := 0; i < 6; i++ {
+			meta := map[string]any{"m": 1, "a": "x"}
+			if shared {
+				meta = one
+			}
+			if i%3 == 2 {
+				meta = map[string]any{"other": true}
+			}
+			b.Samples = append(b.Samples, QuantitySample{ID: fmt.Sprint(i), Type: "HeartRate", Value: 60, Unit: "count/min",
+				Start: at, End: at, Source: Source{Name: "W"}, Metadata: meta})
+		}
+		return b
+	}
+	var sharedMetas, ownMetas []string
+	bs, bo := build(true), build(false)
+	hs, err := bs.fingerprint(&sharedMetas)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ho, err := bo.fingerprint(&ownMetas)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(hs, ho) {
+		t.Error("a shared map hashed unlike equal maps of its own")
+	}
+	want := []string{`{"a":"x","m":1}`, `{"a":"x","m":1}`, `{"other":true}`}
+	for i, got := range sharedMetas {
+		if got != want[i%3] || ownMetas[i] != got {
+			t.Errorf("sample %d: metadata JSON %q (own maps %q), want %q", i, got, ownMetas[i], want[i%3])
+		}
+	}
+}
