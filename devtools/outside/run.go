@@ -142,12 +142,14 @@ func Run(ctx context.Context, o Options, stdout io.Writer) (*Report, error) {
 	}
 
 	t := time.Now()
-	g := gen.New(gen.Config{Seed: o.Seed, Days: 365})
+	// A generated day holds about 660 heart-rate and step samples; a year is enough up to ~240,000 per phone.
+	perUser := (o.Samples + o.Users - 1) / o.Users
+	g := gen.New(gen.Config{Seed: o.Seed, Days: max(365, perUser/500+1)})
 	users := make([]*gen.User, o.Users)
 	for u := range users {
 		users[u] = g.User(u)
 	}
-	if r.main, err = outbox(g, users, (o.Samples+o.Users-1)/o.Users, o.BatchSize, o.Seed, "main"); err != nil {
+	if r.main, err = outbox(g, users, perUser, o.BatchSize, o.Seed, "main"); err != nil {
 		return nil, err
 	}
 	if o.WarmupBatches > 0 {
