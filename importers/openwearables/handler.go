@@ -3,6 +3,7 @@ package openwearables
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -31,12 +32,16 @@ func NewHandler(svc *ingest.Service, store *db.Store, cat *catalog.Catalog, log 
 	return &Handler{svc: svc, store: store, cat: cat, log: log}
 }
 
-// Routes is the handler for /api/v1/: the sync upload, the SDK's diagnostic logs and its token refresh. v
-// authenticates healthsync's own tokens; the caller puts a body-size limit in front.
+// Routes is the handler for /api/v1/: the sync upload (and its pre-0.4 iOS route), the SDK's diagnostic logs,
+// its sign-out notice and its token refresh. v authenticates healthsync's own tokens; the caller puts a
+// body-size limit in front.
 func (h *Handler) Routes(v *auth.Verifier) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("POST /api/v1/sdk/users/{user_id}/sync", bareBearer(v.Middleware(http.HandlerFunc(h.sync))))
-	mux.Handle("POST /api/v1/sdk/users/{user_id}/logs", bareBearer(v.Middleware(http.HandlerFunc(h.logs))))
+	authed := func(f http.HandlerFunc) http.Handler { return bareBearer(v.Middleware(f)) }
+	mux.Handle("POST /api/v1/sdk/users/{user_id}/sync", authed(h.sync))
+	mux.Handle("POST /api/v1/sdk/users/{user_id}/sync/apple", authed(h.syncApple))
+	mux.Handle("POST /api/v1/sdk/users/{user_id}/logs", authed(h.logs))
+	mux.Handle("DELETE /api/v1/users/{user_id}/connections/{provider}", authed(h.disconnect))
 	mux.HandleFunc("POST /api/v1/token/refresh", h.refresh)
 	return mux
 }
@@ -105,7 +110,20 @@ func (h *Handler) principal(w http.ResponseWriter, r *http.Request) (auth.Princi
 	return p, true
 }
 
+// sync takes the current body (iOS SDK 0.4+, Android, React Native), which names its provider.
 func (h *Handler) sync(w http.ResponseWriter, r *http.Request) {
+	h.upload(w, r, "", Decode)
+}
+
+// syncApple takes what the iOS SDK before 0.4.0 (and the Flutter plugin 0.0.7, which pins iOS 0.2.x) posts to
+// the route that named the provider: the 0.2.x body or the current one (legacy.go).
+func (h *Handler) syncApple(w http.ResponseWriter, r *http.Request) {
+	h.upload(w, r, "apple", DecodeApple)
+}
+
+// upload is both sync routes: authenticate, decode with decode, map, and store through the write path, one
+// batch per chunk of the limit. route is the provider the path names, or "" when it names none.
+func (h *Handler) upload(w http.ResponseWriter, r *http.Request, route string, decode func([]byte) (*Request, *DecodeError)) {
 	p, ok := h.principal(w, r)
 	if !ok {
 		return
@@ -116,9 +134,15 @@ func (h *Handler) sync(w http.ResponseWriter, r *http.Request) {
 		httpjson.Error(w, http.StatusBadRequest, "BAD_REQUEST", "the request body could not be read")
 		return
 	}
-	req, derr := Decode(body)
+	req, derr := decode(body)
 	if derr != nil {
 		httpjson.Error(w, http.StatusBadRequest, derr.Code, derr.Message)
+		return
+	}
+	if route != "" && !strings.EqualFold(strings.TrimSpace(req.Provider), route) {
+		httpjson.Error(w, http.StatusBadRequest, "PROVIDER_MISMATCH", fmt.Sprintf(
+			"the body's provider %q is not this route's %q: post %s data to /api/v1/sdk/users/{user_id}/sync",
+			clip(req.Provider), route, clip(req.Provider)))
 		return
 	}
 	mapped, err := Map(req, h.cat)
@@ -163,8 +187,12 @@ func (h *Handler) sync(w http.ResponseWriter, r *http.Request) {
 			keep(b.Origin(rej))
 		}
 	}
+	sdk := req.SDKVersion.S
+	if req.legacy {
+		sdk = "ios<0.3" // the 0.2.x body names no version
+	}
 	h.log.InfoContext(ctx, "open wearables sync", "user", auth.LogID(p.Subject), "provider", req.Provider,
-		"sdk", req.SDKVersion.S, "accepted", res.Accepted, "duplicates", res.Duplicates, "rejected", res.Rejected,
+		"sdk", sdk, "route", r.Pattern, "accepted", res.Accepted, "duplicates", res.Duplicates, "rejected", res.Rejected,
 		"batches", res.Batches)
 	httpjson.Write(w, http.StatusOK, res)
 }
@@ -192,6 +220,22 @@ func (h *Handler) logs(w http.ResponseWriter, r *http.Request) {
 		"sdk", body.SDKVersion.S, "events", len(body.Events))
 	httpjson.Write(w, http.StatusAccepted, map[string]any{"status_code": http.StatusAccepted, "response": "log events accepted",
 		"user_id": p.Subject})
+}
+
+// disconnect answers the sign-out notice of the iOS SDK 0.15 (DELETE /api/v1/users/{user_id}/connections/apple,
+// best effort, its answer only logged). Their backend marks the connection disconnected; healthsync keeps no
+// connection for phone uploads, so nothing changes: the data and sync state stay until the user erases them.
+func (h *Handler) disconnect(w http.ResponseWriter, r *http.Request) {
+	p, ok := h.principal(w, r)
+	if !ok {
+		return
+	}
+	if _, known := providers[strings.ToLower(r.PathValue("provider"))]; !known {
+		httpjson.Error(w, http.StatusNotFound, "NOT_FOUND", "no such connection: the SDKs' providers are apple, samsung and google")
+		return
+	}
+	h.log.InfoContext(r.Context(), "open wearables disconnect", "user", auth.LogID(p.Subject), "provider", r.PathValue("provider"))
+	w.WriteHeader(http.StatusNoContent)
 }
 
 // refresh answers the SDK's token refresh. healthsync issues no refresh tokens: 401 makes the SDK report an
