@@ -208,3 +208,26 @@ func TestOpenWearablesLegacyRefusals(t *testing.T) {
 		t.Errorf("after the sign-out notice the data is still there: %d %+v", status, out)
 	}
 }
+
+// TestOpenWearablesIOSCurrent: the iOS SDK 0.13–0.15's calls besides the upload: its extra headers are
+// accepted, its sync log is acknowledged, and its refresh is refused in the way it reports to the app.
+func TestOpenWearablesIOSCurrent(t *testing.T) {
+	a := newApp(t)
+	alice := a.token("alice")
+	t0 := day0.Add(9 * time.Hour)
+	headers := []string{"X-Open-Wearables-SDK-Version", "0.15.0", "X-Open-Wearables-SDK-Platform", "ios",
+		"X-Request-Id", "5D1C7E0A-3B94-4F2E-8A61-C0F9B2D47E35", "User-Agent", "OpenWearablesHealthSDK/0.15.0 (iOS 18.5.0; iPhone16,1)"}
+	body := owBody("apple", []map[string]any{owRecord(uuid(80), "HKQuantityTypeIdentifierStepCount", "count", 35, t0, t0.Add(time.Minute))}, nil, nil)
+	if status, out, _ := a.postOW(syncPath("alice"), "Bearer "+alice, body, headers...); status != http.StatusOK || out.Accepted != 1 {
+		t.Errorf("upload with the 0.15 headers: %d %+v", status, out)
+	}
+	logs := []byte(`{"sdkVersion":"0.15.0","provider":"apple","events":[{"eventType":"historical_data_sync_start","timestamp":"` +
+		t0.Format(time.RFC3339) + `","dataTypeCounts":[{"type":"HKQuantityTypeIdentifierStepCount","count":1}],"timeRange":{"endDate":"` +
+		t0.Format(time.RFC3339) + `"}},{"eventType":"device_state","batteryLevel":0.62,"batteryState":"unplugged","isLowPowerMode":false}]}`)
+	if status, out, _ := a.postOW("/api/v1/sdk/users/alice/logs", "Bearer "+alice, logs, headers...); status != http.StatusAccepted || out.UserID != "alice" {
+		t.Errorf("iOS sync log: %d %+v", status, out)
+	}
+	if status, out, _ := a.postOW("/api/v1/token/refresh", "", []byte(`{"refresh_token":"unused"}`), headers...); status != http.StatusUnauthorized || out.code() != "REFRESH_UNSUPPORTED" {
+		t.Errorf("refresh: %d %+v", status, out)
+	}
+}

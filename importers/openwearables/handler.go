@@ -187,14 +187,22 @@ func (h *Handler) upload(w http.ResponseWriter, r *http.Request, route string, d
 			keep(b.Origin(rej))
 		}
 	}
-	sdk := req.SDKVersion.S
-	if req.legacy {
-		sdk = "ios<0.3" // the 0.2.x body names no version
-	}
 	h.log.InfoContext(ctx, "open wearables sync", "user", auth.LogID(p.Subject), "provider", req.Provider,
-		"sdk", sdk, "route", r.Pattern, "accepted", res.Accepted, "duplicates", res.Duplicates, "rejected", res.Rejected,
+		"sdk", sdkVersion(r, req), "request_id", clip(r.Header.Get("X-Request-Id")), "route", r.Pattern, "accepted", res.Accepted, "duplicates", res.Duplicates, "rejected", res.Rejected,
 		"batches", res.Batches)
 	httpjson.Write(w, http.StatusOK, res)
+}
+
+// sdkVersion names the SDK for the log: the iOS SDK 0.15 sends X-Open-Wearables-SDK-Version (its body's
+// sdkVersion lagged behind the release in 0.3.x), older bodies name it in sdkVersion, the 0.2.x body not at all.
+func sdkVersion(r *http.Request, req *Request) string {
+	if v := strings.TrimSpace(r.Header.Get("X-Open-Wearables-SDK-Version")); v != "" {
+		return clip(strings.TrimSpace(r.Header.Get("X-Open-Wearables-SDK-Platform")) + " " + v)
+	}
+	if req.legacy {
+		return "ios<0.3"
+	}
+	return clip(req.SDKVersion.S)
 }
 
 // logRequest is the SDK's diagnostic log body; only its size is read.
@@ -204,8 +212,9 @@ type logRequest struct {
 	Events     []json.RawMessage `json:"events"`
 }
 
-// logs accepts the Android SDK's sync diagnostics (sync start, per-type end, device state). healthsync keeps
-// its own sync state from the uploads, so the events are only counted in the log, never stored.
+// logs accepts the SDKs' sync diagnostics (Android 0.10+, iOS 0.13+: sync start, per-type end, device state);
+// both only log the answer's status. healthsync keeps its own sync state from the uploads, so the events are
+// only counted in the log, never stored.
 func (h *Handler) logs(w http.ResponseWriter, r *http.Request) {
 	p, ok := h.principal(w, r)
 	if !ok {
@@ -238,8 +247,12 @@ func (h *Handler) disconnect(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// refresh answers the SDK's token refresh. healthsync issues no refresh tokens: 401 makes the SDK report an
-// auth error to the app (onAuthError), which fetches a new access token from its backend and signs in again.
+// refresh answers the SDK's token refresh (POST {"refresh_token"}, no Authorization), which every SDK calls on a
+// 401 before retrying the upload once. healthsync issues no refresh tokens, and minting is the app backend's
+// job. 401 is the answer every SDK version reads as a refused refresh token (iOS 0.13+ and Android: 401–403;
+// iOS 0.2.x: any non-2xx) and reports to the app (onAuthError), which fetches a new access token from its
+// backend and hands it over (updateTokens). A 5xx would instead be read as a network error and retried
+// silently, leaving the app unaware.
 func (h *Handler) refresh(w http.ResponseWriter, r *http.Request) {
 	httpjson.Error(w, http.StatusUnauthorized, "REFRESH_UNSUPPORTED",
 		"healthsync does not refresh tokens: have your backend mint a new healthsync access token and sign the SDK in with it")
