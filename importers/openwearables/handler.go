@@ -3,6 +3,7 @@ package openwearables
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -31,12 +32,16 @@ func NewHandler(svc *ingest.Service, store *db.Store, cat *catalog.Catalog, log 
 	return &Handler{svc: svc, store: store, cat: cat, log: log}
 }
 
-// Routes is the handler for /api/v1/: the sync upload, the SDK's diagnostic logs and its token refresh. v
-// authenticates healthsync's own tokens; the caller puts a body-size limit in front.
+// Routes is the handler for /api/v1/: the sync upload (and its pre-0.4 iOS route), the SDK's diagnostic logs,
+// its sign-out notice and its token refresh. v authenticates healthsync's own tokens; the caller puts a
+// body-size limit in front.
 func (h *Handler) Routes(v *auth.Verifier) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("POST /api/v1/sdk/users/{user_id}/sync", bareBearer(v.Middleware(http.HandlerFunc(h.sync))))
-	mux.Handle("POST /api/v1/sdk/users/{user_id}/logs", bareBearer(v.Middleware(http.HandlerFunc(h.logs))))
+	authed := func(f http.HandlerFunc) http.Handler { return bareBearer(v.Middleware(f)) }
+	mux.Handle("POST /api/v1/sdk/users/{user_id}/sync", authed(h.sync))
+	mux.Handle("POST /api/v1/sdk/users/{user_id}/sync/apple", authed(h.syncApple))
+	mux.Handle("POST /api/v1/sdk/users/{user_id}/logs", authed(h.logs))
+	mux.Handle("DELETE /api/v1/users/{user_id}/connections/{provider}", authed(h.disconnect))
 	mux.HandleFunc("POST /api/v1/token/refresh", h.refresh)
 	return mux
 }
@@ -105,7 +110,20 @@ func (h *Handler) principal(w http.ResponseWriter, r *http.Request) (auth.Princi
 	return p, true
 }
 
+// sync takes the current body (iOS SDK 0.4+, Android, React Native), which names its provider.
 func (h *Handler) sync(w http.ResponseWriter, r *http.Request) {
+	h.upload(w, r, "", Decode)
+}
+
+// syncApple takes what the iOS SDK before 0.4.0 (and the Flutter plugin 0.0.7, which pins iOS 0.2.x) posts to
+// the route that named the provider: the 0.2.x body or the current one (legacy.go).
+func (h *Handler) syncApple(w http.ResponseWriter, r *http.Request) {
+	h.upload(w, r, "apple", DecodeApple)
+}
+
+// upload is both sync routes: authenticate, decode with decode, map, and store through the write path, one
+// batch per chunk of the limit. route is the provider the path names, or "" when it names none.
+func (h *Handler) upload(w http.ResponseWriter, r *http.Request, route string, decode func([]byte) (*Request, *DecodeError)) {
 	p, ok := h.principal(w, r)
 	if !ok {
 		return
@@ -116,9 +134,15 @@ func (h *Handler) sync(w http.ResponseWriter, r *http.Request) {
 		httpjson.Error(w, http.StatusBadRequest, "BAD_REQUEST", "the request body could not be read")
 		return
 	}
-	req, derr := Decode(body)
+	req, derr := decode(body)
 	if derr != nil {
 		httpjson.Error(w, http.StatusBadRequest, derr.Code, derr.Message)
+		return
+	}
+	if route != "" && !strings.EqualFold(strings.TrimSpace(req.Provider), route) {
+		httpjson.Error(w, http.StatusBadRequest, "PROVIDER_MISMATCH", fmt.Sprintf(
+			"the body's provider %q is not this route's %q: post %s data to /api/v1/sdk/users/{user_id}/sync",
+			clip(req.Provider), route, clip(req.Provider)))
 		return
 	}
 	mapped, err := Map(req, h.cat)
@@ -164,9 +188,21 @@ func (h *Handler) sync(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	h.log.InfoContext(ctx, "open wearables sync", "user", auth.LogID(p.Subject), "provider", req.Provider,
-		"sdk", req.SDKVersion.S, "accepted", res.Accepted, "duplicates", res.Duplicates, "rejected", res.Rejected,
+		"sdk", sdkVersion(r, req), "request_id", clip(r.Header.Get("X-Request-Id")), "route", r.Pattern, "accepted", res.Accepted, "duplicates", res.Duplicates, "rejected", res.Rejected,
 		"batches", res.Batches)
 	httpjson.Write(w, http.StatusOK, res)
+}
+
+// sdkVersion names the SDK for the log: the iOS SDK 0.15 sends X-Open-Wearables-SDK-Version (its body's
+// sdkVersion lagged behind the release in 0.3.x), older bodies name it in sdkVersion, the 0.2.x body not at all.
+func sdkVersion(r *http.Request, req *Request) string {
+	if v := strings.TrimSpace(r.Header.Get("X-Open-Wearables-SDK-Version")); v != "" {
+		return clip(strings.TrimSpace(r.Header.Get("X-Open-Wearables-SDK-Platform")) + " " + v)
+	}
+	if req.legacy {
+		return "ios<0.3"
+	}
+	return clip(req.SDKVersion.S)
 }
 
 // logRequest is the SDK's diagnostic log body; only its size is read.
@@ -176,8 +212,9 @@ type logRequest struct {
 	Events     []json.RawMessage `json:"events"`
 }
 
-// logs accepts the Android SDK's sync diagnostics (sync start, per-type end, device state). healthsync keeps
-// its own sync state from the uploads, so the events are only counted in the log, never stored.
+// logs accepts the SDKs' sync diagnostics (Android 0.10+, iOS 0.13+: sync start, per-type end, device state);
+// both only log the answer's status. healthsync keeps its own sync state from the uploads, so the events are
+// only counted in the log, never stored.
 func (h *Handler) logs(w http.ResponseWriter, r *http.Request) {
 	p, ok := h.principal(w, r)
 	if !ok {
@@ -194,8 +231,28 @@ func (h *Handler) logs(w http.ResponseWriter, r *http.Request) {
 		"user_id": p.Subject})
 }
 
-// refresh answers the SDK's token refresh. healthsync issues no refresh tokens: 401 makes the SDK report an
-// auth error to the app (onAuthError), which fetches a new access token from its backend and signs in again.
+// disconnect answers the sign-out notice of the iOS SDK 0.15 (DELETE /api/v1/users/{user_id}/connections/apple,
+// best effort, its answer only logged). Their backend marks the connection disconnected; healthsync keeps no
+// connection for phone uploads, so nothing changes: the data and sync state stay until the user erases them.
+func (h *Handler) disconnect(w http.ResponseWriter, r *http.Request) {
+	p, ok := h.principal(w, r)
+	if !ok {
+		return
+	}
+	if _, known := providers[strings.ToLower(r.PathValue("provider"))]; !known {
+		httpjson.Error(w, http.StatusNotFound, "NOT_FOUND", "no such connection: the SDKs' providers are apple, samsung and google")
+		return
+	}
+	h.log.InfoContext(r.Context(), "open wearables disconnect", "user", auth.LogID(p.Subject), "provider", r.PathValue("provider"))
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// refresh answers the SDK's token refresh (POST {"refresh_token"}, no Authorization), which every SDK calls on a
+// 401 before retrying the upload once. healthsync issues no refresh tokens, and minting is the app backend's
+// job. 401 is the answer every SDK version reads as a refused refresh token (iOS 0.13+ and Android: 401–403;
+// iOS 0.2.x: any non-2xx) and reports to the app (onAuthError), which fetches a new access token from its
+// backend and hands it over (updateTokens). A 5xx would instead be read as a network error and retried
+// silently, leaving the app unaware.
 func (h *Handler) refresh(w http.ResponseWriter, r *http.Request) {
 	httpjson.Error(w, http.StatusUnauthorized, "REFRESH_UNSUPPORTED",
 		"healthsync does not refresh tokens: have your backend mint a new healthsync access token and sign the SDK in with it")

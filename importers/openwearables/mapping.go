@@ -93,36 +93,39 @@ func Map(r *Request, cat *catalog.Catalog) (*Mapped, error) {
 		return nil, ErrUnsupportedProvider
 	}
 	m := &Mapped{Provider: p, DeviceID: "open-wearables-" + provider, SDKVersion: r.SDKVersion.Ptr()}
-	mp := mapper{m: m, cat: cat, apple: provider == "apple", provider: provider}
+	mp := mapper{m: m, cat: cat, apple: provider == "apple", provider: provider, fractionSpO2: r.legacy}
 	for i, raw := range r.Data.Records {
+		o := r.origin("records", i)
 		rec, err := DecodeRecord(raw)
 		if err != nil {
-			m.reject("records", i, "", "BAD_FIELD", err.Error())
+			m.reject(o, "BAD_FIELD", err.Error())
 			continue
 		}
-		mp.record(i, rec)
+		mp.record(o, rec)
 	}
 	for i, raw := range r.Data.Sleep {
+		o := r.origin("sleep", i)
 		s, err := DecodeSleep(raw)
 		if err != nil {
-			m.reject("sleep", i, "", "BAD_FIELD", err.Error())
+			m.reject(o, "BAD_FIELD", err.Error())
 			continue
 		}
-		mp.sleep(i, s)
+		mp.sleep(o, s)
 	}
 	for i, raw := range r.Data.Workouts {
+		o := r.origin("workouts", i)
 		w, err := DecodeWorkout(raw)
 		if err != nil {
-			m.reject("workouts", i, "", "BAD_FIELD", err.Error())
+			m.reject(o, "BAD_FIELD", err.Error())
 			continue
 		}
-		mp.workout(i, w)
+		mp.workout(o, w)
 	}
 	return m, nil
 }
 
-func (m *Mapped) reject(coll string, i int, id, code, msg string) {
-	m.Rejected = append(m.Rejected, Rejection{Collection: coll, Index: i, ID: id, Code: code, Message: msg})
+func (m *Mapped) reject(o Origin, code, msg string) {
+	m.Rejected = append(m.Rejected, Rejection{Collection: o.Collection, Index: o.Index, ID: o.ID, Code: code, Message: msg})
 }
 
 type mapper struct {
@@ -130,12 +133,14 @@ type mapper struct {
 	cat      *catalog.Catalog
 	apple    bool
 	provider string
+	// fractionSpO2: oxygen saturation arrives as HealthKit's fraction (iOS SDK 0.2.x), not ×100.
+	fractionSpO2 bool
 }
 
-// envelope checks what every item needs: a start (the end defaults to it) and an id.
-func (mp *mapper) envelope(coll string, i int, id Text, start, end Time) (time.Time, time.Time, bool) {
+// envelope checks what every item needs: a start (the end defaults to it). o carries the item's id.
+func (mp *mapper) envelope(o Origin, start, end Time) (time.Time, time.Time, bool) {
 	if !start.Valid {
-		mp.m.reject(coll, i, id.S, "BAD_TIME", "startDate is required")
+		mp.m.reject(o, "BAD_TIME", "startDate is required")
 		return time.Time{}, time.Time{}, false
 	}
 	e := start.T
@@ -145,8 +150,9 @@ func (mp *mapper) envelope(coll string, i int, id Text, start, end Time) (time.T
 	return start.T, e, true
 }
 
-func (mp *mapper) record(i int, r Record) {
-	start, end, ok := mp.envelope("records", i, r.ID, r.StartDate, r.EndDate)
+func (mp *mapper) record(from Origin, r Record) {
+	from.ID = r.ID.S
+	start, end, ok := mp.envelope(from, r.StartDate, r.EndDate)
 	if !ok {
 		return
 	}
@@ -154,7 +160,6 @@ func (mp *mapper) record(i int, r Record) {
 	src := mp.source(r.Source)
 	tz, meta := zone(r.ZoneOffset, r.Metadata)
 	meta = extra(meta, r.ParentID, r.Source)
-	from := Origin{Collection: "records", Index: i, ID: r.ID.S}
 	if c, isCat := mp.cat.LookupCategory(typ); isCat && typ != "" {
 		value := ""
 		if r.Value.Valid {
@@ -166,7 +171,7 @@ func (mp *mapper) record(i int, r Record) {
 		return
 	}
 	if !r.Value.Valid {
-		mp.m.reject("records", i, r.ID.S, "BAD_VALUE", "value is required")
+		mp.m.reject(from, "BAD_VALUE", "value is required")
 		return
 	}
 	name := typ
@@ -180,11 +185,11 @@ func (mp *mapper) record(i int, r Record) {
 }
 
 // unit translates the SDKs' unit spellings where they mean something else in the platform's dialect. The iOS
-// SDK multiplies oxygen saturation by 100 but keeps "%", which in HealthKit's dialect is a fraction; the
-// Android SDK's "%" is always 0–100.
+// SDK from 0.3.0 multiplies oxygen saturation by 100 but keeps "%", which in HealthKit's dialect is a
+// fraction (as 0.2.x sends it); the Android SDK's "%" is always 0–100.
 func (mp *mapper) unit(metric, u string) string {
 	u = strings.TrimSpace(u)
-	if u == "%" && (!mp.apple || metric == "oxygen_saturation") {
+	if u == "%" && (!mp.apple || (metric == "oxygen_saturation" && !mp.fractionSpO2)) {
 		return "percent"
 	}
 	return u
@@ -200,8 +205,9 @@ var sleepStages = map[string]string{
 	"awakeinbed": "awake_in_bed",
 }
 
-func (mp *mapper) sleep(i int, s Sleep) {
-	start, end, ok := mp.envelope("sleep", i, s.ID, s.StartDate, s.EndDate)
+func (mp *mapper) sleep(from Origin, s Sleep) {
+	from.ID = s.ID.S
+	start, end, ok := mp.envelope(from, s.StartDate, s.EndDate)
 	if !ok {
 		return
 	}
@@ -218,11 +224,12 @@ func (mp *mapper) sleep(i int, s Sleep) {
 	}
 	mp.m.Categories = append(mp.m.Categories, ingest.CategorySample{ID: s.ID.S, Type: "sleep", Value: value,
 		Start: start, End: end, Source: mp.source(s.Source), TimeZone: tz, UserEntered: manual(s.Source), Metadata: meta})
-	mp.m.CategoryFrom = append(mp.m.CategoryFrom, Origin{Collection: "sleep", Index: i, ID: s.ID.S})
+	mp.m.CategoryFrom = append(mp.m.CategoryFrom, from)
 }
 
-func (mp *mapper) workout(i int, w Workout) {
-	start, end, ok := mp.envelope("workouts", i, w.ID, w.StartDate, w.EndDate)
+func (mp *mapper) workout(from Origin, w Workout) {
+	from.ID = w.ID.S
+	start, end, ok := mp.envelope(from, w.StartDate, w.EndDate)
 	if !ok {
 		return
 	}
@@ -276,7 +283,7 @@ func (mp *mapper) workout(i int, w Workout) {
 	out.Metadata = meta
 	workoutParts(w, &out)
 	mp.m.Workouts = append(mp.m.Workouts, out)
-	mp.m.WorkoutFrom = append(mp.m.WorkoutFrom, Origin{Collection: "workouts", Index: i, ID: w.ID.S})
+	mp.m.WorkoutFrom = append(mp.m.WorkoutFrom, from)
 }
 
 // activity maps the SDKs' workout names (iOS: snake_case such as strength_training or hiit; Android: Health

@@ -25,6 +25,20 @@ type Request struct {
 		Sleep    []json.RawMessage `json:"sleep"`
 		Workouts []json.RawMessage `json:"workouts"`
 	} `json:"data"`
+
+	// legacy marks the iOS SDK 0.2.x body (DecodeApple), whose oxygen saturation is HealthKit's fraction.
+	legacy bool
+	// from gives, per collection, where each item sat in the body as the SDK wrote it, when that differs
+	// (the 0.2.x body files workouts and sleep among its records); nil means in place.
+	from map[string][]Origin
+}
+
+// origin is where item i of coll sat in the SDK's body.
+func (r *Request) origin(coll string, i int) Origin {
+	if f := r.from[coll]; i < len(f) {
+		return f[i]
+	}
+	return Origin{Collection: coll, Index: i}
 }
 
 // Source is where an item comes from: the HealthKit source revision and device, or the Android app and device.

@@ -59,10 +59,11 @@ func TestTolerantItems(t *testing.T) {
 	}
 }
 
-// FuzzDecode: no body makes the decoder or the mapping panic, every item ends up mapped or rejected exactly
-// once, and each mapped item has an origin within its collection.
+// FuzzDecode: no body makes the decoders (the current one and the /sync/apple one, which also reads the iOS SDK
+// 0.2.x body) or the mapping panic, every item ends up mapped or rejected exactly once, and each mapped item
+// has an origin within its collection of the body as sent.
 func FuzzDecode(f *testing.F) {
-	for _, name := range []string{"testdata/sync_request_example.json"} {
+	for _, name := range []string{"testdata/sync_request_example.json", "testdata/ios_sdk_0.2_sync_apple.json"} {
 		b, err := os.ReadFile(name)
 		if err != nil {
 			f.Fatal(err)
@@ -71,41 +72,65 @@ func FuzzDecode(f *testing.F) {
 	}
 	f.Add([]byte(`{"provider":"apple","data":{"records":[{"startDate":1,"value":"1e400"}],"sleep":[null],"workouts":[{"values":[{}]}]}}`))
 	f.Add([]byte(`{"provider":"google","data":{"records":[{"startDate":"2026-01-01T00:00:00Z","value":true,"zoneOffset":"+05:30"}]}}`))
+	f.Add([]byte(`{"data":{"records":[{"uuid":"x","type":"HKCategoryTypeIdentifierSleepAnalysis","value":9.5,"recordMetadata":[{"value":1},7]},
+		{"uuid":1,"workoutStatistics":[{"type":"duration","value":"12"}],"startDate":"2026-01-01T00:00:00Z"},[]],
+		"sleep":[{"value":"HKCategoryValueSleepAnalysisAsleepCore","recordMetadata":{"k":"v"}},"x"],"workouts":[{"uuid":null}]}}`))
 	cat := catalog.New()
 	f.Fuzz(func(t *testing.T, body []byte) {
-		req, derr := openwearables.Decode(body)
-		if derr != nil {
-			if derr.Message == "" || derr.Code == "" {
-				t.Fatalf("decode error without message or code: %+v", derr)
-			}
-			return
-		}
-		m, err := openwearables.Map(req, cat)
-		if err != nil {
-			return
-		}
-		items := len(req.Data.Records) + len(req.Data.Sleep) + len(req.Data.Workouts)
-		if got := len(m.Samples) + len(m.Categories) + len(m.Workouts) + len(m.Rejected); got != items {
-			t.Fatalf("%d items became %d mapped or rejected", items, got)
-		}
-		sizes := map[string]int{"records": len(req.Data.Records), "sleep": len(req.Data.Sleep), "workouts": len(req.Data.Workouts)}
-		seen := map[string]bool{}
-		for _, list := range [][]openwearables.Origin{m.SampleFrom, m.CategoryFrom, m.WorkoutFrom} {
-			for _, o := range list {
-				k := o.Collection + "/" + strconv.Itoa(o.Index)
-				if o.Index < 0 || o.Index >= sizes[o.Collection] || seen[k] {
-					t.Fatalf("origin %+v out of range or repeated", o)
-				}
-				seen[k] = true
-			}
-		}
-		for _, b := range openwearables.Batches(m, 3) {
-			if n := len(b.Samples) + len(b.Categories) + len(b.Workouts); n == 0 || n > 3 || b.IdempotencyKey == "" {
-				t.Fatalf("batch of %d items, key %q", n, b.IdempotencyKey)
-			}
-			if _, err := json.Marshal(b.Samples); err != nil && !strings.Contains(err.Error(), "unsupported value") {
-				t.Fatalf("mapped samples do not encode: %v", err)
-			}
+		for _, decode := range []func([]byte) (*openwearables.Request, *openwearables.DecodeError){
+			openwearables.Decode, openwearables.DecodeApple} {
+			checkDecode(t, cat, body, decode)
 		}
 	})
+}
+
+func checkDecode(t *testing.T, cat *catalog.Catalog, body []byte, decode func([]byte) (*openwearables.Request, *openwearables.DecodeError)) {
+	req, derr := decode(body)
+	if derr != nil {
+		if derr.Message == "" || derr.Code == "" {
+			t.Fatalf("decode error without message or code: %+v", derr)
+		}
+		return
+	}
+	var sent struct {
+		Data struct{ Records, Sleep, Workouts []json.RawMessage }
+	}
+	if err := json.Unmarshal(body, &sent); err != nil {
+		t.Fatalf("decoded a body that is not JSON: %v", err)
+	}
+	m, err := openwearables.Map(req, cat)
+	if err != nil {
+		return
+	}
+	items := len(sent.Data.Records) + len(sent.Data.Sleep) + len(sent.Data.Workouts)
+	if got := len(req.Data.Records) + len(req.Data.Sleep) + len(req.Data.Workouts); got != items {
+		t.Fatalf("%d items sent, %d decoded", items, got)
+	}
+	if got := len(m.Samples) + len(m.Categories) + len(m.Workouts) + len(m.Rejected); got != items {
+		t.Fatalf("%d items became %d mapped or rejected", items, got)
+	}
+	sizes := map[string]int{"records": len(sent.Data.Records), "sleep": len(sent.Data.Sleep), "workouts": len(sent.Data.Workouts)}
+	seen := map[string]bool{}
+	for _, list := range [][]openwearables.Origin{m.SampleFrom, m.CategoryFrom, m.WorkoutFrom} {
+		for _, o := range list {
+			k := o.Collection + "/" + strconv.Itoa(o.Index)
+			if o.Index < 0 || o.Index >= sizes[o.Collection] || seen[k] {
+				t.Fatalf("origin %+v out of range or repeated", o)
+			}
+			seen[k] = true
+		}
+	}
+	for _, r := range m.Rejected {
+		if r.Index < 0 || r.Index >= sizes[r.Collection] {
+			t.Fatalf("rejection %+v out of range", r)
+		}
+	}
+	for _, b := range openwearables.Batches(m, 3) {
+		if n := len(b.Samples) + len(b.Categories) + len(b.Workouts); n == 0 || n > 3 || b.IdempotencyKey == "" {
+			t.Fatalf("batch of %d items, key %q", n, b.IdempotencyKey)
+		}
+		if _, err := json.Marshal(b.Samples); err != nil && !strings.Contains(err.Error(), "unsupported value") {
+			t.Fatalf("mapped samples do not encode: %v", err)
+		}
+	}
 }
