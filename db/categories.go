@@ -43,7 +43,7 @@ func (t *Tx) WriteCategorySamples(ctx context.Context, deviceID string, rows []C
 			tail:  `ON CONFLICT (user_id, sample_id) DO NOTHING RETURNING sample_id`,
 			fixed: []any{t.userID, deviceID},
 		}
-		if _, err := v.run(ctx, t, len(rows), func(i int, args []any) []any {
+		if _, err := v.run(ctx, t.tx, len(rows), func(i int, args []any) []any {
 			r := &rows[i]
 			return append(args, r.ID, r.Category, r.Value, r.OrigValue, r.SourceID, tsMicros(r.Start), tsMicros(r.End),
 				nullText(r.TimeZone), r.UserEntered, r.Version, nullText(r.Metadata))

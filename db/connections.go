@@ -39,7 +39,8 @@ const connectionCols = `user_id, provider, provider_user_id, status, scopes, tok
 // SysTx is a transaction in the system scope: it may read and write provider connections and jobs of every
 // user (row-level security admits healthsync.scope = 'system' on those two tables only), and nothing else.
 type SysTx struct {
-	tx *sqlx.Tx
+	tx    *sqlx.Tx
+	store *Store
 }
 
 // InSystemTx runs fn in a transaction of the system scope, for work that does not know its user yet: routing a
@@ -57,7 +58,7 @@ func (s *Store) InSystemTx(ctx context.Context, fn func(tx *SysTx) error) (err e
 	if _, err = t.ExecContext(ctx, s.setLocal("SET LOCAL healthsync.scope = 'system'")); err != nil {
 		return fmt.Errorf("set system scope: %w", err)
 	}
-	if err = fn(&SysTx{tx: t}); err != nil {
+	if err = fn(&SysTx{tx: t, store: s}); err != nil {
 		return err
 	}
 	if err = t.Commit(); err != nil {

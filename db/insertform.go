@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/jmoiron/sqlx"
 )
 
 // InsertForm is how a batch's rows travel to PostgreSQL.
@@ -43,7 +45,7 @@ type valuesInsert struct {
 // run inserts n rows, row(i, args) appending row i's values in the order of the tuple's ?, in as few statements
 // as the parameter limit allows. With scan nil it executes each chunk; otherwise it calls scan for every row
 // the chunks return. It reports the rows affected (or returned).
-func (v valuesInsert) run(ctx context.Context, t *Tx, n int, row func(i int, args []any) []any,
+func (v valuesInsert) run(ctx context.Context, tx *sqlx.Tx, n int, row func(i int, args []any) []any,
 	scan func(rows *sql.Rows) error) (int64, error) {
 	parts := strings.Split(v.tuple, "?")
 	perRow := len(parts) - 1
@@ -74,7 +76,7 @@ func (v valuesInsert) run(ctx context.Context, t *Tx, n int, row func(i int, arg
 		b.WriteString(" ")
 		b.WriteString(v.tail)
 		if scan == nil {
-			res, err := t.tx.ExecContext(ctx, b.String(), args...)
+			res, err := tx.ExecContext(ctx, b.String(), args...)
 			if err != nil {
 				return total, err
 			}
@@ -82,7 +84,7 @@ func (v valuesInsert) run(ctx context.Context, t *Tx, n int, row func(i int, arg
 			total += got
 			continue
 		}
-		rows, err := t.tx.QueryContext(ctx, b.String(), args...)
+		rows, err := tx.QueryContext(ctx, b.String(), args...)
 		if err != nil {
 			return total, err
 		}
@@ -102,35 +104,40 @@ func (v valuesInsert) run(ctx context.Context, t *Tx, n int, row func(i int, arg
 }
 
 // values reports whether the store writes batches as multi-row VALUES: as Options.InsertForm says, or, left
-// empty, when the database has the citus extension (see formFound).
-func (t *Tx) values() bool {
-	switch t.store.insertForm {
+// empty, when the database has the citus extension (see valuesFound).
+func (t *Tx) values() bool { return t.store.values(t.tx) }
+
+// values is Tx.values for a system transaction (the sweeps that write for several users).
+func (t *SysTx) values() bool { return t.store.values(t.tx) }
+
+func (s *Store) values(tx *sqlx.Tx) bool {
+	switch s.insertForm {
 	case InsertValues:
 		return true
 	case "":
-		return t.formFound()
+		return s.valuesFound(tx)
 	}
 	return false
 }
 
-// formFound looks the citus extension up once per Store, in the transaction at hand, so a store built with
+// valuesFound looks the citus extension up once per Store, in the transaction at hand, so a store built with
 // Options{} (the tests, tools) writes what Citus accepts on a Citus database and keeps unnest elsewhere. Not
 // cached when the look-up fails: the statement after it fails the same way and the batch is retried.
-func (t *Tx) formFound() bool {
-	switch t.store.formSeen.Load() {
+func (s *Store) valuesFound(tx *sqlx.Tx) bool {
+	switch s.formSeen.Load() {
 	case 1:
 		return false
 	case 2:
 		return true
 	}
 	var citus bool
-	if err := t.tx.Get(&citus, `SELECT EXISTS (SELECT FROM pg_extension WHERE extname = 'citus')`); err != nil {
+	if err := tx.Get(&citus, `SELECT EXISTS (SELECT FROM pg_extension WHERE extname = 'citus')`); err != nil {
 		return false
 	}
 	if citus {
-		t.store.formSeen.Store(2)
+		s.formSeen.Store(2)
 	} else {
-		t.store.formSeen.Store(1)
+		s.formSeen.Store(1)
 	}
 	return citus
 }

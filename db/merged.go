@@ -53,7 +53,7 @@ func (t *Tx) PutMergedHours(ctx context.Context, metric string, hours []time.Tim
 	if t.values() {
 		v := valuesInsert{head: `INSERT INTO merged_hourly (user_id, metric, hour, value)`, tuple: `($1, $2, ?, ?)`,
 			tail: `ON CONFLICT (user_id, metric, hour) DO UPDATE SET value = EXCLUDED.value`, fixed: []any{t.userID, metric}}
-		if _, err := v.run(ctx, t, len(hours), func(i int, args []any) []any {
+		if _, err := v.run(ctx, t.tx, len(hours), func(i int, args []any) []any {
 			return append(args, tsMicros(hours[i]), values[i])
 		}, nil); err != nil {
 			return fmt.Errorf("store merged hours: %w", err)

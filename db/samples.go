@@ -182,7 +182,7 @@ func (t *Tx) insertSampleValues(ctx context.Context, deviceID string, rows []Sam
 		tail:  `ON CONFLICT (user_id, sample_id, point_ms) DO NOTHING RETURNING sample_id, point_ms`,
 		fixed: []any{t.userID, deviceID},
 	}
-	count, err := v.run(ctx, t, n, func(i int, args []any) []any {
+	count, err := v.run(ctx, t.tx, n, func(i int, args []any) []any {
 		r := &rows[at(i)]
 		return append(args, r.ID, r.PointMS, r.Metric, r.SourceID, tsMicros(r.Start), tsMicros(r.End), r.Value,
 			r.OrigValue, r.OrigUnit, nullText(r.TimeZone), r.UserEntered, r.Version, nullText(r.Metadata))
@@ -509,7 +509,7 @@ func (t *Tx) addHourlyValues(ctx context.Context, metric []string, src, hour, cn
 		tail:  hourlyUpsert,
 		fixed: []any{t.userID},
 	}
-	if _, err := v.run(ctx, t, len(metric), func(i int, args []any) []any {
+	if _, err := v.run(ctx, t.tx, len(metric), func(i int, args []any) []any {
 		var mn, mx any
 		if cnt[i] > 0 {
 			mn, mx = lo[i], hi[i]

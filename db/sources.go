@@ -136,7 +136,7 @@ func (t *Tx) upsertSourceValues(ctx context.Context, sorted []Source, at time.Ti
 		tail:  sourceUpsert + ` RETURNING provider, source_key, source_id, xmax = 0`,
 		fixed: []any{t.userID, at},
 	}
-	_, err := v.run(ctx, t, len(sorted), func(i int, args []any) []any {
+	_, err := v.run(ctx, t.tx, len(sorted), func(i int, args []any) []any {
 		s := &sorted[i]
 		args = append(args, s.Provider, s.Key, s.Name)
 		for _, p := range []*string{s.BundleID, s.Version, s.ProductType, s.DeviceName, s.DeviceModel,

@@ -31,7 +31,7 @@ func (t *Tx) UpdateSyncState(ctx context.Context, deviceID string, updates []Syn
 			tail:  syncStateUpsert,
 			fixed: []any{t.userID, deviceID, at},
 		}
-		if _, err := v.run(ctx, t, len(updates), func(i int, args []any) []any {
+		if _, err := v.run(ctx, t.tx, len(updates), func(i int, args []any) []any {
 			u := &updates[i]
 			var cur, newest, data any
 			if u.Cursor != nil {

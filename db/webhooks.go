@@ -19,28 +19,13 @@ type WebhookEvent struct {
 }
 
 // EnqueueWebhooks writes the events to the outbox in the caller's transaction, in one statement whatever their
-// number, so they commit or roll back with the data they announce.
+// number (or chunks of multi-row VALUES on Citus), so they commit or roll back with the data they announce.
 func (t *Tx) EnqueueWebhooks(ctx context.Context, evs []WebhookEvent, at time.Time) error {
-	if t.values() {
-		// Rows take their ids in the order of the VALUES list, as in the ordered unnest.
-		v := valuesInsert{head: `INSERT INTO webhook_events (user_id, type, payload, vals, created_at)`,
-			tuple: `($1, ?, ?::jsonb, ?::jsonb, $2)`, fixed: []any{t.userID, at}}
-		if _, err := v.run(ctx, t, len(evs), func(i int, args []any) []any {
-			var vals any
-			if len(evs[i].Values) > 0 {
-				vals = string(evs[i].Values)
-			}
-			return append(args, evs[i].Type, string(evs[i].Payload), vals)
-		}, nil); err != nil {
-			return fmt.Errorf("enqueue webhook events: %w", err)
-		}
-		return nil
-	}
 	users := make([]int64, len(evs))
 	for i := range users {
 		users[i] = t.userID
 	}
-	return enqueueWebhooks(ctx, t.tx, users, evs, at)
+	return enqueueWebhooks(ctx, t.tx, t.values(), users, evs, at)
 }
 
 // EnqueueWebhooksOf writes events of several users (users[i] is evs[i]'s) in a system transaction: the sweeps
@@ -49,11 +34,28 @@ func (t *SysTx) EnqueueWebhooksOf(ctx context.Context, users []int64, evs []Webh
 	if len(users) != len(evs) {
 		return fmt.Errorf("enqueue webhook events: %d users for %d events", len(users), len(evs))
 	}
-	return enqueueWebhooks(ctx, t.tx, users, evs, at)
+	return enqueueWebhooks(ctx, t.tx, t.values(), users, evs, at)
 }
 
-func enqueueWebhooks(ctx context.Context, ex sqlx.ExtContext, users []int64, evs []WebhookEvent, at time.Time) error {
+// enqueueWebhooks inserts the events in their order (ids follow it) with the unnest form, or, with values, as
+// multi-row VALUES: Citus plans an INSERT … SELECT from unnest by copying the rows into the shards, which
+// row-level security refuses, and splits a VALUES list by shard, so the sweeps' events of many users go too.
+func enqueueWebhooks(ctx context.Context, tx *sqlx.Tx, values bool, users []int64, evs []WebhookEvent, at time.Time) error {
 	if len(evs) == 0 {
+		return nil
+	}
+	if values {
+		v := valuesInsert{head: `INSERT INTO webhook_events (user_id, type, payload, vals, created_at)`,
+			tuple: `(?, ?, ?::jsonb, ?::jsonb, $1)`, fixed: []any{at}}
+		if _, err := v.run(ctx, tx, len(evs), func(i int, args []any) []any {
+			var vals any
+			if len(evs[i].Values) > 0 {
+				vals = string(evs[i].Values)
+			}
+			return append(args, users[i], evs[i].Type, string(evs[i].Payload), vals)
+		}, nil); err != nil {
+			return fmt.Errorf("enqueue webhook events: %w", err)
+		}
 		return nil
 	}
 	types := make([]string, len(evs))
@@ -66,7 +68,7 @@ func enqueueWebhooks(ctx context.Context, ex sqlx.ExtContext, users []int64, evs
 			vals[i] = &v
 		}
 	}
-	_, err := ex.ExecContext(ctx, `
+	_, err := tx.ExecContext(ctx, `
 		INSERT INTO webhook_events (user_id, type, payload, vals, created_at)
 		SELECT u, t, p::jsonb, v::jsonb, $5
 		FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS r(u, t, p, v, n)

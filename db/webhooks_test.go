@@ -70,3 +70,50 @@ func TestWebhookTablesScope(t *testing.T) {
 		t.Fatal("a user transaction registered an endpoint")
 	}
 }
+
+// The sweeps' events of several users (EnqueueWebhooksOf) are the same rows, in the same order, whichever form
+// writes them: the unnest form on one PostgreSQL, multi-row VALUES on Citus (split into chunks past
+// maxValuesRows).
+func TestEnqueueWebhooksOfFormsWriteTheSameEvents(t *testing.T) {
+	dbtest.SkipOnCitus(t, "compares the unnest form with VALUES, and Citus cannot run unnest inserts under row-level security")
+	t.Parallel()
+	ctx := context.Background()
+	at := time.Date(2026, 3, 1, 12, 0, 0, 123456000, time.UTC)
+	forms := []InsertForm{InsertUnnest, InsertValues}
+	dumps := make([]string, len(forms))
+	for f, form := range forms {
+		d := dbtest.New(t)
+		store := New(d, Options{InsertForm: form})
+		var ids []int64
+		for _, subject := range []string{"alice", "bob", "carol"} {
+			u, err := store.EnsureUser(ctx, subject)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, u.ID)
+		}
+		var users []int64
+		var evs []WebhookEvent
+		for i := range maxValuesRows + 7 {
+			ev := WebhookEvent{Type: "sync.stale", Payload: json.RawMessage(`{"device":"d` + string(rune('a'+i%26)) + `"}`)}
+			if i%3 == 0 {
+				ev.Values = json.RawMessage(`{"value":` + string(rune('0'+i%10)) + `}`)
+			}
+			users, evs = append(users, ids[i%len(ids)]), append(evs, ev)
+		}
+		if err := store.InSystemTx(ctx, func(tx *SysTx) error { return tx.EnqueueWebhooksOf(ctx, users, evs, at) }); err != nil {
+			t.Fatalf("%s: %v", form, err)
+		}
+		// Users are numbered alike in both databases; the ids follow the order of the list.
+		if err := d.GetContext(ctx, &dumps[f], `SELECT json_agg(json_build_array(user_id, type, payload, vals, created_at,
+			fanned_out) ORDER BY event_id)::text FROM webhook_events`); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(dumps[0]) < 1000 {
+		t.Fatalf("unnest wrote too little to compare: %.200s", dumps[0])
+	}
+	if dumps[0] != dumps[1] {
+		t.Errorf("the forms wrote different events:\nunnest %.600s\nvalues %.600s", dumps[0], dumps[1])
+	}
+}

@@ -68,7 +68,7 @@ func (t *Tx) WriteWorkouts(ctx context.Context, deviceID string, rows []WorkoutR
 			tail:  `ON CONFLICT (user_id, workout_id) DO NOTHING RETURNING workout_id`,
 			fixed: []any{t.userID, deviceID},
 		}
-		if _, err := v.run(ctx, t, len(rows), func(i int, args []any) []any {
+		if _, err := v.run(ctx, t.tx, len(rows), func(i int, args []any) []any {
 			r := &rows[i]
 			var en, di any
 			if r.EnergyKcal != nil {

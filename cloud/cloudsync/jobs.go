@@ -14,7 +14,11 @@ import (
 
 // Run works on due jobs until ctx ends, waiting idle between empty rounds. Every server process may run it:
 // jobs are claimed with SKIP LOCKED, so no job runs twice at once.
-func (s *Service) Run(ctx context.Context, idle time.Duration) {
+func (s *Service) Run(ctx context.Context, idle time.Duration) { s.run(ctx, idle, nil) }
+
+// run is Run; idled, when not nil, is called each time the loop has nothing due (its first call comes after
+// the first round's pruning), and the loop stops when it returns false.
+func (s *Service) run(ctx context.Context, idle time.Duration, idled func() bool) {
 	if idle <= 0 {
 		idle = 5 * time.Second
 	}
@@ -33,6 +37,9 @@ func (s *Service) Run(ctx context.Context, idle time.Duration) {
 			s.o.Logger.Error("cloud provider jobs", "err", err)
 		}
 		if n == 0 || err != nil {
+			if idled != nil && !idled() {
+				return
+			}
 			if providers.SleepContext(ctx, idle) != nil {
 				return
 			}

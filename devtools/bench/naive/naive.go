@@ -21,8 +21,11 @@ func Daily(ctx context.Context, d *sqlx.DB, userID int64, metric string, from, t
 		return 0, fmt.Errorf("naive daily: begin: %w", err)
 	}
 	defer func() { _ = tx.Rollback() }() // read-only: nothing to commit
-	if _, err := tx.ExecContext(ctx, `SELECT set_config('healthsync.user_id', $1, true), set_config('jit', 'off', true),
-		set_config('role', $2, true)`, fmt.Sprint(userID), db.AppRole); err != nil {
+	// SET LOCAL statements, not set_config calls, as db.Store's transactions: Citus carries SET LOCAL to the
+	// workers (with citus.propagate_set_commands = 'local', which the Citus test databases set for every
+	// session), and without the user there the shards' policies return no row.
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`SET LOCAL healthsync.user_id = '%d'; SET LOCAL jit = off; SET LOCAL ROLE %s`,
+		userID, db.AppRole)); err != nil {
 		return 0, fmt.Errorf("naive daily: set user: %w", err)
 	}
 	rows, err := tx.QueryContext(ctx, `
