@@ -50,21 +50,12 @@ func (t *Tx) recomputeHourly(ctx context.Context, removed []span) error {
 	for i, s := range removed {
 		metric[i], src[i], start[i], end[i] = s.metric, s.sourceID, micros(s.start), micros(s.end)
 	}
-	touched := fmt.Sprintf(`
-		SELECT DISTINCT x.m AS metric, x.src AS source_id, h.hour
-		FROM (SELECT m, src, %s AS s, %s AS e
-		      FROM unnest($2::text[], $3::bigint[], $4::bigint[], $5::bigint[]) AS u(m, src, s, e)) x
-		CROSS JOIN LATERAL %s AS h(hour)`,
-		fmt.Sprintf(tsFromMicros, "u.s"), fmt.Sprintf(tsFromMicros, "u.e"), hoursOf("x.s", "x.e"))
+	touched := touchedHoursSQL()
 	args := []any{t.userID, pq.Array(metric), pq.Array(src), pq.Array(start), pq.Array(end)}
 	if err := t.lockMergedShared(ctx); err != nil {
 		return err
 	}
-	if _, err := t.tx.ExecContext(ctx, `
-		WITH k AS (SELECT DISTINCT metric, hour FROM (`+touched+`) x),
-		days AS (`+forgetDaysSQL+`)
-		DELETE FROM merged_hourly a USING k WHERE a.user_id = $1 AND a.metric = k.metric AND a.hour = k.hour`,
-		args...); err != nil {
+	if _, err := t.tx.ExecContext(ctx, recomputeForgetSQL(touched), args...); err != nil {
 		return fmt.Errorf("forget merged totals and cached days: %w", err)
 	}
 	if _, err := t.tx.ExecContext(ctx, `
@@ -87,6 +78,26 @@ func (t *Tx) recomputeHourly(ctx context.Context, removed []span) error {
 		return fmt.Errorf("recompute hourly aggregate: rebuild: %w", err)
 	}
 	return nil
+}
+
+// touchedHoursSQL lists the (metric, source_id, hour) of the removed samples ($2 metrics, $3 sources, $4 and $5
+// starts and ends in Unix microseconds).
+func touchedHoursSQL() string {
+	return fmt.Sprintf(`
+		SELECT DISTINCT x.m AS metric, x.src AS source_id, h.hour
+		FROM (SELECT m, src, %s AS s, %s AS e
+		      FROM unnest($2::text[], $3::bigint[], $4::bigint[], $5::bigint[]) AS u(m, src, s, e)) x
+		CROSS JOIN LATERAL %s AS h(hour)`,
+		fmt.Sprintf(tsFromMicros, "u.s"), fmt.Sprintf(tsFromMicros, "u.e"), hoursOf("x.s", "x.e"))
+}
+
+// recomputeForgetSQL is recomputeHourly's first statement: it forgets the merged totals and cached days of the
+// hours of touched (a query of metric, source_id, hour).
+func recomputeForgetSQL(touched string) string {
+	return `
+		WITH ` + forgetKeysCTE(touched) + `,
+		days AS (` + forgetDaysSQL + `)
+		DELETE FROM merged_hourly a USING k WHERE a.user_id = $1 AND a.metric = k.metric AND a.hour = k.hour`
 }
 
 // BucketRow is the hourly aggregate summed over one bucket.
@@ -308,9 +319,18 @@ func scanDayBuckets(rows *sql.Rows) ([]DayBucketRow, error) {
 // statement that changes sample_hourly (addHourly, recomputeHourly), so a cached day is never older than the
 // hours it sums. It was a trigger on sample_hourly until migration 0017: Citus cannot distribute a table with
 // triggers, nor run that one on the shards. Buckets are at most 26 hours long, which bounds the index range.
+// k comes from forgetKeysCTE, whose lo column is the range's lower edge, for the reason given at windowsCTE.
 const forgetDaysSQL = `DELETE FROM day_buckets b USING k
 	WHERE b.user_id = $1 AND b.metric = k.metric
-		AND b.bucket_start <= k.hour AND b.bucket_start > k.hour - interval '26 hours' AND b.bucket_end > k.hour`
+		AND b.bucket_start <= k.hour AND b.bucket_start > k.lo AND b.bucket_end > k.hour`
+
+// forgetKeysCTE is the WITH item k of forgetDaysSQL from sel, a query of (metric, hour): materialized, with lo =
+// hour − 26 hours as a column, so that under row-level security both edges of the bucket_start range are index
+// conditions (written as k.hour - interval '26 hours' in the DELETE, the lower edge was a filter over all the
+// user's cached days of the metric before the hour, once per hour the batch touched).
+func forgetKeysCTE(sel string) string {
+	return `k AS MATERIALIZED (SELECT DISTINCT metric, hour, hour - interval '26 hours' AS lo FROM (` + sel + `) k0)`
+}
 
 // forgetDayBuckets drops the cached day buckets of metric ("" = every metric): a change of source priority
 // changes every day.

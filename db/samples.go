@@ -466,8 +466,18 @@ func (t *Tx) addHourly(ctx context.Context, rows []*SampleRow) error {
 	}
 	// The unnests sit in a select list for the reason given at sampleInsert. The statement also forgets the
 	// cached days and merged totals of the hours it changes (forgetDaysSQL), in this transaction.
-	q := fmt.Sprintf(`
-		WITH k AS (SELECT DISTINCT m AS metric, %s AS hour FROM unnest($2::text[], $4::bigint[]) AS r(m, h)),
+	q := addHourlySQL()
+	if _, err := t.tx.ExecContext(ctx, q, t.userID, pq.Array(metric), pq.Array(src), pq.Array(hour), pq.Array(cnt),
+		pq.Array(sumStart), pq.Array(lo), pq.Array(hi), pq.Array(prorated)); err != nil {
+		return fmt.Errorf("add to hourly aggregate: %w", err)
+	}
+	return nil
+}
+
+// addHourlySQL is addHourly's statement (the unnest form).
+func addHourlySQL() string {
+	return fmt.Sprintf(`
+		WITH `+forgetKeysCTE(`SELECT m AS metric, %s AS hour FROM unnest($2::text[], $4::bigint[]) AS r(m, h)`)+`,
 		days AS (`+forgetDaysSQL+`),
 		agg AS (
 			INSERT INTO sample_hourly AS a (user_id, metric, source_id, hour, n, sum_start, min_value, max_value, prorated)
@@ -478,11 +488,6 @@ func (t *Tx) addHourly(ctx context.Context, rows []*SampleRow) error {
 			`+hourlyUpsert+`)
 		DELETE FROM merged_hourly x USING k WHERE x.user_id = $1 AND x.metric = k.metric AND x.hour = k.hour`,
 		fmt.Sprintf(tsFromMicros, "h"), fmt.Sprintf(tsFromMicros, "h"))
-	if _, err := t.tx.ExecContext(ctx, q, t.userID, pq.Array(metric), pq.Array(src), pq.Array(hour), pq.Array(cnt),
-		pq.Array(sumStart), pq.Array(lo), pq.Array(hi), pq.Array(prorated)); err != nil {
-		return fmt.Errorf("add to hourly aggregate: %w", err)
-	}
-	return nil
 }
 
 // hourlyUpsert adds a row's sums to the stored ones.
@@ -493,14 +498,20 @@ const hourlyUpsert = `ON CONFLICT (user_id, metric, hour, source_id) DO UPDATE S
 	max_value = greatest(a.max_value, EXCLUDED.max_value),
 	prorated  = a.prorated + EXCLUDED.prorated`
 
+// forgetHourlySQL is addHourlyValues' first statement: it forgets the cached days and merged totals of the
+// hours ($2 metrics, $3 hours in Unix microseconds).
+func forgetHourlySQL() string {
+	return fmt.Sprintf(`
+		WITH `+forgetKeysCTE(`SELECT m AS metric, %s AS hour FROM unnest($2::text[], $3::bigint[]) AS r(m, h)`)+`,
+		days AS (`+forgetDaysSQL+`)
+		DELETE FROM merged_hourly x USING k WHERE x.user_id = $1 AND x.metric = k.metric AND x.hour = k.hour`,
+		fmt.Sprintf(tsFromMicros, "h"))
+}
+
 // addHourlyValues is addHourly's write as multi-row VALUES (InsertValues): first the cached days and merged
 // totals of the hours are forgotten, then the sums are added.
 func (t *Tx) addHourlyValues(ctx context.Context, metric []string, src, hour, cnt []int64, sumStart, lo, hi, prorated []float64) error {
-	if _, err := t.tx.ExecContext(ctx, fmt.Sprintf(`
-		WITH k AS (SELECT DISTINCT m AS metric, %s AS hour FROM unnest($2::text[], $3::bigint[]) AS r(m, h)),
-		days AS (`+forgetDaysSQL+`)
-		DELETE FROM merged_hourly x USING k WHERE x.user_id = $1 AND x.metric = k.metric AND x.hour = k.hour`,
-		fmt.Sprintf(tsFromMicros, "h")), t.userID, pq.Array(metric), pq.Array(hour)); err != nil {
+	if _, err := t.tx.ExecContext(ctx, forgetHourlySQL(), t.userID, pq.Array(metric), pq.Array(hour)); err != nil {
 		return fmt.Errorf("forget merged totals and cached days: %w", err)
 	}
 	v := valuesInsert{
