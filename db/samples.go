@@ -96,6 +96,23 @@ func (t *Tx) WriteSamples(ctx context.Context, deviceID string, rows []SampleRow
 		}
 	}
 
+	// What is stored already is known before the statement's arrays are built, so a batch of repeats (a
+	// re-export, the same samples under a new key) builds and sends nothing.
+	stored, err := t.probeStored(ctx, len(keys), func(i int) *SampleRow { return &rows[keys[i].at] })
+	if err != nil {
+		return out, err
+	}
+	if len(stored) > 0 {
+		before := len(keys)
+		keys = slices.DeleteFunc(keys, func(k sortKey) bool { _, ok := stored[sampleKey{k.id, k.pt}]; return ok })
+		if len(keys) == 0 {
+			return out, nil
+		}
+		if len(keys) == before {
+			stored = nil // the read found only other rows of the range
+		}
+	}
+
 	n := len(keys)
 	var count int64
 	var some map[sampleKey]struct{}
@@ -112,11 +129,14 @@ func (t *Tx) WriteSamples(ctx context.Context, deviceID string, rows []SampleRow
 	if count > 0 {
 		added = make([]*SampleRow, 0, count)
 		all := count == int64(n)
-		out.AllInserted = all && len(settled) == 0
+		out.AllInserted = all && len(settled) == 0 && len(stored) == 0
 		for i := range rows {
 			r := &rows[i]
 			if !out.AllInserted {
 				if _, ok := settled[r.ID]; ok {
+					continue
+				}
+				if _, ok := stored[sampleKey{r.ID, r.PointMS}]; ok {
 					continue
 				}
 				if _, ok := some[sampleKey{r.ID, r.PointMS}]; !all && !ok {
@@ -168,7 +188,7 @@ func (t *Tx) insertSampleArrays(ctx context.Context, deviceID string, rows []Sam
 		FROM (SELECT %s) r
 		`, mSel, fmt.Sprintf(tsFromMicros, "s"), fmt.Sprintf(tsFromMicros, "e"), ouSel, tzSel, metaSel,
 		strings.Join(ins.unnests, ", "))
-	return t.insertSamples(ctx, id, point, &ins)
+	return t.insertSamples(ctx, n, &ins)
 }
 
 // insertSampleValues stores the n rows at(0…n-1) (ids sorted) as multi-row VALUES (InsertValues), ON CONFLICT
@@ -271,58 +291,91 @@ func dictionary(values []string, limit int) ([]string, []int64, bool) {
 	return dict, index, true
 }
 
-// insertSamples stores the rows (ids sorted) and reports how many went in, and which when that is neither all
-// nor none.
-//
-// A batch of new samples, the usual upload, takes a plain INSERT in a savepoint: ON CONFLICT's speculative
-// insertion probes the primary key once more per row before inserting (about a sixth of the statement's
-// PostgreSQL time, measured on 10,000 heart-rate rows). When the probe on the batch's first and last ids finds
-// one stored (a retry, a re-export) or the INSERT meets a stored key (a mix, or a concurrent upload of the same
-// ids that committed first), the savepoint is rolled back and the rows go through ON CONFLICT DO NOTHING, which
-// keeps every stored row as it is; when the probe hits and every row of the batch is stored already, nothing is
-// written at all. Either way the result is the same rows stored.
-func (t *Tx) insertSamples(ctx context.Context, ids []string, points []int64, ins *sampleInsert) (int64, map[sampleKey]struct{}, error) {
-	n := int64(len(ids))
+// probeStored returns the keys of the n rows at(0…n-1) (ids sorted) that are stored already, nil when none
+// is. A probe of the first and last ids (two primary-key look-ups) settles the usual upload of new samples.
+// When one of them is stored (a retry under a new key, a re-export, an overlapping sync), one read of the
+// batch's time range, by the (user, metric, start) index, lists what is stored there: for a batch of repeats
+// that is about one index range per metric instead of a primary-key probe per row at random places in the
+// index. It may miss a stored row (one stored with another start time or metric under the same id, or past the
+// read's limit): such a row goes to the insert and is kept out by its conflict handling, so the read only
+// decides what needs no insert, never what is stored twice.
+func (t *Tx) probeStored(ctx context.Context, n int, at func(i int) *SampleRow) (map[sampleKey]struct{}, error) {
+	if n == 0 {
+		return nil, nil
+	}
 	var seen bool
 	if err := t.tx.GetContext(ctx, &seen, `SELECT EXISTS (SELECT 1 FROM samples WHERE user_id = $1 AND sample_id = ANY($2::text[]))`,
-		t.userID, pq.Array([]string{ids[0], ids[len(ids)-1]})); err != nil {
+		t.userID, pq.Array([]string{at(0).ID, at(n - 1).ID})); err != nil {
+		return nil, fmt.Errorf("probe stored samples: %w", err)
+	}
+	if !seen {
+		return nil, nil
+	}
+	var metrics []string
+	first, last := at(0).Start, at(0).Start
+	for i := 0; i < n; i++ {
+		r := at(i)
+		if !slices.Contains(metrics, r.Metric) {
+			metrics = append(metrics, r.Metric)
+		}
+		if r.Start.Before(first) {
+			first = r.Start
+		}
+		if r.Start.After(last) {
+			last = r.Start
+		}
+	}
+	// The limit bounds what a sparse batch over a long range reads of other sources' rows; past it, rows
+	// go to the insert's conflict handling.
+	rows, err := t.tx.QueryContext(ctx, `
+		SELECT sample_id, point_ms FROM samples
+		WHERE user_id = $1 AND metric = ANY($2::text[]) AND start_time >= $3 AND start_time <= $4
+		LIMIT $5`, t.userID, textArray(metrics), first, last, 2*n+1000)
+	if err != nil {
+		return nil, fmt.Errorf("read stored samples: %w", err)
+	}
+	defer rows.Close()
+	stored := make(map[sampleKey]struct{}, n)
+	for rows.Next() {
+		var k sampleKey
+		if err := rows.Scan(&k.id, &k.pt); err != nil {
+			return nil, fmt.Errorf("read stored samples: %w", err)
+		}
+		stored[k] = struct{}{}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read stored samples: %w", err)
+	}
+	return stored, nil
+}
+
+// insertSamples stores the rows (ids sorted, none of them found stored by probeStored) and reports how many went
+// in, and which when that is neither all nor none.
+//
+// The rows take a plain INSERT in a savepoint: ON CONFLICT's speculative insertion probes the primary key once
+// more per row before inserting (about a sixth of the statement's PostgreSQL time, measured on 10,000 heart-rate
+// rows). When the INSERT meets a stored key (one the probe missed, or a concurrent upload of the same ids that
+// committed first), the savepoint is rolled back and the rows go through ON CONFLICT DO NOTHING, which keeps
+// every stored row as it is. Either way the result is the same rows stored.
+func (t *Tx) insertSamples(ctx context.Context, rows int, ins *sampleInsert) (int64, map[sampleKey]struct{}, error) {
+	n := int64(rows)
+	if _, err := t.tx.ExecContext(ctx, `SAVEPOINT new_samples`); err != nil {
 		return 0, nil, err
 	}
-	if seen {
-		// Most likely a retry or a re-export: when every row is stored, nothing is written. Probing the keys
-		// costs a fraction of ON CONFLICT, which builds each row (parsing its metadata as jsonb) first. The
-		// LATERAL … LIMIT 1 keeps it one primary-key probe per row: as an EXISTS semi-join the planner may hash
-		// all of the user's samples instead (it did, in a full benchmark run: 4x the PostgreSQL time).
-		var stored int64
-		if err := t.tx.GetContext(ctx, &stored, `
-			SELECT count(*) FROM unnest($2::text[], $3::bigint[]) AS k(id, pt)
-			CROSS JOIN LATERAL (SELECT 1 FROM samples s
-				WHERE s.user_id = $1 AND s.sample_id = k.id AND s.point_ms = k.pt LIMIT 1) hit`,
-			t.userID, textArray(ids), int64Array(points)); err != nil {
-			return 0, nil, err
+	done, err := t.tx.ExecContext(ctx, ins.sql, ins.args...)
+	if err == nil {
+		got, err := done.RowsAffected()
+		if err == nil && got != n {
+			err = fmt.Errorf("a plain insert of %d rows stored %d", n, got)
 		}
-		if stored == n {
-			return 0, nil, nil
-		}
-	} else {
-		if _, err := t.tx.ExecContext(ctx, `SAVEPOINT new_samples`); err != nil {
-			return 0, nil, err
-		}
-		res, err := t.tx.ExecContext(ctx, ins.sql, ins.args...)
-		if err == nil {
-			got, err := res.RowsAffected()
-			if err == nil && got != n {
-				err = fmt.Errorf("a plain insert of %d rows stored %d", n, got)
-			}
-			return got, nil, err
-		}
-		var pqErr *pq.Error
-		if !errors.As(err, &pqErr) || pqErr.Code != "23505" { // unique_violation
-			return 0, nil, err
-		}
-		if _, err := t.tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT new_samples`); err != nil {
-			return 0, nil, err
-		}
+		return got, nil, err
+	}
+	var pqErr *pq.Error
+	if !errors.As(err, &pqErr) || pqErr.Code != "23505" { // unique_violation
+		return 0, nil, err
+	}
+	if _, err := t.tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT new_samples`); err != nil {
+		return 0, nil, err
 	}
 	// The answer is the number of rows inserted and, only when that is neither all nor none, which ones: a
 	// batch of pure repeats sends back one row instead of one per sample.

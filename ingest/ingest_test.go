@@ -3,6 +3,7 @@ package ingest_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"reflect"
 	"sync"
@@ -367,6 +368,54 @@ func TestAStoredSampleAmongNewOnesIsADuplicate(t *testing.T) {
 	}
 	if n := e.count(`SELECT item_count FROM sync_state WHERE user_id = $1 AND data_type = 'heart_rate'`, alice); n != 3 {
 		t.Fatalf("sync count = %d, want 3", n)
+	}
+	e.checkHourly(alice)
+}
+
+// Repeats are recognised by one read of the batch's time range (probeStored). A repeat that read cannot see (its
+// id stored with another start time, outside the range, or under another metric) goes to the insert, whose
+// conflict handling keeps it out: it is still a duplicate, stored once, as it was, and the aggregate still
+// matches the raw rows.
+func TestRepeatsTheSpanReadMissesAreStillDuplicates(t *testing.T) {
+	e := newEnv(t)
+	alice := e.user("alice")
+	samples := heartRates(12, 40, t0)
+	if res := e.ingest(alice, batch("span-1", samples...)); res.Accepted != 40 {
+		t.Fatalf("first: %+v", res)
+	}
+	again := append([]ingest.QuantitySample{}, samples...)
+	// Ten ids come back a day later (an edit without a version), outside the stored rows' range and read; one
+	// comes back as another metric; five new samples ride along.
+	for i := 10; i < 20; i++ {
+		again[i].Start, again[i].End = again[i].Start.Add(24*time.Hour), again[i].End.Add(24*time.Hour)
+	}
+	again[20].Type, again[20].Unit, again[20].Value = "HKQuantityTypeIdentifierRestingHeartRate", "count/min", 50
+	fresh := heartRates(13, 5, t0.Add(2*time.Hour))
+	for i := range fresh { // between the stored ids in key order, so the probe of the first and last one hits
+		fresh[i].ID = fmt.Sprintf("80000000-0000-4000-8000-%012d", i)
+	}
+	again = append(again, fresh...)
+	res := e.ingest(alice, batch("span-2", again...))
+	if res.Accepted != 5 || res.Duplicates != 40 || len(res.Rejected) != 0 {
+		t.Fatalf("second: %+v, want 5 accepted and 40 duplicates", res)
+	}
+	if n := e.count(`SELECT count(*) FROM samples WHERE user_id = $1`, alice); n != 45 {
+		t.Fatalf("rows = %d, want 45 (a missed repeat was stored twice)", n)
+	}
+	if n := e.count(`SELECT count(*) FROM samples WHERE user_id = $1 AND start_time >= $2`, alice, t0.Add(24*time.Hour)); n != 0 {
+		t.Fatalf("%d stored samples moved to the repeat's time", n)
+	}
+	if n := e.count(`SELECT item_count FROM sync_state WHERE user_id = $1 AND data_type = 'heart_rate'`, alice); n != 45 {
+		t.Fatalf("sync count = %d, want 45", n)
+	}
+	e.checkHourly(alice)
+	// Only repeats, some of them missed by the read: nothing is written.
+	res = e.ingest(alice, batch("span-3", again...))
+	if res.Accepted != 0 || res.Duplicates != 45 {
+		t.Fatalf("third: %+v, want 45 duplicates", res)
+	}
+	if n := e.count(`SELECT count(*) FROM samples WHERE user_id = $1`, alice); n != 45 {
+		t.Fatalf("rows = %d, want 45", n)
 	}
 	e.checkHourly(alice)
 }

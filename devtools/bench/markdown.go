@@ -45,7 +45,8 @@ func WriteMarkdown(w io.Writer, rep *Report) {
 	} else {
 		fmt.Fprintf(w, "Headline: ingest ÷ COPY streamed through lib/pq = **%.2f**", rep.Ratios["first_vs_copy"])
 	}
-	fmt.Fprintf(w, "; replay ÷ first upload = %.2f; duplicates ÷ first upload = %.2f", rep.Ratios["replay_vs_first"], rep.Ratios["duplicates_vs_first"])
+	fmt.Fprintf(w, "; replay ÷ first upload = %.2f (per CPU second %.2f); duplicates ÷ first upload = %.2f (per CPU second %.2f)",
+		rep.Ratios["replay_vs_first"], rep.Ratios["replay_per_cpu_vs_first"], rep.Ratios["duplicates_vs_first"], rep.Ratios["duplicates_per_cpu_vs_first"])
 	if n := len(rep.Growth); n > 1 {
 		fmt.Fprintf(w, "; ingest at %s stored rows ÷ empty = %.2f", num(float64(rep.Growth[n-1].Rows)), rep.Growth[n-1].VsEmpty)
 	}

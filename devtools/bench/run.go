@@ -642,6 +642,9 @@ func (r *runner) ingestPhases(ctx context.Context) error {
 	r.rep.Ingest["duplicates"] = dups
 	r.rep.Ratios["replay_vs_first"] = ratio(replay.PerSecond, first.PerSecond)
 	r.rep.Ratios["duplicates_vs_first"] = ratio(dups.PerSecond, first.PerSecond)
+	// By CPU as well: on a shared machine the wall-clock ratios move with the other jobs.
+	r.rep.Ratios["replay_per_cpu_vs_first"] = ratio(perCPU(replay), perCPU(first))
+	r.rep.Ratios["duplicates_per_cpu_vs_first"] = ratio(perCPU(dups), perCPU(first))
 	return nil
 }
 
