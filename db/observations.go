@@ -209,14 +209,14 @@ func observationsText(desc, count bool) string {
 			FROM samples s
 			LEFT JOIN LATERAL (
 				SELECT d.sample_id, d.value FROM samples d
-				WHERE s.metric = 'blood_pressure_systolic' AND d.user_id = s.user_id AND d.metric = 'blood_pressure_diastolic'
+				WHERE s.metric = 'blood_pressure_systolic' AND d.user_id = $1 AND d.metric = 'blood_pressure_diastolic'
 				  AND d.source_id = s.source_id AND d.start_time = s.start_time AND d.end_time = s.end_time
 				ORDER BY d.sample_id LIMIT 1
 			) dia ON true
 			WHERE s.user_id = $1 AND s.metric = m.metric AND %[1]s
 			  AND NOT (s.metric = 'blood_pressure_diastolic' AND EXISTS (
 				SELECT 1 FROM samples y
-				WHERE y.user_id = s.user_id AND y.metric = 'blood_pressure_systolic' AND y.source_id = s.source_id
+				WHERE y.user_id = $1 AND y.metric = 'blood_pressure_systolic' AND y.source_id = s.source_id
 				  AND y.start_time = s.start_time AND y.end_time = s.end_time))
 			  AND ($3::text[] IS NULL OR (CASE WHEN dia.sample_id IS NOT NULL THEN 'blood_pressure' ELSE s.metric END) = ANY($3))
 			ORDER BY %[4]s LIMIT $12
