@@ -303,6 +303,10 @@ try {
   await page.fill('#tz', 'America/New_York');
   await page.click('#load');
   await page.waitForFunction(() => document.body.dataset.state === 'loading', null, { timeout: 10000 }).catch(() => {});
+  // The dimming is a 0.15 s opacity transition: read just after the class lands (a loaded CI machine), the computed
+  // opacity can still be 1. Wait for it to move; without the loading class it never does and the assertion fails.
+  await page.waitForFunction(() => Number(getComputedStyle(document.getElementById('content')).opacity) < 1, null,
+    { timeout: 5000 }).catch(() => {});
   report.loading = await page.evaluate(() => {
     const content = document.getElementById('content');
     const caption = document.getElementById('caption');
