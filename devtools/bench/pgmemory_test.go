@@ -22,14 +22,18 @@ func TestPGMemorySettings(t *testing.T) {
 		{"", []int64{30_000_000}, "sized", "6GB"},
 		{"default", []int64{100_000_000}, "default", ""},
 		{"sized", nil, "sized", "6GB"},
+		{"1GB", []int64{100_000_000}, "1GB", "1GB"},
+		{"512MB", nil, "512MB", "512MB"},
 	} {
 		got, settings, err := bench.PGMemorySettings(c.mode, c.growth)
 		if err != nil || got != c.want || settings["shared_buffers"] != c.shared {
 			t.Errorf("%q %v: %q %v %v, want %q with shared_buffers %q", c.mode, c.growth, got, settings, err, c.want, c.shared)
 		}
 	}
-	if _, _, err := bench.PGMemorySettings("huge", nil); err == nil {
-		t.Error("--pg-memory huge accepted")
+	for _, bad := range []string{"huge", "1TB", "0GB", "1 GB", "1gb", "1GB;fsync=off"} {
+		if _, _, err := bench.PGMemorySettings(bad, nil); err == nil {
+			t.Errorf("--pg-memory %q accepted", bad)
+		}
 	}
 	if _, err := bench.ParseFlags([]string{"--pg-memory", "lots"}, io.Discard); err == nil {
 		t.Error("ParseFlags accepted --pg-memory lots")

@@ -91,7 +91,7 @@ func ParseFlags(args []string, stderr io.Writer) (Options, error) {
 	fs.StringVar(&o.CPUProfileDuplicates, "cpuprofile-duplicates", o.CPUProfileDuplicates, "write a CPU profile of the duplicates pass (same bodies, new keys) to this file (needs --in-process)")
 	fs.StringVar(&o.MemProfile, "memprofile", o.MemProfile, "write an allocation profile of the first upload to this file (needs --in-process)")
 	fs.BoolVar(&o.Statements, "statements", o.Statements, "report each SQL statement's share of PostgreSQL's time per batch of the first upload (pg_stat_statements; auto_explain logs plans over 500 ms)")
-	fs.StringVar(&o.PGMemory, "pg-memory", o.PGMemory, "the private PostgreSQL's memory: default (PostgreSQL's), sized (6GB shared_buffers, 16GB effective_cache_size, 1GB maintenance_work_mem) or auto (sized when a growth level is 30M rows or more)")
+	fs.StringVar(&o.PGMemory, "pg-memory", o.PGMemory, "the private PostgreSQL's memory: default (PostgreSQL's), sized (6GB shared_buffers, 16GB effective_cache_size, 1GB maintenance_work_mem) auto (sized when a growth level is 30M rows or more) or a size such as 1GB (shared_buffers alone)")
 	serverEnv := fs.String("server-env", "", "comma-separated KEY=VALUE settings for the child server's environment (e.g. GOGC=50,GOMEMLIMIT=200MiB)")
 	if err := fs.Parse(args); err != nil {
 		return o, err

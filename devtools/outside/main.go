@@ -45,6 +45,7 @@ func cli(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.PostGraphileDir, "postgraphile", o.PostGraphileDir, "PostGraphile's folder with node_modules (\"\" skips it)")
 	fs.StringVar(&o.PostGraphileURL, "postgraphile-url", "", "PostGraphile's database when DATABASE_URL is set")
 	fs.StringVar(&o.Node, "node", o.Node, "the node binary")
+	fs.StringVar(&o.PGMemory, "pg-memory", o.PGMemory, "the private PostgreSQL's memory: default (shared_buffers 128MB), sized (6GB) or a shared_buffers size such as 1GB")
 	out := fs.String("out", "", "also write the report as JSON to this file")
 	if err := fs.Parse(args); err != nil {
 		return err

@@ -44,8 +44,12 @@ func (r *run) ratios() {
 
 // writeText prints the passes and the ratios.
 func writeText(w io.Writer, o Options, rep *Report) {
-	fmt.Fprintf(w, "outside client: %d heart-rate and step samples of %d phones in %d batches of up to %d (%.1f MB of JSON), %d uploads in flight, bodies built once\n\n",
+	fmt.Fprintf(w, "outside client: %d heart-rate and step samples of %d phones in %d batches of up to %d (%.1f MB of JSON), %d uploads in flight, bodies built once",
 		rep.Samples, o.Users, rep.Batches, o.BatchSize, float64(rep.BodyBytes)/1e6, o.Concurrency)
+	if rep.PGMemory != "" {
+		fmt.Fprintf(w, "; private PostgreSQL's memory: %s", rep.PGMemory)
+	}
+	fmt.Fprint(w, "\n\n")
 	fmt.Fprintln(w, "| server | pass | samples/s | seconds | server CPU s | PostgreSQL CPU s | samples per CPU s | batch p50 / p95 ms | server peak RSS MB |")
 	fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|---:|---:|---:|")
 	rows := func(name string, s *Side, passes ...string) {

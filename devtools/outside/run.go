@@ -42,14 +42,18 @@ type Options struct {
 	// PostGraphileDir is devtools/outside/postgraphile with its node_modules (npm ci); "" skips PostGraphile.
 	PostGraphileDir string
 	Node            string // the node binary
-	TempDir         string
-	Log             *slog.Logger
+	// PGMemory sets the private PostgreSQL's memory as make bench's --pg-memory does: default, sized or a
+	// shared_buffers size such as 1GB.
+	PGMemory string
+	TempDir  string
+	Log      *slog.Logger
 }
 
 // DefaultOptions are `make bench-outside`'s: 200,000 samples of 4 phones in batches of 5,000, 4 in flight.
 func DefaultOptions() Options {
 	return Options{Samples: 200_000, Users: 4, BatchSize: 5000, Concurrency: 4, WarmupBatches: 4, Seed: 2026,
-		ServerBin: "bin/healthsync", PostGraphileDir: "devtools/outside/postgraphile", Node: "node"}
+		ServerBin: "bin/healthsync", PostGraphileDir: "devtools/outside/postgraphile", Node: "node",
+		PGMemory: bench.PGMemoryDefault}
 }
 
 // Phase is one timed pass of uploads (or of the server-side COPY) as the outside client saw it.
@@ -84,6 +88,7 @@ type Report struct {
 	Healthsync   Side               `json:"healthsync"`
 	PostGraphile *Side              `json:"postgraphile,omitempty"`
 	Ratios       map[string]float64 `json:"ratios"`
+	PGMemory     string             `json:"pg_memory,omitempty"` // of the private PostgreSQL; "" when DATABASE_URL is used
 	Notes        []string           `json:"notes,omitempty"`
 }
 
@@ -118,7 +123,12 @@ func Run(ctx context.Context, o Options, stdout io.Writer) (*Report, error) {
 		client: newHTTPClient(o.Concurrency)}
 	hsDSN, pglDSN := o.DatabaseURL, o.PostGraphileURL
 	if hsDSN == "" {
-		pg, err := pgembed.Start(ctx, pgembed.Options{DataDir: filepath.Join(dir, "pg"), Logger: log})
+		mode, settings, err := bench.PGMemorySettings(o.PGMemory, nil)
+		if err != nil {
+			return nil, err
+		}
+		r.rep.PGMemory = mode
+		pg, err := pgembed.Start(ctx, pgembed.Options{DataDir: filepath.Join(dir, "pg"), Logger: log, Settings: settings})
 		if err != nil {
 			return nil, err
 		}
