@@ -99,6 +99,7 @@ func WriteMarkdown(w io.Writer, rep *Report) {
 		fmt.Sprintf("%.0f%% of the items).", 100*float64(d.Samples)/float64(max(d.Items, 1))),
 		"CPU is user + system time during the pass: Go is the server process for ingestBatch (the benchmark process when the server runs in it) and the benchmark process, which encodes and sends the rows, for the baselines; PG is all of PostgreSQL's processes. On a shared machine items per CPU second moves less than items/s.")
 	fmt.Fprintln(w)
+	writeWAL(w, rep, rows)
 
 	writeStatements(w, rep)
 
@@ -247,5 +248,31 @@ func writeStatements(w io.Writer, rep *Report) {
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Execution and planning time inside PostgreSQL as pg_stat_statements counts it (wall time in the backend, lock waits included); the top 15, the JSON has all.",
 		"With --statements the pass pays for the instrumentation, so compare its rates only with another --statements run.")
+	fmt.Fprintln(w)
+}
+
+// writeWAL lists what each pass logged per item: an INSERT logs each heap row and each index entry, COPY a page
+// of heap rows at once, and a page's first change after a checkpoint logs the whole page.
+func writeWAL(w io.Writer, rep *Report, rows []struct{ key, label, ratioOf string }) {
+	var lines []string
+	for _, r := range rows {
+		p, ok := rep.Ingest[r.key]
+		if !ok || p.WAL == nil || p.Items == 0 {
+			continue
+		}
+		n := float64(p.Items)
+		lines = append(lines, fmt.Sprintf("| %s | %.0f | %.2f | %.1f | %.1f |", r.label, float64(p.WAL.Bytes)/n,
+			float64(p.WAL.Records)/n, 1000*float64(p.WAL.FPI)/n, float64(p.WAL.Bytes)/1e6))
+	}
+	if len(lines) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "WAL written during each pass (pg_stat_wal, the whole server), per item:")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "| path | WAL bytes per item | WAL records per item | full-page images per 1,000 items | WAL MB |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|")
+	for _, l := range lines {
+		fmt.Fprintln(w, l)
+	}
 	fmt.Fprintln(w)
 }

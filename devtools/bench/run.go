@@ -195,6 +195,16 @@ type Phase struct {
 	// encodes and sends the rows) and all of PostgreSQL's processes. Less noisy than rates on a shared machine.
 	GoCPU       float64 `json:"go_cpu_seconds,omitempty"`
 	PostgresCPU float64 `json:"postgres_cpu_seconds,omitempty"`
+	// WAL is what PostgreSQL logged during the pass (pg_stat_wal, the whole server), nil where unreadable.
+	WAL *WAL `json:"wal,omitempty"`
+}
+
+// WAL is the write-ahead log a pass wrote: records, full-page images and bytes. Per row it shows how much
+// more an INSERT logs than COPY for the same rows (COPY logs a page of heap rows as one record).
+type WAL struct {
+	Records int64 `json:"records"`
+	FPI     int64 `json:"full_page_images"`
+	Bytes   int64 `json:"bytes"`
 }
 
 // Memory is resident memory during the HTTP phases.
@@ -509,6 +519,7 @@ func (r *runner) upload(ctx context.Context, a *app, name string, jobs []job, ke
 	r.rep.Memory.ServerAlone = a.proc != nil
 	stopPG := r.samplePG(name)
 	cpu := r.cpuMeter(pid)
+	wal := r.walMeter(ctx)
 	p, err := timed(ctx, len(jobs), r.o.Concurrency, func(ctx context.Context, i int) (int, time.Duration, error) {
 		j := jobs[i]
 		body, err := os.ReadFile(j.path)
@@ -532,8 +543,27 @@ func (r *runner) upload(ctx context.Context, a *app, name string, jobs []job, ke
 	})
 	stopPG()
 	p.GoCPU, p.PostgresCPU = cpu()
+	p.WAL = wal()
 	r.rep.Memory.GoPeakMB[name] = round(float64(procStatusKB(pid, "VmHWM"))/1024, 1)
 	return p, err
+}
+
+// walMeter reads pg_stat_wal now; the returned function reports what was logged since, or nil when the view
+// cannot be read (PostgreSQL before 14).
+func (r *runner) walMeter(ctx context.Context) func() *WAL {
+	read := func() (WAL, error) {
+		var w WAL
+		err := r.app.sql.QueryRowContext(ctx, `SELECT wal_records, wal_fpi, wal_bytes::bigint FROM pg_stat_wal`).Scan(&w.Records, &w.FPI, &w.Bytes)
+		return w, err
+	}
+	w0, err0 := read()
+	return func() *WAL {
+		w1, err := read()
+		if err0 != nil || err != nil {
+			return nil
+		}
+		return &WAL{Records: w1.Records - w0.Records, FPI: w1.FPI - w0.FPI, Bytes: w1.Bytes - w0.Bytes}
+	}
 }
 
 // cpuMeter starts counting the CPU time of the Go process pid and of PostgreSQL; the returned function stops
@@ -719,7 +749,7 @@ func (r *runner) baselines(ctx context.Context) error {
 		total += len(rs)
 	}
 	r.quiesce(ctx, r.app)
-	cpu := r.cpuMeter("self")
+	cpu, wal := r.cpuMeter("self"), r.walMeter(ctx)
 	stopPG := r.samplePG("copy")
 	cp, err := timed(ctx, len(rows), r.o.Concurrency, func(ctx context.Context, i int) (int, time.Duration, error) {
 		t := time.Now()
@@ -731,8 +761,9 @@ func (r *runner) baselines(ctx context.Context) error {
 	}
 	stopPG()
 	cp.GoCPU, cp.PostgresCPU = cpu()
+	cp.WAL = wal()
 	r.quiesce(ctx, r.app)
-	cpu = r.cpuMeter("self")
+	cpu, wal = r.cpuMeter("self"), r.walMeter(ctx)
 	stopPG = r.samplePG("insert_unnest")
 	un, err := timed(ctx, len(rows), r.o.Concurrency, func(ctx context.Context, i int) (int, time.Duration, error) {
 		t := time.Now()
@@ -747,6 +778,7 @@ func (r *runner) baselines(ctx context.Context) error {
 	}
 	stopPG()
 	un.GoCPU, un.PostgresCPU = cpu()
+	un.WAL = wal()
 	for _, t := range []string{CopyTable, UnnestTable} {
 		var n int
 		if err := r.app.sql.GetContext(ctx, &n, `SELECT count(*) FROM `+quote(t)); err != nil {

@@ -34,7 +34,7 @@ func (r *runner) serverCopy(ctx context.Context) error {
 		return nil
 	}
 	r.quiesce(ctx, r.app)
-	cpu := r.cpuMeter("self")
+	cpu, wal := r.cpuMeter("self"), r.walMeter(ctx)
 	stopPG := r.samplePG("server_copy")
 	p, err := ServerCopyLoad(ctx, db, quote(ServerCopyTable), files, r.o.Concurrency)
 	stopPG()
@@ -42,6 +42,7 @@ func (r *runner) serverCopy(ctx context.Context) error {
 		return err
 	}
 	p.GoCPU, p.PostgresCPU = cpu()
+	p.WAL = wal()
 	var stored, copied int
 	if err := db.GetContext(ctx, &stored, `SELECT count(*) FROM samples`); err != nil {
 		return err
