@@ -207,7 +207,7 @@ func startApp(ctx context.Context, c appConfig, log *slog.Logger) (*app, error) 
 			return fail(err)
 		}
 		if a.signer, err = auth.NewHMACSigner(p.secret, "", ""); err != nil {
-			p.stop()
+			p.Stop()
 			return fail(err)
 		}
 		a.proc, a.url = p, p.url
@@ -241,14 +241,14 @@ func startApp(ctx context.Context, c appConfig, log *slog.Logger) (*app, error) 
 // serverPID is the process whose memory and CPU are the server's: the child, or this process.
 func (a *app) serverPID() string {
 	if a.proc != nil {
-		return strconv.Itoa(a.proc.pid())
+		return strconv.Itoa(a.proc.PID())
 	}
 	return "self"
 }
 
 func (a *app) close() {
 	if a.proc != nil {
-		a.proc.stop()
+		a.proc.Stop()
 	} else {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()

@@ -30,13 +30,13 @@ func (s *Server) URL() string { return s.p.url }
 func (s *Server) Secret() []byte { return s.p.secret }
 
 // PID is the server's process id.
-func (s *Server) PID() int { return s.p.pid() }
+func (s *Server) PID() int { return s.p.PID() }
 
 // LogTail is the end of the server's log, for error messages.
-func (s *Server) LogTail() string { return s.p.tail() }
+func (s *Server) LogTail() string { return s.p.Tail() }
 
 // Stop sends SIGTERM and waits (SIGKILL after 30 s).
-func (s *Server) Stop() { s.p.stop() }
+func (s *Server) Stop() { s.p.Stop() }
 
 // Timed runs n units of work on workers goroutines and returns the phase: wall time over all, latency per unit.
 // work returns the unit's item count and its own latency.

@@ -1,31 +1,26 @@
 package bench
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 )
 
 // serverProc is `healthsync serve` run as a child process, so that its memory and CPU are measured apart from
 // the benchmark's client, generator and baselines.
 type serverProc struct {
-	cmd    *exec.Cmd
+	*Child
 	url    string
 	secret []byte
-	logf   string
-	done   chan error
 }
 
 // startServerProc starts bin as `serve` on a free loopback port against dsn, with an HS256 secret the benchmark
@@ -36,18 +31,11 @@ func startServerProc(ctx context.Context, bin, dir, dsn string, maxItems int, en
 		return nil, err
 	}
 	hexSecret := hex.EncodeToString(secret)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := FreeLoopbackAddr()
 	if err != nil {
-		return nil, fmt.Errorf("bench: find a free port: %w", err)
+		return nil, fmt.Errorf("bench: %w", err)
 	}
-	addr := ln.Addr().String()
-	ln.Close()
 	logf := filepath.Join(dir, "serve-"+strconv.Itoa(os.Getpid())+"-"+strings.ReplaceAll(addr, ":", "_")+".log")
-	out, err := os.Create(logf)
-	if err != nil {
-		return nil, fmt.Errorf("bench: server log: %w", err)
-	}
-	defer out.Close()
 	cmd := exec.Command(bin, "serve")
 	cmd.Env = append(os.Environ(),
 		"DATABASE_URL="+dsn,
@@ -59,21 +47,19 @@ func startServerProc(ctx context.Context, bin, dir, dsn string, maxItems int, en
 		"HEALTHSYNC_LOG_FORMAT=text",
 	)
 	cmd.Env = append(cmd.Env, env...)
-	cmd.Stdout, cmd.Stderr = out, out
-	// Its own process group: a Ctrl-C of the benchmark reaches it through us, in order.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
+	// serve finishes its requests in flight on SIGTERM: 30 s for that.
+	child, err := StartChild(cmd, logf, 30*time.Second)
+	if err != nil {
 		return nil, fmt.Errorf("bench: start %s serve: %w", bin, err)
 	}
-	p := &serverProc{cmd: cmd, url: "http://" + addr + "/graphql", secret: []byte(hexSecret), logf: logf, done: make(chan error, 1)}
-	go func() { p.done <- cmd.Wait() }()
+	p := &serverProc{Child: child, url: "http://" + addr + "/graphql", secret: []byte(hexSecret)}
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
 		select {
-		case err := <-p.done:
-			return nil, fmt.Errorf("bench: the server exited while starting (%v): %s", err, p.tail())
+		case err := <-p.Exited():
+			return nil, fmt.Errorf("bench: the server exited while starting (%v): %s", err, p.Tail())
 		case <-ctx.Done():
-			p.stop()
+			p.Stop()
 			return nil, ctx.Err()
 		case <-time.After(100 * time.Millisecond):
 		}
@@ -85,30 +71,8 @@ func startServerProc(ctx context.Context, bin, dir, dsn string, maxItems int, en
 			}
 		}
 		if time.Now().After(deadline) {
-			p.stop()
-			return nil, errors.New("bench: the server did not get ready in 2 minutes: " + p.tail())
+			p.Stop()
+			return nil, errors.New("bench: the server did not get ready in 2 minutes: " + p.Tail())
 		}
-	}
-}
-
-func (p *serverProc) pid() int { return p.cmd.Process.Pid }
-
-// tail is the end of the server's log, for error messages.
-func (p *serverProc) tail() string {
-	b, _ := os.ReadFile(p.logf)
-	if i := len(b) - 2000; i > 0 {
-		b = b[i:]
-	}
-	return string(bytes.TrimSpace(b))
-}
-
-// stop sends SIGTERM (serve finishes requests in flight and exits) and kills it after 30 s.
-func (p *serverProc) stop() {
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.done:
-	case <-time.After(30 * time.Second):
-		_ = p.cmd.Process.Kill()
-		<-p.done
 	}
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -11,10 +10,10 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"healthsync/db"
+	"healthsync/devtools/bench"
 )
 
 // pglSchema is PostGraphile's side: a 7-column samples table with a primary key and one more index (healthsync's
@@ -76,11 +75,11 @@ func (r *run) postGraphile(ctx context.Context, dsn string) error {
 	if err != nil {
 		return err
 	}
-	defer node.stop()
+	defer node.Stop()
 	side := &Side{Phases: map[string]Phase{}}
 	r.rep.PostGraphile = side
 	send := func(name string, batches []batch, want func(batch) int) error {
-		p, err := r.pass(ctx, d, node.cmd.Process.Pid, name, batches, func(ctx context.Context, b batch) error {
+		p, err := r.pass(ctx, d, node.PID(), name, batches, func(ctx context.Context, b batch) error {
 			var out struct {
 				InsertSamples *struct {
 					Result *int `json:"result"`
@@ -95,7 +94,7 @@ func (r *run) postGraphile(ctx context.Context, dsn string) error {
 			return nil
 		})
 		if err != nil {
-			return fmt.Errorf("PostGraphile %s: %w (its log: %s)", name, err, node.tail())
+			return fmt.Errorf("PostGraphile %s: %w (its log: %s)", name, err, node.Tail())
 		}
 		side.Phases[name] = p
 		return nil
@@ -130,48 +129,37 @@ func (r *run) postGraphile(ctx context.Context, dsn string) error {
 
 // nodeProc is `node server.mjs` of the PostGraphile folder.
 type nodeProc struct {
-	cmd  *exec.Cmd
-	url  string
-	logf string
-	done chan error
+	*bench.Child
+	url string
 }
 
 // startNode runs PostGraphile on a free loopback port against dsn and waits until it answers a query.
 func startNode(ctx context.Context, o Options, dir, dsn string) (*nodeProc, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := bench.FreeLoopbackAddr()
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("outside: %w", err)
 	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
+	_, port, _ := net.SplitHostPort(addr)
 	env, err := pgEnv(dsn)
 	if err != nil {
 		return nil, err
 	}
-	logf := filepath.Join(dir, "postgraphile.log")
-	out, err := os.Create(logf)
-	if err != nil {
-		return nil, err
-	}
-	defer out.Close()
 	cmd := exec.Command(o.Node, "server.mjs")
 	cmd.Dir = o.PostGraphileDir
-	cmd.Env = append(append(os.Environ(), "PGL_PORT="+strconv.Itoa(port), "NODE_ENV=production"), env...)
-	cmd.Stdout, cmd.Stderr = out, out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
+	cmd.Env = append(append(os.Environ(), "PGL_PORT="+port, "NODE_ENV=production"), env...)
+	child, err := bench.StartChild(cmd, filepath.Join(dir, "postgraphile.log"), 10*time.Second)
+	if err != nil {
 		return nil, fmt.Errorf("outside: start PostGraphile: %w", err)
 	}
-	p := &nodeProc{cmd: cmd, url: fmt.Sprintf("http://127.0.0.1:%d/graphql", port), logf: logf, done: make(chan error, 1)}
-	go func() { p.done <- cmd.Wait() }()
+	p := &nodeProc{Child: child, url: "http://" + addr + "/graphql"}
 	probe := &run{client: newHTTPClient(1)}
 	deadline := time.Now().Add(time.Minute)
 	for {
 		select {
-		case err := <-p.done:
-			return nil, fmt.Errorf("outside: PostGraphile exited while starting (%v): %s", err, p.tail())
+		case err := <-p.Exited():
+			return nil, fmt.Errorf("outside: PostGraphile exited while starting (%v): %s", err, p.Tail())
 		case <-ctx.Done():
-			p.stop()
+			p.Stop()
 			return nil, ctx.Err()
 		case <-time.After(200 * time.Millisecond):
 		}
@@ -182,27 +170,9 @@ func startNode(ctx context.Context, o Options, dir, dsn string) (*nodeProc, erro
 			return p, nil
 		}
 		if time.Now().After(deadline) {
-			p.stop()
-			return nil, errors.New("outside: PostGraphile did not answer in a minute: " + p.tail())
+			p.Stop()
+			return nil, errors.New("outside: PostGraphile did not answer in a minute: " + p.Tail())
 		}
-	}
-}
-
-func (p *nodeProc) tail() string {
-	b, _ := os.ReadFile(p.logf)
-	if i := len(b) - 2000; i > 0 {
-		b = b[i:]
-	}
-	return string(bytes.TrimSpace(b))
-}
-
-func (p *nodeProc) stop() {
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.done:
-	case <-time.After(10 * time.Second):
-		_ = p.cmd.Process.Kill()
-		<-p.done
 	}
 }
 
