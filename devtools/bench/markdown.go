@@ -51,6 +51,9 @@ func WriteMarkdown(w io.Writer, rep *Report) {
 		fmt.Fprintf(w, "; ingest at %s stored rows ÷ empty = %.2f", num(float64(rep.Growth[n-1].Rows)), rep.Growth[n-1].VsEmpty)
 	}
 	fmt.Fprint(w, ".\n\n")
+	if busy := stolenShares(rep, stealWarnShare, "first_upload", "server_copy"); busy != "" {
+		fmt.Fprintf(w, "**The host was busy during this run**: steal time (the hypervisor running another guest while ours had work) was %s. The ratios above compare passes that ran at different speeds of the machine; run again.\n\n", busy)
+	}
 
 	fmt.Fprintln(w, "### Ingest (items/s over the whole pass; batch latency in ms)")
 	fmt.Fprintln(w)
@@ -98,6 +101,9 @@ func WriteMarkdown(w io.Writer, rep *Report) {
 	fmt.Fprintln(w, "Items are quantity samples + sleep stages + workouts for ingestBatch, samples rows for the baselines (quantity samples are",
 		fmt.Sprintf("%.0f%% of the items).", 100*float64(d.Samples)/float64(max(d.Items, 1))),
 		"CPU is user + system time during the pass: Go is the server process for ingestBatch (the benchmark process when the server runs in it) and the benchmark process, which encodes and sends the rows, for the baselines; PG is all of PostgreSQL's processes. On a shared machine items per CPU second moves less than items/s.")
+	if all := stolenShares(rep, 0, "server_copy", "copy", "insert_unnest", "first_upload", "replay", "duplicates"); all != "" {
+		fmt.Fprintf(w, "\nSteal time during each pass (/proc/stat, the whole machine; in a quiet run every pass is near 0 %%): %s.\n", all)
+	}
 	fmt.Fprintln(w)
 	writeWAL(w, rep, rows)
 
@@ -275,4 +281,24 @@ func writeWAL(w io.Writer, rep *Report, rows []struct{ key, label, ratioOf strin
 		fmt.Fprintln(w, l)
 	}
 	fmt.Fprintln(w)
+}
+
+// stealWarnShare is the share of a pass's CPU capacity (seconds × CPUs) lost to steal time from which a run is
+// reported as taken on a busy host; quiet runs measured 0–0.1 %.
+const stealWarnShare = 0.03
+
+// stolenShares lists the steal time of the passes named whose share of the pass's capacity (seconds × CPUs) is
+// over minShare, as seconds and as that share; "" when none is.
+func stolenShares(rep *Report, minShare float64, keys ...string) string {
+	var parts []string
+	for _, k := range keys {
+		p, ok := rep.Ingest[k]
+		if !ok || p.Seconds <= 0 || rep.Machine.CPUs <= 0 || p.Steal <= 0 {
+			continue
+		}
+		if share := p.Steal / (p.Seconds * float64(rep.Machine.CPUs)); share >= minShare {
+			parts = append(parts, fmt.Sprintf("%s %.2f s (%.1f %%)", k, p.Steal, 100*share))
+		}
+	}
+	return strings.Join(parts, ", ")
 }

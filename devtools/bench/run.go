@@ -195,6 +195,9 @@ type Phase struct {
 	// encodes and sends the rows) and all of PostgreSQL's processes. Less noisy than rates on a shared machine.
 	GoCPU       float64 `json:"go_cpu_seconds,omitempty"`
 	PostgresCPU float64 `json:"postgres_cpu_seconds,omitempty"`
+	// Steal is the machine's steal time during the pass (StealSeconds), all CPUs together: where it is more
+	// than a few percent of the pass's seconds × CPUs, another guest on the host slowed the pass.
+	Steal float64 `json:"steal_seconds,omitempty"`
 	// WAL is what PostgreSQL logged during the pass (pg_stat_wal, the whole server), nil where unreadable.
 	WAL *WAL `json:"wal,omitempty"`
 }
@@ -542,7 +545,7 @@ func (r *runner) upload(ctx context.Context, a *app, name string, jobs []job, ke
 		return j.items, d, nil
 	})
 	stopPG()
-	p.GoCPU, p.PostgresCPU = cpu()
+	p.GoCPU, p.PostgresCPU, p.Steal = cpu()
 	p.WAL = wal()
 	r.rep.Memory.GoPeakMB[name] = round(float64(procStatusKB(pid, "VmHWM"))/1024, 1)
 	return p, err
@@ -566,13 +569,13 @@ func (r *runner) walMeter(ctx context.Context) func() *WAL {
 	}
 }
 
-// cpuMeter starts counting the CPU time of the Go process pid and of PostgreSQL; the returned function stops
-// and reports both in seconds.
-func (r *runner) cpuMeter(pid string) func() (goSecs, pgSecs float64) {
+// cpuMeter starts counting the CPU time of the Go process pid and of PostgreSQL, and the machine's steal time;
+// the returned function stops and reports the three in seconds.
+func (r *runner) cpuMeter(pid string) func() (goSecs, pgSecs, steal float64) {
 	pg := r.db.postmasterPID()
-	g0, p0 := cpuSeconds(pid, false), treeCPUSeconds(pg)
-	return func() (float64, float64) {
-		return round(cpuSeconds(pid, false)-g0, 2), round(treeCPUSeconds(pg)-p0, 2)
+	g0, p0, s0 := cpuSeconds(pid, false), treeCPUSeconds(pg), StealSeconds()
+	return func() (float64, float64, float64) {
+		return round(cpuSeconds(pid, false)-g0, 2), round(treeCPUSeconds(pg)-p0, 2), round(StealSeconds()-s0, 2)
 	}
 }
 
@@ -760,7 +763,7 @@ func (r *runner) baselines(ctx context.Context) error {
 		return fmt.Errorf("copy: %w", err)
 	}
 	stopPG()
-	cp.GoCPU, cp.PostgresCPU = cpu()
+	cp.GoCPU, cp.PostgresCPU, cp.Steal = cpu()
 	cp.WAL = wal()
 	r.quiesce(ctx, r.app)
 	cpu, wal = r.cpuMeter("self"), r.walMeter(ctx)
@@ -777,7 +780,7 @@ func (r *runner) baselines(ctx context.Context) error {
 		return fmt.Errorf("unnest: %w", err)
 	}
 	stopPG()
-	un.GoCPU, un.PostgresCPU = cpu()
+	un.GoCPU, un.PostgresCPU, un.Steal = cpu()
 	un.WAL = wal()
 	for _, t := range []string{CopyTable, UnnestTable} {
 		var n int

@@ -41,7 +41,7 @@ func (r *runner) serverCopy(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	p.GoCPU, p.PostgresCPU = cpu()
+	p.GoCPU, p.PostgresCPU, p.Steal = cpu()
 	p.WAL = wal()
 	var stored, copied int
 	if err := db.GetContext(ctx, &stored, `SELECT count(*) FROM samples`); err != nil {

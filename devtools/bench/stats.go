@@ -142,6 +142,33 @@ func treePSSKB(root int) int64 {
 // clockTicks is USER_HZ, the unit of /proc/<pid>/stat's times (100 on every Linux ABI Go supports).
 const clockTicks = 100
 
+// StealSeconds is the machine's steal time so far (/proc/stat): time the hypervisor ran someone else while one of
+// our virtual CPUs had work. Another guest's load reaches a virtual machine's figures this way, and nothing the
+// benchmark runs can cause it, so it tells a run on a quiet host from one on a busy host. 0 when /proc does not
+// tell (no hypervisor counts it, or no Linux).
+func StealSeconds() float64 {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0
+	}
+	return stealOf(string(b))
+}
+
+// stealOf reads the steal time, in seconds, off the first line of /proc/stat's text.
+func stealOf(stat string) float64 {
+	line, _, _ := strings.Cut(stat, "\n")
+	f := strings.Fields(line)
+	// cpu user nice system idle iowait irq softirq steal …
+	if len(f) < 9 || f[0] != "cpu" {
+		return 0
+	}
+	t, err := strconv.ParseInt(f[8], 10, 64)
+	if err != nil || t < 0 {
+		return 0
+	}
+	return float64(t) / clockTicks
+}
+
 // statFields are the fields of /proc/<pid>/stat after the parenthesized command (state is [0]).
 func statFields(pid string) []string {
 	b, err := os.ReadFile(filepath.Join("/proc", pid, "stat"))

@@ -50,8 +50,8 @@ func writeText(w io.Writer, o Options, rep *Report) {
 		fmt.Fprintf(w, "; private PostgreSQL's memory: %s", rep.PGMemory)
 	}
 	fmt.Fprint(w, "\n\n")
-	fmt.Fprintln(w, "| server | pass | samples/s | seconds | server CPU s | PostgreSQL CPU s | samples per CPU s | batch p50 / p95 ms | server peak RSS MB |")
-	fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|---:|---:|---:|")
+	fmt.Fprintln(w, "| server | pass | samples/s | seconds | server CPU s | PostgreSQL CPU s | samples per CPU s | steal s | batch p50 / p95 ms | server peak RSS MB |")
+	fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
 	rows := func(name string, s *Side, passes ...string) {
 		for _, pass := range passes {
 			p, ok := s.Phases[pass]
@@ -62,8 +62,8 @@ func writeText(w io.Writer, o Options, rep *Report) {
 			if p.PeakRSSMB > 0 {
 				rss = fmt.Sprintf("%.0f", p.PeakRSSMB)
 			}
-			fmt.Fprintf(w, "| %s | %s | %.0f | %.2f | %.2f | %.2f | %.0f | %.0f / %.0f | %s |\n", name, pass, p.PerSecond, p.Seconds,
-				p.ServerCPU, p.PostgresCPU, p.PerCPU, p.Latency.P50, p.Latency.P95, rss)
+			fmt.Fprintf(w, "| %s | %s | %.0f | %.2f | %.2f | %.2f | %.0f | %.2f | %.0f / %.0f | %s |\n", name, pass, p.PerSecond, p.Seconds,
+				p.ServerCPU, p.PostgresCPU, p.PerCPU, p.Steal, p.Latency.P50, p.Latency.P95, rss)
 		}
 	}
 	rows("healthsync", &rep.Healthsync, "warmup", "upload", "replay", "duplicates", "server_copy")

@@ -68,7 +68,9 @@ type Phase struct {
 	ServerCPU   float64 `json:"server_cpu_seconds"`
 	PostgresCPU float64 `json:"postgres_cpu_seconds"`
 	PerCPU      float64 `json:"samples_per_cpu_second,omitempty"`
-	PeakRSSMB   float64 `json:"server_peak_rss_mb,omitempty"`
+	// Steal is the machine's steal time during the pass (bench.StealSeconds): another guest on the host.
+	Steal     float64 `json:"steal_seconds"`
+	PeakRSSMB float64 `json:"server_peak_rss_mb,omitempty"`
 }
 
 // Side is one server's passes: healthsync or PostGraphile.
@@ -369,7 +371,7 @@ func (r *run) post(ctx context.Context, url, token string, body []byte, out any)
 func (r *run) pass(ctx context.Context, d *sqlx.DB, pid int, name string, batches []batch, send func(context.Context, batch) error) (Phase, error) {
 	r.checkpoint(ctx, d)
 	bench.ResetPeakRSS(pid)
-	s0, p0 := bench.ProcessCPUSeconds(pid), bench.TreeCPUSeconds(r.pgPID)
+	s0, p0, st0 := bench.ProcessCPUSeconds(pid), bench.TreeCPUSeconds(r.pgPID), bench.StealSeconds()
 	bp, err := bench.Timed(ctx, len(batches), r.o.Concurrency, func(ctx context.Context, i int) (int, time.Duration, error) {
 		t := time.Now()
 		err := send(ctx, batches[i])
@@ -379,6 +381,7 @@ func (r *run) pass(ctx context.Context, d *sqlx.DB, pid int, name string, batche
 		return Phase{}, err
 	}
 	p := phaseOf(bp, bench.ProcessCPUSeconds(pid)-s0, bench.TreeCPUSeconds(r.pgPID)-p0)
+	p.Steal = round(bench.StealSeconds()-st0, 2)
 	p.PeakRSSMB = bench.PeakRSSMB(pid)
 	r.log.Info("outside: pass", "name", name, "samples_per_second", p.PerSecond, "seconds", p.Seconds)
 	return p, nil
@@ -395,12 +398,13 @@ func (r *run) serverCopy(ctx context.Context, d *sqlx.DB, side *Side, table, whe
 		return nil
 	}
 	r.checkpoint(ctx, d)
-	p0 := bench.TreeCPUSeconds(r.pgPID)
+	p0, st0 := bench.TreeCPUSeconds(r.pgPID), bench.StealSeconds()
 	bp, err := bench.ServerCopyLoad(ctx, d, twin, files, r.o.Concurrency)
 	if err != nil {
 		return err
 	}
 	p := phaseOf(bp, 0, bench.TreeCPUSeconds(r.pgPID)-p0)
+	p.Steal = round(bench.StealSeconds()-st0, 2)
 	var copied int
 	if err := d.GetContext(ctx, &copied, `SELECT count(*) FROM `+twin); err != nil {
 		return err
