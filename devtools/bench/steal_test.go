@@ -28,10 +28,14 @@ func TestHeadlineWarnsOfStealTime(t *testing.T) {
 	if strings.Contains(small, "host was busy") || !strings.Contains(small, "first_upload 0.40 s (2.0 %)") {
 		t.Errorf("2 %% steal in the upload:\n%s", small)
 	}
-	// 0.5 s of 10 CPU seconds in the COPY is 5 %: the headline warns and names the pass.
-	busy := report(0, 0.5)
-	if !strings.Contains(busy, "host was busy") || !strings.Contains(busy, "server_copy 0.50 s (5.0 %)") {
-		t.Errorf("5 %% steal in the server COPY:\n%s", busy)
+	// 0.4 s of 10 CPU seconds in the COPY is 4 %: listed, not warned of; 0.8 s is 8 %: the headline warns and
+	// names the pass.
+	if some := report(0, 0.4); strings.Contains(some, "host was busy") {
+		t.Errorf("4 %% steal in the server COPY warns:\n%s", some)
+	}
+	busy := report(0, 0.8)
+	if !strings.Contains(busy, "host was busy") || !strings.Contains(busy, "server_copy 0.80 s (8.0 %)") {
+		t.Errorf("8 %% steal in the server COPY:\n%s", busy)
 	}
 }
 
