@@ -58,23 +58,20 @@ func TestRangeProbesAreIndexConditions(t *testing.T) {
 		{"addHourlyValues", forgetHourlySQL(), []any{u.ID, texts("steps"), ints(t0)}, "day_buckets", "bucket_start"},
 	}
 	for _, c := range cases {
+		var root planNode
 		var plan string
 		err := s.InUserTx(ctx, u.ID, func(tx *Tx) error {
 			if _, err := tx.tx.ExecContext(ctx, `SET LOCAL enable_seqscan = off; SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off; SET LOCAL enable_material = off`); err != nil {
 				return err
 			}
-			return tx.tx.GetContext(ctx, &plan, `EXPLAIN (FORMAT JSON) `+c.sql, c.args...)
+			var err error
+			root, plan, err = explain(ctx, tx, c.sql, c.args...)
+			return err
 		})
 		if err != nil {
-			t.Fatalf("%s: explain: %v", c.name, err)
+			t.Fatalf("%s: %v", c.name, err)
 		}
-		var root []struct {
-			Plan planNode `json:"Plan"`
-		}
-		if err := json.Unmarshal([]byte(plan), &root); err != nil || len(root) != 1 {
-			t.Fatalf("%s: plan %q: %v", c.name, plan, err)
-		}
-		scans, bad := rangeScans(root[0].Plan, c.table, c.column, "")
+		scans, bad := rangeScans(root, c.table, c.column, "")
 		if scans == 0 {
 			t.Errorf("%s: no index scan of %s in the plan:\n%s", c.name, c.table, plan)
 		}
@@ -82,6 +79,21 @@ func TestRangeProbesAreIndexConditions(t *testing.T) {
 			t.Errorf("%s: %s is scanned without the %s range in the index condition: %s\n%s", c.name, c.table, c.column, b, plan)
 		}
 	}
+}
+
+// explain is the plan of sql in tx, as its root node and as the JSON PostgreSQL wrote (for failure messages).
+func explain(ctx context.Context, tx *Tx, sql string, args ...any) (planNode, string, error) {
+	var plan string
+	if err := tx.tx.GetContext(ctx, &plan, `EXPLAIN (FORMAT JSON) `+sql, args...); err != nil {
+		return planNode{}, "", fmt.Errorf("explain: %w", err)
+	}
+	var root []struct {
+		Plan planNode `json:"Plan"`
+	}
+	if err := json.Unmarshal([]byte(plan), &root); err != nil || len(root) != 1 {
+		return planNode{}, plan, fmt.Errorf("plan %q: %v", plan, err)
+	}
+	return root[0].Plan, plan, nil
 }
 
 // planNode is the part of an EXPLAIN (FORMAT JSON) node the test reads.

@@ -2,8 +2,8 @@ package db
 
 import (
 	"context"
-	"encoding/json"
 	"testing"
+	"time"
 
 	"healthsync/devtools/dbtest"
 )
@@ -36,10 +36,12 @@ func TestHoldingsReadTheNewestEndByIndexRange(t *testing.T) {
 	if _, err := d.ExecContext(ctx, `ANALYZE samples`); err != nil {
 		t.Fatal(err)
 	}
+	var root planNode
 	var plan string
 	var h TypeHoldings
 	err = s.InUserTx(ctx, u.ID, func(tx *Tx) error {
-		if err := tx.tx.GetContext(ctx, &plan, `EXPLAIN (FORMAT JSON) `+holdings[QuantityTable], u.ID, "heart_rate", "UTC"); err != nil {
+		var err error
+		if root, plan, err = explain(ctx, tx, holdings[QuantityTable], u.ID, "heart_rate", "UTC"); err != nil {
 			return err
 		}
 		h, err = tx.Holdings(ctx, QuantityTable, "heart_rate", "UTC")
@@ -48,36 +50,17 @@ func TestHoldingsReadTheNewestEndByIndexRange(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var root []struct {
-		Plan planNode `json:"Plan"`
-	}
-	if err := json.Unmarshal([]byte(plan), &root); err != nil || len(root) != 1 {
-		t.Fatalf("plan %q: %v", plan, err)
-	}
-	if n := seqScans(root[0].Plan, "samples"); n > 0 {
+	if n := seqScans(root, "samples"); n > 0 {
 		t.Errorf("the holdings of heart rate scan the whole samples table (%d sequential scans):\n%s", n, plan)
 	}
 	// And the answer is the rows' own.
-	var want struct {
-		Last      string `db:"last"`
-		NewestEnd string `db:"newest_end"`
-	}
-	if err := d.GetContext(ctx, &want, `SELECT max(start_time)::text AS last, max(end_time)::text AS newest_end
-		FROM samples WHERE user_id = $1 AND metric = 'heart_rate'`, u.ID); err != nil {
+	var last, newestEnd time.Time
+	if err := d.QueryRowContext(ctx, `SELECT max(start_time), max(end_time) FROM samples WHERE user_id = $1 AND metric = 'heart_rate'`,
+		u.ID).Scan(&last, &newestEnd); err != nil {
 		t.Fatal(err)
 	}
-	var got struct {
-		Last      string `db:"last"`
-		NewestEnd string `db:"newest_end"`
-	}
-	if h.Last == nil || h.NewestEnd == nil {
-		t.Fatalf("holdings %+v: no last start or newest end", h)
-	}
-	if err := d.GetContext(ctx, &got, `SELECT $1::timestamptz::text AS last, $2::timestamptz::text AS newest_end`, *h.Last, *h.NewestEnd); err != nil {
-		t.Fatal(err)
-	}
-	if got != want {
-		t.Errorf("last start and newest end %+v, the rows say %+v", got, want)
+	if h.Last == nil || h.NewestEnd == nil || !h.Last.Equal(last) || !h.NewestEnd.Equal(newestEnd) {
+		t.Errorf("holdings %+v, the rows' last start %v and newest end %v", h, last, newestEnd)
 	}
 }
 
